@@ -1,0 +1,121 @@
+// cadre-agent: runs on every node; reports resources and runs ranks.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "agent/discovery.hpp"
+#include "agent/service.hpp"
+#include "common/flags.hpp"
+#include "common/log.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: cadre-agent [--master ENDPOINT] [--name NAME] [--cpus N] [--memory SIZE]
+                   [--gpus N] [--labels k=v,...] [--work-dir DIR] [--address ADDR]
+                   [--kill-grace SECONDS] [--log-level LEVEL]
+
+The cadre node agent: registers this node with the master and runs its ranks.
+
+  --master ENDPOINT     master to register with (default tcp://127.0.0.1:7700)
+  --name NAME           node name (default: the host name)
+  --cpus N              cpus to offer (default: this process's affinity mask)
+  --memory SIZE         memory to offer, e.g. 32G (default: MemTotal)
+  --gpus N              GPUs to offer (default: those the NVIDIA driver lists; 0 without one)
+  --labels k=v,...      labels such as rack=r1,switch=s3
+  --work-dir DIR        per-job files such as hostfiles (default /var/lib/cadre-agent)
+  --address ADDR        address ranks on other nodes use for this node
+                        (default: the source address of the route to the master)
+  --kill-grace SECONDS  time between SIGTERM and SIGKILL when a rank is killed (default 10)
+  --log-level LEVEL     debug, info, warning or error (default info)
+  --help                this text
+
+example:
+  cadre-agent --master tcp://head:7700 --labels rack=r1,switch=s1
+)";
+
+int fail(const std::string& message) {
+  std::cerr << "cadre-agent: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace cadre;
+  log::set_program("cadre-agent");
+  Flags flags;
+  flags.value("--master").value("--name").value("--cpus").value("--memory").value("--gpus").value("--labels");
+  flags.value("--work-dir").value("--address").value("--kill-grace").value("--log-level").toggle("--help", {"-h"});
+  flags.toggle("--allow-root-jobs");
+  if (Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return fail(s.error());
+  if (flags.has("--help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  agent::AgentOptions o;
+  o.master = flags.get_or("--master", o.master);
+  if (auto n = flags.get("--name")) {
+    o.name = *n;
+  } else {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    o.name = host;
+  }
+  if (o.name.empty() || o.name.size() > 255 || o.name.find_first_of(", \t\n") != std::string::npos)
+    return fail("--name: a node name is 1-255 characters without commas or spaces");
+
+  if (auto c = flags.get("--cpus")) {
+    auto n = parse_count(*c, 1 << 20);
+    if (!n || *n == 0) return fail("--cpus: expected a whole number of cpus, got '" + *c + "'");
+    o.total.millicores = *n * 1000;
+  } else {
+    o.total.millicores = agent::discover_millicores();
+  }
+  if (auto m = flags.get("--memory")) {
+    auto mb = parse_size_mb(*m);
+    if (!mb) return fail("--memory: " + mb.error());
+    o.total.memory_mb = *mb;
+  } else {
+    o.total.memory_mb = agent::discover_memory_mb();
+  }
+  if (auto g = flags.get("--gpus")) {
+    auto n = parse_count(*g, 4096);
+    if (!n) return fail("--gpus: " + n.error());
+    o.total.gpus = *n;
+  } else {
+    o.total.gpus = agent::discover_gpus();
+  }
+  if (auto l = flags.get("--labels")) {
+    size_t start = 0;
+    while (start <= l->size()) {
+      size_t comma = l->find(',', start);
+      std::string item = l->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) return fail("--labels: expected key=value pairs, got '" + item + "'");
+      o.labels.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  o.work_dir = flags.get_or("--work-dir", "/var/lib/cadre-agent");
+  o.address = flags.get_or("--address", agent::discover_address(o.master));
+  if (auto k = flags.get("--kill-grace")) {
+    auto s = parse_count(*k, 3600);
+    if (!s) return fail("--kill-grace: " + s.error());
+    o.kill_grace_ms = *s * 1000;
+  }
+  o.allow_root_jobs = flags.has("--allow-root-jobs");
+  if (auto lv = flags.get("--log-level")) {
+    log::Level level;
+    if (!log::parse_level(*lv, &level)) return fail("--log-level: expected debug, info, warning or error");
+    log::set_level(level);
+  }
+
+  try {
+    agent::AgentService service(o);
+    service.start();
+    return service.run();
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}

@@ -1,0 +1,33 @@
+// spawn_rank: starts one rank as a child process in its own process group,
+// with its output in a file, and reports exec failures synchronously.
+// Call from the thread that reaps children (the agent's loop thread).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace cadre::agent {
+
+struct SpawnRequest {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;   // "NAME=value"
+  std::string workdir;
+  std::string output_path;
+  // When the agent runs as root, ranks run as this user (never as root:
+  // a job of uid 0 is refused unless allow_root).
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string user;
+  bool allow_root = false;
+};
+
+// Returns the child's pid (also its process group id), or why it could not
+// start: a missing workdir, an unwritable output file, a command that does
+// not exist. Those failures are found before this returns.
+Result<pid_t> spawn_rank(const SpawnRequest& req);
+
+}  // namespace cadre::agent

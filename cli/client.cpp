@@ -1,0 +1,78 @@
+#include "cli/client.hpp"
+
+#include <capnp/message.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "common/ids.hpp"
+#include "common/resources.hpp"
+
+namespace cadre::cli {
+
+Client::Client(std::string endpoint, int timeout_ms)
+    : endpoint_(std::move(endpoint)),
+      timeout_ms_(timeout_ms),
+      next_request_id_((static_cast<uint64_t>(getpid()) << 32) ^ static_cast<uint64_t>(steady_now_ms())) {
+  reconnect();
+}
+
+void Client::reconnect() {
+  socket_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
+  socket_->set(zmq::sockopt::linger, 0);
+  socket_->connect(endpoint_);
+}
+
+Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope::Builder)>& fill) {
+  const uint64_t rid = ++next_request_id_;
+  capnp::MallocMessageBuilder message;
+  fill(start_envelope(message, rid));
+  std::string bytes = encode(message);
+  try {
+    if (!socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait))
+      return make_error("cannot send to the master at " + endpoint_);
+    const int64_t deadline = steady_now_ms() + timeout_ms_;
+    while (true) {
+      int64_t left = deadline - steady_now_ms();
+      zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+      if (left <= 0 || zmq::poll(&item, 1, std::chrono::milliseconds(left)) == 0) {
+        // A fresh socket next time, so a late reply cannot be mistaken.
+        reconnect();
+        return make_error("no answer from the master at " + endpoint_ + " within " +
+                          std::to_string(timeout_ms_ / 1000) +
+                          " s; is cadre-master running there? (set --master or CADRE_MASTER)");
+      }
+      zmq::message_t reply;
+      if (!socket_->recv(reply, zmq::recv_flags::dontwait)) continue;
+      auto decoded = decode(std::string_view(static_cast<const char*>(reply.data()), reply.size()));
+      if (!decoded) return make_error("bad reply from the master: " + decoded.error());
+      auto env = (*decoded)->envelope();
+      if (env.getRequestId() != rid && env.getRequestId() != 0) continue;  // a stale reply
+      if (env.isError()) return make_error(env.getError().getMessage().cStr());
+      return decoded;
+    }
+  } catch (const zmq::error_t& e) {
+    return make_error("cannot talk to the master at " + endpoint_ + ": " + e.what());
+  } catch (const kj::Exception& e) {
+    return make_error(std::string("bad reply from the master: ") + e.getDescription().cStr());
+  }
+}
+
+std::string resolve_master(const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (const char* env = getenv("CADRE_MASTER"); env && *env) return env;
+  return kDefaultMaster;
+}
+
+Result<int> resolve_timeout_ms(const std::string& flag_value) {
+  std::string text = flag_value;
+  if (text.empty())
+    if (const char* env = getenv("CADRE_TIMEOUT"); env && *env) text = env;
+  if (text.empty()) return 10000;
+  auto s = parse_count(text, 3600);
+  if (!s || *s == 0) return make_error("timeout must be whole seconds from 1 to 3600, got '" + text + "'");
+  return static_cast<int>(*s * 1000);
+}
+
+}  // namespace cadre::cli

@@ -1,0 +1,44 @@
+// Client: one connection from the CLI to the master, request and reply.
+// Every call has a deadline, so a master that does not answer gives an
+// error, never a hang. Not thread-safe.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/codec.hpp"
+#include "common/result.hpp"
+
+namespace cadre::cli {
+
+inline constexpr const char* kDefaultMaster = "tcp://127.0.0.1:7700";
+
+class Client {
+ public:
+  Client(std::string endpoint, int timeout_ms);
+
+  // Builds a request with `fill`, sends it and waits for the reply with the
+  // same request id. A reply of kind `error` becomes an Error.
+  Result<std::unique_ptr<Decoded>> call(const std::function<void(Envelope::Builder)>& fill);
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  void reconnect();
+
+  std::string endpoint_;
+  int timeout_ms_;
+  zmq::context_t ctx_{1};
+  std::unique_ptr<zmq::socket_t> socket_;
+  uint64_t next_request_id_;
+};
+
+// The master endpoint: the flag's value, else $CADRE_MASTER, else the default.
+std::string resolve_master(const std::string& flag_value);
+// Milliseconds from --timeout or $CADRE_TIMEOUT (seconds), default 10 s.
+Result<int> resolve_timeout_ms(const std::string& flag_value);
+
+}  // namespace cadre::cli

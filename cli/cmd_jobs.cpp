@@ -1,0 +1,85 @@
+// cadre queue, show and cancel.
+#include <iostream>
+
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+#include "cli/format.hpp"
+#include "common/flags.hpp"
+#include "common/ids.hpp"
+#include "common/resources.hpp"
+
+namespace cadre::cli {
+namespace {
+
+Result<uint64_t> parse_job_id(const std::string& text) {
+  auto n = parse_count(text, INT64_MAX);
+  if (!n || *n == 0) return make_error("'" + text + "' is not a job id (a positive whole number)");
+  return static_cast<uint64_t>(*n);
+}
+
+}  // namespace
+
+int cmd_queue(const Global& g, const Args& args) {
+  Flags f;
+  f.toggle("--all", {"-a"}).toggle("--json");
+  if (Status s = f.parse(args); !s) return fail(s.error(), 2);
+  Client client(g.master, g.timeout_ms);
+  bool all = f.has("--all");
+  auto reply = client.call([all](Envelope::Builder e) { e.initListJobs().setAll(all); });
+  if (!reply) return fail(reply.error());
+  auto jobs = (*reply)->envelope().getJobsReply().getJobs();
+  if (f.has("--json")) {
+    nlohmann::json out = {{"jobs", nlohmann::json::array()}};
+    for (auto j : jobs) out["jobs"].push_back(job_json(j));
+    std::cout << out.dump(2) << std::endl;
+  } else {
+    std::cout << jobs_table(jobs, unix_now());
+  }
+  return 0;
+}
+
+int cmd_show(const Global& g, const Args& args) {
+  Flags f;
+  f.toggle("--json");
+  if (Status s = f.parse(args, true); !s) return fail(s.error(), 2);
+  if (f.positionals().size() != 1) return fail("show takes one job id, e.g. cadre show 42", 2);
+  auto id = parse_job_id(f.positionals()[0]);
+  if (!id) return fail(id.error(), 2);
+  Client client(g.master, g.timeout_ms);
+  auto reply = client.call([&](Envelope::Builder e) { e.initShowJob().setId(*id); });
+  if (!reply) return fail(reply.error());
+  auto jobs = (*reply)->envelope().getJobsReply().getJobs();
+  if (jobs.size() != 1) return fail("the master returned no job " + std::to_string(*id));
+  if (f.has("--json")) std::cout << job_json(jobs[0]).dump(2) << std::endl;
+  else std::cout << job_details(jobs[0], unix_now());
+  return 0;
+}
+
+int cmd_cancel(const Global& g, const Args& args) {
+  Flags f;
+  if (Status s = f.parse(args, true); !s) return fail(s.error(), 2);
+  if (f.positionals().empty()) return fail("cancel takes one or more job ids, e.g. cadre cancel 42 43", 2);
+  std::vector<uint64_t> ids;
+  for (const std::string& p : f.positionals()) {
+    auto id = parse_job_id(p);
+    if (!id) return fail(id.error(), 2);
+    ids.push_back(*id);
+  }
+  Client client(g.master, g.timeout_ms);
+  auto reply = client.call([&](Envelope::Builder e) {
+    auto c = e.initCancel();
+    auto list = c.initIds(static_cast<unsigned>(ids.size()));
+    for (unsigned i = 0; i < ids.size(); ++i) list.set(i, ids[i]);
+  });
+  if (!reply) return fail(reply.error());
+  int status = 0;
+  for (auto r : (*reply)->envelope().getCancelReply().getResults()) {
+    if (!r.getOk()) {
+      std::cerr << "cadre: cannot cancel job " << r.getId() << ": " << r.getMessage().cStr() << "\n";
+      status = 1;
+    }
+  }
+  return status;
+}
+
+}  // namespace cadre::cli

@@ -1,0 +1,26 @@
+// The `cadre` subcommands. Each returns the process exit status and prints
+// errors as one line on stderr. Not thread-safe (they own the terminal).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cadre::cli {
+
+struct Global {
+  std::string master;
+  int timeout_ms = 10000;
+};
+
+using Args = std::vector<std::string>;
+
+int cmd_submit(const Global& g, const Args& args);
+int cmd_queue(const Global& g, const Args& args);
+int cmd_show(const Global& g, const Args& args);
+int cmd_cancel(const Global& g, const Args& args);
+int cmd_nodes(const Global& g, const Args& args);
+
+// Prints "cadre: <message>" on stderr and returns `status`.
+int fail(const std::string& message, int status = 1);
+
+}  // namespace cadre::cli

@@ -1,0 +1,178 @@
+#include "cli/format.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+#include "common/resources.hpp"
+
+namespace cadre::cli {
+namespace {
+
+std::string iso_time(int64_t unix_seconds) {
+  if (unix_seconds <= 0) return "";
+  time_t t = static_cast<time_t>(unix_seconds);
+  tm parts{};
+  localtime_r(&t, &parts);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &parts);
+  return buf;
+}
+
+std::string join(capnp::List<capnp::Text>::Reader list, const char* sep) {
+  std::string out;
+  for (auto s : list) out.append(out.empty() ? "" : sep).append(s.cStr());
+  return out;
+}
+
+int64_t elapsed(JobInfo::Reader j, int64_t now) {
+  if (j.getStartTime() <= 0) return 0;
+  return (j.getEndTime() > 0 ? j.getEndTime() : now) - j.getStartTime();
+}
+
+}  // namespace
+
+nlohmann::json job_json(JobInfo::Reader j) {
+  auto r = j.getRequest();
+  nlohmann::json tasks = nlohmann::json::array();
+  for (auto t : j.getTasks()) {
+    std::vector<uint32_t> gpus;
+    for (uint32_t g : t.getGpus()) gpus.push_back(g);
+    tasks.push_back({{"rank", t.getRank()},
+                     {"node", t.getNode().cStr()},
+                     {"gpus", gpus},
+                     {"state", t.getState().cStr()},
+                     {"exit_code", t.getExitCode()}});
+  }
+  std::vector<std::string> nodes, argv;
+  for (auto n : j.getNodes()) nodes.emplace_back(n.cStr());
+  for (auto a : r.getArgv()) argv.emplace_back(a.cStr());
+  auto per = r.getPerTask();
+  return {{"id", j.getId()},
+          {"name", r.getName().cStr()},
+          {"user", r.getUser().cStr()},
+          {"state", j.getState().cStr()},
+          {"reason", j.getReason().cStr()},
+          {"exit_code", j.getExitCode()},
+          {"attempt", j.getAttempt()},
+          {"priority", r.getPriority()},
+          {"submit_time", j.getSubmitTime()},
+          {"start_time", j.getStartTime()},
+          {"end_time", j.getEndTime()},
+          {"time_limit", r.getTimeLimitSec()},
+          {"ntasks", r.getNtasks()},
+          {"nodes_requested", r.getNodes()},
+          {"tasks_per_node", r.getTasksPerNode()},
+          {"cpus_per_task", static_cast<double>(per.getMillicores()) / 1000.0},
+          {"mem_per_task_mb", per.getMemoryMb()},
+          {"gpus_per_task", per.getGpus()},
+          {"command", argv},
+          {"workdir", r.getWorkdir().cStr()},
+          {"output", r.getOutputPattern().cStr()},
+          {"nodes", nodes},
+          {"tasks", tasks}};
+}
+
+nlohmann::json node_json(NodeInfo::Reader n) {
+  nlohmann::json labels = nlohmann::json::object();
+  for (auto l : n.getLabels()) labels[l.getKey().cStr()] = l.getValue().cStr();
+  auto total = n.getTotal(), free = n.getFree();
+  return {{"name", n.getName().cStr()},
+          {"state", n.getState().cStr()},
+          {"address", n.getAddress().cStr()},
+          {"cpus", static_cast<double>(total.getMillicores()) / 1000.0},
+          {"cpus_free", static_cast<double>(free.getMillicores()) / 1000.0},
+          {"memory_mb", total.getMemoryMb()},
+          {"memory_free_mb", free.getMemoryMb()},
+          {"gpus", total.getGpus()},
+          {"gpus_free", free.getGpus()},
+          {"labels", labels},
+          {"last_seen", n.getLastSeen()}};
+}
+
+std::string render_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  std::string out;
+  for (auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string jobs_table(capnp::List<JobInfo>::Reader jobs, int64_t now) {
+  std::vector<std::vector<std::string>> rows{{"JOBID", "NAME", "USER", "STATE", "TIME", "NODES", "NODELIST(REASON)"}};
+  for (auto j : jobs) {
+    std::string where = join(j.getNodes(), ",");
+    std::string state = j.getState().cStr();
+    if (state == "PENDING") where = std::string("(").append(j.getReason().cStr()).append(")");
+    auto r = j.getRequest();
+    uint32_t nodes = j.getNodes().size() > 0 ? j.getNodes().size() : r.getNodes();
+    rows.push_back({std::to_string(j.getId()), r.getName().cStr(), r.getUser().cStr(), state,
+                    format_duration_s(elapsed(j, now)), nodes > 0 ? std::to_string(nodes) : "-", where});
+  }
+  return render_table(rows);
+}
+
+std::string job_details(JobInfo::Reader j, int64_t now) {
+  auto r = j.getRequest();
+  auto per = r.getPerTask();
+  std::string argv = join(r.getArgv(), " ");
+  std::string out;
+  auto line = [&out](const std::string& k, const std::string& v) { out += k + "=" + v + "\n"; };
+  line("JobId", std::to_string(j.getId()));
+  line("Name", r.getName().cStr());
+  line("User", std::string(r.getUser().cStr()) + "(" + std::to_string(r.getUid()) + ")");
+  line("State", j.getState().cStr());
+  if (j.getReason().size() > 0) line("Reason", j.getReason().cStr());
+  line("ExitCode", std::to_string(j.getExitCode()));
+  line("Attempt", std::to_string(j.getAttempt()));
+  line("Priority", std::to_string(r.getPriority()));
+  line("SubmitTime", iso_time(j.getSubmitTime()));
+  line("StartTime", iso_time(j.getStartTime()));
+  line("EndTime", iso_time(j.getEndTime()));
+  line("RunTime", format_duration_s(elapsed(j, now)));
+  line("TimeLimit", r.getTimeLimitSec() ? format_duration_s(static_cast<int64_t>(r.getTimeLimitSec())) : "UNLIMITED");
+  line("NumTasks", std::to_string(r.getNtasks()));
+  line("NumNodes", r.getNodes() ? std::to_string(r.getNodes()) : "any");
+  line("PerTask", Resources{per.getMillicores(), per.getMemoryMb(), per.getGpus()}.to_string());
+  line("NodeList", join(j.getNodes(), ","));
+  line("Command", argv);
+  line("WorkDir", r.getWorkdir().cStr());
+  line("Output", r.getOutputPattern().cStr());
+  for (auto t : j.getTasks()) {
+    std::string gpus;
+    for (auto g : t.getGpus()) gpus.append(gpus.empty() ? "" : ",").append(std::to_string(g));
+    out += "  Rank=" + std::to_string(t.getRank()) + " Node=" + t.getNode().cStr() +
+           " Gpus=" + (gpus.empty() ? "-" : gpus) + " State=" + t.getState().cStr() +
+           " ExitCode=" + std::to_string(t.getExitCode()) + "\n";
+  }
+  return out;
+}
+
+std::string nodes_table(capnp::List<NodeInfo>::Reader nodes) {
+  std::vector<std::vector<std::string>> rows{{"NAME", "STATE", "CPUS(free/total)", "MEMORY(free/total)",
+                                              "GPUS(free/total)", "ADDRESS", "LABELS"}};
+  for (auto n : nodes) {
+    auto t = n.getTotal(), f = n.getFree();
+    std::string labels;
+    for (auto l : n.getLabels())
+      labels.append(labels.empty() ? "" : ",").append(l.getKey().cStr()).append("=").append(l.getValue().cStr());
+    rows.push_back({n.getName().cStr(), n.getState().cStr(),
+                    format_cpus(f.getMillicores()) + "/" + format_cpus(t.getMillicores()),
+                    format_size_mb(f.getMemoryMb()) + "/" + format_size_mb(t.getMemoryMb()),
+                    std::to_string(f.getGpus()) + "/" + std::to_string(t.getGpus()), n.getAddress().cStr(),
+                    labels.empty() ? "-" : labels});
+  }
+  return render_table(rows);
+}
+
+}  // namespace cadre::cli

@@ -1,0 +1,27 @@
+// How the CLI shows jobs and nodes: stable JSON for scripts and aligned
+// tables for people. Pure functions; thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "common/protocol.capnp.h"
+
+namespace cadre::cli {
+
+nlohmann::json job_json(JobInfo::Reader job);
+nlohmann::json node_json(NodeInfo::Reader node);
+
+// squeue-like table: JOBID NAME USER STATE TIME NODES NODELIST(REASON).
+std::string jobs_table(capnp::List<JobInfo>::Reader jobs, int64_t now_unix);
+// scontrol-show-like "Key=Value" block for one job.
+std::string job_details(JobInfo::Reader job, int64_t now_unix);
+// sinfo-like table: NAME STATE CPUS MEMORY GPUS LABELS (free/total).
+std::string nodes_table(capnp::List<NodeInfo>::Reader nodes);
+
+// Pads columns to their widest cell.
+std::string render_table(const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace cadre::cli

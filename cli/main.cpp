@@ -1,0 +1,170 @@
+// cadre: the user command line. See docs/user-guide.md.
+#include <iostream>
+#include <map>
+
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+
+namespace cadre::cli {
+
+int fail(const std::string& message, int status) {
+  std::cerr << "cadre: " << message << "\n";
+  return status;
+}
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: cadre [--master ENDPOINT] [--timeout SECONDS] COMMAND [ARGS]
+
+Submit and watch jobs on a cadre cluster.
+
+commands:
+  submit   queue a gang job:           cadre submit --nodes 2 --gpus-per-task 1 -- python train.py
+  queue    list pending and running:   cadre queue [--all] [--json]
+  show     one job in detail:          cadre show 42 [--json]
+  cancel   cancel jobs:                cadre cancel 42 43
+  nodes    list nodes and free space:  cadre nodes [--json]
+
+global options (also accepted after COMMAND):
+  --master ENDPOINT   the master (default $CADRE_MASTER, else tcp://127.0.0.1:7700)
+  --timeout SECONDS   how long to wait for an answer (default $CADRE_TIMEOUT, else 10)
+
+Run 'cadre COMMAND --help' for a command's options.
+)";
+
+const std::map<std::string, std::string> kHelp = {
+    {"submit", R"(usage: cadre submit [OPTIONS] -- CMD [ARGS...]
+
+Queues a job whose every rank runs CMD. All ranks start together or none does.
+
+  -J, --name NAME            job name (default: the command's file name)
+  -N, --nodes N              spread the ranks over exactly N distinct nodes
+      --tasks-per-node T     ranks on each of those nodes (default 1; N*T ranks)
+  -n, --ntasks N             number of ranks; alone, they go wherever they fit
+  -c, --cpus-per-task C      cpus per rank (default 1)
+      --mem-per-task SIZE    memory per rank, e.g. 512M, 4G (default 1G)
+      --gpus-per-task G      GPUs per rank, each with its own indices (default 0)
+      --gpus-per-node G      GPUs per node, split evenly over its ranks (needs --nodes)
+  -t, --time TIME            time limit: MM, MM:SS, HH:MM:SS or D-HH:MM:SS (default none)
+      --priority P           higher runs first among waiting jobs (default 0)
+  -o, --output PATTERN       output file per rank; %j = job id, %t = rank, %n = node
+                             (default cadre-%j-%t.out, relative to the working directory)
+  -D, --chdir DIR            working directory of the ranks (default: the current one)
+      --parsable             print only the job id
+  -W, --wait                 wait for the job to end, print its state changes, and exit
+                             with its exit code
+
+Each rank sees CADRE_JOB_ID, CADRE_RANK, CADRE_WORLD_SIZE, CADRE_LOCAL_RANK,
+CADRE_NODE_RANK, CADRE_NODE_NAME, CADRE_NODELIST, CADRE_HOSTFILE,
+CUDA_VISIBLE_DEVICES, RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
+MASTER_ADDR and MASTER_PORT.
+
+examples:
+  cadre submit --nodes 2 --tasks-per-node 4 --gpus-per-task 1 --time 2:00:00 -- python train.py
+  cadre submit --ntasks 8 --wait -- ./mpi_program
+)"},
+    {"queue", R"(usage: cadre queue [--all] [--json]
+
+Lists pending and running jobs; --all adds jobs that ended.
+
+examples:
+  cadre queue
+  cadre queue --all --json
+)"},
+    {"show", R"(usage: cadre show JOB [--json]
+
+Shows one job: its state, why it waits or ended, and where each rank runs.
+
+examples:
+  cadre show 42
+  cadre show 42 --json
+)"},
+    {"cancel", R"(usage: cadre cancel JOB...
+
+Cancels jobs: pending ones never start, running ones have every rank killed.
+
+example:
+  cadre cancel 42 43
+)"},
+    {"nodes", R"(usage: cadre nodes [--json]
+
+Lists nodes with their state (UP, DRAIN, DOWN), free and total resources, and labels.
+
+examples:
+  cadre nodes
+  cadre nodes --json
+)"},
+};
+
+}  // namespace
+}  // namespace cadre::cli
+
+int main(int argc, char** argv) {
+  using namespace cadre::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string master, timeout, command;
+  bool help = false;
+  std::vector<std::string> rest;
+  bool after_dash = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (after_dash) {
+      rest.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      after_dash = true;
+      rest.push_back(a);
+      continue;
+    }
+    auto take = [&](const std::string& flag, std::string& into) -> int {
+      if (a == flag) {
+        if (i + 1 >= args.size()) return -1;
+        into = args[++i];
+        return 1;
+      }
+      if (a.starts_with(flag + "=")) {
+        into = a.substr(flag.size() + 1);
+        return 1;
+      }
+      return 0;
+    };
+    int t = take("--master", master);
+    if (t == 0) t = take("--timeout", timeout);
+    if (t < 0) return fail("option '" + a + "' needs a value", 2);
+    if (t > 0) continue;
+    if (a == "--help" || a == "-h") {
+      help = true;
+      continue;
+    }
+    if (command.empty() && !a.starts_with("-")) {
+      command = a;
+      continue;
+    }
+    rest.push_back(a);
+  }
+  if (command.empty()) {
+    if (help) {
+      std::cout << kUsage;
+      return 0;
+    }
+    std::cerr << kUsage;
+    return 2;
+  }
+  auto helptext = kHelp.find(command);
+  if (helptext == kHelp.end()) return fail("unknown command '" + command + "' (see cadre --help)", 2);
+  if (help) {
+    std::cout << helptext->second;
+    return 0;
+  }
+  Global g;
+  g.master = resolve_master(master);
+  auto ms = resolve_timeout_ms(timeout);
+  if (!ms) return fail(ms.error(), 2);
+  g.timeout_ms = *ms;
+  if (command == "submit") return cmd_submit(g, rest);
+  if (command == "queue") return cmd_queue(g, rest);
+  if (command == "show") return cmd_show(g, rest);
+  if (command == "cancel") return cmd_cancel(g, rest);
+  return cmd_nodes(g, rest);
+}

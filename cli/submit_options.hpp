@@ -1,0 +1,32 @@
+// Parsing of `cadre submit` flags into a job request. Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/resources.hpp"
+#include "common/result.hpp"
+
+namespace cadre::cli {
+
+struct SubmitOptions {
+  std::string name;
+  std::vector<std::string> argv;
+  std::string workdir;          // absolute
+  std::string output_pattern;
+  Resources per_task{1000, 1024, 0};
+  uint32_t nodes = 0;           // 0: anywhere
+  uint32_t tasks_per_node = 0;
+  uint32_t ntasks = 1;
+  int64_t time_limit_s = 0;
+  int32_t priority = 0;
+  bool parsable = false;
+  bool wait = false;
+};
+
+// Reads the arguments after "submit". `cwd` is where the command ran (the
+// default working directory). Errors name the flag and what it expects.
+Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const std::string& cwd);
+
+}  // namespace cadre::cli

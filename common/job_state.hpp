@@ -1,0 +1,26 @@
+// Job and task states, named as Slurm names them so users and scripts
+// coming from Slurm read them unchanged. Pure functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace cadre {
+
+enum class JobState { pending, running, completed, failed, cancelled, timeout, node_fail };
+
+std::string_view to_string(JobState s);
+std::optional<JobState> parse_job_state(std::string_view s);
+// True for the states a job never leaves.
+bool is_final(JobState s);
+
+// A rank's life as the master sees it. `launching` and `running` hold the
+// node's resources; so does `killing` until the agent reports the exit.
+enum class TaskState { pending, launching, running, killing, completed, failed, cancelled, lost };
+
+std::string_view to_string(TaskState s);
+std::optional<TaskState> parse_task_state(std::string_view s);
+// True while the rank may still have a live process holding resources.
+bool holds_resources(TaskState s);
+
+}  // namespace cadre

@@ -1,0 +1,211 @@
+# cadre wire protocol: every message on every socket is one Envelope.
+#
+# Versioning: `version` is kProtocolVersion from common/codec.hpp. A peer that
+# sees another version answers with an `error` and drops the message. New
+# fields are only ever appended (Cap'n Proto keeps old readers working).
+@0xc3a1f2e4b5d60718;
+
+struct Resources {
+  millicores @0 :Int64;   # 1000 = one cpu
+  memoryMb   @1 :Int64;   # MiB
+  gpus       @2 :Int32;
+}
+
+struct JobRequest {
+  name          @0 :Text;
+  argv          @1 :List(Text);
+  workdir       @2 :Text;           # absolute; where ranks start and outputs go
+  outputPattern @3 :Text;           # %j = job id, %t = rank
+  perTask       @4 :Resources;
+  nodes         @5 :UInt32;         # 0 = any number of nodes (ntasks mode)
+  tasksPerNode  @6 :UInt32;         # with nodes > 0
+  ntasks        @7 :UInt32;         # total ranks
+  timeLimitSec  @8 :UInt64;         # 0 = no limit
+  priority      @9 :Int32;
+  user          @10 :Text;
+  uid           @11 :UInt32;
+  gid           @12 :UInt32;
+}
+
+struct TaskInfo {
+  rank      @0 :UInt32;
+  node      @1 :Text;
+  gpus      @2 :List(UInt32);
+  state     @3 :Text;
+  exitCode  @4 :Int32;
+}
+
+struct JobInfo {
+  id          @0 :UInt64;
+  request     @1 :JobRequest;
+  state       @2 :Text;
+  reason      @3 :Text;
+  exitCode    @4 :Int32;
+  attempt     @5 :UInt32;
+  submitTime  @6 :Int64;            # unix seconds
+  startTime   @7 :Int64;            # 0 = not started
+  endTime     @8 :Int64;            # 0 = not ended
+  nodes       @9 :List(Text);
+  tasks       @10 :List(TaskInfo);
+}
+
+struct Label {
+  key   @0 :Text;
+  value @1 :Text;
+}
+
+struct NodeInfo {
+  name      @0 :Text;
+  address   @1 :Text;
+  state     @2 :Text;
+  total     @3 :Resources;
+  free      @4 :Resources;
+  labels    @5 :List(Label);
+  lastSeen  @6 :Int64;
+}
+
+# A rank as an agent knows it; used in registration so a restarted master
+# can adopt what is still running.
+struct RunningTask {
+  jobId   @0 :UInt64;
+  rank    @1 :UInt32;
+  attempt @2 :UInt32;
+}
+
+# ---- agent -> master ----
+struct Register {
+  name     @0 :Text;
+  address  @1 :Text;                # where ranks on this node can be reached
+  total    @2 :Resources;
+  labels   @3 :List(Label);
+  running  @4 :List(RunningTask);
+}
+
+struct Heartbeat {
+  name @0 :Text;
+}
+
+enum TaskEvent {
+  started @0;
+  exited @1;          # exitCode holds the status; signal is non-zero if killed
+  launchFailed @2;    # message says why (bad workdir, exec failure, ...)
+}
+
+struct TaskStatus {
+  node      @0 :Text;
+  jobId     @1 :UInt64;
+  rank      @2 :UInt32;
+  attempt   @3 :UInt32;
+  event     @4 :TaskEvent;
+  exitCode  @5 :Int32;
+  signal    @6 :Int32;
+  message   @7 :Text;
+}
+
+# ---- master -> agent ----
+struct RegisterReply {
+  heartbeatIntervalMs @0 :UInt32;
+}
+
+struct Launch {
+  jobId           @0 :UInt64;
+  attempt         @1 :UInt32;
+  rank            @2 :UInt32;
+  worldSize       @3 :UInt32;
+  localRank       @4 :UInt32;
+  localWorldSize  @5 :UInt32;
+  nodeRank        @6 :UInt32;
+  nodelist        @7 :List(Text);   # one entry per node, in node-rank order
+  tasksPerNode    @8 :List(UInt32); # parallel to nodelist
+  gpus            @9 :List(UInt32);
+  argv            @10 :List(Text);
+  workdir         @11 :Text;
+  outputPattern   @12 :Text;
+  masterAddr      @13 :Text;
+  masterPort      @14 :UInt16;
+  user            @15 :Text;
+  uid             @16 :UInt32;
+  gid             @17 :UInt32;
+  jobName         @18 :Text;
+}
+
+struct Kill {
+  jobId   @0 :UInt64;
+  attempt @1 :UInt32;
+  rank    @2 :UInt32;
+}
+
+# Sent in answer to a heartbeat from a node the master does not know in this
+# run (it restarted): the agent registers again with its running tasks.
+struct PleaseRegister {}
+
+# ---- client -> master ----
+struct Submit {
+  request @0 :JobRequest;
+}
+
+struct ListJobs {
+  all @0 :Bool;                     # include ended jobs
+}
+
+struct ShowJob {
+  id @0 :UInt64;
+}
+
+struct Cancel {
+  ids  @0 :List(UInt64);
+  user @1 :Text;
+}
+
+struct ListNodes {}
+
+# ---- master -> client ----
+struct SubmitReply {
+  id @0 :UInt64;
+}
+
+struct JobsReply {
+  jobs @0 :List(JobInfo);
+}
+
+struct CancelResult {
+  id      @0 :UInt64;
+  ok      @1 :Bool;
+  message @2 :Text;
+}
+
+struct CancelReply {
+  results @0 :List(CancelResult);
+}
+
+struct NodesReply {
+  nodes @0 :List(NodeInfo);
+}
+
+struct Error {
+  message @0 :Text;
+}
+
+struct Envelope {
+  version   @0 :UInt16;
+  requestId @1 :UInt64;
+  union {
+    register       @2 :Register;
+    registerReply  @3 :RegisterReply;
+    heartbeat      @4 :Heartbeat;
+    pleaseRegister @5 :PleaseRegister;
+    launch         @6 :Launch;
+    kill           @7 :Kill;
+    taskStatus     @8 :TaskStatus;
+    submit         @9 :Submit;
+    submitReply    @10 :SubmitReply;
+    listJobs       @11 :ListJobs;
+    showJob        @12 :ShowJob;
+    jobsReply      @13 :JobsReply;
+    cancel         @14 :Cancel;
+    cancelReply    @15 :CancelReply;
+    listNodes      @16 :ListNodes;
+    nodesReply     @17 :NodesReply;
+    error          @18 :Error;
+  }
+}

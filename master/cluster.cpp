@@ -1,0 +1,332 @@
+#include "master/cluster.hpp"
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "master/messages.hpp"
+#include "master/scheduler/gang_placement.hpp"
+
+namespace cadre {
+namespace {
+
+constexpr uint32_t kMaxTasks = 100000;
+
+sched::GangShape shape_of(const JobSpec& s) {
+  return sched::GangShape{s.per_task, s.nodes, s.tasks_per_node, s.ntasks};
+}
+
+sched::NodeView view_of(const Node& n) {
+  sched::NodeView v;
+  v.name = n.name;
+  v.schedulable = n.state == NodeState::up && n.registered;
+  v.total = n.total;
+  v.free = n.free();
+  v.free_gpus = n.free_gpus();
+  return v;
+}
+
+std::string describe_exit(const TaskEvent& ev) {
+  if (ev.signal != 0) return "killed by signal " + std::to_string(ev.signal);
+  return "exited with code " + std::to_string(ev.exit_code);
+}
+
+}  // namespace
+
+void Cluster::restore(std::vector<Node> nodes, std::vector<Job> active_jobs, JobId max_job_id, int64_t now_ms) {
+  for (Node& n : nodes) {
+    n.registered = false;
+    n.last_seen_ms = now_ms;  // one node timeout of grace to re-register
+    n.used = Resources{};
+    n.gpu_busy.assign(static_cast<size_t>(std::max<int64_t>(n.total.gpus, 0)), false);
+    nodes_[n.name] = std::move(n);
+  }
+  for (Job& j : active_jobs) {
+    for (Task& t : j.tasks) {
+      if (!holds_resources(t.state)) continue;
+      auto it = nodes_.find(t.node);
+      if (it == nodes_.end()) continue;
+      it->second.used += j.spec.per_task;
+      for (uint32_t g : t.gpus)
+        if (g < it->second.gpu_busy.size()) it->second.gpu_busy[g] = true;
+    }
+    jobs_[j.id] = std::move(j);
+  }
+  next_job_id_ = max_job_id + 1;
+}
+
+Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
+  if (spec.argv.empty() || spec.argv[0].empty()) return make_error("no command given: put it after '--'");
+  if (spec.workdir.empty() || spec.workdir[0] != '/')
+    return make_error("working directory must be an absolute path, got '" + spec.workdir + "'");
+  if (spec.ntasks == 0) return make_error("a job needs at least one task");
+  if (spec.ntasks > kMaxTasks) return make_error("a job may have at most " + std::to_string(kMaxTasks) + " tasks");
+  if (spec.nodes > 0 && (spec.tasks_per_node == 0 || uint64_t{spec.nodes} * spec.tasks_per_node != spec.ntasks))
+    return make_error("--nodes " + std::to_string(spec.nodes) + " with " + std::to_string(spec.tasks_per_node) +
+                      " tasks per node does not make " + std::to_string(spec.ntasks) + " tasks");
+  if (!spec.per_task.non_negative()) return make_error("resource requests must not be negative");
+  if (spec.per_task.millicores <= 0) return make_error("each task needs some cpu (--cpus-per-task)");
+  if (spec.time_limit_s < 0) return make_error("time limit must not be negative");
+  if (spec.output_pattern.empty()) spec.output_pattern = "cadre-%j-%t.out";
+  if (spec.name.empty()) spec.name = spec.argv[0].substr(spec.argv[0].find_last_of('/') + 1);
+
+  std::vector<sched::NodeView> all;
+  for (auto& [name, n] : nodes_) all.push_back(view_of(n));
+  if (std::string why = sched::never_fits_reason(shape_of(spec), all); !why.empty())
+    return make_error("job can never run: " + why);
+
+  Job j;
+  j.id = next_job_id_++;
+  j.spec = std::move(spec);
+  j.state = JobState::pending;
+  j.reason = "Priority";
+  j.submit_time = now_unix;
+  dirty_jobs_.insert(j.id);
+  JobId id = j.id;
+  jobs_[id] = std::move(j);
+  return id;
+}
+
+CancelOutcome Cluster::cancel(JobId id, int64_t now_unix) {
+  Job* j = job(id);
+  if (!j) return {id, false, "no active job " + std::to_string(id)};
+  if (is_final(j->state))
+    return {id, false, "job " + std::to_string(id) + " already ended " + std::string(to_string(j->state))};
+  end_job(*j, JobState::cancelled, 0, "cancelled by user", now_unix);
+  return {id, true, ""};
+}
+
+void Cluster::register_node(const NodeRegistration& reg, const std::string& routing_id, int64_t now_ms,
+                            int64_t now_unix) {
+  Node& n = nodes_[reg.name];
+  bool was_registered = n.registered;
+  n.name = reg.name;
+  n.address = reg.address;
+  n.labels = reg.labels;
+  n.routing_id = routing_id;
+  n.last_seen_ms = now_ms;
+  n.last_seen_unix = now_unix;
+  n.registered = true;
+  if (n.state == NodeState::down) n.state = NodeState::up;
+  if (n.total != reg.total) {
+    n.total = reg.total;
+    n.gpu_busy.resize(static_cast<size_t>(std::max<int64_t>(reg.total.gpus, 0)), false);
+  }
+  dirty_nodes_.insert(n.name);
+  CADRE_LOG(info) << "node " << n.name << " registered (" << n.total.to_string() << ", address " << n.address
+                  << (was_registered ? ", again" : "") << ")";
+
+  // Reconcile: ranks the master expects here against ranks the agent runs.
+  auto reported = [&reg](JobId id, uint32_t rank, Attempt attempt) {
+    return std::any_of(reg.running.begin(), reg.running.end(), [&](const RunningTaskRef& r) {
+      return r.job == id && r.rank == rank && r.attempt == attempt;
+    });
+  };
+  for (auto& [id, j] : jobs_) {
+    for (Task& t : j.tasks) {
+      if (t.node != n.name || !holds_resources(t.state)) continue;
+      if (reported(id, t.rank, j.attempt)) continue;
+      CADRE_LOG(warning) << "job " << id << " rank " << t.rank << " is gone from node " << n.name;
+      release(j, t);
+      t.state = TaskState::lost;
+      dirty_jobs_.insert(id);
+      if (!is_final(j.state))
+        end_job(j, JobState::node_fail, 0, "rank " + std::to_string(t.rank) + " vanished from node " + n.name,
+                now_unix);
+      else
+        finish_if_all_done(j, now_unix);
+    }
+  }
+  for (const RunningTaskRef& r : reg.running) {
+    const Job* j = find_job(r.job);
+    bool known = j && j->attempt == r.attempt && r.rank < j->tasks.size() && j->tasks[r.rank].node == n.name &&
+                 holds_resources(j->tasks[r.rank].state);
+    if (!known) {
+      CADRE_LOG(warning) << "node " << n.name << " runs unknown job " << r.job << " rank " << r.rank << "; killing it";
+      commands_.push_back({n.name, encode_kill(r.job, r.attempt, r.rank)});
+    }
+  }
+}
+
+bool Cluster::heartbeat(const std::string& name, const std::string& routing_id, int64_t now_ms) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end() || !it->second.registered) return false;
+  it->second.routing_id = routing_id;
+  it->second.last_seen_ms = now_ms;
+  return true;
+}
+
+void Cluster::task_event(const TaskEvent& ev, int64_t now_unix) {
+  Job* j = job(ev.job);
+  if (!j || j->attempt != ev.attempt || ev.rank >= j->tasks.size() || j->tasks[ev.rank].node != ev.node) {
+    CADRE_LOG(info) << "ignoring report from " << ev.node << " for job " << ev.job << " rank " << ev.rank
+                    << " attempt " << ev.attempt << ": not a current rank";
+    return;
+  }
+  Task& t = j->tasks[ev.rank];
+  if (!holds_resources(t.state)) return;  // already settled (e.g. lost)
+  dirty_jobs_.insert(j->id);
+
+  if (ev.kind == TaskEventKind::started) {
+    if (t.state == TaskState::launching) t.state = TaskState::running;
+    return;
+  }
+  release(*j, t);
+  const bool was_killed = t.state == TaskState::killing;
+  const int32_t code = ev.kind == TaskEventKind::launch_failed ? (ev.exit_code ? ev.exit_code : 127)
+                       : ev.signal != 0                        ? 128 + ev.signal
+                                                               : ev.exit_code;
+  t.exit_code = code;
+  if (code == 0) t.state = TaskState::completed;
+  else t.state = was_killed && j->state == JobState::cancelled ? TaskState::cancelled : TaskState::failed;
+
+  if (j->state == JobState::running && code != 0) {
+    std::string reason = ev.kind == TaskEventKind::launch_failed
+                             ? "rank " + std::to_string(ev.rank) + " could not start on " + ev.node + ": " + ev.message
+                             : "rank " + std::to_string(ev.rank) + " on " + ev.node + " " + describe_exit(ev);
+    end_job(*j, JobState::failed, code, reason, now_unix);
+    return;
+  }
+  finish_if_all_done(*j, now_unix);
+}
+
+void Cluster::finish_if_all_done(Job& j, int64_t now_unix) {
+  if (j.state != JobState::running) return;
+  bool all_completed = std::all_of(j.tasks.begin(), j.tasks.end(),
+                                   [](const Task& t) { return t.state == TaskState::completed; });
+  if (!all_completed) return;
+  j.state = JobState::completed;
+  j.exit_code = 0;
+  j.reason.clear();
+  j.end_time = now_unix;
+  dirty_jobs_.insert(j.id);
+  CADRE_LOG(info) << "job " << j.id << " COMPLETED";
+}
+
+void Cluster::check_timeouts(int64_t now_ms, int64_t now_unix) {
+  for (auto& [name, n] : nodes_) {
+    if (n.state == NodeState::down) continue;
+    if (now_ms - n.last_seen_ms > node_timeout_ms_)
+      mark_node_down(n, "no heartbeat for " + std::to_string((now_ms - n.last_seen_ms) / 1000) + "s", now_unix);
+  }
+  for (auto& [id, j] : jobs_) {
+    if (j.state == JobState::running && j.spec.time_limit_s > 0 && now_unix - j.start_time >= j.spec.time_limit_s)
+      end_job(j, JobState::timeout, 0, "time limit of " + format_duration_s(j.spec.time_limit_s) + " reached",
+              now_unix);
+  }
+}
+
+void Cluster::mark_node_down(Node& n, const std::string& why, int64_t now_unix) {
+  CADRE_LOG(warning) << "node " << n.name << " is DOWN: " << why;
+  n.state = NodeState::down;
+  n.registered = false;
+  dirty_nodes_.insert(n.name);
+  for (auto& [id, j] : jobs_) {
+    bool touched = false;
+    for (Task& t : j.tasks) {
+      if (t.node != n.name || !holds_resources(t.state)) continue;
+      release(j, t);
+      t.state = TaskState::lost;
+      touched = true;
+    }
+    if (!touched) continue;
+    dirty_jobs_.insert(id);
+    if (!is_final(j.state)) end_job(j, JobState::node_fail, 0, "node " + n.name + " went DOWN: " + why, now_unix);
+  }
+}
+
+void Cluster::end_job(Job& j, JobState state, int32_t exit_code, std::string reason, int64_t now_unix) {
+  CADRE_LOG(info) << "job " << j.id << " " << to_string(state) << (reason.empty() ? "" : ": ") << reason;
+  j.state = state;
+  j.exit_code = exit_code;
+  j.reason = std::move(reason);
+  j.end_time = now_unix;
+  dirty_jobs_.insert(j.id);
+  kill_live_ranks(j);
+}
+
+void Cluster::kill_live_ranks(Job& j) {
+  for (Task& t : j.tasks) {
+    if (t.state != TaskState::launching && t.state != TaskState::running) continue;
+    t.state = TaskState::killing;
+    commands_.push_back({t.node, encode_kill(j.id, j.attempt, t.rank)});
+  }
+}
+
+void Cluster::release(Job& j, Task& t) {
+  auto it = nodes_.find(t.node);
+  if (it == nodes_.end()) return;
+  Node& n = it->second;
+  n.used -= j.spec.per_task;
+  for (uint32_t g : t.gpus)
+    if (g < n.gpu_busy.size()) n.gpu_busy[g] = false;
+}
+
+void Cluster::schedule(const sched::Policy& policy, int64_t now_unix) {
+  sched::Snapshot snap;
+  std::vector<std::string> names;
+  for (auto& [name, n] : nodes_) {
+    snap.nodes.push_back(view_of(n));
+    names.push_back(name);
+  }
+  for (auto& [id, j] : jobs_)
+    if (j.state == JobState::pending)
+      snap.pending.push_back(sched::PendingJob{id, j.spec.priority, j.submit_time, shape_of(j.spec)});
+  if (snap.pending.empty()) return;
+
+  sched::Decisions d = sched::decide(snap, policy, now_unix);
+  for (const sched::Placement& p : d.placements) launch(jobs_.at(p.job), p.gang, names, now_unix);
+  // What is left waits for resources.
+  for (auto& [id, j] : jobs_)
+    if (j.state == JobState::pending && j.reason != "Resources") {
+      j.reason = "Resources";
+      dirty_jobs_.insert(id);
+    }
+}
+
+void Cluster::launch(Job& j, const sched::GangPlacement& gang, const std::vector<std::string>& node_names,
+                     int64_t now_unix) {
+  j.state = JobState::running;
+  j.reason.clear();
+  j.attempt += 1;
+  j.start_time = now_unix;
+  j.tasks.clear();
+  for (const sched::RankSlot& slot : gang.ranks) {
+    Task t;
+    t.rank = slot.rank;
+    t.node = node_names[slot.node];
+    t.gpus = slot.gpus;
+    t.state = TaskState::launching;
+    Node& n = nodes_.at(t.node);
+    n.used += j.spec.per_task;
+    for (uint32_t g : t.gpus) n.gpu_busy[g] = true;
+    j.tasks.push_back(std::move(t));
+  }
+  dirty_jobs_.insert(j.id);
+  const std::string& master_addr = nodes_.at(j.tasks.front().node).address;
+  for (const Task& t : j.tasks) commands_.push_back({t.node, encode_launch(j, t, master_addr)});
+  CADRE_LOG(info) << "job " << j.id << " RUNNING on " << j.tasks.size() << " ranks, attempt " << j.attempt;
+}
+
+void Cluster::evict_ended() {
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    if (is_final(it->second.state) && !it->second.holds_resources()) it = jobs_.erase(it);
+    else ++it;
+  }
+}
+
+Job* Cluster::job(JobId id) {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const Job* Cluster::find_job(JobId id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const Node* Cluster::find_node(const std::string& name) const {
+  auto it = nodes_.find(name);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+}  // namespace cadre

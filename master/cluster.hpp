@@ -1,0 +1,117 @@
+// Cluster: the master's state machine for jobs, ranks and nodes.
+//
+// Every change of state goes through here. Cluster does no I/O: it records
+// which jobs and nodes changed (for the store to persist) and queues the
+// commands agents must receive (launch, kill). The service persists the
+// changes and only then sends the commands, so nothing outside the master
+// sees a state the store does not hold.
+//
+// Not thread-safe: owned by the master's event-loop thread.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "master/model.hpp"
+#include "master/scheduler/decide.hpp"
+
+namespace cadre {
+
+struct AgentCommand {
+  std::string node;
+  std::string bytes;  // one encoded Envelope
+};
+
+struct RunningTaskRef {
+  JobId job = 0;
+  uint32_t rank = 0;
+  Attempt attempt = 0;
+};
+
+struct NodeRegistration {
+  std::string name;
+  std::string address;
+  Resources total;
+  std::map<std::string, std::string> labels;
+  std::vector<RunningTaskRef> running;
+};
+
+enum class TaskEventKind { started, exited, launch_failed };
+
+struct TaskEvent {
+  std::string node;
+  JobId job = 0;
+  uint32_t rank = 0;
+  Attempt attempt = 0;
+  TaskEventKind kind = TaskEventKind::started;
+  int32_t exit_code = 0;
+  int32_t signal = 0;
+  std::string message;
+};
+
+struct CancelOutcome {
+  JobId id = 0;
+  bool ok = false;
+  std::string message;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(int64_t node_timeout_ms) : node_timeout_ms_(node_timeout_ms) {}
+
+  // Recovery: state loaded from the store. Nodes are not yet registered
+  // with this process and get one node timeout to come back.
+  void restore(std::vector<Node> nodes, std::vector<Job> active_jobs, JobId max_job_id, int64_t now_ms);
+
+  // Validates and queues a job; returns its id or why it was refused.
+  Result<JobId> submit(JobSpec spec, int64_t now_unix);
+  CancelOutcome cancel(JobId id, int64_t now_unix);
+
+  void register_node(const NodeRegistration& reg, const std::string& routing_id, int64_t now_ms, int64_t now_unix);
+  // False when the node is not registered with this master: it must register.
+  bool heartbeat(const std::string& name, const std::string& routing_id, int64_t now_ms);
+  void task_event(const TaskEvent& ev, int64_t now_unix);
+
+  // Marks silent nodes DOWN and ends jobs past their time limit.
+  void check_timeouts(int64_t now_ms, int64_t now_unix);
+  // Runs the scheduler over the current state and launches what it places.
+  void schedule(const sched::Policy& policy, int64_t now_unix);
+
+  // Effects for the service to persist, then send.
+  std::vector<AgentCommand> take_commands() { return std::exchange(commands_, {}); }
+  std::set<JobId> take_dirty_jobs() { return std::exchange(dirty_jobs_, {}); }
+  std::set<std::string> take_dirty_nodes() { return std::exchange(dirty_nodes_, {}); }
+  // Drops ended jobs that hold nothing (they live on in the store). Call
+  // only after their last change has been persisted.
+  void evict_ended();
+
+  const Job* find_job(JobId id) const;
+  const std::map<JobId, Job>& jobs() const { return jobs_; }
+  const std::map<std::string, Node>& nodes() const { return nodes_; }
+  const Node* find_node(const std::string& name) const;
+  JobId last_job_id() const { return next_job_id_ - 1; }
+
+ private:
+  Job* job(JobId id);
+  // Ends a job in `state`; kills its live ranks.
+  void end_job(Job& j, JobState state, int32_t exit_code, std::string reason, int64_t now_unix);
+  void kill_live_ranks(Job& j);
+  // Gives a rank's resources back to its node.
+  void release(Job& j, Task& t);
+  void mark_node_down(Node& n, const std::string& why, int64_t now_unix);
+  void launch(Job& j, const sched::GangPlacement& gang, const std::vector<std::string>& node_names, int64_t now_unix);
+  void finish_if_all_done(Job& j, int64_t now_unix);
+
+  int64_t node_timeout_ms_;
+  JobId next_job_id_ = 1;
+  std::map<JobId, Job> jobs_;            // PENDING, RUNNING, and ended ones still holding resources
+  std::map<std::string, Node> nodes_;
+  std::vector<AgentCommand> commands_;
+  std::set<JobId> dirty_jobs_;
+  std::set<std::string> dirty_nodes_;
+};
+
+}  // namespace cadre

@@ -1,0 +1,165 @@
+#include "master/messages.hpp"
+
+#include <capnp/message.h>
+
+#include <algorithm>
+
+#include "common/codec.hpp"
+
+namespace cadre {
+namespace {
+kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
+}  // namespace
+
+uint16_t master_port_for(JobId id) { return static_cast<uint16_t>(kMasterPortBase + id % kMasterPortSpan); }
+
+void to_proto(const Resources& r, ::Resources::Builder out) {
+  out.setMillicores(r.millicores);
+  out.setMemoryMb(r.memory_mb);
+  out.setGpus(static_cast<int32_t>(r.gpus));
+}
+
+Resources from_proto(::Resources::Reader r) { return Resources{r.getMillicores(), r.getMemoryMb(), r.getGpus()}; }
+
+void to_proto(const JobSpec& s, JobRequest::Builder out) {
+  out.setName(text(s.name));
+  auto argv = out.initArgv(static_cast<unsigned>(s.argv.size()));
+  for (unsigned i = 0; i < s.argv.size(); ++i) argv.set(i, text(s.argv[i]));
+  out.setWorkdir(text(s.workdir));
+  out.setOutputPattern(text(s.output_pattern));
+  to_proto(s.per_task, out.initPerTask());
+  out.setNodes(s.nodes);
+  out.setTasksPerNode(s.tasks_per_node);
+  out.setNtasks(s.ntasks);
+  out.setTimeLimitSec(static_cast<uint64_t>(s.time_limit_s));
+  out.setPriority(s.priority);
+  out.setUser(text(s.user));
+  out.setUid(s.uid);
+  out.setGid(s.gid);
+}
+
+JobSpec from_proto(JobRequest::Reader r) {
+  JobSpec s;
+  s.name = r.getName();
+  for (auto a : r.getArgv()) s.argv.emplace_back(a);
+  s.workdir = r.getWorkdir();
+  s.output_pattern = r.getOutputPattern();
+  s.per_task = from_proto(r.getPerTask());
+  s.nodes = r.getNodes();
+  s.tasks_per_node = r.getTasksPerNode();
+  s.ntasks = r.getNtasks();
+  s.time_limit_s = static_cast<int64_t>(std::min<uint64_t>(r.getTimeLimitSec(), uint64_t{1} << 40));
+  s.priority = r.getPriority();
+  s.user = r.getUser();
+  s.uid = r.getUid();
+  s.gid = r.getGid();
+  return s;
+}
+
+void to_proto(const Job& job, JobInfo::Builder out) {
+  out.setId(job.id);
+  to_proto(job.spec, out.initRequest());
+  out.setState(text(std::string(to_string(job.state))));
+  out.setReason(text(job.reason));
+  out.setExitCode(job.exit_code);
+  out.setAttempt(job.attempt);
+  out.setSubmitTime(job.submit_time);
+  out.setStartTime(job.start_time);
+  out.setEndTime(job.end_time);
+  auto names = job.node_list();
+  auto nodes = out.initNodes(static_cast<unsigned>(names.size()));
+  for (unsigned i = 0; i < names.size(); ++i) nodes.set(i, text(names[i]));
+  auto tasks = out.initTasks(static_cast<unsigned>(job.tasks.size()));
+  for (unsigned i = 0; i < job.tasks.size(); ++i) {
+    const Task& t = job.tasks[i];
+    auto tb = tasks[i];
+    tb.setRank(t.rank);
+    tb.setNode(text(t.node));
+    auto gpus = tb.initGpus(static_cast<unsigned>(t.gpus.size()));
+    for (unsigned g = 0; g < t.gpus.size(); ++g) gpus.set(g, t.gpus[g]);
+    tb.setState(text(std::string(to_string(t.state))));
+    tb.setExitCode(t.exit_code);
+  }
+}
+
+void to_proto(const Node& node, NodeInfo::Builder out) {
+  out.setName(text(node.name));
+  out.setAddress(text(node.address));
+  out.setState(text(std::string(to_string(node.state))));
+  to_proto(node.total, out.initTotal());
+  to_proto(node.free(), out.initFree());
+  auto labels = out.initLabels(static_cast<unsigned>(node.labels.size()));
+  unsigned i = 0;
+  for (auto& [k, v] : node.labels) {
+    labels[i].setKey(text(k));
+    labels[i].setValue(text(v));
+    ++i;
+  }
+  out.setLastSeen(node.last_seen_unix);
+}
+
+std::string encode_launch(const Job& job, const Task& task, const std::string& master_addr) {
+  capnp::MallocMessageBuilder message;
+  auto l = start_envelope(message, 0).initLaunch();
+  l.setJobId(job.id);
+  l.setAttempt(job.attempt);
+  l.setRank(task.rank);
+  l.setWorldSize(static_cast<uint32_t>(job.tasks.size()));
+
+  std::vector<std::string> nodes = job.node_list();
+  std::vector<uint32_t> per_node(nodes.size(), 0);
+  uint32_t local_rank = 0, node_rank = 0;
+  for (const Task& t : job.tasks) {
+    size_t n = static_cast<size_t>(std::find(nodes.begin(), nodes.end(), t.node) - nodes.begin());
+    if (t.rank == task.rank) {
+      local_rank = per_node[n];
+      node_rank = static_cast<uint32_t>(n);
+    }
+    ++per_node[n];
+  }
+  l.setLocalRank(local_rank);
+  l.setLocalWorldSize(per_node[node_rank]);
+  l.setNodeRank(node_rank);
+  auto nl = l.initNodelist(static_cast<unsigned>(nodes.size()));
+  auto tpn = l.initTasksPerNode(static_cast<unsigned>(nodes.size()));
+  for (unsigned i = 0; i < nodes.size(); ++i) {
+    nl.set(i, text(nodes[i]));
+    tpn.set(i, per_node[i]);
+  }
+  auto gpus = l.initGpus(static_cast<unsigned>(task.gpus.size()));
+  for (unsigned i = 0; i < task.gpus.size(); ++i) gpus.set(i, task.gpus[i]);
+  auto argv = l.initArgv(static_cast<unsigned>(job.spec.argv.size()));
+  for (unsigned i = 0; i < job.spec.argv.size(); ++i) argv.set(i, text(job.spec.argv[i]));
+  l.setWorkdir(text(job.spec.workdir));
+  l.setOutputPattern(text(job.spec.output_pattern));
+  l.setMasterAddr(text(master_addr));
+  l.setMasterPort(master_port_for(job.id));
+  l.setUser(text(job.spec.user));
+  l.setUid(job.spec.uid);
+  l.setGid(job.spec.gid);
+  l.setJobName(text(job.spec.name));
+  return encode(message);
+}
+
+std::string encode_kill(JobId id, Attempt attempt, uint32_t rank) {
+  capnp::MallocMessageBuilder message;
+  auto k = start_envelope(message, 0).initKill();
+  k.setJobId(id);
+  k.setAttempt(attempt);
+  k.setRank(rank);
+  return encode(message);
+}
+
+std::string encode_please_register() {
+  capnp::MallocMessageBuilder message;
+  start_envelope(message, 0).initPleaseRegister();
+  return encode(message);
+}
+
+std::string encode_register_reply(uint32_t heartbeat_interval_ms) {
+  capnp::MallocMessageBuilder message;
+  start_envelope(message, 0).initRegisterReply().setHeartbeatIntervalMs(heartbeat_interval_ms);
+  return encode(message);
+}
+
+}  // namespace cadre

@@ -1,0 +1,84 @@
+// The master's model of the cluster: jobs, their ranks (tasks) and nodes.
+// Plain values. Owned by the master's event-loop thread; not synchronised.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ids.hpp"
+#include "common/job_state.hpp"
+#include "common/resources.hpp"
+
+namespace cadre {
+
+// What the user asked for. Fixed at submit.
+struct JobSpec {
+  std::string name;
+  std::vector<std::string> argv;
+  std::string workdir;
+  std::string output_pattern;
+  Resources per_task;
+  uint32_t nodes = 0;           // 0: ranks go wherever they fit (ntasks mode)
+  uint32_t tasks_per_node = 0;  // with nodes > 0
+  uint32_t ntasks = 1;          // total ranks
+  int64_t time_limit_s = 0;     // 0: no limit
+  int32_t priority = 0;
+  std::string user;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+struct Task {
+  uint32_t rank = 0;
+  std::string node;
+  std::vector<uint32_t> gpus;
+  TaskState state = TaskState::pending;
+  int32_t exit_code = 0;
+};
+
+struct Job {
+  JobId id = 0;
+  JobSpec spec;
+  JobState state = JobState::pending;
+  std::string reason;       // why it waits, or why it ended
+  int32_t exit_code = 0;
+  Attempt attempt = 0;      // 0 until first launched
+  int64_t submit_time = 0;  // unix seconds
+  int64_t start_time = 0;
+  int64_t end_time = 0;
+  std::vector<Task> tasks;  // one per rank once placed; empty while pending
+
+  // Node names in node-rank order (the order ranks were laid out).
+  std::vector<std::string> node_list() const;
+  // True while any rank may still hold resources on a node.
+  bool holds_resources() const;
+};
+
+enum class NodeState { up, drain, down };
+std::string_view to_string(NodeState s);
+std::optional<NodeState> parse_node_state(std::string_view s);
+
+struct Node {
+  std::string name;
+  std::string address;
+  NodeState state = NodeState::down;
+  Resources total;
+  Resources used;                      // derived from tasks holding resources
+  std::vector<bool> gpu_busy;          // index -> allocated
+  std::map<std::string, std::string> labels;
+  int64_t last_seen_unix = 0;
+
+  // Volatile, this run only: where to reach the agent and when it last spoke.
+  std::string routing_id;
+  int64_t last_seen_ms = 0;
+  bool registered = false;             // registered with this master process
+
+  Resources free() const { return total - used; }
+  std::vector<uint32_t> free_gpus() const;
+};
+
+}  // namespace cadre

@@ -1,0 +1,296 @@
+#include "master/service.hpp"
+
+#include <capnp/message.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/ids.hpp"
+#include "common/log.hpp"
+#include "master/messages.hpp"
+
+namespace cadre {
+namespace {
+
+constexpr size_t kMaxEndedJobsListed = 10000;
+constexpr size_t kMaxNameBytes = 255;
+
+kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
+
+}  // namespace
+
+MasterService::MasterService(MasterOptions options, std::unique_ptr<Store> store)
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      cluster_(options_.node_timeout_ms),
+      zmq_(1),
+      channel_(io_, zmq_, zmq::socket_type::router),
+      tick_(io_),
+      signals_(io_, SIGTERM, SIGINT) {}
+
+void MasterService::start() {
+  auto nodes = store_->load_nodes();
+  if (!nodes) throw std::runtime_error("cannot load nodes: " + nodes.error());
+  auto jobs = store_->load_active_jobs();
+  if (!jobs) throw std::runtime_error("cannot load jobs: " + jobs.error());
+  auto max_id = store_->max_job_id();
+  if (!max_id) throw std::runtime_error(max_id.error());
+  size_t node_count = nodes->size(), job_count = jobs->size();
+  cluster_.restore(std::move(*nodes), std::move(*jobs), *max_id, steady_now_ms());
+  CADRE_LOG(info) << "recovered " << job_count << " active jobs and " << node_count << " nodes; next job id "
+                  << *max_id + 1;
+
+  channel_.socket().set(zmq::sockopt::router_mandatory, 1);
+  try {
+    channel_.socket().bind(options_.listen);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error("cannot listen on " + options_.listen + ": " + e.what());
+  }
+  CADRE_LOG(info) << "listening on " << options_.listen << ", node timeout " << options_.node_timeout_ms << " ms";
+  channel_.start([this](Frames&& f) { on_message(std::move(f)); }, [this] { end_turn(); });
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    CADRE_LOG(info) << "signal " << sig << ": shutting down";
+    end_turn();
+    channel_.close();
+    io_.stop();
+  });
+  schedule_wanted_ = true;
+  arm_tick();
+}
+
+int MasterService::run() {
+  io_.run();
+  return failed_ ? 1 : 0;
+}
+
+void MasterService::arm_tick() {
+  int64_t ms = std::clamp<int64_t>(options_.node_timeout_ms / 4, 50, 1000);
+  tick_.expires_after(std::chrono::milliseconds(ms));
+  tick_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    cluster_.check_timeouts(steady_now_ms(), unix_now());
+    schedule_wanted_ = true;
+    end_turn();
+    arm_tick();
+  });
+}
+
+void MasterService::on_message(Frames&& frames) {
+  if (frames.size() != 2) {
+    ++counters_.malformed_messages;
+    CADRE_LOG(warning) << "dropped a message of " << frames.size() << " frames (expected 2); "
+                       << counters_.malformed_messages << " malformed so far";
+    return;
+  }
+  const std::string& peer = frames[0];
+  auto decoded = decode(frames[1]);
+  if (!decoded) {
+    ++counters_.malformed_messages;
+    CADRE_LOG(warning) << "dropped a bad message: " << decoded.error() << "; " << counters_.malformed_messages
+                       << " malformed so far";
+    reply_error(peer, 0, decoded.error());
+    return;
+  }
+  try {
+    dispatch(peer, (*decoded)->envelope());
+  } catch (const kj::Exception& e) {
+    ++counters_.malformed_messages;
+    CADRE_LOG(warning) << "dropped a message that failed to read: " << e.getDescription().cStr();
+  } catch (const std::exception& e) {
+    ++counters_.malformed_messages;
+    CADRE_LOG(warning) << "dropped a message that failed to handle: " << e.what();
+  }
+}
+
+void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
+  const uint64_t rid = env.getRequestId();
+  switch (env.which()) {
+    case Envelope::REGISTER: return handle_register(peer, env.getRegister());
+    case Envelope::HEARTBEAT: {
+      std::string name = env.getHeartbeat().getName();
+      if (!cluster_.heartbeat(name, peer, steady_now_ms())) reply(peer, encode_please_register());
+      return;
+    }
+    case Envelope::TASK_STATUS: return handle_task_status(env.getTaskStatus());
+    case Envelope::SUBMIT: return handle_submit(peer, rid, env.getSubmit());
+    case Envelope::LIST_JOBS: return handle_list_jobs(peer, rid, env.getListJobs().getAll());
+    case Envelope::SHOW_JOB: return handle_show_job(peer, rid, env.getShowJob().getId());
+    case Envelope::CANCEL: return handle_cancel(peer, rid, env.getCancel());
+    case Envelope::LIST_NODES: return handle_list_nodes(peer, rid);
+    default:
+      ++counters_.malformed_messages;
+      CADRE_LOG(warning) << "unexpected message kind " << static_cast<int>(env.which());
+      return reply_error(peer, rid, "the master does not accept this message kind");
+  }
+}
+
+void MasterService::handle_register(const std::string& peer, Register::Reader r) {
+  NodeRegistration reg;
+  reg.name = r.getName();
+  reg.address = r.getAddress();
+  reg.total = from_proto(r.getTotal());
+  if (reg.name.empty() || reg.name.size() > kMaxNameBytes || !reg.total.non_negative() || reg.total.gpus > 4096) {
+    ++counters_.malformed_messages;
+    CADRE_LOG(warning) << "refused a registration with a bad name or resources";
+    return reply_error(peer, 0, "registration refused: node name must be 1-255 bytes and resources non-negative");
+  }
+  for (auto l : r.getLabels()) reg.labels[l.getKey()] = l.getValue();
+  for (auto t : r.getRunning()) reg.running.push_back({t.getJobId(), t.getRank(), t.getAttempt()});
+  cluster_.register_node(reg, peer, steady_now_ms(), unix_now());
+  uint32_t interval = static_cast<uint32_t>(std::clamp<int64_t>(options_.node_timeout_ms / 4, 50, 5000));
+  reply(peer, encode_register_reply(interval));
+  schedule_wanted_ = true;
+}
+
+void MasterService::handle_task_status(TaskStatus::Reader s) {
+  TaskEvent ev;
+  ev.node = s.getNode();
+  ev.job = s.getJobId();
+  ev.rank = s.getRank();
+  ev.attempt = s.getAttempt();
+  switch (s.getEvent()) {
+    case ::TaskEvent::STARTED: ev.kind = TaskEventKind::started; break;
+    case ::TaskEvent::EXITED: ev.kind = TaskEventKind::exited; break;
+    case ::TaskEvent::LAUNCH_FAILED: ev.kind = TaskEventKind::launch_failed; break;
+    default:
+      ++counters_.malformed_messages;
+      CADRE_LOG(warning) << "task status with unknown event from " << ev.node;
+      return;
+  }
+  ev.exit_code = s.getExitCode();
+  ev.signal = s.getSignal();
+  ev.message = s.getMessage();
+  cluster_.task_event(ev, unix_now());
+  if (ev.kind != TaskEventKind::started) schedule_wanted_ = true;
+}
+
+void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit::Reader s) {
+  auto id = cluster_.submit(from_proto(s.getRequest()), unix_now());
+  if (!id) return reply_error(peer, rid, id.error());
+  capnp::MallocMessageBuilder m;
+  start_envelope(m, rid).initSubmitReply().setId(*id);
+  reply(peer, encode(m));
+  schedule_wanted_ = true;
+}
+
+void MasterService::handle_list_jobs(const std::string& peer, uint64_t rid, bool all) {
+  std::vector<const Job*> shown;
+  std::vector<Job> ended;
+  if (all) {
+    auto loaded = store_->load_ended_jobs(kMaxEndedJobsListed);
+    if (!loaded) return reply_error(peer, rid, "cannot read ended jobs: " + loaded.error());
+    ended = std::move(*loaded);
+    for (const Job& j : ended)
+      if (!cluster_.find_job(j.id)) shown.push_back(&j);
+  }
+  for (auto& [id, j] : cluster_.jobs())
+    if (all || !is_final(j.state)) shown.push_back(&j);
+  std::sort(shown.begin(), shown.end(), [](const Job* a, const Job* b) { return a->id < b->id; });
+
+  capnp::MallocMessageBuilder m;
+  auto list = start_envelope(m, rid).initJobsReply().initJobs(static_cast<unsigned>(shown.size()));
+  for (unsigned i = 0; i < shown.size(); ++i) to_proto(*shown[i], list[i]);
+  reply(peer, encode(m));
+}
+
+void MasterService::handle_show_job(const std::string& peer, uint64_t rid, JobId id) {
+  std::optional<Job> loaded;
+  const Job* job = cluster_.find_job(id);
+  if (!job) {
+    auto from_store = store_->load_job(id);
+    if (!from_store) return reply_error(peer, rid, "cannot read job " + std::to_string(id) + ": " + from_store.error());
+    loaded = std::move(*from_store);
+    if (!loaded) return reply_error(peer, rid, "no job " + std::to_string(id));
+    job = &*loaded;
+  }
+  capnp::MallocMessageBuilder m;
+  to_proto(*job, start_envelope(m, rid).initJobsReply().initJobs(1)[0]);
+  reply(peer, encode(m));
+}
+
+void MasterService::handle_cancel(const std::string& peer, uint64_t rid, Cancel::Reader c) {
+  std::vector<CancelOutcome> outcomes;
+  for (JobId id : c.getIds()) {
+    CancelOutcome o = cluster_.cancel(id, unix_now());
+    if (!o.ok && !cluster_.find_job(id)) {
+      auto stored = store_->load_job(id);
+      if (stored && *stored) o.message = "job " + std::to_string(id) + " already ended " + std::string(to_string((*stored)->state));
+      else if (stored) o.message = "no job " + std::to_string(id);
+    }
+    outcomes.push_back(std::move(o));
+  }
+  capnp::MallocMessageBuilder m;
+  auto results = start_envelope(m, rid).initCancelReply().initResults(static_cast<unsigned>(outcomes.size()));
+  for (unsigned i = 0; i < outcomes.size(); ++i) {
+    results[i].setId(outcomes[i].id);
+    results[i].setOk(outcomes[i].ok);
+    results[i].setMessage(text(outcomes[i].message));
+  }
+  reply(peer, encode(m));
+  schedule_wanted_ = true;
+}
+
+void MasterService::handle_list_nodes(const std::string& peer, uint64_t rid) {
+  capnp::MallocMessageBuilder m;
+  auto list = start_envelope(m, rid).initNodesReply().initNodes(static_cast<unsigned>(cluster_.nodes().size()));
+  unsigned i = 0;
+  for (auto& [name, n] : cluster_.nodes()) to_proto(n, list[i++]);
+  reply(peer, encode(m));
+}
+
+void MasterService::reply(const std::string& peer, std::string bytes) {
+  replies_.push_back(Frames{peer, std::move(bytes)});
+}
+
+void MasterService::reply_error(const std::string& peer, uint64_t rid, const std::string& text) {
+  reply(peer, encode_error(rid, text));
+}
+
+void MasterService::end_turn() {
+  if (failed_) return;
+  if (schedule_wanted_) {
+    schedule_wanted_ = false;
+    cluster_.schedule(options_.policy, unix_now());
+  }
+  auto dirty_jobs = cluster_.take_dirty_jobs();
+  auto dirty_nodes = cluster_.take_dirty_nodes();
+  if (!dirty_jobs.empty() || !dirty_nodes.empty()) {
+    Status s = store_->begin();
+    for (JobId id : dirty_jobs) {
+      if (!s) break;
+      if (const Job* j = cluster_.find_job(id)) s = store_->save_job(*j);
+    }
+    for (const std::string& name : dirty_nodes) {
+      if (!s) break;
+      if (const Node* n = cluster_.find_node(name)) s = store_->save_node(*n);
+    }
+    if (s) s = store_->commit();
+    if (!s) {
+      store_->rollback();
+      // Nothing of this turn may be observed: drop replies and commands and
+      // stop, so a restart recovers from what the store really holds.
+      CADRE_LOG(error) << "cannot persist state: " << s.error() << "; stopping without acknowledging unsaved work";
+      failed_ = true;
+      replies_.clear();
+      (void)cluster_.take_commands();
+      channel_.close();
+      io_.stop();
+      return;
+    }
+  }
+  for (AgentCommand& c : cluster_.take_commands()) {
+    const Node* n = cluster_.find_node(c.node);
+    if (!n || n->routing_id.empty() || !channel_.send(Frames{n->routing_id, std::move(c.bytes)})) {
+      ++counters_.undeliverable;
+      CADRE_LOG(warning) << "could not deliver a command to node " << c.node;
+    }
+  }
+  for (Frames& f : replies_) {
+    if (!channel_.send(f)) ++counters_.undeliverable;
+  }
+  replies_.clear();
+  cluster_.evict_ended();
+}
+
+}  // namespace cadre

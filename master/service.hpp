@@ -1,0 +1,81 @@
+// MasterService: the master's event loop.
+//
+// One thread runs one io_context that owns everything: the ROUTER socket
+// agents and clients talk to, the timers (heartbeat checks, time limits,
+// periodic scheduling) and the signals. Each loop turn handles a batch of
+// messages, runs the scheduler if anything asked for it, commits every
+// change in one transaction, and only then sends replies and agent
+// commands (commit before observe).
+//
+// Not thread-safe: construct, run() and destroy on one thread.
+#pragma once
+
+#include "common/asio.hpp"
+
+#include <zmq.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/codec.hpp"
+#include "common/transport.hpp"
+#include "master/cluster.hpp"
+#include "master/store/store.hpp"
+
+namespace cadre {
+
+struct MasterOptions {
+  std::string listen = "tcp://*:7700";
+  std::string state_dir;
+  int64_t node_timeout_ms = 30000;
+  sched::Policy policy;
+};
+
+// Counters for what the master refused or dropped; logged and kept.
+struct MasterCounters {
+  uint64_t malformed_messages = 0;
+  uint64_t undeliverable = 0;
+};
+
+class MasterService {
+ public:
+  MasterService(MasterOptions options, std::unique_ptr<Store> store);
+  // Loads state from the store and binds the socket. Throws on start-up
+  // failure (the caller reports it and exits).
+  void start();
+  // Runs until SIGTERM or SIGINT. Returns the process exit status.
+  int run();
+
+ private:
+  void on_message(Frames&& frames);
+  void dispatch(const std::string& peer, Envelope::Reader env);
+  void handle_register(const std::string& peer, Register::Reader r);
+  void handle_task_status(TaskStatus::Reader s);
+  void handle_submit(const std::string& peer, uint64_t request_id, Submit::Reader s);
+  void handle_list_jobs(const std::string& peer, uint64_t request_id, bool all);
+  void handle_show_job(const std::string& peer, uint64_t request_id, JobId id);
+  void handle_cancel(const std::string& peer, uint64_t request_id, Cancel::Reader c);
+  void handle_list_nodes(const std::string& peer, uint64_t request_id);
+  void reply(const std::string& peer, std::string bytes);
+  void reply_error(const std::string& peer, uint64_t request_id, const std::string& text);
+
+  // Ends a loop turn: schedule if asked, commit, then send.
+  void end_turn();
+  void arm_tick();
+
+  MasterOptions options_;
+  std::unique_ptr<Store> store_;
+  Cluster cluster_;
+  boost::asio::io_context io_;
+  zmq::context_t zmq_;
+  ZmqChannel channel_;
+  boost::asio::steady_timer tick_;
+  boost::asio::signal_set signals_;
+  std::vector<Frames> replies_;  // held until the turn's changes are committed
+  bool schedule_wanted_ = false;
+  bool failed_ = false;
+  MasterCounters counters_;
+};
+
+}  // namespace cadre

@@ -1,0 +1,353 @@
+#include "master/store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+namespace cadre {
+namespace {
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool prepared() const { return rc_ == SQLITE_OK; }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Stmt& bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_); }
+  int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string text(int col) const {
+    auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : std::string();
+  }
+  std::string error() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+Error sql_error(sqlite3* db, const std::string& what) { return make_error(what + ": " + sqlite3_errmsg(db)); }
+
+std::string join_u32(const std::vector<uint32_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s.append(i ? "," : "").append(std::to_string(v[i]));
+  return s;
+}
+
+std::vector<uint32_t> split_u32(const std::string& s) {
+  std::vector<uint32_t> out;
+  std::stringstream in(s);
+  std::string piece;
+  while (std::getline(in, piece, ','))
+    if (!piece.empty()) out.push_back(static_cast<uint32_t>(std::stoul(piece)));
+  return out;
+}
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE jobs (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL,
+  argv          TEXT NOT NULL,      -- JSON array
+  workdir       TEXT NOT NULL,
+  output        TEXT NOT NULL,
+  millicores    INTEGER NOT NULL,
+  memory_mb     INTEGER NOT NULL,
+  gpus          INTEGER NOT NULL,
+  nodes         INTEGER NOT NULL,
+  tasks_per_node INTEGER NOT NULL,
+  ntasks        INTEGER NOT NULL,
+  time_limit_s  INTEGER NOT NULL,
+  priority      INTEGER NOT NULL,
+  user          TEXT NOT NULL,
+  uid           INTEGER NOT NULL,
+  gid           INTEGER NOT NULL,
+  state         TEXT NOT NULL,
+  reason        TEXT NOT NULL,
+  exit_code     INTEGER NOT NULL,
+  attempt       INTEGER NOT NULL,
+  submit_time   INTEGER NOT NULL,
+  start_time    INTEGER NOT NULL,
+  end_time      INTEGER NOT NULL,
+  active        INTEGER NOT NULL    -- 1 while PENDING or RUNNING
+);
+CREATE INDEX jobs_active ON jobs(active) WHERE active = 1;
+CREATE TABLE tasks (
+  job_id    INTEGER NOT NULL,
+  rank      INTEGER NOT NULL,
+  node      TEXT NOT NULL,
+  gpus      TEXT NOT NULL,          -- comma-separated indices
+  state     TEXT NOT NULL,
+  exit_code INTEGER NOT NULL,
+  PRIMARY KEY (job_id, rank)
+) WITHOUT ROWID;
+CREATE TABLE nodes (
+  name        TEXT PRIMARY KEY,
+  address     TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  millicores  INTEGER NOT NULL,
+  memory_mb   INTEGER NOT NULL,
+  gpus        INTEGER NOT NULL,
+  labels      TEXT NOT NULL,        -- JSON object
+  last_seen   INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kJobColumns =
+    "id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, tasks_per_node, ntasks, time_limit_s, "
+    "priority, user, uid, gid, state, reason, exit_code, attempt, submit_time, start_time, end_time";
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return make_error("cannot open database " + path + ": " + msg);
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+    if (Status s = store->exec(pragma); !s)
+      return make_error("database " + path + " cannot be used: " + s.error());
+  }
+  if (Status s = store->migrate(); !s) return make_error("database " + path + ": " + s.error());
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  if (in_tx_) rollback();
+  sqlite3_close(db_);
+}
+
+Status SqliteStore::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    return make_error(msg);
+  }
+  return {};
+}
+
+Status SqliteStore::migrate() {
+  Stmt q(db_, "PRAGMA user_version");
+  if (!q.prepared() || q.step() != SQLITE_ROW) return sql_error(db_, "cannot read schema version");
+  int64_t version = q.i64(0);
+  if (version > kSchemaVersion)
+    return make_error("schema version " + std::to_string(version) + " is newer than this cadre understands (" +
+                      std::to_string(kSchemaVersion) + "); run the cadre release that wrote it");
+  if (version == kSchemaVersion) return {};
+  // version 0: a new database.
+  if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+  Status s = exec(kSchemaV1);
+  if (s) s = exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  if (!s) {
+    (void)exec("ROLLBACK");
+    return make_error("cannot create schema: " + s.error());
+  }
+  return exec("COMMIT");
+}
+
+Status SqliteStore::begin() {
+  if (in_tx_) return {};
+  if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+  in_tx_ = true;
+  return {};
+}
+
+Status SqliteStore::commit() {
+  if (!in_tx_) return {};
+  Status s = exec("COMMIT");
+  if (!s) {
+    rollback();
+    return s;
+  }
+  in_tx_ = false;
+  return {};
+}
+
+void SqliteStore::rollback() {
+  if (!in_tx_) return;
+  (void)exec("ROLLBACK");
+  in_tx_ = false;
+}
+
+Status SqliteStore::save_job(const Job& job) {
+  Stmt up(db_,
+          "INSERT OR REPLACE INTO jobs (id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, "
+          "tasks_per_node, ntasks, time_limit_s, priority, user, uid, gid, state, reason, exit_code, attempt, "
+          "submit_time, start_time, end_time, active) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!up.prepared()) return sql_error(db_, "save job");
+  const JobSpec& s = job.spec;
+  up.bind(1, static_cast<int64_t>(job.id)).bind(2, s.name).bind(3, nlohmann::json(s.argv).dump());
+  up.bind(4, s.workdir).bind(5, s.output_pattern);
+  up.bind(6, s.per_task.millicores).bind(7, s.per_task.memory_mb).bind(8, s.per_task.gpus);
+  up.bind(9, s.nodes).bind(10, s.tasks_per_node).bind(11, s.ntasks).bind(12, s.time_limit_s).bind(13, s.priority);
+  up.bind(14, s.user).bind(15, s.uid).bind(16, s.gid);
+  up.bind(17, std::string(to_string(job.state))).bind(18, job.reason).bind(19, job.exit_code);
+  up.bind(20, job.attempt).bind(21, job.submit_time).bind(22, job.start_time).bind(23, job.end_time);
+  up.bind(24, is_final(job.state) ? 0 : 1);
+  if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
+
+  Stmt del(db_, "DELETE FROM tasks WHERE job_id = ?");
+  del.bind(1, static_cast<int64_t>(job.id));
+  if (del.step() != SQLITE_DONE) return sql_error(db_, "save tasks of job " + std::to_string(job.id));
+  Stmt row(db_, "INSERT INTO tasks (job_id, rank, node, gpus, state, exit_code) VALUES (?,?,?,?,?,?)");
+  if (!row.prepared()) return sql_error(db_, "save tasks");
+  for (const Task& t : job.tasks) {
+    row.reset();
+    row.bind(1, static_cast<int64_t>(job.id)).bind(2, t.rank).bind(3, t.node).bind(4, join_u32(t.gpus));
+    row.bind(5, std::string(to_string(t.state))).bind(6, t.exit_code);
+    if (row.step() != SQLITE_DONE) return sql_error(db_, "save task of job " + std::to_string(job.id));
+  }
+  return {};
+}
+
+Status SqliteStore::save_node(const Node& node) {
+  Stmt up(db_,
+          "INSERT OR REPLACE INTO nodes (name, address, state, millicores, memory_mb, gpus, labels, last_seen) "
+          "VALUES (?,?,?,?,?,?,?,?)");
+  nlohmann::json labels = node.labels;
+  up.bind(1, node.name).bind(2, node.address).bind(3, std::string(to_string(node.state)));
+  up.bind(4, node.total.millicores).bind(5, node.total.memory_mb).bind(6, node.total.gpus);
+  up.bind(7, labels.dump()).bind(8, node.last_seen_unix);
+  if (up.step() != SQLITE_DONE) return sql_error(db_, "save node " + node.name);
+  return {};
+}
+
+Result<std::vector<Job>> SqliteStore::load_jobs(const std::string& where, const std::string& suffix) {
+  std::vector<Job> jobs;
+  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs " + where + " " + suffix;
+  Stmt q(db_, sql.c_str());
+  if (!q.prepared()) return sql_error(db_, "load jobs");
+  int rc;
+  try {
+    while ((rc = q.step()) == SQLITE_ROW) {
+      Job j;
+      j.id = static_cast<JobId>(q.i64(0));
+      JobSpec& s = j.spec;
+      s.name = q.text(1);
+      s.argv = nlohmann::json::parse(q.text(2)).get<std::vector<std::string>>();
+      s.workdir = q.text(3);
+      s.output_pattern = q.text(4);
+      s.per_task = Resources{q.i64(5), q.i64(6), q.i64(7)};
+      s.nodes = static_cast<uint32_t>(q.i64(8));
+      s.tasks_per_node = static_cast<uint32_t>(q.i64(9));
+      s.ntasks = static_cast<uint32_t>(q.i64(10));
+      s.time_limit_s = q.i64(11);
+      s.priority = static_cast<int32_t>(q.i64(12));
+      s.user = q.text(13);
+      s.uid = static_cast<uint32_t>(q.i64(14));
+      s.gid = static_cast<uint32_t>(q.i64(15));
+      auto state = parse_job_state(q.text(16));
+      if (!state) return make_error("job " + std::to_string(j.id) + " has unknown state '" + q.text(16) + "'");
+      j.state = *state;
+      j.reason = q.text(17);
+      j.exit_code = static_cast<int32_t>(q.i64(18));
+      j.attempt = static_cast<Attempt>(q.i64(19));
+      j.submit_time = q.i64(20);
+      j.start_time = q.i64(21);
+      j.end_time = q.i64(22);
+      jobs.push_back(std::move(j));
+    }
+  } catch (const std::exception& e) {
+    return make_error(std::string("corrupt job row: ") + e.what());
+  }
+  if (rc != SQLITE_DONE) return sql_error(db_, "load jobs");
+
+  // Tasks, matched to their jobs by id.
+  Stmt tq(db_, "SELECT rank, node, gpus, state, exit_code FROM tasks WHERE job_id = ? ORDER BY rank");
+  if (!tq.prepared()) return sql_error(db_, "load tasks");
+  for (Job& j : jobs) {
+    tq.reset();
+    tq.bind(1, static_cast<int64_t>(j.id));
+    while ((rc = tq.step()) == SQLITE_ROW) {
+      Task task;
+      task.rank = static_cast<uint32_t>(tq.i64(0));
+      task.node = tq.text(1);
+      try {
+        task.gpus = split_u32(tq.text(2));
+      } catch (const std::exception&) {
+        return make_error("job " + std::to_string(j.id) + " has a corrupt GPU list");
+      }
+      auto state = parse_task_state(tq.text(3));
+      if (!state) return make_error("job " + std::to_string(j.id) + " has a task in unknown state '" + tq.text(3) + "'");
+      task.state = *state;
+      task.exit_code = static_cast<int32_t>(tq.i64(4));
+      j.tasks.push_back(std::move(task));
+    }
+    if (rc != SQLITE_DONE) return sql_error(db_, "load tasks");
+  }
+  return jobs;
+}
+
+Result<std::vector<Job>> SqliteStore::load_active_jobs() { return load_jobs("WHERE active = 1", "ORDER BY id"); }
+
+Result<std::vector<Job>> SqliteStore::load_ended_jobs(size_t limit) {
+  return load_jobs("WHERE id IN (SELECT id FROM jobs WHERE active = 0 ORDER BY id DESC LIMIT " +
+                       std::to_string(limit) + ")",
+                   "ORDER BY id");
+}
+
+Result<std::optional<Job>> SqliteStore::load_job(JobId id) {
+  auto jobs = load_jobs("WHERE id = " + std::to_string(id), "");
+  if (!jobs) return make_error(jobs.error());
+  if (jobs->empty()) return std::optional<Job>();
+  return std::optional<Job>(std::move(jobs->front()));
+}
+
+Result<std::vector<Node>> SqliteStore::load_nodes() {
+  std::vector<Node> nodes;
+  Stmt q(db_, "SELECT name, address, state, millicores, memory_mb, gpus, labels, last_seen FROM nodes ORDER BY name");
+  if (!q.prepared()) return sql_error(db_, "load nodes");
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    Node n;
+    n.name = q.text(0);
+    n.address = q.text(1);
+    auto state = parse_node_state(q.text(2));
+    if (!state) return make_error("node " + n.name + " has unknown state '" + q.text(2) + "'");
+    n.state = *state;
+    n.total = Resources{q.i64(3), q.i64(4), q.i64(5)};
+    try {
+      n.labels = nlohmann::json::parse(q.text(6)).get<std::map<std::string, std::string>>();
+    } catch (const std::exception& e) {
+      return make_error("node " + n.name + " has corrupt labels: " + e.what());
+    }
+    n.last_seen_unix = q.i64(7);
+    n.gpu_busy.assign(static_cast<size_t>(std::max<int64_t>(n.total.gpus, 0)), false);
+    nodes.push_back(std::move(n));
+  }
+  if (rc != SQLITE_DONE) return sql_error(db_, "load nodes");
+  return nodes;
+}
+
+Result<JobId> SqliteStore::max_job_id() {
+  Stmt q(db_, "SELECT COALESCE(MAX(id), 0) FROM jobs");
+  if (!q.prepared() || q.step() != SQLITE_ROW) return sql_error(db_, "read the highest job id");
+  return static_cast<JobId>(q.i64(0));
+}
+
+}  // namespace cadre

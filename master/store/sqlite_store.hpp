@@ -1,0 +1,49 @@
+// SqliteStore: the Store on one SQLite database file.
+// WAL journal, synchronous=FULL (a commit survives power loss), schema
+// version in PRAGMA user_version, migrated on open. A database from a newer
+// cadre, or one SQLite cannot read, is refused and left untouched.
+// Not thread-safe: one owner thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "master/store/store.hpp"
+
+struct sqlite3;
+
+namespace cadre {
+
+class SqliteStore final : public Store {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens (creating if missing) the database at `path`.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  ~SqliteStore() override;
+
+  Status begin() override;
+  Status commit() override;
+  void rollback() override;
+  bool in_transaction() const override { return in_tx_; }
+
+  Status save_job(const Job& job) override;
+  Status save_node(const Node& node) override;
+
+  Result<std::vector<Job>> load_active_jobs() override;
+  Result<std::vector<Job>> load_ended_jobs(size_t limit) override;
+  Result<std::optional<Job>> load_job(JobId id) override;
+  Result<std::vector<Node>> load_nodes() override;
+  Result<JobId> max_job_id() override;
+
+ private:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  Status exec(const char* sql);
+  Status migrate();
+  Result<std::vector<Job>> load_jobs(const std::string& where, const std::string& suffix);
+
+  sqlite3* db_;
+  bool in_tx_ = false;
+};
+
+}  // namespace cadre

@@ -1,0 +1,44 @@
+// Store: where the master's jobs and nodes become durable.
+//
+// Writes go into an open transaction that the master commits once per loop
+// turn (group commit) before anything outside the master may observe the
+// change. Loads run at start (recovery) and for ended jobs, which the
+// master does not keep in memory.
+//
+// Not thread-safe: owned by the master's event-loop thread.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "common/result.hpp"
+#include "master/model.hpp"
+
+namespace cadre {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Transaction control. save_* require an open transaction.
+  virtual Status begin() = 0;
+  virtual Status commit() = 0;
+  virtual void rollback() = 0;
+  virtual bool in_transaction() const = 0;
+
+  // Upserts a job with all its tasks.
+  virtual Status save_job(const Job& job) = 0;
+  // Upserts a node's durable fields (not its volatile routing data).
+  virtual Status save_node(const Node& node) = 0;
+
+  // Every job that has not ended (PENDING, RUNNING), with tasks.
+  virtual Result<std::vector<Job>> load_active_jobs() = 0;
+  // Ended jobs, oldest first, at most `limit` of the newest.
+  virtual Result<std::vector<Job>> load_ended_jobs(size_t limit) = 0;
+  virtual Result<std::optional<Job>> load_job(JobId id) = 0;
+  virtual Result<std::vector<Node>> load_nodes() = 0;
+  // Highest job id ever stored, 0 when none.
+  virtual Result<JobId> max_job_id() = 0;
+};
+
+}  // namespace cadre
