@@ -85,7 +85,11 @@ void to_proto(const Job& job, JobInfo::Builder out) {
 void to_proto(const Node& node, NodeInfo::Builder out) {
   out.setName(text(node.name));
   out.setAddress(text(node.address));
-  out.setState(text(std::string(to_string(node.state))));
+  // A node loaded from the store that has not spoken to this master yet is
+  // UNKNOWN, not UP: nothing is placed on it until it registers.
+  std::string state(to_string(node.state));
+  if (node.state == NodeState::up && !node.registered) state = "UNKNOWN";
+  out.setState(text(state));
   to_proto(node.total, out.initTotal());
   to_proto(node.free(), out.initFree());
   auto labels = out.initLabels(static_cast<unsigned>(node.labels.size()));
