@@ -26,6 +26,8 @@ The cadre node agent: registers this node with the master and runs its ranks.
   --address ADDR        address ranks on other nodes use for this node
                         (default: the source address of the route to the master)
   --kill-grace SECONDS  time between SIGTERM and SIGKILL when a rank is killed (default 10)
+  --allow-root-jobs     when the agent runs as root, also run jobs submitted by root
+                        (without it, such jobs fail to start)
   --log-level LEVEL     debug, info, warning or error (default info)
   --help                this text
 
@@ -61,8 +63,8 @@ int main(int argc, char** argv) {
     gethostname(host, sizeof host - 1);
     o.name = host;
   }
-  if (o.name.empty() || o.name.size() > 255 || o.name.find_first_of(", \t\n") != std::string::npos)
-    return fail("--name: a node name is 1-255 characters without commas or spaces");
+  if (o.name.empty() || o.name.size() > 200 || o.name.find_first_of(", \t\n=") != std::string::npos)
+    return fail("--name: a node name is 1-200 characters without commas, spaces or '='");
 
   if (auto c = flags.get("--cpus")) {
     auto n = parse_count(*c, 1 << 20);
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
     }
   }
   o.work_dir = flags.get_or("--work-dir", "/var/lib/cadre-agent");
-  o.address = flags.get_or("--address", agent::discover_address(o.master));
+  o.address = flags.has("--address") ? *flags.get("--address") : agent::discover_address(o.master);
   if (auto k = flags.get("--kill-grace")) {
     auto s = parse_count(*k, 3600);
     if (!s) return fail("--kill-grace: " + s.error());

@@ -76,6 +76,10 @@ AgentService::~AgentService() { shutdown(); }
 
 void AgentService::start() {
   std::filesystem::create_directories(options_.work_dir);
+  // A fixed routing id lets the master reach this agent right after a
+  // reconnect, before its next heartbeat.
+  channel_.socket().set(zmq::sockopt::routing_id, "agent:" + options_.name);
+  channel_.socket().set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxMessageBytes));
   channel_.socket().set(zmq::sockopt::reconnect_ivl, 200);
   channel_.socket().set(zmq::sockopt::reconnect_ivl_max, 5000);
   channel_.socket().connect(options_.master);
@@ -213,12 +217,13 @@ std::string AgentService::job_dir(const LaunchSpec& spec) const {
 
 void AgentService::handle_launch(Launch::Reader l) {
   LaunchSpec spec = spec_from(l);
-  RankKey key{spec.job, spec.rank};
-  if (auto it = ranks_.find(key); it != ranks_.end()) {
-    if (it->second.spec.attempt == spec.attempt) return;  // a repeated launch: already running
+  RankKey key{spec.job, spec.rank, spec.attempt};
+  if (ranks_.count(key)) return;  // a repeated launch: already running
+  for (auto& [other, p] : ranks_) {
+    if (std::get<0>(other) != spec.job || std::get<1>(other) != spec.rank) continue;
     CADRE_LOG(warning) << "job " << spec.job << " rank " << spec.rank << " attempt " << spec.attempt
-                       << " replaces attempt " << it->second.spec.attempt;
-    kill_rank(it->second);
+                       << " replaces attempt " << std::get<2>(other);
+    kill_rank(p);
   }
   std::string dir = job_dir(spec);
   std::string hostfile = dir + "/hostfile";
@@ -251,8 +256,8 @@ void AgentService::handle_launch(Launch::Reader l) {
 }
 
 void AgentService::handle_kill(Kill::Reader k) {
-  auto it = ranks_.find({k.getJobId(), k.getRank()});
-  if (it == ranks_.end() || it->second.spec.attempt != k.getAttempt()) {
+  auto it = ranks_.find({k.getJobId(), k.getRank(), k.getAttempt()});
+  if (it == ranks_.end()) {
     CADRE_LOG(debug) << "kill for job " << k.getJobId() << " rank " << k.getRank() << ": not running here";
     return;
   }
@@ -297,7 +302,7 @@ void AgentService::reap() {
     if (p.kill_timer) p.kill_timer->cancel();
     ranks_.erase(it);
     bool job_left = std::any_of(ranks_.begin(), ranks_.end(),
-                                [&spec](auto& kv) { return kv.first.first == spec.job; });
+                                [&spec](auto& kv) { return std::get<0>(kv.first) == spec.job; });
     if (!job_left) {
       std::error_code ec;
       std::filesystem::remove_all(job_dir(spec), ec);

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -50,7 +51,9 @@ class AgentService {
     bool killing = false;
     std::unique_ptr<boost::asio::steady_timer> kill_timer;
   };
-  using RankKey = std::pair<JobId, uint32_t>;
+  // Job, rank, attempt: an older attempt of a rank may still be dying
+  // while the new one starts.
+  using RankKey = std::tuple<JobId, uint32_t, Attempt>;
 
   void on_message(Frames&& frames);
   void handle_launch(Launch::Reader l);

@@ -18,7 +18,7 @@ nlohmann::json node_json(NodeInfo::Reader node);
 std::string jobs_table(capnp::List<JobInfo>::Reader jobs, int64_t now_unix);
 // scontrol-show-like "Key=Value" block for one job.
 std::string job_details(JobInfo::Reader job, int64_t now_unix);
-// sinfo-like table: NAME STATE CPUS MEMORY GPUS LABELS (free/total).
+// sinfo-like table: NAME STATE CPUS MEMORY GPUS (free/total) ADDRESS LABELS.
 std::string nodes_table(capnp::List<NodeInfo>::Reader nodes);
 
 // Pads columns to their widest cell.

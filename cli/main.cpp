@@ -45,19 +45,22 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
       --mem-per-task SIZE    memory per rank, e.g. 512M, 4G (default 1G)
       --gpus-per-task G      GPUs per rank, each with its own indices (default 0)
       --gpus-per-node G      GPUs per node, split evenly over its ranks (needs --nodes)
-  -t, --time TIME            time limit: MM, MM:SS, HH:MM:SS or D-HH:MM:SS (default none)
+  -t, --time TIME            time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS
+                             or UNLIMITED (default: none)
       --priority P           higher runs first among waiting jobs (default 0)
-  -o, --output PATTERN       output file per rank; %j = job id, %t = rank, %n = node
+  -o, --output PATTERN       output file per rank; %j = job id, %t = rank, %n = node,
+                             %a = attempt, %% = a literal %
                              (default cadre-%j-%t.out, relative to the working directory)
   -D, --chdir DIR            working directory of the ranks (default: the current one)
       --parsable             print only the job id
   -W, --wait                 wait for the job to end, print its state changes, and exit
                              with its exit code
 
-Each rank sees CADRE_JOB_ID, CADRE_RANK, CADRE_WORLD_SIZE, CADRE_LOCAL_RANK,
-CADRE_NODE_RANK, CADRE_NODE_NAME, CADRE_NODELIST, CADRE_HOSTFILE,
+Each rank sees CADRE_JOB_ID, CADRE_JOB_NAME, CADRE_ATTEMPT, CADRE_RANK,
+CADRE_WORLD_SIZE, CADRE_LOCAL_RANK, CADRE_LOCAL_WORLD_SIZE, CADRE_NODE_RANK,
+CADRE_NNODES, CADRE_NODE_NAME, CADRE_NODELIST, CADRE_HOSTFILE,
 CUDA_VISIBLE_DEVICES, RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
-MASTER_ADDR and MASTER_PORT.
+GROUP_RANK, MASTER_ADDR and MASTER_PORT.
 
 examples:
   cadre submit --nodes 2 --tasks-per-node 4 --gpus-per-task 1 --time 2:00:00 -- python train.py

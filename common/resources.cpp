@@ -89,7 +89,8 @@ Result<int64_t> parse_size_mb(std::string_view text) {
   auto n = parse_count(s, std::numeric_limits<int64_t>::max() / kib_per_unit);
   if (!n) return make_error("invalid size '" + original + "': too large");
   int64_t kib = *n * kib_per_unit;
-  return (kib + 1023) / 1024;
+  // Rounds up without adding first: kib may be INT64_MAX.
+  return kib / 1024 + (kib % 1024 != 0 ? 1 : 0);
 }
 
 std::string format_size_mb(int64_t mb) {
@@ -104,7 +105,9 @@ Result<int64_t> parse_duration_s(std::string_view text) {
     return make_error("invalid time '" + original +
                       "': use MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS (e.g. 30, 1:30:00, 2-00:00:00)");
   };
-  if (text == "UNLIMITED" || text == "INFINITE" || text == "unlimited" || text == "infinite") return int64_t{0};
+  std::string upper(text);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (upper == "UNLIMITED" || upper == "INFINITE") return int64_t{0};
   if (text.empty()) return bad();
 
   int64_t days = 0;

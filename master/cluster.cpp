@@ -124,7 +124,12 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
   for (auto& [id, j] : jobs_) {
     for (Task& t : j.tasks) {
       if (t.node != n.name || !holds_resources(t.state)) continue;
-      if (reported(id, t.rank, j.attempt)) continue;
+      if (reported(id, t.rank, j.attempt)) {
+        if (t.state == TaskState::launching) t.state = TaskState::running;
+        // A kill sent before the agent reconnected may be lost: send again.
+        if (t.state == TaskState::killing) commands_.push_back({n.name, encode_kill(id, j.attempt, t.rank)});
+        continue;
+      }
       CADRE_LOG(warning) << "job " << id << " rank " << t.rank << " is gone from node " << n.name;
       release(j, t);
       t.state = TaskState::lost;
@@ -143,15 +148,24 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
     if (!known) {
       CADRE_LOG(warning) << "node " << n.name << " runs unknown job " << r.job << " rank " << r.rank << "; killing it";
       commands_.push_back({n.name, encode_kill(r.job, r.attempt, r.rank)});
+    } else if (j->tasks[r.rank].state == TaskState::killing) {
+      // The kill may never have reached this node (sent while it was not
+      // registered, e.g. just after a master restart): send it again.
+      CADRE_LOG(info) << "node " << n.name << " still runs job " << r.job << " rank " << r.rank
+                      << ", which is being killed; killing it again";
+      commands_.push_back({n.name, encode_kill(r.job, r.attempt, r.rank)});
     }
   }
 }
 
-bool Cluster::heartbeat(const std::string& name, const std::string& routing_id, int64_t now_ms) {
+bool Cluster::heartbeat(const std::string& name, const std::string& routing_id, int64_t now_ms, int64_t now_unix) {
   auto it = nodes_.find(name);
   if (it == nodes_.end() || !it->second.registered) return false;
   it->second.routing_id = routing_id;
   it->second.last_seen_ms = now_ms;
+  // Shown to users; persisted with the node's next durable change only,
+  // so heartbeats cost no disk writes.
+  it->second.last_seen_unix = now_unix;
   return true;
 }
 

@@ -72,7 +72,7 @@ class Cluster {
 
   void register_node(const NodeRegistration& reg, const std::string& routing_id, int64_t now_ms, int64_t now_unix);
   // False when the node is not registered with this master: it must register.
-  bool heartbeat(const std::string& name, const std::string& routing_id, int64_t now_ms);
+  bool heartbeat(const std::string& name, const std::string& routing_id, int64_t now_ms, int64_t now_unix);
   void task_event(const TaskEvent& ev, int64_t now_unix);
 
   // Marks silent nodes DOWN and ends jobs past their time limit.

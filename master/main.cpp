@@ -1,7 +1,11 @@
 // cadre-master: the cluster's controller. See docs/operations.md.
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -36,6 +40,26 @@ int fail(const std::string& message) {
   return 2;
 }
 
+// Holds an exclusive lock on DIR/master.lock for the life of the process:
+// two masters on one database would both believe they own every job.
+cadre::Status lock_state_dir(const std::string& dir) {
+  const std::string path = dir + "/master.lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return cadre::make_error("cannot open " + path + ": " + strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {};
+    ssize_t n = read(fd, pid, sizeof pid - 1);
+    std::string holder = n > 0 ? " (pid " + std::string(pid, static_cast<size_t>(n)) + ")" : "";
+    close(fd);
+    return cadre::make_error("another cadre-master" + holder + " is using " + dir + "; stop it first");
+  }
+  std::string me = std::to_string(getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, me.data(), me.size(), 0) < 0) {
+    // The pid is informational; the lock is what matters.
+  }
+  return {};  // fd stays open (and locked) until the process exits
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,6 +89,7 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) return fail("cannot create state folder " + options.state_dir + ": " + ec.message());
+  if (cadre::Status s = lock_state_dir(options.state_dir); !s) return fail(s.error());
   auto store = cadre::SqliteStore::open(options.state_dir + "/cadre.db");
   if (!store) return fail(store.error());
 

@@ -13,7 +13,7 @@ namespace cadre {
 namespace {
 
 constexpr size_t kMaxEndedJobsListed = 10000;
-constexpr size_t kMaxNameBytes = 255;
+constexpr size_t kMaxNameBytes = 200;
 
 kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
 
@@ -41,6 +41,10 @@ void MasterService::start() {
                   << *max_id + 1;
 
   channel_.socket().set(zmq::sockopt::router_mandatory, 1);
+  // Agents reconnect under the same routing id; the new connection wins.
+  channel_.socket().set(zmq::sockopt::router_handover, 1);
+  // ZeroMQ drops larger messages before they are buffered whole.
+  channel_.socket().set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxMessageBytes));
   try {
     channel_.socket().bind(options_.listen);
   } catch (const zmq::error_t& e) {
@@ -109,7 +113,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::REGISTER: return handle_register(peer, env.getRegister());
     case Envelope::HEARTBEAT: {
       std::string name = env.getHeartbeat().getName();
-      if (!cluster_.heartbeat(name, peer, steady_now_ms())) reply(peer, encode_please_register());
+      if (!cluster_.heartbeat(name, peer, steady_now_ms(), unix_now())) reply(peer, encode_please_register());
       return;
     }
     case Envelope::TASK_STATUS: return handle_task_status(env.getTaskStatus());
@@ -133,7 +137,7 @@ void MasterService::handle_register(const std::string& peer, Register::Reader r)
   if (reg.name.empty() || reg.name.size() > kMaxNameBytes || !reg.total.non_negative() || reg.total.gpus > 4096) {
     ++counters_.malformed_messages;
     CADRE_LOG(warning) << "refused a registration with a bad name or resources";
-    return reply_error(peer, 0, "registration refused: node name must be 1-255 bytes and resources non-negative");
+    return reply_error(peer, 0, "registration refused: node name must be 1-200 bytes and resources non-negative");
   }
   for (auto l : r.getLabels()) reg.labels[l.getKey()] = l.getValue();
   for (auto t : r.getRunning()) reg.running.push_back({t.getJobId(), t.getRank(), t.getAttempt()});

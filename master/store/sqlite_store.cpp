@@ -208,7 +208,9 @@ Status SqliteStore::save_job(const Job& job) {
   up.bind(14, s.user).bind(15, s.uid).bind(16, s.gid);
   up.bind(17, std::string(to_string(job.state))).bind(18, job.reason).bind(19, job.exit_code);
   up.bind(20, job.attempt).bind(21, job.submit_time).bind(22, job.start_time).bind(23, job.end_time);
-  up.bind(24, is_final(job.state) ? 0 : 1);
+  // A job stays active until its last rank is gone, so a restarted master
+  // still accounts for ranks that are being killed.
+  up.bind(24, is_final(job.state) && !job.holds_resources() ? 0 : 1);
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
 
   Stmt del(db_, "DELETE FROM tasks WHERE job_id = ?");

@@ -31,7 +31,8 @@ class Store {
   // Upserts a node's durable fields (not its volatile routing data).
   virtual Status save_node(const Node& node) = 0;
 
-  // Every job that has not ended (PENDING, RUNNING), with tasks.
+  // Every job that has not ended (PENDING, RUNNING) or still has ranks
+  // holding resources, with tasks.
   virtual Result<std::vector<Job>> load_active_jobs() = 0;
   // Ended jobs, oldest first, at most `limit` of the newest.
   virtual Result<std::vector<Job>> load_ended_jobs(size_t limit) = 0;
