@@ -1,9 +1,11 @@
 // Encoding and decoding of protocol Envelopes (common/protocol.capnp).
 // decode() is the only way bytes from the network become a message: it
 // checks the size, copies into aligned memory, applies Cap'n Proto's
-// traversal and nesting limits, and walks the whole message once so that a
-// malformed pointer is found here, not later inside a handler.
-// Thread-safe (no shared state).
+// traversal and nesting limits, and walks the whole message once so that
+// out-of-bounds pointers and runaway nesting are found here. A pointer of
+// the wrong kind (a list where a struct belongs) is only found when a
+// handler reads that field, as a kj::Exception: every handler of decoded
+// messages catches it. Thread-safe (no shared state).
 #pragma once
 
 #include <capnp/message.h>

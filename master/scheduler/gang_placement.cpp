@@ -100,7 +100,10 @@ void reserve(const GangShape& shape, const GangPlacement& placement, std::vector
   for (const RankSlot& slot : placement.ranks) {
     NodeView& n = nodes[slot.node];
     n.free -= shape.per_task;
-    for (uint32_t g : slot.gpus) n.free_gpus.erase(std::find(n.free_gpus.begin(), n.free_gpus.end(), g));
+    for (uint32_t g : slot.gpus) {
+      auto it = std::find(n.free_gpus.begin(), n.free_gpus.end(), g);
+      if (it != n.free_gpus.end()) n.free_gpus.erase(it);
+    }
   }
 }
 

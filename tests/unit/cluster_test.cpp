@@ -1,0 +1,822 @@
+// Specification of master/cluster: the master's state machine, without I/O.
+// Commands to agents are decoded with cadre::decode, as an agent would.
+#include "master/cluster.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+
+#include "common/codec.hpp"
+#include "common/log.hpp"
+#include "master/messages.hpp"
+
+namespace cadre {
+namespace {
+
+constexpr int64_t kNodeTimeoutMs = 10000;
+constexpr int64_t kT0 = 1700000000;  // unix seconds at the start of every test
+
+struct LaunchCmd {
+  std::string node;
+  JobId job = 0;
+  Attempt attempt = 0;
+  uint32_t rank = 0, world_size = 0, local_rank = 0, local_world_size = 0, node_rank = 0;
+  std::vector<std::string> nodelist;
+  std::vector<uint32_t> tasks_per_node;
+  std::vector<uint32_t> gpus;
+  std::vector<std::string> argv;
+  std::string workdir, output_pattern, master_addr, user, job_name;
+  uint16_t master_port = 0;
+  uint32_t uid = 0, gid = 0;
+};
+
+struct KillCmd {
+  std::string node;
+  JobId job = 0;
+  Attempt attempt = 0;
+  uint32_t rank = 0;
+  bool operator<(const KillCmd& o) const {
+    return std::tie(node, job, attempt, rank) < std::tie(o.node, o.job, o.attempt, o.rank);
+  }
+  bool operator==(const KillCmd& o) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const KillCmd& k) {
+  return os << "Kill{" << k.node << " job " << k.job << " attempt " << k.attempt << " rank " << k.rank << "}";
+}
+
+// The commands of one turn, decoded.
+struct Commands {
+  std::vector<LaunchCmd> launches;
+  std::vector<KillCmd> kills;
+  size_t total = 0;
+
+  std::set<KillCmd> kill_set() const { return {kills.begin(), kills.end()}; }
+};
+
+Commands decode_all(const std::vector<AgentCommand>& commands) {
+  Commands out;
+  out.total = commands.size();
+  for (const AgentCommand& c : commands) {
+    auto d = decode(c.bytes);
+    EXPECT_TRUE(d) << d.error();
+    if (!d) continue;
+    auto env = (*d)->envelope();
+    if (env.isLaunch()) {
+      auto l = env.getLaunch();
+      LaunchCmd x;
+      x.node = c.node;
+      x.job = l.getJobId();
+      x.attempt = l.getAttempt();
+      x.rank = l.getRank();
+      x.world_size = l.getWorldSize();
+      x.local_rank = l.getLocalRank();
+      x.local_world_size = l.getLocalWorldSize();
+      x.node_rank = l.getNodeRank();
+      for (auto n : l.getNodelist()) x.nodelist.emplace_back(n.cStr());
+      for (auto t : l.getTasksPerNode()) x.tasks_per_node.push_back(t);
+      for (auto g : l.getGpus()) x.gpus.push_back(g);
+      for (auto a : l.getArgv()) x.argv.emplace_back(a.cStr());
+      x.workdir = l.getWorkdir().cStr();
+      x.output_pattern = l.getOutputPattern().cStr();
+      x.master_addr = l.getMasterAddr().cStr();
+      x.master_port = l.getMasterPort();
+      x.user = l.getUser().cStr();
+      x.uid = l.getUid();
+      x.gid = l.getGid();
+      x.job_name = l.getJobName().cStr();
+      out.launches.push_back(std::move(x));
+    } else if (env.isKill()) {
+      auto k = env.getKill();
+      out.kills.push_back(KillCmd{c.node, k.getJobId(), k.getAttempt(), k.getRank()});
+    } else {
+      ADD_FAILURE() << "unexpected command of kind " << static_cast<int>(env.which()) << " to " << c.node;
+    }
+  }
+  return out;
+}
+
+JobSpec spec(uint32_t ntasks, Resources per_task = Resources{1000, 1024, 0}) {
+  JobSpec s;
+  s.argv = {"/usr/bin/python3", "train.py"};
+  s.workdir = "/home/ada";
+  s.per_task = per_task;
+  s.ntasks = ntasks;
+  s.user = "ada";
+  s.uid = 1000;
+  s.gid = 100;
+  return s;
+}
+
+JobSpec gang(uint32_t nodes, uint32_t tasks_per_node, Resources per_task = Resources{1000, 1024, 1}) {
+  JobSpec s = spec(nodes * tasks_per_node, per_task);
+  s.nodes = nodes;
+  s.tasks_per_node = tasks_per_node;
+  return s;
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { log::set_level(log::Level::error); }
+  void TearDown() override { log::set_level(log::Level::info); }
+
+  // Registers a node with `cpus` cpus, 64G and `gpus` GPUs at time now_ms_.
+  void add_node(const std::string& name, int64_t cpus, int64_t gpus, std::vector<RunningTaskRef> running = {}) {
+    NodeRegistration reg;
+    reg.name = name;
+    reg.address = "addr-" + name;
+    reg.total = Resources{cpus * 1000, 64 * 1024, gpus};
+    reg.labels = {{"rack", "r1"}};
+    reg.running = std::move(running);
+    cluster_.register_node(reg, "route-" + name, now_ms_, kT0);
+  }
+
+  JobId submit(JobSpec s) {
+    auto id = cluster_.submit(std::move(s), kT0);
+    EXPECT_TRUE(id) << id.error();
+    return id ? *id : 0;
+  }
+
+  Commands schedule() {
+    cluster_.schedule(sched::Policy{}, kT0 + 1);
+    return decode_all(cluster_.take_commands());
+  }
+
+  Commands take() { return decode_all(cluster_.take_commands()); }
+
+  void report(const std::string& node, JobId id, uint32_t rank, TaskEventKind kind, int32_t exit_code = 0,
+              int32_t signal = 0, std::string message = "") {
+    const Job* j = cluster_.find_job(id);
+    ASSERT_NE(j, nullptr);
+    TaskEvent ev;
+    ev.node = node;
+    ev.job = id;
+    ev.rank = rank;
+    ev.attempt = j->attempt;
+    ev.kind = kind;
+    ev.exit_code = exit_code;
+    ev.signal = signal;
+    ev.message = std::move(message);
+    cluster_.task_event(ev, kT0 + 10);
+  }
+
+  // Every rank of the job reports `started`.
+  void start_all(JobId id) {
+    const Job* j = cluster_.find_job(id);
+    ASSERT_NE(j, nullptr);
+    for (const Task& t : std::vector<Task>(j->tasks)) report(t.node, id, t.rank, TaskEventKind::started);
+  }
+
+  // Every rank still holding resources reports an exit with `signal`.
+  void exit_live_ranks(JobId id, int32_t signal) {
+    const Job* j = cluster_.find_job(id);
+    ASSERT_NE(j, nullptr);
+    for (const Task& t : std::vector<Task>(j->tasks))
+      if (holds_resources(t.state)) report(t.node, id, t.rank, TaskEventKind::exited, 0, signal);
+  }
+
+  const Job& job(JobId id) {
+    const Job* j = cluster_.find_job(id);
+    if (!j) throw std::runtime_error("job " + std::to_string(id) + " is not in the cluster");
+    return *j;
+  }
+  const Node& node(const std::string& name) {
+    const Node* n = cluster_.find_node(name);
+    if (!n) throw std::runtime_error("node " + name + " is not in the cluster");
+    return *n;
+  }
+
+  std::set<KillCmd> kills_for(JobId id, std::initializer_list<std::pair<const char*, uint32_t>> ranks) {
+    std::set<KillCmd> out;
+    for (auto& [n, r] : ranks) out.insert(KillCmd{n, id, job(id).attempt, r});
+    return out;
+  }
+
+  int64_t now_ms_ = 1000;
+  Cluster cluster_{kNodeTimeoutMs};
+};
+
+// ---- submit ----
+
+TEST_F(ClusterTest, SubmitQueuesAPendingJobWithIncreasingIds) {
+  add_node("n1", 8, 0);
+  JobId a = submit(spec(1));
+  JobId b = submit(spec(1));
+  EXPECT_EQ(a, 1u);
+  EXPECT_EQ(b, 2u);
+  EXPECT_EQ(cluster_.last_job_id(), 2u);
+  const Job& j = job(a);
+  EXPECT_EQ(j.state, JobState::pending);
+  EXPECT_EQ(j.submit_time, kT0);
+  EXPECT_EQ(j.attempt, 0u);
+  EXPECT_TRUE(j.tasks.empty());
+  EXPECT_EQ(take().total, 0u) << "submitting sends nothing to agents";
+}
+
+TEST_F(ClusterTest, SubmitFillsInTheNameAndOutputPattern) {
+  add_node("n1", 8, 0);
+  const Job& j = job(submit(spec(1)));
+  EXPECT_EQ(j.spec.name, "python3");
+  EXPECT_EQ(j.spec.output_pattern, "cadre-%j-%t.out");
+}
+
+TEST_F(ClusterTest, SubmitRefusesAJobThatCanNeverFitWithAClearMessage) {
+  add_node("n1", 8, 8);
+  add_node("n2", 8, 8);
+  auto r = cluster_.submit(gang(1, 8, Resources{1000, 1024, 2}), kT0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "job can never run: no node has 16 GPUs for 8 tasks; the largest has 8");
+  auto many = cluster_.submit(gang(3, 1), kT0);
+  ASSERT_FALSE(many);
+  EXPECT_EQ(many.error(), "job can never run: the job asks for 3 nodes but the cluster has 2");
+  EXPECT_TRUE(cluster_.jobs().empty());
+  EXPECT_TRUE(cluster_.take_dirty_jobs().empty());
+}
+
+TEST_F(ClusterTest, SubmitRefusesMalformedRequests) {
+  add_node("n1", 8, 0);
+  auto expect_refused = [&](JobSpec s, const std::string& words) {
+    auto r = cluster_.submit(std::move(s), kT0);
+    ASSERT_FALSE(r) << "accepted a request that should mention '" << words << "'";
+    EXPECT_NE(r.error().find(words), std::string::npos) << r.error();
+  };
+  JobSpec s = spec(1);
+  s.argv.clear();
+  expect_refused(s, "no command given");
+  s = spec(1);
+  s.argv = {""};
+  expect_refused(s, "no command given");
+  s = spec(1);
+  s.workdir = "relative/dir";
+  expect_refused(s, "absolute path, got 'relative/dir'");
+  expect_refused(spec(0), "at least one task");
+  expect_refused(spec(100001), "at most 100000 tasks");
+  s = gang(2, 2);
+  s.ntasks = 5;
+  expect_refused(s, "does not make 5 tasks");
+  s = gang(2, 0);
+  s.ntasks = 2;
+  expect_refused(s, "does not make 2 tasks");
+  expect_refused(spec(1, Resources{1000, -1, 0}), "must not be negative");
+  expect_refused(spec(1, Resources{0, 1024, 0}), "needs some cpu");
+  s = spec(1);
+  s.time_limit_s = -1;
+  expect_refused(s, "time limit");
+  EXPECT_TRUE(cluster_.jobs().empty());
+}
+
+TEST_F(ClusterTest, SubmitBeforeAnyNodeRegistersIsAccepted) {
+  // With no nodes the master cannot judge; the job waits.
+  JobId id = submit(gang(4, 8));
+  EXPECT_EQ(job(id).state, JobState::pending);
+}
+
+// ---- schedule and launch ----
+
+TEST_F(ClusterTest, ScheduleSendsEachRankItsLaunchOnItsNode) {
+  add_node("n1", 8, 4);
+  add_node("n2", 8, 4);
+  JobSpec s = gang(2, 2, Resources{2000, 4096, 2});
+  s.name = "train";
+  s.output_pattern = "log-%j-%t";
+  JobId id = submit(s);
+  Commands cmds = schedule();
+  ASSERT_EQ(cmds.launches.size(), 4u);
+  EXPECT_TRUE(cmds.kills.empty());
+
+  const Job& j = job(id);
+  EXPECT_EQ(j.state, JobState::running);
+  EXPECT_EQ(j.attempt, 1u);
+  EXPECT_EQ(j.start_time, kT0 + 1);
+  ASSERT_EQ(j.tasks.size(), 4u);
+  EXPECT_EQ(j.node_list(), (std::vector<std::string>{"n1", "n2"}));
+
+  std::map<std::string, std::set<uint32_t>> gpus_by_node;
+  for (const LaunchCmd& l : cmds.launches) {
+    ASSERT_LT(l.rank, 4u);
+    const Task& t = j.tasks[l.rank];
+    EXPECT_EQ(t.state, TaskState::launching);
+    EXPECT_EQ(l.node, t.node) << "rank " << l.rank << " sent to the wrong node";
+    EXPECT_EQ(l.job, id);
+    EXPECT_EQ(l.attempt, 1u);
+    EXPECT_EQ(l.world_size, 4u);
+    EXPECT_EQ(l.node_rank, l.rank / 2);
+    EXPECT_EQ(l.node, l.node_rank == 0 ? "n1" : "n2");
+    EXPECT_EQ(l.local_rank, l.rank % 2);
+    EXPECT_EQ(l.local_world_size, 2u);
+    EXPECT_EQ(l.nodelist, (std::vector<std::string>{"n1", "n2"}));
+    EXPECT_EQ(l.tasks_per_node, (std::vector<uint32_t>{2, 2}));
+    EXPECT_EQ(l.gpus, t.gpus);
+    EXPECT_EQ(l.gpus.size(), 2u);
+    for (uint32_t g : l.gpus) EXPECT_TRUE(gpus_by_node[l.node].insert(g).second) << "GPU " << g << " twice";
+    EXPECT_EQ(l.argv, (std::vector<std::string>{"/usr/bin/python3", "train.py"}));
+    EXPECT_EQ(l.workdir, "/home/ada");
+    EXPECT_EQ(l.output_pattern, "log-%j-%t");
+    EXPECT_EQ(l.master_addr, "addr-n1") << "MASTER_ADDR is rank 0's node";
+    EXPECT_EQ(l.master_port, master_port_for(id));
+    EXPECT_EQ(l.user, "ada");
+    EXPECT_EQ(l.uid, 1000u);
+    EXPECT_EQ(l.gid, 100u);
+    EXPECT_EQ(l.job_name, "train");
+  }
+  for (const char* n : {"n1", "n2"}) {
+    EXPECT_EQ(node(n).used, (Resources{4000, 8192, 4})) << n;
+    EXPECT_TRUE(node(n).free_gpus().empty()) << n;
+  }
+}
+
+TEST_F(ClusterTest, AJobThatDoesNotFitYetWaitsForResources) {
+  add_node("n1", 4, 0);
+  JobId big = submit(spec(4));
+  JobId next = submit(spec(1));
+  EXPECT_EQ(job(next).reason, "Priority");
+  Commands cmds = schedule();
+  EXPECT_EQ(cmds.launches.size(), 4u);
+  EXPECT_EQ(job(big).state, JobState::running);
+  EXPECT_EQ(job(next).state, JobState::pending);
+  EXPECT_EQ(job(next).reason, "Resources");
+  EXPECT_EQ(schedule().total, 0u) << "a second pass launches nothing new";
+}
+
+TEST_F(ClusterTest, HigherPriorityJobLaunchesFirst) {
+  add_node("n1", 4, 0);
+  JobId low = submit(spec(4));
+  JobSpec s = spec(4);
+  s.priority = 10;
+  JobId high = submit(s);
+  Commands cmds = schedule();
+  ASSERT_EQ(cmds.launches.size(), 4u);
+  for (const LaunchCmd& l : cmds.launches) EXPECT_EQ(l.job, high);
+  EXPECT_EQ(job(low).state, JobState::pending);
+}
+
+TEST_F(ClusterTest, StartedMovesARankFromLaunchingToRunning) {
+  add_node("n1", 8, 0);
+  JobId id = submit(spec(2));
+  schedule();
+  report("n1", id, 0, TaskEventKind::started);
+  EXPECT_EQ(job(id).tasks[0].state, TaskState::running);
+  EXPECT_EQ(job(id).tasks[1].state, TaskState::launching);
+  EXPECT_EQ(job(id).state, JobState::running);
+}
+
+// ---- ranks end ----
+
+TEST_F(ClusterTest, AllRanksExitingZeroCompletesTheJob) {
+  add_node("n1", 8, 2);
+  add_node("n2", 8, 2);
+  JobId id = submit(gang(2, 2));
+  schedule();
+  start_all(id);
+  cluster_.take_dirty_jobs();
+  for (uint32_t r = 0; r < 4; ++r) {
+    EXPECT_EQ(job(id).state, JobState::running) << "completed before rank " << r << " exited";
+    report(job(id).tasks[r].node, id, r, TaskEventKind::exited, 0);
+  }
+  const Job& j = job(id);
+  EXPECT_EQ(j.state, JobState::completed);
+  EXPECT_EQ(j.exit_code, 0);
+  EXPECT_EQ(j.end_time, kT0 + 10);
+  for (const Task& t : j.tasks) EXPECT_EQ(t.state, TaskState::completed);
+  EXPECT_EQ(take().total, 0u) << "nothing to kill";
+  EXPECT_TRUE(node("n1").used.is_zero());
+  EXPECT_TRUE(node("n2").used.is_zero());
+  EXPECT_EQ(node("n1").free_gpus(), (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(cluster_.take_dirty_jobs(), (std::set<JobId>{id}));
+}
+
+TEST_F(ClusterTest, ARankExitingNonZeroFailsTheJobAndKillsTheOthers) {
+  add_node("n1", 8, 2);
+  add_node("n2", 8, 2);
+  JobId id = submit(gang(2, 2));
+  schedule();
+  start_all(id);
+  report("n1", id, 1, TaskEventKind::exited, 3);
+
+  const Job& j = job(id);
+  EXPECT_EQ(j.state, JobState::failed);
+  EXPECT_EQ(j.exit_code, 3);
+  EXPECT_EQ(j.reason, "rank 1 on n1 exited with code 3");
+  EXPECT_EQ(j.tasks[1].state, TaskState::failed);
+  EXPECT_EQ(j.tasks[1].exit_code, 3);
+  Commands cmds = take();
+  EXPECT_TRUE(cmds.launches.empty());
+  EXPECT_EQ(cmds.kill_set(), kills_for(id, {{"n1", 0}, {"n2", 2}, {"n2", 3}}));
+  EXPECT_EQ(cmds.kills.size(), 3u) << "one kill per live rank";
+  for (uint32_t r : {0u, 2u, 3u}) EXPECT_EQ(j.tasks[r].state, TaskState::killing);
+
+  // The killed ranks report back; the job keeps the first failure.
+  exit_live_ranks(id, 15);
+  EXPECT_EQ(job(id).state, JobState::failed);
+  EXPECT_EQ(job(id).exit_code, 3);
+  for (uint32_t r : {0u, 2u, 3u}) {
+    EXPECT_EQ(job(id).tasks[r].state, TaskState::failed);
+    EXPECT_EQ(job(id).tasks[r].exit_code, 128 + 15);
+  }
+  EXPECT_FALSE(job(id).holds_resources());
+  EXPECT_TRUE(node("n2").used.is_zero());
+  EXPECT_EQ(take().total, 0u) << "no second round of kills";
+}
+
+TEST_F(ClusterTest, ARankKilledByASignalFailsTheJobWith128PlusTheSignal) {
+  add_node("n1", 8, 0);
+  JobId id = submit(spec(2));
+  schedule();
+  report("n1", id, 0, TaskEventKind::exited, 0, 9);
+  EXPECT_EQ(job(id).state, JobState::failed);
+  EXPECT_EQ(job(id).exit_code, 137);
+  EXPECT_EQ(job(id).reason, "rank 0 on n1 killed by signal 9");
+}
+
+TEST_F(ClusterTest, ARankThatCannotStartFailsTheJobWithTheAgentsMessage) {
+  add_node("n1", 8, 0);
+  JobId id = submit(spec(2));
+  schedule();
+  report("n1", id, 1, TaskEventKind::launch_failed, 0, 0, "cannot enter working directory /nope");
+  const Job& j = job(id);
+  EXPECT_EQ(j.state, JobState::failed);
+  EXPECT_EQ(j.exit_code, 127);
+  EXPECT_EQ(j.reason, "rank 1 could not start on n1: cannot enter working directory /nope");
+  EXPECT_EQ(take().kill_set(), kills_for(id, {{"n1", 0}}));
+}
+
+TEST_F(ClusterTest, ReportsForAnotherAttemptNodeOrRankAreIgnored) {
+  add_node("n1", 8, 0);
+  add_node("n2", 8, 0);
+  JobId id = submit(spec(2));
+  schedule();
+  const std::string where = job(id).tasks[0].node;
+  const std::string other = where == "n1" ? "n2" : "n1";
+  cluster_.take_dirty_jobs();
+  auto send = [&](std::string node, uint32_t rank, Attempt attempt) {
+    TaskEvent ev;
+    ev.node = node;
+    ev.job = id;
+    ev.rank = rank;
+    ev.attempt = attempt;
+    ev.kind = TaskEventKind::exited;
+    ev.exit_code = 1;
+    cluster_.task_event(ev, kT0);
+  };
+  send(where, 0, 2);       // stale or future attempt
+  send(other, 0, 1);       // wrong node
+  send(where, 7, 1);       // no such rank
+  TaskEvent unknown_job;
+  unknown_job.node = where;
+  unknown_job.job = 99;
+  unknown_job.kind = TaskEventKind::exited;
+  cluster_.task_event(unknown_job, kT0);
+  EXPECT_EQ(job(id).state, JobState::running);
+  EXPECT_TRUE(cluster_.take_dirty_jobs().empty());
+  EXPECT_EQ(take().total, 0u);
+}
+
+// ---- cancel ----
+
+TEST_F(ClusterTest, CancellingARunningJobKillsEveryRankAndMarksItCancelled) {
+  add_node("n1", 8, 2);
+  add_node("n2", 8, 2);
+  JobId id = submit(gang(2, 1));
+  schedule();
+  report(job(id).tasks[0].node, id, 0, TaskEventKind::started);
+  CancelOutcome o = cluster_.cancel(id, kT0 + 5);
+  EXPECT_TRUE(o.ok);
+  EXPECT_EQ(o.id, id);
+  const Job& j = job(id);
+  EXPECT_EQ(j.state, JobState::cancelled);
+  EXPECT_EQ(j.end_time, kT0 + 5);
+  EXPECT_EQ(j.reason, "cancelled by user");
+  EXPECT_EQ(take().kill_set(), kills_for(id, {{"n1", 0}, {"n2", 1}}));
+  exit_live_ranks(id, 15);
+  for (const Task& t : job(id).tasks) EXPECT_EQ(t.state, TaskState::cancelled);
+  EXPECT_EQ(job(id).state, JobState::cancelled);
+}
+
+TEST_F(ClusterTest, CancellingAPendingJobLaunchesNothing) {
+  add_node("n1", 8, 0);
+  JobId id = submit(spec(1));
+  CancelOutcome o = cluster_.cancel(id, kT0);
+  EXPECT_TRUE(o.ok);
+  EXPECT_EQ(job(id).state, JobState::cancelled);
+  EXPECT_EQ(take().total, 0u);
+  EXPECT_EQ(schedule().total, 0u) << "a cancelled job must never launch";
+  EXPECT_EQ(job(id).attempt, 0u);
+}
+
+TEST_F(ClusterTest, CancellingAnUnknownOrEndedJobIsRefused) {
+  add_node("n1", 8, 0);
+  CancelOutcome unknown = cluster_.cancel(42, kT0);
+  EXPECT_FALSE(unknown.ok);
+  EXPECT_EQ(unknown.message, "no active job 42");
+  JobId id = submit(spec(1));
+  ASSERT_TRUE(cluster_.cancel(id, kT0).ok);
+  CancelOutcome again = cluster_.cancel(id, kT0);
+  EXPECT_FALSE(again.ok);
+  EXPECT_EQ(again.message, "job " + std::to_string(id) + " already ended CANCELLED");
+}
+
+TEST_F(ClusterTest, ResourcesAreHeldUntilTheAgentReportsTheExit) {
+  add_node("n1", 4, 2);
+  JobId first = submit(spec(2, Resources{2000, 1024, 1}));
+  schedule();
+  ASSERT_TRUE(cluster_.cancel(first, kT0).ok);
+  take();
+  JobId second = submit(spec(2, Resources{2000, 1024, 1}));
+  EXPECT_EQ(schedule().total, 0u) << "launched onto GPUs whose ranks may still be running";
+  EXPECT_EQ(job(second).state, JobState::pending);
+  EXPECT_EQ(node("n1").used, (Resources{4000, 2048, 2}));
+
+  report("n1", first, 0, TaskEventKind::exited, 0, 15);
+  EXPECT_EQ(schedule().total, 0u) << "half the room is not enough for the gang";
+  report("n1", first, 1, TaskEventKind::exited, 0, 15);
+  Commands cmds = schedule();
+  EXPECT_EQ(cmds.launches.size(), 2u);
+  EXPECT_EQ(job(second).state, JobState::running);
+}
+
+// ---- timeouts ----
+
+TEST_F(ClusterTest, ASilentNodeGoesDownAndItsJobFailsWithKillsElsewhere) {
+  add_node("a", 8, 2);
+  add_node("b", 8, 2);
+  JobId id = submit(gang(2, 2));
+  schedule();
+  start_all(id);
+  cluster_.take_dirty_nodes();
+
+  now_ms_ += kNodeTimeoutMs / 2;
+  ASSERT_TRUE(cluster_.heartbeat("a", "route-a", now_ms_, kT0 + 5));
+  cluster_.check_timeouts(now_ms_, kT0 + 20);
+  EXPECT_EQ(node("b").state, NodeState::up) << "down before its timeout";
+
+  now_ms_ += kNodeTimeoutMs / 2 + 1;
+  cluster_.check_timeouts(now_ms_, kT0 + 30);
+  EXPECT_EQ(node("a").state, NodeState::up);
+  EXPECT_EQ(node("b").state, NodeState::down);
+  EXPECT_EQ(cluster_.take_dirty_nodes(), (std::set<std::string>{"b"}));
+
+  const Job& j = job(id);
+  EXPECT_EQ(j.state, JobState::node_fail);
+  EXPECT_NE(j.reason.find("node b went DOWN"), std::string::npos) << j.reason;
+  EXPECT_EQ(j.end_time, kT0 + 30);
+  EXPECT_EQ(j.tasks[2].state, TaskState::lost);
+  EXPECT_EQ(j.tasks[3].state, TaskState::lost);
+  EXPECT_EQ(take().kill_set(), kills_for(id, {{"a", 0}, {"a", 1}})) << "kills go only to the live node";
+  EXPECT_TRUE(node("b").used.is_zero());
+  EXPECT_EQ(node("a").used, (Resources{2000, 2048, 2})) << "a's ranks hold until they exit";
+
+  EXPECT_FALSE(cluster_.heartbeat("b", "route-b", now_ms_, kT0 + 30)) << "a DOWN node must register again";
+}
+
+TEST_F(ClusterTest, ADownNodeTakesNoWorkUntilItRegistersAgain) {
+  add_node("a", 8, 0);
+  now_ms_ += kNodeTimeoutMs + 1;
+  cluster_.check_timeouts(now_ms_, kT0);
+  ASSERT_EQ(node("a").state, NodeState::down);
+  JobId id = submit(spec(1));
+  EXPECT_EQ(schedule().total, 0u);
+  add_node("a", 8, 0);
+  EXPECT_EQ(node("a").state, NodeState::up);
+  EXPECT_EQ(schedule().launches.size(), 1u);
+  EXPECT_EQ(job(id).state, JobState::running);
+}
+
+TEST_F(ClusterTest, AJobPastItsTimeLimitTimesOut) {
+  add_node("n1", 8, 0);
+  JobSpec s = spec(2);
+  s.time_limit_s = 60;
+  JobId id = submit(s);
+  schedule();  // starts at kT0 + 1
+  start_all(id);
+  cluster_.check_timeouts(now_ms_, kT0 + 60);
+  EXPECT_EQ(job(id).state, JobState::running);
+  EXPECT_EQ(take().total, 0u);
+  cluster_.check_timeouts(now_ms_, kT0 + 61);
+  const Job& j = job(id);
+  EXPECT_EQ(j.state, JobState::timeout);
+  EXPECT_EQ(j.reason, "time limit of 1:00 reached");
+  EXPECT_EQ(take().kill_set(), kills_for(id, {{"n1", 0}, {"n1", 1}}));
+  cluster_.check_timeouts(now_ms_, kT0 + 1000);
+  EXPECT_EQ(take().total, 0u) << "a timed-out job is not killed twice";
+  exit_live_ranks(id, 15);
+  EXPECT_EQ(job(id).state, JobState::timeout);
+}
+
+TEST_F(ClusterTest, AJobWithoutATimeLimitRunsForever) {
+  add_node("n1", 8, 0);
+  JobId id = submit(spec(1));
+  schedule();
+  cluster_.check_timeouts(now_ms_, kT0 + 100 * 86400);
+  EXPECT_EQ(job(id).state, JobState::running);
+}
+
+// ---- registration ----
+
+TEST_F(ClusterTest, HeartbeatFromAnUnregisteredNodeReturnsFalse) {
+  EXPECT_FALSE(cluster_.heartbeat("ghost", "route-ghost", now_ms_, kT0));
+  EXPECT_EQ(cluster_.find_node("ghost"), nullptr) << "a heartbeat does not create a node";
+  add_node("n1", 8, 0);
+  cluster_.take_dirty_nodes();
+  EXPECT_TRUE(cluster_.heartbeat("n1", "new-route", now_ms_ + 5, kT0 + 5));
+  EXPECT_EQ(node("n1").routing_id, "new-route");
+  EXPECT_EQ(node("n1").last_seen_ms, now_ms_ + 5);
+  EXPECT_EQ(node("n1").last_seen_unix, kT0 + 5);
+  EXPECT_TRUE(cluster_.take_dirty_nodes().empty()) << "heartbeats must cost no disk writes";
+}
+
+TEST_F(ClusterTest, RegistrationRecordsTheNode) {
+  add_node("n1", 8, 4);
+  const Node& n = node("n1");
+  EXPECT_EQ(n.state, NodeState::up);
+  EXPECT_EQ(n.address, "addr-n1");
+  EXPECT_EQ(n.routing_id, "route-n1");
+  EXPECT_EQ(n.total, (Resources{8000, 64 * 1024, 4}));
+  EXPECT_EQ(n.labels, (std::map<std::string, std::string>{{"rack", "r1"}}));
+  EXPECT_EQ(n.free_gpus(), (std::vector<uint32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(cluster_.take_dirty_nodes(), (std::set<std::string>{"n1"}));
+}
+
+TEST_F(ClusterTest, ReRegistrationWithoutARankFailsItsJob) {
+  add_node("a", 8, 2);
+  add_node("b", 8, 2);
+  JobId id = submit(gang(2, 1));
+  schedule();
+  start_all(id);
+  const Attempt attempt = job(id).attempt;
+  // Agent b restarted and lost its rank; a still runs rank 0.
+  add_node("b", 8, 2, {});
+  const Job& j = job(id);
+  EXPECT_EQ(j.state, JobState::node_fail);
+  EXPECT_EQ(j.reason, "rank 1 vanished from node b");
+  EXPECT_EQ(j.tasks[1].state, TaskState::lost);
+  EXPECT_TRUE(node("b").used.is_zero());
+  EXPECT_EQ(take().kill_set(), (std::set<KillCmd>{{"a", id, attempt, 0}}));
+}
+
+TEST_F(ClusterTest, ReRegistrationReportingItsRanksChangesNothing) {
+  add_node("a", 8, 2);
+  JobId id = submit(spec(2, Resources{1000, 1024, 1}));
+  schedule();
+  start_all(id);
+  cluster_.take_dirty_jobs();
+  const Attempt attempt = job(id).attempt;
+  add_node("a", 8, 2, {{id, 0, attempt}, {id, 1, attempt}});
+  EXPECT_EQ(job(id).state, JobState::running);
+  EXPECT_EQ(take().total, 0u);
+  EXPECT_TRUE(cluster_.take_dirty_jobs().empty());
+  EXPECT_EQ(node("a").used, (Resources{2000, 2048, 2}));
+}
+
+TEST_F(ClusterTest, ReRegistrationReportingALaunchingRankMarksItRunning) {
+  add_node("a", 8, 0);
+  JobId id = submit(spec(1));
+  schedule();
+  ASSERT_EQ(job(id).tasks[0].state, TaskState::launching);
+  // The agent's "started" was lost with the connection; its registration says enough.
+  add_node("a", 8, 0, {{id, 0, job(id).attempt}});
+  EXPECT_EQ(job(id).tasks[0].state, TaskState::running);
+  EXPECT_EQ(take().total, 0u);
+}
+
+TEST_F(ClusterTest, ReRegistrationReportingARankBeingKilledResendsTheKillOnce) {
+  add_node("a", 8, 0);
+  JobId id = submit(spec(1));
+  schedule();
+  ASSERT_TRUE(cluster_.cancel(id, kT0).ok);
+  take();  // this kill is lost: the agent was reconnecting
+  const Attempt attempt = job(id).attempt;
+  add_node("a", 8, 0, {{id, 0, attempt}});
+  Commands cmds = take();
+  EXPECT_EQ(cmds.kill_set(), (std::set<KillCmd>{{"a", id, attempt, 0}}));
+  EXPECT_EQ(cmds.total, 1u) << "one kill, not one per reconciliation pass";
+  EXPECT_EQ(job(id).tasks[0].state, TaskState::killing);
+  EXPECT_EQ(node("a").used, (Resources{1000, 1024, 0})) << "still held until the exit is reported";
+}
+
+TEST_F(ClusterTest, ReRegistrationReportingAnUnknownRankKillsIt) {
+  add_node("a", 8, 2);
+  JobId id = submit(spec(1));
+  schedule();
+  const Attempt attempt = job(id).attempt;
+  add_node("a", 8, 2, {{id, 0, attempt}, {77, 3, 2}, {id, 0, attempt + 1}});
+  EXPECT_EQ(job(id).state, JobState::running);
+  EXPECT_EQ(take().kill_set(), (std::set<KillCmd>{{"a", 77, 2, 3}, {"a", id, attempt + 1, 0}}));
+}
+
+TEST_F(ClusterTest, ANodeThatWentDownAndComesBackHasItsOldRanksKilled) {
+  add_node("a", 8, 0);
+  JobId id = submit(spec(1));
+  schedule();
+  const Attempt attempt = job(id).attempt;
+  now_ms_ += kNodeTimeoutMs + 1;
+  cluster_.check_timeouts(now_ms_, kT0 + 20);
+  ASSERT_EQ(job(id).state, JobState::node_fail);
+  take();
+  // The master gave up on the rank; the agent still runs it.
+  add_node("a", 8, 0, {{id, 0, attempt}});
+  EXPECT_EQ(take().kill_set(), (std::set<KillCmd>{{"a", id, attempt, 0}}));
+  EXPECT_TRUE(node("a").used.is_zero());
+}
+
+// ---- restore ----
+
+TEST_F(ClusterTest, RestoreRebuildsAllocationsAndWaitsForNodesToComeBack) {
+  Node n;
+  n.name = "a";
+  n.address = "addr-a";
+  n.state = NodeState::up;
+  n.total = Resources{8000, 64 * 1024, 4};
+  Job j;
+  j.id = 41;
+  j.spec = spec(2, Resources{1000, 1024, 1});
+  j.spec.name = "x";
+  j.spec.output_pattern = "o";
+  j.state = JobState::running;
+  j.attempt = 3;
+  j.tasks = {Task{0, "a", {2}, TaskState::running, 0}, Task{1, "a", {3}, TaskState::running, 0}};
+  Job pending;
+  pending.id = 42;
+  pending.spec = spec(1);
+  cluster_.restore({n}, {j, pending}, 42, now_ms_);
+
+  EXPECT_EQ(node("a").used, (Resources{2000, 2048, 2}));
+  EXPECT_EQ(node("a").free_gpus(), (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(schedule().total, 0u) << "a node not yet registered with this master takes no work";
+  EXPECT_EQ(cluster_.submit(spec(1), kT0).value(), 43u) << "ids continue after the stored maximum";
+
+  add_node("a", 8, 4, {{41, 0, 3}, {41, 1, 3}});
+  EXPECT_EQ(job(41).state, JobState::running);
+  EXPECT_EQ(take().total, 0u);
+  EXPECT_EQ(schedule().launches.size(), 2u) << "jobs 42 and 43 start once the node is back";
+}
+
+TEST_F(ClusterTest, RestoredNodesThatNeverReturnGoDownAfterOneTimeout) {
+  Node n;
+  n.name = "a";
+  n.state = NodeState::up;
+  n.total = Resources{8000, 1024, 0};
+  Job j;
+  j.id = 1;
+  j.spec = spec(1);
+  j.state = JobState::running;
+  j.attempt = 1;
+  j.tasks = {Task{0, "a", {}, TaskState::running, 0}};
+  cluster_.restore({n}, {j}, 1, now_ms_);
+  cluster_.check_timeouts(now_ms_ + kNodeTimeoutMs, kT0);
+  EXPECT_EQ(node("a").state, NodeState::up) << "no grace period";
+  cluster_.check_timeouts(now_ms_ + kNodeTimeoutMs + 1, kT0);
+  EXPECT_EQ(node("a").state, NodeState::down);
+  EXPECT_EQ(job(1).state, JobState::node_fail);
+}
+
+// ---- effects for the service ----
+
+TEST_F(ClusterTest, TakeDirtyJobsListsChangedJobsOnce) {
+  add_node("n1", 8, 0);
+  JobId a = submit(spec(1));
+  JobId b = submit(spec(8));
+  JobId c = submit(spec(1));
+  EXPECT_EQ(cluster_.take_dirty_jobs(), (std::set<JobId>{a, b, c}));
+  EXPECT_TRUE(cluster_.take_dirty_jobs().empty()) << "taking clears the set";
+  schedule();  // a and c start; b (all 8 cpus) waits
+  EXPECT_EQ(cluster_.take_dirty_jobs(), (std::set<JobId>{a, b, c}));
+  schedule();
+  EXPECT_TRUE(cluster_.take_dirty_jobs().empty()) << "a pass that changes nothing dirties nothing";
+  report("n1", a, 0, TaskEventKind::started);
+  EXPECT_EQ(cluster_.take_dirty_jobs(), (std::set<JobId>{a}));
+  ASSERT_TRUE(cluster_.cancel(c, kT0).ok);
+  EXPECT_EQ(cluster_.take_dirty_jobs(), (std::set<JobId>{c}));
+}
+
+TEST_F(ClusterTest, EvictEndedDropsOnlyEndedJobsThatHoldNothing) {
+  add_node("n1", 8, 0);
+  JobId done = submit(spec(1));
+  JobId killing = submit(spec(1));
+  JobId waiting = submit(spec(8));
+  JobId cancelled = submit(spec(1));
+  ASSERT_TRUE(cluster_.cancel(cancelled, kT0).ok);
+  schedule();
+  ASSERT_EQ(job(done).state, JobState::running);
+  ASSERT_EQ(job(killing).state, JobState::running);
+  report("n1", done, 0, TaskEventKind::exited, 0);
+  ASSERT_TRUE(cluster_.cancel(killing, kT0).ok);
+
+  cluster_.evict_ended();
+  EXPECT_EQ(cluster_.find_job(done), nullptr);
+  EXPECT_EQ(cluster_.find_job(cancelled), nullptr);
+  ASSERT_NE(cluster_.find_job(killing), nullptr) << "its rank may still be running";
+  ASSERT_NE(cluster_.find_job(waiting), nullptr);
+
+  report("n1", killing, 0, TaskEventKind::exited, 0, 15);
+  cluster_.evict_ended();
+  EXPECT_EQ(cluster_.find_job(killing), nullptr);
+  EXPECT_NE(cluster_.find_job(waiting), nullptr);
+  EXPECT_EQ(cluster_.jobs().size(), 1u);
+}
+
+}  // namespace
+}  // namespace cadre

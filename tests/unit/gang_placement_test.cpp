@@ -1,0 +1,407 @@
+// Specification of master/scheduler/gang_placement: all ranks of a job or none.
+#include "master/scheduler/gang_placement.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <random>
+#include <set>
+
+namespace cadre::sched {
+namespace {
+
+NodeView node(std::string name, int64_t cpus, int64_t mem_gb, int64_t gpus) {
+  NodeView n;
+  n.name = std::move(name);
+  n.total = Resources{cpus * 1000, mem_gb * 1024, gpus};
+  n.free = n.total;
+  n.free_gpus.resize(static_cast<size_t>(gpus));
+  std::iota(n.free_gpus.begin(), n.free_gpus.end(), 0u);
+  return n;
+}
+
+GangShape per_node(uint32_t nodes, uint32_t tasks_per_node, Resources per_task) {
+  return GangShape{per_task, nodes, tasks_per_node, nodes * tasks_per_node};
+}
+
+GangShape anywhere(uint32_t ntasks, Resources per_task) { return GangShape{per_task, 0, 0, ntasks}; }
+
+// node index -> ranks placed there
+std::map<size_t, std::vector<uint32_t>> ranks_by_node(const GangPlacement& p) {
+  std::map<size_t, std::vector<uint32_t>> out;
+  for (const RankSlot& s : p.ranks) out[s.node].push_back(s.rank);
+  return out;
+}
+
+void expect_ranks_in_order(const GangPlacement& p, uint32_t ntasks) {
+  ASSERT_EQ(p.ranks.size(), ntasks);
+  for (uint32_t i = 0; i < ntasks; ++i) EXPECT_EQ(p.ranks[i].rank, i);
+  // Ranks of one node are contiguous: the node index changes at most once per node.
+  std::set<size_t> seen;
+  for (size_t i = 0; i < p.ranks.size(); ++i) {
+    if (i > 0 && p.ranks[i].node == p.ranks[i - 1].node) continue;
+    EXPECT_TRUE(seen.insert(p.ranks[i].node).second) << "ranks on node " << p.ranks[i].node << " are split";
+  }
+}
+
+const Resources kOneGpuTask{1000, 1024, 1};
+
+TEST(GangPlacement, NeverStartsPartOfAGang) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 4), node("b", 8, 64, 4)};
+  EXPECT_FALSE(place_gang(per_node(3, 1, kOneGpuTask), nodes)) << "3 nodes asked, 2 exist";
+  EXPECT_FALSE(place_gang(anywhere(9, kOneGpuTask), nodes)) << "9 GPUs asked, 8 exist";
+  EXPECT_FALSE(place_gang(per_node(2, 5, kOneGpuTask), nodes)) << "5 GPUs per node asked, 4 per node exist";
+  // The same cluster takes the largest gangs that do fit.
+  EXPECT_TRUE(place_gang(anywhere(8, kOneGpuTask), nodes));
+  EXPECT_TRUE(place_gang(per_node(2, 4, kOneGpuTask), nodes));
+}
+
+TEST(GangPlacement, NodesTimesTasksPerNodeGoesToDistinctNodes) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 4), node("b", 8, 64, 4), node("c", 8, 64, 4), node("d", 8, 64, 4)};
+  auto p = place_gang(per_node(3, 2, kOneGpuTask), nodes);
+  ASSERT_TRUE(p);
+  expect_ranks_in_order(*p, 6);
+  auto by_node = ranks_by_node(*p);
+  ASSERT_EQ(by_node.size(), 3u);
+  for (auto& [n, ranks] : by_node) EXPECT_EQ(ranks.size(), 2u) << "node " << nodes[n].name;
+}
+
+TEST(GangPlacement, NodeRankOrderFollowsNodeName) {
+  std::vector<NodeView> nodes{node("c", 8, 64, 0), node("a", 8, 64, 0), node("b", 8, 64, 0)};
+  auto p = place_gang(per_node(3, 1, Resources{1000, 0, 0}), nodes);
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->ranks.size(), 3u);
+  EXPECT_EQ(nodes[p->ranks[0].node].name, "a");
+  EXPECT_EQ(nodes[p->ranks[1].node].name, "b");
+  EXPECT_EQ(nodes[p->ranks[2].node].name, "c");
+}
+
+TEST(GangPlacement, EachRankGetsExactlyItsGpusAndNoneAreShared) {
+  std::vector<NodeView> nodes{node("a", 16, 64, 8), node("b", 16, 64, 8)};
+  auto p = place_gang(per_node(2, 4, Resources{1000, 1024, 2}), nodes);
+  ASSERT_TRUE(p);
+  std::map<size_t, std::set<uint32_t>> used;
+  for (const RankSlot& s : p->ranks) {
+    EXPECT_EQ(s.gpus.size(), 2u) << "rank " << s.rank;
+    for (uint32_t g : s.gpus) {
+      EXPECT_LT(g, 8u);
+      EXPECT_TRUE(used[s.node].insert(g).second) << "GPU " << g << " given twice on node " << s.node;
+    }
+  }
+  EXPECT_EQ(used[0].size(), 8u);
+  EXPECT_EQ(used[1].size(), 8u);
+}
+
+TEST(GangPlacement, GpusComeFromTheFreeListLowestFirst) {
+  NodeView n = node("a", 8, 64, 8);
+  n.free_gpus = {1, 3, 5, 6};
+  n.free.gpus = 4;
+  auto p = place_gang(anywhere(2, Resources{1000, 0, 2}), {n});
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->ranks.size(), 2u);
+  EXPECT_EQ(p->ranks[0].gpus, (std::vector<uint32_t>{1, 3}));
+  EXPECT_EQ(p->ranks[1].gpus, (std::vector<uint32_t>{5, 6}));
+}
+
+TEST(GangPlacement, ARankWithoutGpusGetsNoGpuIndices) {
+  auto p = place_gang(anywhere(2, Resources{1000, 0, 0}), {node("a", 8, 8, 4)});
+  ASSERT_TRUE(p);
+  for (const RankSlot& s : p->ranks) EXPECT_TRUE(s.gpus.empty());
+}
+
+TEST(GangPlacement, NtasksModePrefersOneNodeWhenOneFits) {
+  // "a" and "b" together could hold 4 ranks, but "c" alone can.
+  std::vector<NodeView> nodes{node("a", 2, 64, 0), node("b", 2, 64, 0), node("c", 4, 64, 0)};
+  auto p = place_gang(anywhere(4, Resources{1000, 0, 0}), nodes);
+  ASSERT_TRUE(p);
+  auto by_node = ranks_by_node(*p);
+  ASSERT_EQ(by_node.size(), 1u);
+  EXPECT_EQ(nodes[by_node.begin()->first].name, "c");
+}
+
+TEST(GangPlacement, NtasksModeTakesTheTightestSingleNode) {
+  std::vector<NodeView> nodes{node("big", 64, 512, 8), node("small", 2, 512, 2)};
+  auto p = place_gang(anywhere(2, kOneGpuTask), nodes);
+  ASSERT_TRUE(p);
+  for (const RankSlot& s : p->ranks) EXPECT_EQ(nodes[s.node].name, "small");
+}
+
+TEST(GangPlacement, NtasksModeSpreadsOverTheFewestNodes) {
+  // 5 ranks: the two roomiest nodes (3 + 2) suffice; the third stays idle.
+  std::vector<NodeView> nodes{node("a", 1, 64, 0), node("b", 3, 64, 0), node("c", 2, 64, 0)};
+  auto p = place_gang(anywhere(5, Resources{1000, 0, 0}), nodes);
+  ASSERT_TRUE(p);
+  expect_ranks_in_order(*p, 5);
+  auto by_node = ranks_by_node(*p);
+  ASSERT_EQ(by_node.size(), 2u);
+  EXPECT_EQ(by_node.count(0), 0u) << "the smallest node was used although two suffice";
+  EXPECT_EQ(by_node[1].size(), 3u);
+  EXPECT_EQ(by_node[2].size(), 2u);
+}
+
+TEST(GangPlacement, PerNodeModeLeavesWholeNodesFreeForWholeNodeJobs) {
+  // Two 1-GPU ranks on two nodes: the half-used nodes are the tighter fit.
+  std::vector<NodeView> nodes{node("idle1", 8, 64, 4), node("part1", 8, 64, 4), node("idle2", 8, 64, 4),
+                              node("part2", 8, 64, 4)};
+  for (size_t i : {size_t{1}, size_t{3}}) {
+    nodes[i].free_gpus = {2, 3};
+    nodes[i].free.gpus = 2;
+  }
+  auto p = place_gang(per_node(2, 1, kOneGpuTask), nodes);
+  ASSERT_TRUE(p);
+  std::set<std::string> used;
+  for (const RankSlot& s : p->ranks) used.insert(nodes[s.node].name);
+  EXPECT_EQ(used, (std::set<std::string>{"part1", "part2"}));
+}
+
+TEST(GangPlacement, UnschedulableNodesTakeNoRanks) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 0), node("b", 8, 64, 0)};
+  nodes[0].schedulable = false;
+  auto p = place_gang(anywhere(8, Resources{1000, 0, 0}), nodes);
+  ASSERT_TRUE(p);
+  for (const RankSlot& s : p->ranks) EXPECT_EQ(s.node, 1u);
+  EXPECT_FALSE(place_gang(per_node(2, 1, Resources{1000, 0, 0}), nodes));
+}
+
+TEST(GangPlacement, TheGpuFreeListLimitsCapacity) {
+  // The counter says 4 free but only two indices are actually free.
+  NodeView n = node("a", 8, 64, 4);
+  n.free_gpus = {0, 1};
+  EXPECT_FALSE(place_gang(anywhere(3, kOneGpuTask), {n}));
+  EXPECT_TRUE(place_gang(anywhere(2, kOneGpuTask), {n}));
+}
+
+TEST(GangPlacement, InconsistentShapesArePlacedNowhere) {
+  std::vector<NodeView> nodes{node("a", 64, 64, 0), node("b", 64, 64, 0)};
+  EXPECT_FALSE(place_gang(GangShape{Resources{1000, 0, 0}, 2, 2, 5}, nodes)) << "2 x 2 != 5";
+  EXPECT_FALSE(place_gang(GangShape{Resources{1000, 0, 0}, 2, 0, 2}, nodes)) << "no tasks per node";
+  EXPECT_FALSE(place_gang(GangShape{Resources{1000, 0, 0}, 0, 0, 0}, nodes)) << "no tasks";
+}
+
+TEST(GangPlacement, ReserveTakesResourcesAndGpusFromTheViews) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 4), node("b", 8, 64, 4)};
+  GangShape shape = per_node(2, 2, kOneGpuTask);
+  auto p = place_gang(shape, nodes);
+  ASSERT_TRUE(p);
+  reserve(shape, *p, nodes);
+  for (const NodeView& n : nodes) {
+    EXPECT_EQ(n.free, (Resources{6000, 62 * 1024, 2})) << n.name;
+    EXPECT_EQ(n.free_gpus, (std::vector<uint32_t>{2, 3})) << n.name;
+  }
+  // A second identical gang takes what is left; a third finds nothing.
+  auto second = place_gang(shape, nodes);
+  ASSERT_TRUE(second);
+  reserve(shape, *second, nodes);
+  for (const NodeView& n : nodes) EXPECT_TRUE(n.free_gpus.empty());
+  EXPECT_FALSE(place_gang(shape, nodes));
+}
+
+// ---- never_fits_reason ----
+
+TEST(GangPlacement, NeverFitsReasonIsEmptyWhenTheGangFitsAnIdleCluster) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 4), node("b", 8, 64, 4)};
+  // Busy and drained right now does not matter: the question is "ever".
+  for (NodeView& n : nodes) {
+    n.schedulable = false;
+    n.free = Resources{};
+    n.free_gpus.clear();
+  }
+  EXPECT_EQ(never_fits_reason(per_node(2, 4, kOneGpuTask), nodes), "");
+  EXPECT_EQ(never_fits_reason(anywhere(8, kOneGpuTask), nodes), "");
+}
+
+TEST(GangPlacement, NeverFitsReasonIsEmptyWithoutNodes) {
+  EXPECT_EQ(never_fits_reason(anywhere(1000, kOneGpuTask), {}), "");
+}
+
+TEST(GangPlacement, NeverFitsReasonNamesTooManyGpus) {
+  std::vector<NodeView> nodes{node("a", 64, 512, 8), node("b", 64, 512, 4)};
+  EXPECT_EQ(never_fits_reason(anywhere(1, Resources{1000, 0, 9}), nodes),
+            "no node has 9 GPUs for one task; the largest has 8");
+  EXPECT_EQ(never_fits_reason(per_node(1, 8, Resources{1000, 0, 2}), nodes),
+            "no node has 16 GPUs for 8 tasks; the largest has 8");
+}
+
+TEST(GangPlacement, NeverFitsReasonNamesTooManyCpus) {
+  std::vector<NodeView> nodes{node("a", 32, 512, 0)};
+  EXPECT_EQ(never_fits_reason(anywhere(1, Resources{64000, 0, 0}), nodes),
+            "no node has 64 cpus for one task; the largest has 32");
+  EXPECT_EQ(never_fits_reason(anywhere(1, Resources{32500, 0, 0}), nodes),
+            "no node has 32.5 cpus for one task; the largest has 32");
+}
+
+TEST(GangPlacement, NeverFitsReasonNamesTooMuchMemory) {
+  std::vector<NodeView> nodes{node("a", 32, 512, 0)};
+  EXPECT_EQ(never_fits_reason(anywhere(1, Resources{1000, 1024 * 1024, 0}), nodes),
+            "no node has 1T of memory for one task; the largest has 512G");
+}
+
+TEST(GangPlacement, NeverFitsReasonNamesTooManyNodes) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 0), node("b", 8, 64, 0), node("c", 8, 64, 0)};
+  EXPECT_EQ(never_fits_reason(per_node(5, 1, Resources{1000, 0, 0}), nodes),
+            "the job asks for 5 nodes but the cluster has 3");
+}
+
+TEST(GangPlacement, NeverFitsReasonExplainsAGangTooBigForTheCluster) {
+  std::vector<NodeView> nodes{node("big", 8, 64, 0), node("small", 2, 64, 0)};
+  EXPECT_EQ(never_fits_reason(per_node(2, 4, Resources{1000, 1024, 0}), nodes),
+            "fewer than 2 nodes can each hold 4 tasks of cpus=1 mem=1G gpus=0");
+  EXPECT_EQ(never_fits_reason(anywhere(11, Resources{1000, 1024, 0}), nodes),
+            "the whole cluster cannot hold 11 tasks of cpus=1 mem=1G gpus=0");
+}
+
+// ---- randomized property test ----
+
+struct Live {
+  GangShape shape;
+  GangPlacement placement;
+};
+
+// Gives a gang's resources and GPU indices back to the views.
+void release(const Live& live, std::vector<NodeView>& nodes) {
+  for (const RankSlot& s : live.placement.ranks) {
+    NodeView& n = nodes[s.node];
+    n.free += live.shape.per_task;
+    n.free_gpus.insert(n.free_gpus.end(), s.gpus.begin(), s.gpus.end());
+    std::sort(n.free_gpus.begin(), n.free_gpus.end());
+  }
+}
+
+int64_t capacity_of(const GangShape& shape, const NodeView& n) {
+  if (!n.schedulable) return 0;
+  Resources free = n.free;
+  free.gpus = std::min<int64_t>(free.gpus, static_cast<int64_t>(n.free_gpus.size()));
+  return count_fits(shape.per_task, free, 1 << 20);
+}
+
+void check_invariants(const std::vector<NodeView>& nodes, const std::map<int, Live>& live, int step) {
+  std::vector<Resources> held(nodes.size());
+  std::vector<std::map<uint32_t, int>> owner(nodes.size());  // GPU index -> job holding it
+  for (auto& [id, l] : live) {
+    for (const RankSlot& s : l.placement.ranks) {
+      held[s.node] += l.shape.per_task;
+      for (uint32_t g : s.gpus) {
+        auto [it, fresh] = owner[s.node].emplace(g, id);
+        ASSERT_TRUE(fresh) << "step " << step << ": GPU " << g << " on " << nodes[s.node].name << " held by job "
+                           << it->second << " and job " << id;
+      }
+    }
+  }
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const NodeView& n = nodes[i];
+    ASSERT_TRUE(n.free.non_negative()) << "step " << step << ": " << n.name << " free " << n.free.to_string();
+    ASSERT_EQ(n.free + held[i], n.total) << "step " << step << ": " << n.name;
+    ASSERT_TRUE(std::is_sorted(n.free_gpus.begin(), n.free_gpus.end()));
+    ASSERT_EQ(static_cast<int64_t>(n.free_gpus.size()), n.free.gpus) << "step " << step << ": " << n.name;
+    for (uint32_t g : n.free_gpus) {
+      ASSERT_LT(g, static_cast<uint32_t>(n.total.gpus));
+      ASSERT_EQ(owner[i].count(g), 0u) << "step " << step << ": GPU " << g << " on " << n.name
+                                       << " is both free and held";
+    }
+  }
+}
+
+void check_placement(const GangShape& shape, const GangPlacement& p, const std::vector<NodeView>& nodes) {
+  expect_ranks_in_order(p, shape.ntasks);
+  std::set<std::pair<size_t, uint32_t>> taken;  // (node, GPU) within this gang
+  for (const RankSlot& s : p.ranks) {
+    for (uint32_t g : s.gpus)
+      ASSERT_TRUE(taken.emplace(s.node, g).second) << "GPU " << g << " on " << nodes[s.node].name
+                                                   << " given to two ranks of one gang";
+    ASSERT_LT(s.node, nodes.size());
+    EXPECT_TRUE(nodes[s.node].schedulable) << "rank on unschedulable " << nodes[s.node].name;
+    ASSERT_EQ(static_cast<int64_t>(s.gpus.size()), shape.per_task.gpus);
+    for (uint32_t g : s.gpus)
+      EXPECT_TRUE(std::binary_search(nodes[s.node].free_gpus.begin(), nodes[s.node].free_gpus.end(), g))
+          << "GPU " << g << " on " << nodes[s.node].name << " was not free";
+  }
+  auto by_node = ranks_by_node(p);
+  if (shape.nodes > 0) {
+    EXPECT_EQ(by_node.size(), shape.nodes);
+    for (auto& [n, ranks] : by_node) EXPECT_EQ(ranks.size(), shape.tasks_per_node);
+  } else {
+    bool one_node_fits = std::any_of(nodes.begin(), nodes.end(),
+                                     [&](const NodeView& n) { return capacity_of(shape, n) >= shape.ntasks; });
+    if (one_node_fits) {
+      EXPECT_EQ(by_node.size(), 1u) << "a single node could hold the gang";
+    }
+  }
+}
+
+// Independent oracle: could this gang be placed at all?
+bool could_place(const GangShape& shape, const std::vector<NodeView>& nodes) {
+  if (shape.nodes > 0) {
+    uint32_t ok = 0;
+    for (const NodeView& n : nodes) ok += capacity_of(shape, n) >= shape.tasks_per_node;
+    return ok >= shape.nodes;
+  }
+  int64_t total = 0;
+  for (const NodeView& n : nodes) total += capacity_of(shape, n);
+  return total >= shape.ntasks;
+}
+
+TEST(GangPlacement, RandomPlaceAndReleaseNeverDoubleBooksAndRestoresTheCluster) {
+  const std::vector<NodeView> whole{node("n0", 8, 64, 8), node("n1", 16, 128, 4), node("n2", 4, 32, 0),
+                                    node("n3", 8, 64, 2), node("n4", 32, 256, 8)};
+  std::vector<NodeView> nodes = whole;
+  std::map<int, Live> live;
+  std::mt19937 rng(7);
+  auto pick = [&rng](auto... options) {
+    const int64_t values[] = {options...};
+    return values[std::uniform_int_distribution<size_t>(0, sizeof...(options) - 1)(rng)];
+  };
+  int next_id = 0, placed = 0, refused = 0;
+
+  for (int step = 0; step < 4000; ++step) {
+    const int action = std::uniform_int_distribution<int>(0, 9)(rng);
+    if (action < 5) {
+      GangShape shape;
+      shape.per_task = Resources{pick(500, 1000, 2000, 4000), pick(0, 512, 2048, 8192), pick(0, 0, 1, 1, 2, 4)};
+      if (rng() % 2) {
+        shape.ntasks = static_cast<uint32_t>(pick(1, 2, 3, 4, 6, 8));
+      } else {
+        shape.nodes = static_cast<uint32_t>(pick(1, 2, 3));
+        shape.tasks_per_node = static_cast<uint32_t>(pick(1, 2, 3));
+        shape.ntasks = shape.nodes * shape.tasks_per_node;
+      }
+      auto p = place_gang(shape, nodes);
+      ASSERT_EQ(p.has_value(), could_place(shape, nodes)) << "step " << step << " shape nodes=" << shape.nodes
+                                                          << " ntasks=" << shape.ntasks << " "
+                                                          << shape.per_task.to_string();
+      if (!p) {
+        ++refused;
+        continue;
+      }
+      ++placed;
+      check_placement(shape, *p, nodes);
+      if (HasFatalFailure() || HasNonfatalFailure()) return;  // reserve() assumes a valid placement
+      reserve(shape, *p, nodes);
+      live[next_id++] = Live{shape, std::move(*p)};
+    } else if (action < 9) {
+      if (live.empty()) continue;
+      auto it = std::next(live.begin(), std::uniform_int_distribution<size_t>(0, live.size() - 1)(rng));
+      release(it->second, nodes);
+      live.erase(it);
+    } else {
+      // A node drains or comes back; what runs there keeps running.
+      NodeView& n = nodes[std::uniform_int_distribution<size_t>(0, nodes.size() - 1)(rng)];
+      n.schedulable = !n.schedulable;
+    }
+    check_invariants(nodes, live, step);
+    if (HasFatalFailure()) return;
+  }
+  // Both outcomes were exercised, or the test proves little.
+  EXPECT_GT(placed, 200);
+  EXPECT_GT(refused, 200);
+
+  for (auto& [id, l] : live) release(l, nodes);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    EXPECT_EQ(nodes[i].free, whole[i].total) << nodes[i].name;
+    EXPECT_EQ(nodes[i].free_gpus, whole[i].free_gpus) << nodes[i].name;
+  }
+}
+
+}  // namespace
+}  // namespace cadre::sched

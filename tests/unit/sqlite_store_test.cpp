@@ -1,0 +1,442 @@
+// Specification of master/store/sqlite_store: the master's durable state.
+#include "master/store/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+namespace cadre {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "cadre-store-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (dir_ / "cadre.db").string();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<SqliteStore> open_store() {
+    auto s = SqliteStore::open(path_);
+    EXPECT_TRUE(s) << s.error();
+    return s ? std::move(*s) : nullptr;
+  }
+
+  static void save(Store& store, const std::vector<Job>& jobs, const std::vector<Node>& nodes = {}) {
+    ASSERT_TRUE(store.begin());
+    for (const Job& j : jobs) {
+      Status s = store.save_job(j);
+      ASSERT_TRUE(s) << s.error();
+    }
+    for (const Node& n : nodes) {
+      Status s = store.save_node(n);
+      ASSERT_TRUE(s) << s.error();
+    }
+    Status s = store.commit();
+    ASSERT_TRUE(s) << s.error();
+  }
+
+  // Runs one query with sqlite3 directly and returns the first column of the first row.
+  std::string query(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      auto* text = sqlite3_column_text(stmt, 0);
+      out = text ? reinterpret_cast<const char*>(text) : "";
+    } else {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+
+  void write_file(const std::string& bytes) {
+    std::ofstream out(path_, std::ios::binary);
+    out << bytes;
+  }
+  std::string read_file() {
+    std::ifstream in(path_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+Job running_job(JobId id) {
+  Job j;
+  j.id = id;
+  j.spec.name = "train-" + std::to_string(id);
+  j.spec.argv = {"python", "train.py", "--lr", "0.1", "with \"quotes\" and ünïcode"};
+  j.spec.workdir = "/home/ada/exp";
+  j.spec.output_pattern = "out-%j-%t.log";
+  j.spec.per_task = Resources{4000, 16384, 2};
+  j.spec.nodes = 2;
+  j.spec.tasks_per_node = 2;
+  j.spec.ntasks = 4;
+  j.spec.time_limit_s = 7200;
+  j.spec.priority = -3;
+  j.spec.user = "ada";
+  j.spec.uid = 1000;
+  j.spec.gid = 1001;
+  j.state = JobState::running;
+  j.reason = "";
+  j.exit_code = 0;
+  j.attempt = 2;
+  j.submit_time = 1700000000;
+  j.start_time = 1700000100;
+  j.end_time = 0;
+  for (uint32_t r = 0; r < 4; ++r) {
+    Task t;
+    t.rank = r;
+    t.node = r < 2 ? "gpu-01" : "gpu-02";
+    t.gpus = {r % 2 * 2, r % 2 * 2 + 1};
+    t.state = r == 3 ? TaskState::launching : TaskState::running;
+    j.tasks.push_back(t);
+  }
+  return j;
+}
+
+Job pending_job(JobId id) {
+  Job j;
+  j.id = id;
+  j.spec.name = "sleep";
+  j.spec.argv = {"sleep", "1"};
+  j.spec.workdir = "/tmp";
+  j.spec.output_pattern = "cadre-%j-%t.out";
+  j.spec.per_task = Resources{1000, 1024, 0};
+  j.state = JobState::pending;
+  j.reason = "Resources";
+  j.submit_time = 1700000000 + static_cast<int64_t>(id);
+  return j;
+}
+
+Job ended_job(JobId id, JobState state) {
+  Job j = running_job(id);
+  j.state = state;
+  j.exit_code = state == JobState::failed ? 3 : 0;
+  j.reason = state == JobState::failed ? "rank 1 on gpu-01 exited with code 3" : "";
+  j.end_time = 1700000200;
+  for (Task& t : j.tasks) t.state = TaskState::completed;
+  j.tasks[1].state = TaskState::failed;
+  j.tasks[1].exit_code = 3;
+  return j;
+}
+
+Node gpu_node(const std::string& name) {
+  Node n;
+  n.name = name;
+  n.address = "10.0.0." + name.substr(name.size() - 1);
+  n.state = NodeState::up;
+  n.total = Resources{64000, 512 * 1024, 8};
+  n.labels = {{"rack", "r1"}, {"gpu", "h100"}, {"quote", "a \"b\" = c"}};
+  n.last_seen_unix = 1700000300;
+  return n;
+}
+
+void expect_same_job(const Job& want, const Job& got) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.spec.name, want.spec.name);
+  EXPECT_EQ(got.spec.argv, want.spec.argv);
+  EXPECT_EQ(got.spec.workdir, want.spec.workdir);
+  EXPECT_EQ(got.spec.output_pattern, want.spec.output_pattern);
+  EXPECT_EQ(got.spec.per_task, want.spec.per_task);
+  EXPECT_EQ(got.spec.nodes, want.spec.nodes);
+  EXPECT_EQ(got.spec.tasks_per_node, want.spec.tasks_per_node);
+  EXPECT_EQ(got.spec.ntasks, want.spec.ntasks);
+  EXPECT_EQ(got.spec.time_limit_s, want.spec.time_limit_s);
+  EXPECT_EQ(got.spec.priority, want.spec.priority);
+  EXPECT_EQ(got.spec.user, want.spec.user);
+  EXPECT_EQ(got.spec.uid, want.spec.uid);
+  EXPECT_EQ(got.spec.gid, want.spec.gid);
+  EXPECT_EQ(got.state, want.state);
+  EXPECT_EQ(got.reason, want.reason);
+  EXPECT_EQ(got.exit_code, want.exit_code);
+  EXPECT_EQ(got.attempt, want.attempt);
+  EXPECT_EQ(got.submit_time, want.submit_time);
+  EXPECT_EQ(got.start_time, want.start_time);
+  EXPECT_EQ(got.end_time, want.end_time);
+  ASSERT_EQ(got.tasks.size(), want.tasks.size());
+  for (size_t i = 0; i < want.tasks.size(); ++i) {
+    EXPECT_EQ(got.tasks[i].rank, want.tasks[i].rank);
+    EXPECT_EQ(got.tasks[i].node, want.tasks[i].node);
+    EXPECT_EQ(got.tasks[i].gpus, want.tasks[i].gpus);
+    EXPECT_EQ(got.tasks[i].state, want.tasks[i].state);
+    EXPECT_EQ(got.tasks[i].exit_code, want.tasks[i].exit_code);
+  }
+}
+
+std::vector<JobId> ids(const std::vector<Job>& jobs) {
+  std::vector<JobId> out;
+  for (const Job& j : jobs) out.push_back(j.id);
+  return out;
+}
+
+TEST_F(SqliteStoreTest, JobWithTasksRoundTrips) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job j = running_job(7);
+  save(*store, {j});
+  auto loaded = store->load_job(7);
+  ASSERT_TRUE(loaded) << loaded.error();
+  ASSERT_TRUE(loaded->has_value());
+  expect_same_job(j, **loaded);
+}
+
+TEST_F(SqliteStoreTest, EndedJobRoundTripsItsExitAndReason) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job j = ended_job(3, JobState::failed);
+  save(*store, {j});
+  auto loaded = store->load_job(3);
+  ASSERT_TRUE(loaded) << loaded.error();
+  ASSERT_TRUE(loaded->has_value());
+  expect_same_job(j, **loaded);
+}
+
+TEST_F(SqliteStoreTest, NodeWithLabelsRoundTrips) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Node a = gpu_node("gpu-2"), b = gpu_node("gpu-1");
+  b.state = NodeState::drain;
+  b.labels.clear();
+  save(*store, {}, {a, b});
+  auto nodes = store->load_nodes();
+  ASSERT_TRUE(nodes) << nodes.error();
+  ASSERT_EQ(nodes->size(), 2u);
+  const Node& first = (*nodes)[0];  // ordered by name
+  const Node& second = (*nodes)[1];
+  EXPECT_EQ(first.name, "gpu-1");
+  EXPECT_EQ(first.state, NodeState::drain);
+  EXPECT_TRUE(first.labels.empty());
+  EXPECT_EQ(second.name, "gpu-2");
+  EXPECT_EQ(second.address, a.address);
+  EXPECT_EQ(second.state, NodeState::up);
+  EXPECT_EQ(second.total, a.total);
+  EXPECT_EQ(second.labels, a.labels);
+  EXPECT_EQ(second.last_seen_unix, a.last_seen_unix);
+  // Allocation is not durable: a loaded node has all its GPUs free.
+  EXPECT_EQ(second.gpu_busy, std::vector<bool>(8, false));
+  EXPECT_TRUE(second.used.is_zero());
+}
+
+TEST_F(SqliteStoreTest, SavingAJobAgainReplacesItAndItsTasks) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job j = running_job(5);
+  save(*store, {j});
+  j.state = JobState::pending;
+  j.tasks.resize(1);
+  j.tasks[0].node = "elsewhere";
+  save(*store, {j});
+  auto loaded = store->load_job(5);
+  ASSERT_TRUE(loaded && loaded->has_value());
+  expect_same_job(j, **loaded);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM jobs"), "1");
+}
+
+TEST_F(SqliteStoreTest, ActiveJobsExcludeEndedOnes) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  save(*store, {pending_job(4), ended_job(1, JobState::completed), running_job(2), ended_job(3, JobState::cancelled),
+                ended_job(5, JobState::timeout), ended_job(6, JobState::node_fail), ended_job(7, JobState::failed)});
+  auto active = store->load_active_jobs();
+  ASSERT_TRUE(active) << active.error();
+  EXPECT_EQ(ids(*active), (std::vector<JobId>{2, 4}));
+  ASSERT_EQ(active->size(), 2u);
+  EXPECT_EQ((*active)[0].tasks.size(), 4u);
+  EXPECT_TRUE((*active)[1].tasks.empty());
+}
+
+TEST_F(SqliteStoreTest, AnEndedJobStaysActiveWhileARankIsBeingKilled) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job j = ended_job(1, JobState::cancelled);
+  j.tasks[2].state = TaskState::killing;  // a restarted master must still account for it
+  save(*store, {j});
+  auto active = store->load_active_jobs();
+  ASSERT_TRUE(active) << active.error();
+  ASSERT_EQ(ids(*active), (std::vector<JobId>{1}));
+  expect_same_job(j, (*active)[0]);
+  auto ended = store->load_ended_jobs(10);
+  ASSERT_TRUE(ended);
+  EXPECT_TRUE(ended->empty());
+
+  j.tasks[2].state = TaskState::cancelled;
+  save(*store, {j});
+  EXPECT_TRUE(store->load_active_jobs()->empty());
+  EXPECT_EQ(ids(*store->load_ended_jobs(10)), (std::vector<JobId>{1}));
+}
+
+TEST_F(SqliteStoreTest, AJobThatEndsLeavesTheActiveSet) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  save(*store, {running_job(1)});
+  save(*store, {ended_job(1, JobState::completed)});
+  auto active = store->load_active_jobs();
+  ASSERT_TRUE(active);
+  EXPECT_TRUE(active->empty());
+}
+
+TEST_F(SqliteStoreTest, EndedJobsAreTheNewestUpToTheLimitOldestFirst) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  save(*store, {ended_job(1, JobState::completed), pending_job(2), ended_job(3, JobState::failed),
+                ended_job(4, JobState::cancelled), running_job(5), ended_job(6, JobState::timeout)});
+  auto all = store->load_ended_jobs(100);
+  ASSERT_TRUE(all) << all.error();
+  EXPECT_EQ(ids(*all), (std::vector<JobId>{1, 3, 4, 6}));
+  auto newest = store->load_ended_jobs(2);
+  ASSERT_TRUE(newest) << newest.error();
+  EXPECT_EQ(ids(*newest), (std::vector<JobId>{4, 6}));
+  ASSERT_EQ(newest->size(), 2u);
+  EXPECT_EQ((*newest)[0].tasks.size(), 4u);
+  auto none = store->load_ended_jobs(0);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(SqliteStoreTest, LoadingAMissingJobGivesAnEmptyOptional) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  save(*store, {pending_job(1)});
+  auto missing = store->load_job(2);
+  ASSERT_TRUE(missing) << missing.error();
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(SqliteStoreTest, MaxJobIdIsZeroWhenEmptyThenTheHighestStored) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  auto empty = store->max_job_id();
+  ASSERT_TRUE(empty) << empty.error();
+  EXPECT_EQ(*empty, 0u);
+  save(*store, {pending_job(3), ended_job(41, JobState::completed), pending_job(17)});
+  auto max = store->max_job_id();
+  ASSERT_TRUE(max) << max.error();
+  EXPECT_EQ(*max, 41u);
+}
+
+TEST_F(SqliteStoreTest, RollbackDiscardsUncommittedWrites) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->begin());
+  EXPECT_TRUE(store->in_transaction());
+  ASSERT_TRUE(store->save_job(pending_job(1)));
+  store->rollback();
+  EXPECT_FALSE(store->in_transaction());
+  auto j = store->load_job(1);
+  ASSERT_TRUE(j);
+  EXPECT_FALSE(j->has_value());
+}
+
+TEST_F(SqliteStoreTest, ClosingWithoutCommitLosesTheOpenTransaction) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    save(*store, {pending_job(1)});
+    ASSERT_TRUE(store->begin());
+    ASSERT_TRUE(store->save_job(pending_job(2)));
+  }
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  auto max = store->max_job_id();
+  ASSERT_TRUE(max);
+  EXPECT_EQ(*max, 1u);
+}
+
+TEST_F(SqliteStoreTest, ReopeningTheFileKeepsEverything) {
+  Job running = running_job(2);
+  Job ended = ended_job(1, JobState::failed);
+  Node node = gpu_node("gpu-1");
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    save(*store, {ended, running, pending_job(3)}, {node});
+  }
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  auto active = store->load_active_jobs();
+  ASSERT_TRUE(active) << active.error();
+  ASSERT_EQ(ids(*active), (std::vector<JobId>{2, 3}));
+  expect_same_job(running, (*active)[0]);
+  auto old = store->load_ended_jobs(10);
+  ASSERT_TRUE(old);
+  ASSERT_EQ(old->size(), 1u);
+  expect_same_job(ended, (*old)[0]);
+  auto nodes = store->load_nodes();
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].labels, node.labels);
+  EXPECT_EQ(*store->max_job_id(), 3u);
+}
+
+TEST_F(SqliteStoreTest, UsesWriteAheadLoggingAndRecordsTheSchemaVersion) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(query("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(query("PRAGMA user_version"), std::to_string(SqliteStore::kSchemaVersion));
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerCadre) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE future (x); PRAGMA user_version=99;", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = SqliteStore::open(path_);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().find("newer"), std::string::npos) << store.error();
+  EXPECT_NE(store.error().find("99"), std::string::npos) << store.error();
+  EXPECT_NE(store.error().find(path_), std::string::npos) << store.error();
+  // It was not migrated over.
+  EXPECT_EQ(query("PRAGMA user_version"), "99");
+  EXPECT_EQ(query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'jobs'"), "0");
+}
+
+TEST_F(SqliteStoreTest, RefusesAFileOfGarbageAndLeavesItUntouched) {
+  std::mt19937 rng(99);
+  std::string garbage(64 * 1024, '\0');
+  for (char& c : garbage) c = static_cast<char>(rng());
+  write_file(garbage);
+  auto store = SqliteStore::open(path_);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().find(path_), std::string::npos) << store.error();
+  EXPECT_EQ(read_file(), garbage) << "the file was modified";
+  // Nothing was created beside it either.
+  EXPECT_FALSE(fs::exists(path_ + "-wal"));
+}
+
+TEST_F(SqliteStoreTest, RefusesATextFileAndLeavesItUntouched) {
+  const std::string text = "this is not a database, it is someone's notes\n";
+  write_file(text);
+  auto store = SqliteStore::open(path_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(read_file(), text);
+}
+
+TEST_F(SqliteStoreTest, ADirectoryThatDoesNotExistIsAnError) {
+  auto store = SqliteStore::open((dir_ / "missing" / "cadre.db").string());
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().find("cannot open database"), std::string::npos) << store.error();
+}
+
+}  // namespace
+}  // namespace cadre

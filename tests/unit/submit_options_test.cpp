@@ -1,0 +1,214 @@
+// Specification of cli/submit_options: `cadre submit` flags to a job request.
+#include "cli/submit_options.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cadre::cli {
+namespace {
+
+const std::string kCwd = "/home/ada/project";
+
+SubmitOptions parse_ok(std::vector<std::string> args) {
+  auto r = parse_submit(args, kCwd);
+  EXPECT_TRUE(r) << r.error();
+  return r ? *r : SubmitOptions{};
+}
+
+std::string parse_error(std::vector<std::string> args) {
+  auto r = parse_submit(args, kCwd);
+  EXPECT_FALSE(r) << "accepted";
+  return r ? "" : r.error();
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+TEST(SubmitOptions, DefaultsToOneTaskOfOneCpuAndOneGigabyteHere) {
+  SubmitOptions o = parse_ok({"--", "hostname"});
+  EXPECT_EQ(o.argv, (std::vector<std::string>{"hostname"}));
+  EXPECT_EQ(o.name, "hostname");
+  EXPECT_EQ(o.workdir, kCwd);
+  EXPECT_EQ(o.output_pattern, "cadre-%j-%t.out");
+  EXPECT_EQ(o.per_task, (Resources{1000, 1024, 0}));
+  EXPECT_EQ(o.nodes, 0u);
+  EXPECT_EQ(o.tasks_per_node, 0u);
+  EXPECT_EQ(o.ntasks, 1u);
+  EXPECT_EQ(o.time_limit_s, 0);
+  EXPECT_EQ(o.priority, 0);
+  EXPECT_FALSE(o.parsable);
+  EXPECT_FALSE(o.wait);
+}
+
+TEST(SubmitOptions, TheCommandAfterDoubleDashIsKeptVerbatim) {
+  SubmitOptions o = parse_ok({"-N", "1", "--", "/opt/bin/train", "--nodes", "9", "--", "x"});
+  EXPECT_EQ(o.argv, (std::vector<std::string>{"/opt/bin/train", "--nodes", "9", "--", "x"}));
+  EXPECT_EQ(o.nodes, 1u) << "flags after '--' belong to the command";
+  EXPECT_EQ(o.name, "train");
+}
+
+TEST(SubmitOptions, NodesTimesTasksPerNodeGivesTheTaskCount) {
+  SubmitOptions o = parse_ok({"--nodes", "2", "--tasks-per-node", "4", "--", "a"});
+  EXPECT_EQ(o.nodes, 2u);
+  EXPECT_EQ(o.tasks_per_node, 4u);
+  EXPECT_EQ(o.ntasks, 8u);
+  SubmitOptions slurm = parse_ok({"-N", "3", "--ntasks-per-node=2", "--", "a"});
+  EXPECT_EQ(slurm.ntasks, 6u);
+}
+
+TEST(SubmitOptions, NodesAloneMeansOneTaskPerNode) {
+  SubmitOptions o = parse_ok({"-N", "4", "--", "a"});
+  EXPECT_EQ(o.nodes, 4u);
+  EXPECT_EQ(o.tasks_per_node, 1u);
+  EXPECT_EQ(o.ntasks, 4u);
+}
+
+TEST(SubmitOptions, TasksPerNodeAloneMeansOneNode) {
+  SubmitOptions o = parse_ok({"--tasks-per-node", "4", "--", "a"});
+  EXPECT_EQ(o.nodes, 1u);
+  EXPECT_EQ(o.tasks_per_node, 4u);
+  EXPECT_EQ(o.ntasks, 4u);
+}
+
+TEST(SubmitOptions, NodesWithADivisibleNtasksSplitsEvenly) {
+  SubmitOptions o = parse_ok({"--nodes", "2", "--ntasks", "8", "--", "a"});
+  EXPECT_EQ(o.tasks_per_node, 4u);
+  EXPECT_EQ(o.ntasks, 8u);
+}
+
+TEST(SubmitOptions, NodesWithAnIndivisibleNtasksIsRefused) {
+  std::string e = parse_error({"--nodes", "3", "--ntasks", "8", "--", "a"});
+  EXPECT_EQ(e, "--ntasks 8 does not divide evenly over --nodes 3; give --tasks-per-node");
+}
+
+TEST(SubmitOptions, ContradictoryShapeIsRefused) {
+  std::string e = parse_error({"--nodes", "2", "--tasks-per-node", "4", "--ntasks", "6", "--", "a"});
+  EXPECT_EQ(e, "--ntasks 6 contradicts --nodes 2 x --tasks-per-node 4");
+  EXPECT_TRUE(starts_with(parse_error({"--tasks-per-node", "2", "-n", "3", "--", "a"}), "--ntasks 3 contradicts"));
+}
+
+TEST(SubmitOptions, ConsistentRedundantShapeIsAccepted) {
+  SubmitOptions o = parse_ok({"--nodes", "2", "--tasks-per-node", "4", "--ntasks", "8", "--", "a"});
+  EXPECT_EQ(o.ntasks, 8u);
+}
+
+TEST(SubmitOptions, NtasksAloneGoesAnywhere) {
+  SubmitOptions o = parse_ok({"-n", "5", "--", "a"});
+  EXPECT_EQ(o.nodes, 0u);
+  EXPECT_EQ(o.tasks_per_node, 0u);
+  EXPECT_EQ(o.ntasks, 5u);
+}
+
+TEST(SubmitOptions, ZeroCountsAreRefusedNamingTheFlag) {
+  EXPECT_EQ(parse_error({"--nodes", "0", "--", "a"}), "--nodes: must be at least 1");
+  EXPECT_EQ(parse_error({"--ntasks", "0", "--", "a"}), "--ntasks: must be at least 1");
+  EXPECT_EQ(parse_error({"--tasks-per-node", "0", "--", "a"}), "--tasks-per-node: must be at least 1");
+  EXPECT_EQ(parse_error({"-c", "0", "--", "a"}), "--cpus-per-task: must be at least 1");
+}
+
+TEST(SubmitOptions, NonNumericCountsAreRefusedNamingTheFlag) {
+  EXPECT_TRUE(starts_with(parse_error({"--nodes", "two", "--", "a"}), "--nodes: 'two' is not"));
+  EXPECT_TRUE(starts_with(parse_error({"-n", "-1", "--", "a"}), "--ntasks: "));
+  EXPECT_TRUE(starts_with(parse_error({"--gpus-per-task", "1.5", "--", "a"}), "--gpus-per-task: "));
+}
+
+TEST(SubmitOptions, TooManyTasksAreRefused) {
+  EXPECT_EQ(parse_error({"--nodes", "1000", "--tasks-per-node", "1000", "--", "a"}),
+            "a job may have at most 100000 tasks");
+  EXPECT_TRUE(starts_with(parse_error({"-n", "100001", "--", "a"}), "--ntasks: '100001' is too large"));
+}
+
+TEST(SubmitOptions, GpusPerNodeSplitsOverTheTasksOfANode) {
+  SubmitOptions o = parse_ok({"--nodes", "2", "--tasks-per-node", "4", "--gpus-per-node", "8", "--", "a"});
+  EXPECT_EQ(o.per_task.gpus, 2);
+  SubmitOptions one = parse_ok({"-N", "2", "--gpus-per-node", "4", "--", "a"});
+  EXPECT_EQ(one.per_task.gpus, 4);
+}
+
+TEST(SubmitOptions, GpusPerNodeMustDivideEvenly) {
+  EXPECT_EQ(parse_error({"--nodes", "1", "--tasks-per-node", "4", "--gpus-per-node", "6", "--", "a"}),
+            "--gpus-per-node 6 does not divide evenly over 4 tasks per node");
+}
+
+TEST(SubmitOptions, GpusPerNodeNeedsNodes) {
+  EXPECT_EQ(parse_error({"--gpus-per-node", "8", "--", "a"}), "--gpus-per-node needs --nodes");
+  EXPECT_EQ(parse_error({"-n", "4", "--gpus-per-node", "8", "--", "a"}), "--gpus-per-node needs --nodes");
+}
+
+TEST(SubmitOptions, GpusPerNodeAndGpusPerTaskContradict) {
+  EXPECT_EQ(parse_error({"-N", "1", "--gpus-per-node", "8", "--gpus-per-task", "1", "--", "a"}),
+            "give --gpus-per-node or --gpus-per-task, not both");
+}
+
+TEST(SubmitOptions, ResourcesPerTask) {
+  SubmitOptions o = parse_ok({"-c", "4", "--mem-per-task", "16G", "--gpus-per-task", "1", "--", "a"});
+  EXPECT_EQ(o.per_task, (Resources{4000, 16384, 1}));
+  SubmitOptions none = parse_ok({"--gpus-per-task", "0", "--mem-per-task", "512", "--", "a"});
+  EXPECT_EQ(none.per_task, (Resources{1000, 512, 0}));
+}
+
+TEST(SubmitOptions, MissingDoubleDashIsRefusedWithAnExample) {
+  std::string stray = parse_error({"--nodes", "2", "hostname"});
+  EXPECT_EQ(stray, "unexpected 'hostname': put the command after '--', e.g. cadre submit --nodes 2 -- hostname");
+  EXPECT_EQ(parse_error({"--nodes", "2"}), "no command given: put it after '--', e.g. cadre submit -- hostname");
+  EXPECT_EQ(parse_error({"--"}), "no command given: put it after '--', e.g. cadre submit -- hostname");
+  EXPECT_EQ(parse_error({}), "no command given: put it after '--', e.g. cadre submit -- hostname");
+}
+
+TEST(SubmitOptions, UnknownFlagsAreRefused) {
+  EXPECT_EQ(parse_error({"--partition", "gpu", "--", "a"}), "unknown option '--partition' (see --help)");
+}
+
+TEST(SubmitOptions, RelativeChdirIsResolvedAgainstTheCurrentDirectory) {
+  EXPECT_EQ(parse_ok({"--chdir", "runs/../exp/", "--", "a"}).workdir, kCwd + "/exp");
+  EXPECT_EQ(parse_ok({"-D", ".", "--", "a"}).workdir, kCwd);
+  EXPECT_EQ(parse_ok({"-D", "..", "--", "a"}).workdir, "/home/ada");
+}
+
+TEST(SubmitOptions, AbsoluteChdirIsNormalised) {
+  EXPECT_EQ(parse_ok({"--chdir", "/scratch//ada/./x/", "--", "a"}).workdir, "/scratch/ada/x");
+  EXPECT_EQ(parse_ok({"--chdir=/", "--", "a"}).workdir, "/");
+}
+
+TEST(SubmitOptions, BadTimeNamesTheFlag) {
+  std::string e = parse_error({"--time", "1:60", "--", "a"});
+  EXPECT_TRUE(starts_with(e, "--time: invalid time '1:60'")) << e;
+  EXPECT_TRUE(starts_with(parse_error({"-t", "soon", "--", "a"}), "--time: ")) << "alias -t names --time";
+}
+
+TEST(SubmitOptions, TimeIsReadAsSlurmReadsIt) {
+  EXPECT_EQ(parse_ok({"-t", "30", "--", "a"}).time_limit_s, 1800);
+  EXPECT_EQ(parse_ok({"--time=1-00:00:00", "--", "a"}).time_limit_s, 86400);
+  EXPECT_EQ(parse_ok({"--time", "UNLIMITED", "--", "a"}).time_limit_s, 0);
+}
+
+TEST(SubmitOptions, BadMemoryNamesTheFlag) {
+  std::string e = parse_error({"--mem-per-task", "12Q", "--", "a"});
+  EXPECT_TRUE(starts_with(e, "--mem-per-task: invalid size '12Q'")) << e;
+  EXPECT_TRUE(starts_with(parse_error({"--mem-per-task", "1.5G", "--", "a"}), "--mem-per-task: ")) << e;
+}
+
+TEST(SubmitOptions, PriorityIsABoundedWholeNumber) {
+  EXPECT_EQ(parse_ok({"--priority", "-5", "--", "a"}).priority, -5);
+  EXPECT_EQ(parse_ok({"--priority", "1000000", "--", "a"}).priority, 1000000);
+  for (const char* bad : {"1000001", "-1000001", "1e3", "high", "", "99999999999999999999"}) {
+    std::string e = parse_error({"--priority", bad, "--", "a"});
+    EXPECT_EQ(e, "--priority: expected a whole number from -1000000 to 1000000, got '" + std::string(bad) + "'");
+  }
+}
+
+TEST(SubmitOptions, NameOutputAndToggles) {
+  SubmitOptions o =
+      parse_ok({"-J", "exp-1", "-o", "/scratch/%j.log", "--parsable", "--wait", "--", "python", "train.py"});
+  EXPECT_EQ(o.name, "exp-1");
+  EXPECT_EQ(o.output_pattern, "/scratch/%j.log");
+  EXPECT_TRUE(o.parsable);
+  EXPECT_TRUE(o.wait);
+  EXPECT_EQ(parse_ok({"--job-name", "x", "--", "a"}).name, "x");
+  EXPECT_TRUE(parse_ok({"-W", "--", "a"}).wait);
+}
+
+TEST(SubmitOptions, EmptyOutputPatternIsRefused) {
+  EXPECT_EQ(parse_error({"--output=", "--", "a"}), "--output: the pattern must not be empty");
+}
+
+}  // namespace
+}  // namespace cadre::cli
