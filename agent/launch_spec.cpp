@@ -1,5 +1,7 @@
 #include "agent/launch_spec.hpp"
 
+#include <algorithm>
+
 namespace cadre::agent {
 
 std::string output_path(const LaunchSpec& spec, const std::string& node_name) {
@@ -25,7 +27,7 @@ std::string output_path(const LaunchSpec& spec, const std::string& node_name) {
 
 std::vector<std::string> rank_environment(const LaunchSpec& spec, const std::string& node_name,
                                           const std::string& hostfile, const std::vector<std::string>& base) {
-  std::vector<std::string> env = base;
+  std::vector<std::string> env;
   auto set = [&env](const std::string& k, const std::string& v) { env.push_back(k + "=" + v); };
   std::string nodelist, gpus;
   for (size_t i = 0; i < spec.nodelist.size(); ++i) nodelist.append(i ? "," : "").append(spec.nodelist[i]);
@@ -53,6 +55,14 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const std::str
   set("GROUP_RANK", std::to_string(spec.node_rank));
   set("MASTER_ADDR", spec.master_addr);
   set("MASTER_PORT", std::to_string(spec.master_port));
+  // The base fills in what cadre did not set; cadre's own names win.
+  const size_t own = env.size();
+  for (const std::string& entry : base) {
+    std::string name = entry.substr(0, entry.find('=') + 1);
+    bool taken = std::any_of(env.begin(), env.begin() + static_cast<long>(own),
+                             [&name](const std::string& e) { return e.starts_with(name); });
+    if (!taken) env.push_back(entry);
+  }
   return env;
 }
 

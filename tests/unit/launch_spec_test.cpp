@@ -2,6 +2,8 @@
 // environment it starts with.
 #include "agent/launch_spec.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -112,11 +114,21 @@ TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
   EXPECT_EQ(env.size(), want.size()) << "unexpected extra variables";
 }
 
-TEST(LaunchSpec, RankEnvironmentKeepsTheBaseFirst) {
+TEST(LaunchSpec, RankEnvironmentKeepsTheBase) {
   std::vector<std::string> base{"PATH=/usr/bin:/bin", "HOME=/home/ada", "USER=ada"};
   auto env = rank_environment(two_node_spec(), "gpu-02", "/h", base);
-  ASSERT_GT(env.size(), base.size());
-  EXPECT_EQ(std::vector<std::string>(env.begin(), env.begin() + 3), base);
+  for (const std::string& entry : base)
+    EXPECT_EQ(std::count(env.begin(), env.end(), entry), 1) << entry;
+}
+
+TEST(LaunchSpec, CadreVariablesWinOverTheBase) {
+  std::vector<std::string> base{"RANK=99", "CUDA_VISIBLE_DEVICES=0,1,2,3", "HOME=/home/ada"};
+  auto env = parse_env(rank_environment(two_node_spec(), "gpu-02", "/h", base));
+  ASSERT_EQ(env["RANK"].size(), 1u);
+  EXPECT_NE(env["RANK"][0], "99");
+  ASSERT_EQ(env["CUDA_VISIBLE_DEVICES"].size(), 1u);
+  EXPECT_NE(env["CUDA_VISIBLE_DEVICES"][0], "0,1,2,3");
+  EXPECT_EQ(env["HOME"].size(), 1u);
 }
 
 TEST(LaunchSpec, RankWithoutGpusSeesAnEmptyCudaVisibleDevices) {
