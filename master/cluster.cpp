@@ -148,12 +148,6 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
     if (!known) {
       CADRE_LOG(warning) << "node " << n.name << " runs unknown job " << r.job << " rank " << r.rank << "; killing it";
       commands_.push_back({n.name, encode_kill(r.job, r.attempt, r.rank)});
-    } else if (j->tasks[r.rank].state == TaskState::killing) {
-      // The kill may never have reached this node (sent while it was not
-      // registered, e.g. just after a master restart): send it again.
-      CADRE_LOG(info) << "node " << n.name << " still runs job " << r.job << " rank " << r.rank
-                      << ", which is being killed; killing it again";
-      commands_.push_back({n.name, encode_kill(r.job, r.attempt, r.rank)});
     }
   }
 }

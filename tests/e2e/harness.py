@@ -1,0 +1,523 @@
+"""A throw-away cadre cluster on loopback for end-to-end tests.
+
+Cluster starts one cadre-master and N cadre-agents as real processes, each
+in its own process group, with every file (database, agent work dirs, logs,
+rank output, marker files) under one fresh temporary folder. stop() ends
+everything it started, kills any rank left behind, and removes the folder.
+
+Binaries come from $CADRE_BUILD_DIR (default: <repo>/build), laid out as
+CMake builds them: master/cadre-master, agent/cadre-agent, cli/cadre.
+
+Debugging aids:
+  CADRE_E2E_KEEP=1     keep the temporary folder after the test
+  CADRE_E2E_VERBOSE=1  print the master and agent log tails after every test
+                       (they are always printed after a failed one)
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL")
+
+# Generous limits: they only catch hangs, nothing passes or fails on speed.
+START_TIMEOUT = 60
+STATE_TIMEOUT = 60
+CLI_TIMEOUT = 30
+
+
+def build_dir():
+    return os.environ.get("CADRE_BUILD_DIR") or os.path.join(REPO_ROOT, "build")
+
+
+def binary(rel):
+    """A built program. Missing under an explicit $CADRE_BUILD_DIR (as ctest
+    sets it) is an error; missing from the default folder skips the test."""
+    path = os.path.join(build_dir(), rel)
+    if not os.access(path, os.X_OK):
+        message = "%s not found: build cadre-master, cadre-agent and cadre, and set CADRE_BUILD_DIR to the build folder" % path
+        if os.environ.get("CADRE_BUILD_DIR"):
+            raise FileNotFoundError(message)
+        raise unittest.SkipTest(message)
+    return path
+
+
+def free_port():
+    """A TCP port on loopback that nothing listened on a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pid_alive(pid):
+    """True while pid is a live process (a zombie counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+        # The state follows the parenthesised command name.
+        return stat[stat.rindex(")") + 2] != "Z"
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def wait_until(predicate, timeout, what, interval=0.1):
+    """Polls predicate until it returns something truthy; fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def tail(path, lines=40):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError as e:
+        return "(cannot read %s: %s)\n" % (path, e)
+
+
+class Cluster:
+    """One master and `agents` agents named node1..nodeN, all on loopback.
+
+    Agent i (1-based) reports address 127.0.0.i, so MASTER_ADDR tells which
+    node rank 0 landed on.
+    """
+
+    def __init__(self, agents=2, cpus=8, memory="32G", gpus=4, node_timeout=6, kill_grace=1, name="cluster"):
+        self.master_bin = binary("master/cadre-master")
+        self.agent_bin = binary("agent/cadre-agent")
+        self.cli_bin = binary("cli/cadre")
+        self.tmp = tempfile.mkdtemp(prefix="cadre-e2e-%s-" % name)
+        self.state_dir = os.path.join(self.tmp, "state")
+        self.logs = os.path.join(self.tmp, "logs")
+        self.markers = os.path.join(self.tmp, "markers")
+        for d in (self.logs, self.markers):
+            os.makedirs(d)
+        self.node_timeout = node_timeout
+        self.kill_grace = kill_grace
+        self.agent_specs = {
+            "node%d" % i: {"cpus": cpus, "memory": memory, "gpus": gpus, "address": "127.0.0.%d" % i}
+            for i in range(1, agents + 1)
+        }
+        self.port = None
+        self.master = None
+        self.agents = {}  # name -> Popen
+        self._all_procs = []
+        self._stopped = False
+        self._log_files = []
+
+    # ----------------------------------------------------------------- start
+
+    @property
+    def endpoint(self):
+        return "tcp://127.0.0.1:%d" % self.port
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def _spawn(self, argv, log_name):
+        log = open(os.path.join(self.logs, log_name), "ab")
+        self._log_files.append(log)
+        log.write(("--- %s: %s\n" % (time.strftime("%H:%M:%S"), " ".join(argv))).encode())
+        log.flush()
+        p = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.tmp
+        )
+        self._all_procs.append(p)
+        return p
+
+    def start(self):
+        try:
+            self.start_master(new_port=True)
+            for name in self.agent_specs:
+                self.start_agent(name)
+            self.wait_nodes_up()
+        except BaseException:
+            self.dump_logs("cluster failed to start")
+            self.stop()
+            raise
+        return self
+
+    def start_master(self, new_port=False):
+        """Starts the master and waits until it answers. With new_port, picks
+        a fresh free port (retrying if another process grabbed it first)."""
+        attempts = 3 if new_port else 1
+        for attempt in range(attempts):
+            if new_port:
+                self.port = free_port()
+            self.master = self._spawn(
+                [
+                    self.master_bin,
+                    "--listen", self.endpoint,
+                    "--state-dir", self.state_dir,
+                    "--node-timeout", str(self.node_timeout),
+                ],
+                "master.log",
+            )
+
+            def answering():
+                if self.master.poll() is not None:
+                    return "exited"
+                r = self.cli("--timeout", "2", "nodes", "--json", check=False, timeout=CLI_TIMEOUT)
+                return "up" if r.returncode == 0 else None
+
+            outcome = wait_until(answering, START_TIMEOUT, "cadre-master to answer on " + self.endpoint)
+            if outcome == "up":
+                return
+            if attempt + 1 == attempts:
+                raise AssertionError(
+                    "cadre-master exited with %s at start:\n%s" % (self.master.returncode, tail(self.master_log()))
+                )
+
+    def start_agent(self, name):
+        spec = self.agent_specs[name]
+        argv = [
+            self.agent_bin,
+            "--master", self.endpoint,
+            "--name", name,
+            "--cpus", str(spec["cpus"]),
+            "--memory", spec["memory"],
+            "--gpus", str(spec["gpus"]),
+            "--address", spec["address"],
+            "--work-dir", self.path("agents", name),
+            "--kill-grace", str(self.kill_grace),
+        ]
+        if os.geteuid() == 0:
+            # The tests submit as the user running them; as root the agent
+            # refuses uid 0 unless told otherwise.
+            argv.append("--allow-root-jobs")
+        self.agents[name] = self._spawn(argv, "agent-%s.log" % name)
+        return self.agents[name]
+
+    def wait_nodes_up(self, names=None, timeout=START_TIMEOUT):
+        names = set(names or self.agent_specs)
+
+        def all_up():
+            for name, p in self.agents.items():
+                if name in names and p.poll() is not None:
+                    raise AssertionError(
+                        "cadre-agent %s exited with %s:\n%s" % (name, p.returncode, tail(self.agent_log(name)))
+                    )
+            up = {n["name"] for n in self.nodes(check=False) if n["state"] == "UP"}
+            return names <= up
+
+        wait_until(all_up, timeout, "nodes %s to be UP" % sorted(names), interval=0.2)
+
+    # ------------------------------------------------------------------- CLI
+
+    def cli(self, *args, check=True, timeout=CLI_TIMEOUT, master=None, cwd=None, env=None):
+        """Runs `cadre --master ENDPOINT ARGS...` from the temporary folder.
+        master=False leaves --master out (CADRE_MASTER from env applies);
+        env adds variables to a copy of this environment without
+        CADRE_MASTER and CADRE_TIMEOUT."""
+        argv = [self.cli_bin]
+        if master is not False:
+            argv += ["--master", master or self.endpoint]
+        argv += [str(a) for a in args]
+        full_env = dict(os.environ)
+        full_env.pop("CADRE_MASTER", None)
+        full_env.pop("CADRE_TIMEOUT", None)
+        full_env.update(env or {})
+        try:
+            r = subprocess.run(
+                argv, capture_output=True, text=True, timeout=timeout, cwd=cwd or self.tmp, env=full_env,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError("`%s` did not finish within %ss (hang)" % (" ".join(argv), timeout)) from e
+        if check and r.returncode != 0:
+            raise AssertionError(
+                "`%s` exited with %d\nstdout: %s\nstderr: %s" % (" ".join(argv), r.returncode, r.stdout, r.stderr)
+            )
+        return r
+
+    def submit(self, command, *flags, **kw):
+        """Submits a job and returns its id. command is a shell script (str,
+        run with sh -c) or an argv list; flags go before '--'."""
+        argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
+        r = self.cli("submit", "--parsable", *flags, "--", *argv, **kw)
+        out = r.stdout.strip()
+        if not out.isdigit():
+            raise AssertionError("submit printed %r, expected a job id (stderr: %s)" % (r.stdout, r.stderr))
+        return int(out)
+
+    def show(self, job_id):
+        return json.loads(self.cli("show", str(job_id), "--json").stdout)
+
+    def queue(self, all_jobs=True):
+        args = ["queue", "--json"] + (["--all"] if all_jobs else [])
+        return json.loads(self.cli(*args).stdout)["jobs"]
+
+    def nodes(self, check=True):
+        r = self.cli("--timeout", "5", "nodes", "--json", check=check)
+        if r.returncode != 0:
+            return []
+        return json.loads(r.stdout)["nodes"]
+
+    def node(self, name):
+        for n in self.nodes():
+            if n["name"] == name:
+                return n
+        raise AssertionError("no node %s in cadre nodes" % name)
+
+    def cancel(self, *job_ids):
+        return self.cli("cancel", *[str(j) for j in job_ids])
+
+    def wait_state(self, job_id, states, timeout=STATE_TIMEOUT):
+        """Polls `cadre show` until the job is in one of states; returns it.
+        Fails early if the job ends in a state that was not asked for."""
+        if isinstance(states, str):
+            states = (states,)
+        last = {}
+
+        def reached():
+            last["job"] = job = self.show(job_id)
+            if job["state"] in states:
+                return job
+            if job["state"] in FINAL_STATES:
+                raise AssertionError(
+                    "job %s ended %s, expected %s: %s" % (job_id, job["state"], "/".join(states), json.dumps(job))
+                )
+            return None
+
+        try:
+            return wait_until(reached, timeout, "job %s to be %s" % (job_id, "/".join(states)))
+        except AssertionError as e:
+            raise AssertionError("%s; last seen: %s" % (e, json.dumps(last.get("job")))) from None
+
+    def wait_node_state(self, name, state, timeout=STATE_TIMEOUT):
+        return wait_until(
+            lambda: next((n for n in self.nodes() if n["name"] == name and n["state"] == state), None),
+            timeout,
+            "node %s to be %s" % (name, state),
+            interval=0.2,
+        )
+
+    # --------------------------------------------------------- rank markers
+
+    def marker(self, *parts):
+        return os.path.join(self.markers, *parts)
+
+    def read_pids(self, pattern_prefix=""):
+        """pid files under markers/ whose name starts with prefix -> {name: pid}."""
+        out = {}
+        for f in sorted(os.listdir(self.markers)):
+            if f.startswith(pattern_prefix) and f.endswith(".pid"):
+                with open(os.path.join(self.markers, f)) as fh:
+                    text = fh.read().strip()
+                if text.isdigit():
+                    out[f] = int(text)
+        return out
+
+    def wait_pid_files(self, count, prefix="", timeout=STATE_TIMEOUT):
+        def enough():
+            pids = self.read_pids(prefix)
+            return pids if len(pids) >= count else None
+
+        return wait_until(enough, timeout, "%d pid files %s* in %s" % (count, prefix, self.markers))
+
+    def wait_pids_gone(self, pids, timeout=STATE_TIMEOUT):
+        """Waits until none of pids (an iterable or dict of name->pid) runs."""
+        named = dict(pids) if isinstance(pids, dict) else {str(p): p for p in pids}
+        try:
+            wait_until(lambda: not any(pid_alive(p) for p in named.values()), timeout, "rank processes to exit")
+        except AssertionError:
+            alive = {n: p for n, p in named.items() if pid_alive(p)}
+            raise AssertionError("these rank processes still run after %ss: %s" % (timeout, alive)) from None
+
+    def output(self, job_id, rank):
+        """The default output file of a rank (cadre-%j-%t.out in the temp dir)."""
+        return self.path("cadre-%d-%d.out" % (job_id, rank))
+
+    def wait_all_free(self, names=None, timeout=STATE_TIMEOUT):
+        """Waits until the named nodes (default: every UP node) hold nothing."""
+
+        def idle():
+            nodes = [n for n in self.nodes() if (n["name"] in names if names else n["state"] == "UP")]
+            busy = [n for n in nodes if (n["gpus_free"], n["cpus_free"], n["memory_free_mb"])
+                    != (n["gpus"], n["cpus"], n["memory_mb"])]
+            return nodes if nodes and not busy else None
+
+        return wait_until(idle, timeout, "nodes %s to have all resources free" % (names or "UP"), interval=0.2)
+
+    # ---------------------------------------------------------------- faults
+
+    def kill_agent(self, name, sig=signal.SIGKILL):
+        p = self.agents[name]
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+        if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("cadre-agent %s did not exit on signal %d" % (name, sig)) from None
+        return p
+
+    def stop_master(self, sig=signal.SIGTERM):
+        p = self.master
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("cadre-master did not exit on signal %d" % sig) from None
+        return p.returncode
+
+    def restart_master(self, sig=signal.SIGTERM, wait_nodes=True):
+        """Stops the master with sig and starts it again on the same port and
+        state folder. Returns the old master's exit status."""
+        code = self.stop_master(sig)
+        self.start_master(new_port=False)
+        if wait_nodes:
+            self.wait_nodes_up(names=[n for n, p in self.agents.items() if p.poll() is None])
+        return code
+
+    # ------------------------------------------------------------- teardown
+
+    def master_log(self):
+        return os.path.join(self.logs, "master.log")
+
+    def agent_log(self, name):
+        return os.path.join(self.logs, "agent-%s.log" % name)
+
+    def dump_logs(self, why="", lines=40):
+        out = ["", "===== cadre logs (%s) in %s =====" % (why, self.tmp)]
+        out.append("--- master.log (last %d lines)" % lines)
+        out.append(tail(self.master_log(), lines))
+        for name in self.agent_specs:
+            out.append("--- agent-%s.log (last %d lines)" % (name, lines))
+            out.append(tail(self.agent_log(name), lines))
+        sys.stderr.write("\n".join(out) + "\n")
+        sys.stderr.flush()
+
+    def _leftover_pids(self):
+        """Processes that mention the temp folder in their command line or
+        environment: ranks (CADRE_HOSTFILE lies under it) and their children."""
+        needle = self.tmp.encode()
+        me = os.getpid()
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == me:
+                continue
+            for what in ("cmdline", "environ"):
+                try:
+                    with open("/proc/%s/%s" % (entry, what), "rb") as f:
+                        if needle in f.read():
+                            found.append(int(entry))
+                            break
+                except OSError:
+                    pass
+        return found
+
+    def stop(self):
+        """Ends every process this cluster started and anything its ranks
+        left behind, then removes the temporary folder. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        # Agents first, so they kill their ranks cleanly, then the master.
+        procs = [p for p in self.agents.values()] + ([self.master] if self.master else [])
+        for p in procs + self._all_procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        deadline = time.monotonic() + 5
+        for p in self._all_procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for p in self._all_procs:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)  # also anything left in its group
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        for _ in range(3):
+            left = self._leftover_pids()
+            if not left:
+                break
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.2)
+        for f in self._log_files:
+            try:
+                f.close()
+            except OSError:
+                pass
+        self._log_files = []
+        if os.environ.get("CADRE_E2E_KEEP"):
+            sys.stderr.write("kept %s\n" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class ClusterTestCase(unittest.TestCase):
+    """Starts a fresh cluster for every test and always tears it down; the
+    logs are printed when the test failed."""
+
+    AGENTS = 2
+    GPUS = 4
+    NODE_TIMEOUT = 6
+
+    def setUp(self):
+        self.c = Cluster(
+            agents=self.AGENTS, gpus=self.GPUS, node_timeout=self.NODE_TIMEOUT, name=type(self).__name__.lower()
+        )
+        # Registered before start so a failing start is cleaned up too.
+        self.addCleanup(self._stop_cluster)
+        self.c.start()
+
+    def doCleanups(self):
+        # Each cleanup runs as a fresh "test part" whose outcome starts out
+        # successful, so note here whether setUp, the test or tearDown failed.
+        outcome = getattr(self, "_outcome", None)
+        self._e2e_failed = outcome is None or not getattr(outcome, "success", False)
+        return super().doCleanups()
+
+    def _stop_cluster(self):
+        failed = getattr(self, "_e2e_failed", True)
+        if self.c._stopped:
+            return  # start() failed and already cleaned up after printing the logs
+        if failed or os.environ.get("CADRE_E2E_VERBOSE"):
+            self.c.dump_logs("%s %s" % (self.id(), "FAILED" if failed else "passed"))
+        self.c.stop()
+
+    # Rank scripts ------------------------------------------------------
+
+    def pid_script(self, tag, then="exec sleep 300"):
+        """A rank script that records its pid in markers/<tag>-<rank>.pid,
+        then runs `then` (by default becomes a long sleep with the same pid)."""
+        return 'echo $$ > %s/%s-$CADRE_RANK.pid.tmp && mv %s/%s-$CADRE_RANK.pid.tmp %s/%s-$CADRE_RANK.pid; %s' % (
+            self.c.markers, tag, self.c.markers, tag, self.c.markers, tag, then,
+        )
