@@ -122,6 +122,7 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
     });
   };
   for (auto& [id, j] : jobs_) {
+    std::vector<uint32_t> vanished;
     for (Task& t : j.tasks) {
       if (t.node != n.name || !holds_resources(t.state)) continue;
       if (reported(id, t.rank, j.attempt)) {
@@ -133,13 +134,15 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
       CADRE_LOG(warning) << "job " << id << " rank " << t.rank << " is gone from node " << n.name;
       release(j, t);
       t.state = TaskState::lost;
-      dirty_jobs_.insert(id);
-      if (!is_final(j.state))
-        end_job(j, JobState::node_fail, 0, "rank " + std::to_string(t.rank) + " vanished from node " + n.name,
-                now_unix);
-      else
-        finish_if_all_done(j, now_unix);
+      vanished.push_back(t.rank);
     }
+    if (vanished.empty()) continue;
+    dirty_jobs_.insert(id);
+    // All of this node's lost ranks are settled first, so ending the job
+    // sends kills only to ranks that still live.
+    if (!is_final(j.state))
+      end_job(j, JobState::node_fail, 0, "rank " + std::to_string(vanished.front()) + " vanished from node " + n.name,
+              now_unix);
   }
   for (const RunningTaskRef& r : reg.running) {
     const Job* j = find_job(r.job);
