@@ -5,6 +5,7 @@
 
 #include "agent/discovery.hpp"
 #include "agent/service.hpp"
+#include "agent/supervisor.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 
@@ -44,6 +45,11 @@ int fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   using namespace cadre;
+  // A rank's supervisor is this binary run again (see agent/supervisor.hpp).
+  if (argc == 4 && std::string(argv[1]) == agent::kSuperviseFlag) {
+    auto grace = parse_count(argv[3], int64_t{3600} * 1000);
+    return agent::run_supervisor(argv[2], grace ? *grace : 10000);
+  }
   log::set_program("cadre-agent");
   Flags flags;
   flags.value("--master").value("--name").value("--cpus").value("--memory").value("--gpus").value("--labels");

@@ -1,6 +1,7 @@
 #include "agent/service.hpp"
 
 #include <pwd.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 
 #include "agent/spawn.hpp"
+#include "agent/supervisor.hpp"
 #include "common/log.hpp"
 
 namespace cadre::agent {
@@ -72,10 +74,12 @@ AgentService::AgentService(AgentOptions options)
       sigchld_(io_, SIGCHLD),
       stop_signals_(io_, SIGTERM, SIGINT) {}
 
-AgentService::~AgentService() { shutdown(); }
+AgentService::~AgentService() { channel_.close(); }
 
 void AgentService::start() {
-  std::filesystem::create_directories(options_.work_dir);
+  std::filesystem::create_directories(options_.work_dir + "/ranks");
+  arm_sigchld();
+  recover_ranks();
   // A fixed routing id lets the master reach this agent right after a
   // reconnect, before its next heartbeat.
   channel_.socket().set(zmq::sockopt::routing_id, "agent:" + options_.name);
@@ -84,11 +88,12 @@ void AgentService::start() {
   channel_.socket().set(zmq::sockopt::reconnect_ivl_max, 5000);
   channel_.socket().connect(options_.master);
   channel_.start([this](Frames&& f) { on_message(std::move(f)); });
-  arm_sigchld();
   stop_signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    CADRE_LOG(info) << "signal " << sig << ": stopping; killing " << ranks_.size() << " ranks";
-    shutdown();
+    // Ranks keep running under their supervisors; a restarted agent
+    // finds them again.
+    CADRE_LOG(info) << "signal " << sig << ": stopping; " << live_.size() << " ranks keep running";
+    channel_.close();
     io_.stop();
   });
   CADRE_LOG(info) << "node " << options_.name << " (" << options_.total.to_string() << ", address "
@@ -102,13 +107,63 @@ int AgentService::run() {
   return 0;
 }
 
-void AgentService::shutdown() {
-  // Ranks die with their agent (PDEATHSIG) anyway; kill their whole groups
-  // so no grandchild is left behind.
-  for (auto& [key, p] : ranks_)
-    if (p.pid > 0) ::kill(-p.pid, SIGKILL);
-  ranks_.clear();
-  channel_.close();
+void AgentService::recover_ranks() {
+  for (const RankId& id : list_rank_dirs(options_.work_dir)) {
+    const std::string dir = rank_dir_path(options_.work_dir, id);
+    if (auto exit = read_exit(dir)) {
+      unacked_[id] = *exit;
+      continue;
+    }
+    auto pid = read_pid(dir + "/supervisor");
+    if (!pid && !std::filesystem::exists(dir + "/request")) {
+      // The agent died before this rank was launched at all.
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      continue;
+    }
+    if (pid && is_supervisor_of(*pid, dir) && watch(id, *pid)) continue;
+    RankExit lost{false, 0, SIGKILL, "the rank's supervisor was gone when the agent restarted"};
+    (void)write_exit(dir, lost);
+    unacked_[id] = lost;
+  }
+  if (!live_.empty() || !unacked_.empty())
+    CADRE_LOG(info) << "found " << live_.size() << " running ranks and " << unacked_.size()
+                    << " unreported exits from an earlier agent";
+}
+
+bool AgentService::watch(const RankId& id, pid_t supervisor) {
+  // Via syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, supervisor, 0));
+  if (fd < 0) return false;
+  LiveRank& r = live_[id];
+  r.supervisor = supervisor;
+  r.pidfd = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd);
+  // A pidfd turns readable when the process exits.
+  r.pidfd->async_wait(boost::asio::posix::stream_descriptor::wait_read, [this, id](const boost::system::error_code& ec) {
+    if (!ec) on_supervisor_exit(id);
+  });
+  return true;
+}
+
+void AgentService::on_supervisor_exit(const RankId& id) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;
+  const std::string dir = rank_dir_path(options_.work_dir, id);
+  std::optional<RankExit> exit = read_exit(dir);
+  if (!exit) {
+    // Killed before it could record anything; its rank died with it
+    // (PR_SET_PDEATHSIG), and anything the rank left in its group goes too.
+    if (auto rank = read_pid(dir + "/rank")) ::kill(-*rank, SIGKILL);
+    exit = RankExit{false, 0, SIGKILL, "the rank's supervisor died"};
+    (void)write_exit(dir, *exit);
+  }
+  live_.erase(it);
+  CADRE_LOG(info) << "job " << id.job << " rank " << id.rank << " "
+                  << (exit->launch_failed  ? "could not start: " + exit->message
+                      : exit->signal != 0 ? "killed by signal " + std::to_string(exit->signal)
+                                          : "exited with code " + std::to_string(exit->exit_code));
+  unacked_[id] = *exit;
+  send_exit(id, *exit);
 }
 
 void AgentService::send(std::string bytes) {
@@ -129,13 +184,24 @@ void AgentService::send_register() {
     labels[i].setKey(text(options_.labels[i].first));
     labels[i].setValue(text(options_.labels[i].second));
   }
-  auto running = r.initRunning(static_cast<unsigned>(ranks_.size()));
+  auto running = r.initRunning(static_cast<unsigned>(live_.size() + unacked_.size()));
   unsigned i = 0;
-  for (auto& [key, p] : ranks_) {
-    running[i].setJobId(p.spec.job);
-    running[i].setRank(p.spec.rank);
-    running[i].setAttempt(p.spec.attempt);
+  for (auto& [id, live] : live_) {
+    running[i].setJobId(id.job);
+    running[i].setRank(id.rank);
+    running[i].setAttempt(id.attempt);
     ++i;
+  }
+  for (auto& [id, exit] : unacked_) {
+    auto t = running[i++];
+    t.setJobId(id.job);
+    t.setRank(id.rank);
+    t.setAttempt(id.attempt);
+    t.setExited(true);
+    t.setLaunchFailed(exit.launch_failed);
+    t.setExitCode(exit.exit_code);
+    t.setSignal(exit.signal);
+    t.setMessage(text(exit.message));
   }
   send(encode(m));
 }
@@ -160,6 +226,8 @@ void AgentService::arm_heartbeat() {
   heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     send_heartbeat();
+    // Exit reports stay until acknowledged: one may have been lost.
+    for (auto& [id, exit] : unacked_) send_exit(id, exit);
     arm_heartbeat();
   });
 }
@@ -190,6 +258,7 @@ void AgentService::on_message(Frames&& frames) {
         return;
       }
       case Envelope::PLEASE_REGISTER:
+        if (!registered_) return;  // a registration is already on its way
         CADRE_LOG(info) << "the master asks this node to register again";
         registered_ = false;
         send_register();
@@ -197,6 +266,7 @@ void AgentService::on_message(Frames&& frames) {
         return;
       case Envelope::LAUNCH: return handle_launch(env.getLaunch());
       case Envelope::KILL: return handle_kill(env.getKill());
+      case Envelope::TASK_ACK: return handle_ack(env.getTaskAck());
       case Envelope::ERROR:
         CADRE_LOG(error) << "master says: " << env.getError().getMessage().cStr();
         return;
@@ -211,27 +281,32 @@ void AgentService::on_message(Frames&& frames) {
   }
 }
 
-std::string AgentService::job_dir(const LaunchSpec& spec) const {
-  return options_.work_dir + "/jobs/" + std::to_string(spec.job) + "." + std::to_string(spec.attempt);
+std::string AgentService::job_dir(JobId job, Attempt attempt) const {
+  return options_.work_dir + "/jobs/" + std::to_string(job) + "." + std::to_string(attempt);
 }
 
 void AgentService::handle_launch(Launch::Reader l) {
   LaunchSpec spec = spec_from(l);
-  RankKey key{spec.job, spec.rank, spec.attempt};
-  if (ranks_.count(key)) return;  // a repeated launch: already running
-  for (auto& [other, p] : ranks_) {
-    if (std::get<0>(other) != spec.job || std::get<1>(other) != spec.rank) continue;
-    CADRE_LOG(warning) << "job " << spec.job << " rank " << spec.rank << " attempt " << spec.attempt
-                       << " replaces attempt " << std::get<2>(other);
-    kill_rank(p);
+  const RankId id{spec.job, spec.rank, spec.attempt};
+  const std::string dir = rank_dir_path(options_.work_dir, id);
+  // Fencing: an attempt launches at most once here, and never after a newer one.
+  if (live_.count(id) || unacked_.count(id) || std::filesystem::exists(dir)) return;
+  auto same_rank = [&id](const RankId& o) { return o.job == id.job && o.rank == id.rank; };
+  for (auto& [other, exit] : unacked_)
+    if (same_rank(other) && other.attempt > id.attempt) return;
+  for (auto& [other, live] : live_) {
+    if (!same_rank(other)) continue;
+    if (other.attempt > id.attempt) return;
+    CADRE_LOG(warning) << "job " << id.job << " rank " << id.rank << " attempt " << id.attempt
+                       << " replaces attempt " << other.attempt;
+    if (!live.killing) ::kill(live.supervisor, SIGTERM);
+    live.killing = true;
   }
-  std::string dir = job_dir(spec);
-  std::string hostfile = dir + "/hostfile";
+
+  std::string hostfile = job_dir(id.job, id.attempt) + "/hostfile";
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (!ec) {
-    std::ofstream(hostfile) << hostfile_text(spec);
-  }
+  std::filesystem::create_directories(job_dir(id.job, id.attempt), ec);
+  if (!ec) std::ofstream(hostfile) << hostfile_text(spec);
 
   SpawnRequest req;
   req.argv = spec.argv;
@@ -242,86 +317,90 @@ void AgentService::handle_launch(Launch::Reader l) {
   req.gid = spec.gid;
   req.user = spec.user;
   req.allow_root = options_.allow_root_jobs;
-  auto pid = spawn_rank(req);
+
+  std::filesystem::create_directories(dir, ec);
+  Status written = ec ? Status(make_error("cannot create " + dir + ": " + ec.message())) : write_request(dir, req);
+  Result<pid_t> pid = written ? start_supervisor(dir, options_.kill_grace_ms) : Result<pid_t>(make_error(written.error()));
   if (!pid) {
-    CADRE_LOG(warning) << "job " << spec.job << " rank " << spec.rank << " failed to start: " << pid.error();
-    send_task_status(spec, ::TaskEvent::LAUNCH_FAILED, 127, 0, pid.error());
+    RankExit failed{true, 127, 0, pid.error()};
+    (void)write_exit(dir, failed);
+    unacked_[id] = failed;
+    send_exit(id, failed);
     return;
   }
-  CADRE_LOG(info) << "job " << spec.job << " rank " << spec.rank << " started as pid " << *pid;
-  send_task_status(spec, ::TaskEvent::STARTED, 0, 0, "");
-  RankProcess& p = ranks_[key];
-  p.spec = std::move(spec);
-  p.pid = *pid;
+  (void)write_pid(dir + "/supervisor", *pid);
+  if (!watch(id, *pid)) {
+    ::kill(*pid, SIGKILL);
+    RankExit failed{true, 127, 0, std::string("cannot watch the rank's supervisor: ") + strerror(errno)};
+    (void)write_exit(dir, failed);
+    unacked_[id] = failed;
+    send_exit(id, failed);
+    return;
+  }
+  CADRE_LOG(info) << "job " << id.job << " rank " << id.rank << " attempt " << id.attempt
+                  << " started under supervisor " << *pid;
+  send_started(id);
 }
 
 void AgentService::handle_kill(Kill::Reader k) {
-  auto it = ranks_.find({k.getJobId(), k.getRank(), k.getAttempt()});
-  if (it == ranks_.end()) {
+  auto it = live_.find(RankId{k.getJobId(), k.getRank(), k.getAttempt()});
+  if (it == live_.end()) {
     CADRE_LOG(debug) << "kill for job " << k.getJobId() << " rank " << k.getRank() << ": not running here";
     return;
   }
-  kill_rank(it->second);
+  // The supervisor sends SIGTERM to the rank's group and SIGKILL after the
+  // grace period, even if this agent restarts meanwhile.
+  ::kill(it->second.supervisor, SIGTERM);
+  it->second.killing = true;
 }
 
-void AgentService::kill_rank(RankProcess& p) {
-  if (p.killing) return;
-  p.killing = true;
-  ::kill(-p.pid, SIGTERM);
-  p.kill_timer = std::make_unique<boost::asio::steady_timer>(io_);
-  p.kill_timer->expires_after(std::chrono::milliseconds(options_.kill_grace_ms));
-  pid_t pid = p.pid;
-  p.kill_timer->async_wait([pid](const boost::system::error_code& ec) {
-    if (!ec) ::kill(-pid, SIGKILL);
-  });
+void AgentService::handle_ack(TaskAck::Reader a) {
+  const RankId id{a.getJobId(), a.getRank(), a.getAttempt()};
+  if (unacked_.erase(id) == 0) return;
+  std::error_code ec;
+  std::filesystem::remove_all(rank_dir_path(options_.work_dir, id), ec);
+  remove_job_dir_if_done(id.job, id.attempt);
+}
+
+void AgentService::remove_job_dir_if_done(JobId job, Attempt attempt) {
+  auto of_job = [&](const auto& kv) { return kv.first.job == job && kv.first.attempt == attempt; };
+  if (std::any_of(live_.begin(), live_.end(), of_job) || std::any_of(unacked_.begin(), unacked_.end(), of_job)) return;
+  std::error_code ec;
+  std::filesystem::remove_all(job_dir(job, attempt), ec);
 }
 
 void AgentService::arm_sigchld() {
   sigchld_.async_wait([this](const boost::system::error_code& ec, int) {
     if (ec) return;
-    reap();
+    // Supervisors report through their folders and pidfds; only reap here.
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
     arm_sigchld();
   });
 }
 
-void AgentService::reap() {
-  int status = 0;
-  pid_t pid;
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    auto it = std::find_if(ranks_.begin(), ranks_.end(), [pid](auto& kv) { return kv.second.pid == pid; });
-    if (it == ranks_.end()) continue;
-    RankProcess& p = it->second;
-    // The rank's leader is gone; whatever it left in its group goes too.
-    ::kill(-pid, SIGKILL);
-    int32_t code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-    int32_t sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    CADRE_LOG(info) << "job " << p.spec.job << " rank " << p.spec.rank << " "
-                    << (sig ? "killed by signal " + std::to_string(sig) : "exited with code " + std::to_string(code));
-    send_task_status(p.spec, ::TaskEvent::EXITED, code, sig, "");
-    LaunchSpec spec = p.spec;
-    if (p.kill_timer) p.kill_timer->cancel();
-    ranks_.erase(it);
-    bool job_left = std::any_of(ranks_.begin(), ranks_.end(),
-                                [&spec](auto& kv) { return std::get<0>(kv.first) == spec.job; });
-    if (!job_left) {
-      std::error_code ec;
-      std::filesystem::remove_all(job_dir(spec), ec);
-    }
-  }
-}
-
-void AgentService::send_task_status(const LaunchSpec& spec, ::TaskEvent event, int32_t exit_code, int32_t signal,
-                                    const std::string& message) {
+void AgentService::send_started(const RankId& id) {
   capnp::MallocMessageBuilder m;
   auto s = start_envelope(m, 0).initTaskStatus();
   s.setNode(text(options_.name));
-  s.setJobId(spec.job);
-  s.setRank(spec.rank);
-  s.setAttempt(spec.attempt);
-  s.setEvent(event);
-  s.setExitCode(exit_code);
-  s.setSignal(signal);
-  s.setMessage(text(message));
+  s.setJobId(id.job);
+  s.setRank(id.rank);
+  s.setAttempt(id.attempt);
+  s.setEvent(::TaskEvent::STARTED);
+  send(encode(m));
+}
+
+void AgentService::send_exit(const RankId& id, const RankExit& exit) {
+  capnp::MallocMessageBuilder m;
+  auto s = start_envelope(m, 0).initTaskStatus();
+  s.setNode(text(options_.name));
+  s.setJobId(id.job);
+  s.setRank(id.rank);
+  s.setAttempt(id.attempt);
+  s.setEvent(exit.launch_failed ? ::TaskEvent::LAUNCH_FAILED : ::TaskEvent::EXITED);
+  s.setExitCode(exit.exit_code);
+  s.setSignal(exit.signal);
+  s.setMessage(text(exit.message));
   send(encode(m));
 }
 

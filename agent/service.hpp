@@ -1,9 +1,11 @@
 // AgentService: the node agent's event loop.
 //
 // One thread runs an io_context with the DEALER socket to the master, the
-// heartbeat and registration timers, SIGCHLD (to reap ranks) and
-// SIGTERM/SIGINT. Ranks are launched and killed on the master's word and
-// their exits reported back.
+// registration and heartbeat timers, SIGCHLD (to reap supervisors) and
+// SIGTERM/SIGINT. Each rank runs under its own supervisor process (see
+// supervisor.hpp); the agent watches supervisors through pidfds, reports
+// each rank's end and keeps the report on disk until the master
+// acknowledges it. A restarted agent finds its ranks in WORK/ranks.
 //
 // Not thread-safe: construct, run() and destroy on one thread.
 #pragma once
@@ -15,11 +17,11 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "agent/launch_spec.hpp"
+#include "agent/rank_dir.hpp"
 #include "common/codec.hpp"
 #include "common/resources.hpp"
 #include "common/transport.hpp"
@@ -41,35 +43,36 @@ class AgentService {
  public:
   explicit AgentService(AgentOptions options);
   ~AgentService();
+  // Finds ranks left by an earlier agent, then connects. Throws on
+  // start-up failure.
   void start();
   int run();
 
  private:
-  struct RankProcess {
-    LaunchSpec spec;
-    pid_t pid = 0;
+  struct LiveRank {
+    pid_t supervisor = 0;
+    std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
     bool killing = false;
-    std::unique_ptr<boost::asio::steady_timer> kill_timer;
   };
-  // Job, rank, attempt: an older attempt of a rank may still be dying
-  // while the new one starts.
-  using RankKey = std::tuple<JobId, uint32_t, Attempt>;
+
+  void recover_ranks();
+  bool watch(const RankId& id, pid_t supervisor);
+  void on_supervisor_exit(const RankId& id);
 
   void on_message(Frames&& frames);
   void handle_launch(Launch::Reader l);
   void handle_kill(Kill::Reader k);
+  void handle_ack(TaskAck::Reader a);
   void send_register();
   void send_heartbeat();
-  void send_task_status(const LaunchSpec& spec, ::TaskEvent event, int32_t exit_code, int32_t signal,
-                        const std::string& message);
+  void send_started(const RankId& id);
+  void send_exit(const RankId& id, const RankExit& exit);
   void send(std::string bytes);
   void arm_register_retry();
   void arm_heartbeat();
   void arm_sigchld();
-  void reap();
-  void kill_rank(RankProcess& p);
-  std::string job_dir(const LaunchSpec& spec) const;
-  void shutdown();
+  void remove_job_dir_if_done(JobId job, Attempt attempt);
+  std::string job_dir(JobId job, Attempt attempt) const;
 
   AgentOptions options_;
   boost::asio::io_context io_;
@@ -79,7 +82,8 @@ class AgentService {
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::signal_set sigchld_;
   boost::asio::signal_set stop_signals_;
-  std::map<RankKey, RankProcess> ranks_;
+  std::map<RankId, LiveRank> live_;       // supervisor still running
+  std::map<RankId, RankExit> unacked_;    // ended; master has not acknowledged
   bool registered_ = false;
   uint32_t heartbeat_interval_ms_ = 1000;
   uint64_t malformed_ = 0;

@@ -31,6 +31,7 @@ void fill_request(const SubmitOptions& o, JobRequest::Builder r) {
   r.setNtasks(o.ntasks);
   r.setTimeLimitSec(static_cast<uint64_t>(o.time_limit_s));
   r.setPriority(o.priority);
+  r.setNoRequeue(!o.requeue);
   uid_t uid = getuid();
   passwd* pw = getpwuid(uid);
   r.setUser(pw ? pw->pw_name : std::to_string(uid));

@@ -54,6 +54,7 @@ nlohmann::json job_json(JobInfo::Reader j) {
           {"reason", j.getReason().cStr()},
           {"exit_code", j.getExitCode()},
           {"attempt", j.getAttempt()},
+          {"requeue", !r.getNoRequeue()},
           {"priority", r.getPriority()},
           {"submit_time", j.getSubmitTime()},
           {"start_time", j.getStartTime()},

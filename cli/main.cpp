@@ -52,6 +52,8 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
                              %a = attempt, %% = a literal %
                              (default cadre-%j-%t.out, relative to the working directory)
   -D, --chdir DIR            working directory of the ranks (default: the current one)
+      --no-requeue           end the job NODE_FAIL when a node fails, instead of
+                             requeueing the whole gang as a new attempt
       --parsable             print only the job id
   -W, --wait                 wait for the job to end, print its state changes, and exit
                              with its exit code

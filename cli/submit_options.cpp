@@ -24,7 +24,7 @@ Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const s
   f.value("--name", {"-J", "--job-name"}).value("--nodes", {"-N"}).value("--tasks-per-node", {"--ntasks-per-node"});
   f.value("--ntasks", {"-n"}).value("--cpus-per-task", {"-c"}).value("--mem-per-task").value("--gpus-per-task");
   f.value("--gpus-per-node").value("--time", {"-t"}).value("--priority").value("--output", {"-o"});
-  f.value("--chdir", {"-D"}).toggle("--parsable").toggle("--wait", {"-W"});
+  f.value("--chdir", {"-D"}).toggle("--parsable").toggle("--wait", {"-W"}).toggle("--no-requeue");
   if (Status s = f.parse(args, true); !s) return make_error(s.error());
   if (!f.positionals().empty())
     return make_error("unexpected '" + f.positionals().front() +
@@ -35,6 +35,7 @@ Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const s
   o.argv = f.rest();
   o.parsable = f.has("--parsable");
   o.wait = f.has("--wait");
+  o.requeue = !f.has("--no-requeue");
   o.name = f.get_or("--name", "");
   o.output_pattern = f.get_or("--output", "cadre-%j-%t.out");
   if (o.output_pattern.empty()) return make_error("--output: the pattern must not be empty");

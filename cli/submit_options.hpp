@@ -21,6 +21,7 @@ struct SubmitOptions {
   uint32_t ntasks = 1;
   int64_t time_limit_s = 0;
   int32_t priority = 0;
+  bool requeue = true;          // --no-requeue: a node failure ends the job
   bool parsable = false;
   bool wait = false;
 };

@@ -25,6 +25,7 @@ struct JobRequest {
   user          @10 :Text;
   uid           @11 :UInt32;
   gid           @12 :UInt32;
+  noRequeue     @13 :Bool;           # a node failure ends the job NODE_FAIL at once
 }
 
 struct TaskInfo {
@@ -65,11 +66,16 @@ struct NodeInfo {
 }
 
 # A rank as an agent knows it; used in registration so a restarted master
-# can adopt what is still running.
+# can adopt what is still running and learn how the others ended.
 struct RunningTask {
-  jobId   @0 :UInt64;
-  rank    @1 :UInt32;
-  attempt @2 :UInt32;
+  jobId        @0 :UInt64;
+  rank         @1 :UInt32;
+  attempt      @2 :UInt32;
+  exited       @3 :Bool;       # ended; the master has not acknowledged it yet
+  launchFailed @4 :Bool;
+  exitCode     @5 :Int32;
+  signal       @6 :Int32;
+  message      @7 :Text;
 }
 
 # ---- agent -> master ----
@@ -133,6 +139,13 @@ struct Kill {
   jobId   @0 :UInt64;
   attempt @1 :UInt32;
   rank    @2 :UInt32;
+}
+
+# The master has durably recorded this rank's end; the agent may forget it.
+struct TaskAck {
+  jobId   @0 :UInt64;
+  rank    @1 :UInt32;
+  attempt @2 :UInt32;
 }
 
 # Sent in answer to a heartbeat from a node the master does not know in this
@@ -207,5 +220,6 @@ struct Envelope {
     listNodes      @16 :ListNodes;
     nodesReply     @17 :NodesReply;
     error          @18 :Error;
+    taskAck        @19 :TaskAck;
   }
 }

@@ -115,10 +115,26 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
   CADRE_LOG(info) << "node " << n.name << " registered (" << n.total.to_string() << ", address " << n.address
                   << (was_registered ? ", again" : "") << ")";
 
+  // Ends that happened while the master was away (or not acknowledged)
+  // count first, so those ranks are not mistaken for vanished ones.
+  for (const RunningTaskRef& r : reg.running) {
+    if (!r.exited) continue;
+    TaskEvent ev;
+    ev.node = n.name;
+    ev.job = r.job;
+    ev.rank = r.rank;
+    ev.attempt = r.attempt;
+    ev.kind = r.launch_failed ? TaskEventKind::launch_failed : TaskEventKind::exited;
+    ev.exit_code = r.exit_code;
+    ev.signal = r.signal;
+    ev.message = r.message;
+    task_event(ev, now_unix);
+  }
+
   // Reconcile: ranks the master expects here against ranks the agent runs.
   auto reported = [&reg](JobId id, uint32_t rank, Attempt attempt) {
     return std::any_of(reg.running.begin(), reg.running.end(), [&](const RunningTaskRef& r) {
-      return r.job == id && r.rank == rank && r.attempt == attempt;
+      return !r.exited && r.job == id && r.rank == rank && r.attempt == attempt;
     });
   };
   for (auto& [id, j] : jobs_) {
@@ -140,11 +156,11 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
     dirty_jobs_.insert(id);
     // All of this node's lost ranks are settled first, so ending the job
     // sends kills only to ranks that still live.
-    if (!is_final(j.state))
-      end_job(j, JobState::node_fail, 0, "rank " + std::to_string(vanished.front()) + " vanished from node " + n.name,
-              now_unix);
+    if (j.state == JobState::running)
+      fail_on_node(j, "rank " + std::to_string(vanished.front()) + " vanished from node " + n.name, now_unix);
   }
   for (const RunningTaskRef& r : reg.running) {
+    if (r.exited) continue;
     const Job* j = find_job(r.job);
     bool known = j && j->attempt == r.attempt && r.rank < j->tasks.size() && j->tasks[r.rank].node == n.name &&
                  holds_resources(j->tasks[r.rank].state);
@@ -241,8 +257,24 @@ void Cluster::mark_node_down(Node& n, const std::string& why, int64_t now_unix) 
     }
     if (!touched) continue;
     dirty_jobs_.insert(id);
-    if (!is_final(j.state)) end_job(j, JobState::node_fail, 0, "node " + n.name + " went DOWN: " + why, now_unix);
+    if (j.state == JobState::running) fail_on_node(j, "node " + n.name + " went DOWN: " + why, now_unix);
   }
+}
+
+void Cluster::fail_on_node(Job& j, const std::string& why, int64_t now_unix) {
+  if (!j.spec.requeue || j.attempt > max_retries_) {
+    std::string limit = j.spec.requeue ? " (no retries left after " + std::to_string(j.attempt) + " attempts)" : "";
+    end_job(j, JobState::node_fail, 0, why + limit, now_unix);
+    return;
+  }
+  // The whole gang goes back to the queue; it starts again (attempt + 1)
+  // once every rank of this attempt is gone.
+  CADRE_LOG(info) << "job " << j.id << " requeued after attempt " << j.attempt << ": " << why;
+  j.state = JobState::pending;
+  j.reason = "Requeued: " + why;
+  j.start_time = 0;
+  dirty_jobs_.insert(j.id);
+  kill_live_ranks(j);
 }
 
 void Cluster::end_job(Job& j, JobState state, int32_t exit_code, std::string reason, int64_t now_unix) {
@@ -279,8 +311,9 @@ void Cluster::schedule(const sched::Policy& policy, int64_t now_unix) {
     snap.nodes.push_back(view_of(n));
     names.push_back(name);
   }
+  // A requeued gang waits until every rank of its last attempt is gone.
   for (auto& [id, j] : jobs_)
-    if (j.state == JobState::pending)
+    if (j.state == JobState::pending && !j.holds_resources())
       snap.pending.push_back(sched::PendingJob{id, j.spec.priority, j.submit_time, shape_of(j.spec)});
   if (snap.pending.empty()) return;
 
@@ -288,7 +321,8 @@ void Cluster::schedule(const sched::Policy& policy, int64_t now_unix) {
   for (const sched::Placement& p : d.placements) launch(jobs_.at(p.job), p.gang, names, now_unix);
   // What is left waits for resources.
   for (auto& [id, j] : jobs_)
-    if (j.state == JobState::pending && j.reason != "Resources") {
+    if (j.state == JobState::pending && !j.holds_resources() && j.reason != "Resources" &&
+        !j.reason.starts_with("Requeued")) {
       j.reason = "Resources";
       dirty_jobs_.insert(id);
     }

@@ -25,10 +25,17 @@ struct AgentCommand {
   std::string bytes;  // one encoded Envelope
 };
 
+// A rank an agent reports at registration: still running, or ended with
+// an exit the master has not acknowledged yet.
 struct RunningTaskRef {
   JobId job = 0;
   uint32_t rank = 0;
   Attempt attempt = 0;
+  bool exited = false;
+  bool launch_failed = false;
+  int32_t exit_code = 0;
+  int32_t signal = 0;
+  std::string message;
 };
 
 struct NodeRegistration {
@@ -60,7 +67,10 @@ struct CancelOutcome {
 
 class Cluster {
  public:
-  explicit Cluster(int64_t node_timeout_ms) : node_timeout_ms_(node_timeout_ms) {}
+  // A gang hit by a node failure is requeued while it has run at most
+  // `max_retries` + 1 attempts (and its spec allows it); then NODE_FAIL.
+  explicit Cluster(int64_t node_timeout_ms, uint32_t max_retries = 3)
+      : node_timeout_ms_(node_timeout_ms), max_retries_(max_retries) {}
 
   // Recovery: state loaded from the store. Nodes are not yet registered
   // with this process and get one node timeout to come back.
@@ -105,7 +115,11 @@ class Cluster {
   void launch(Job& j, const sched::GangPlacement& gang, const std::vector<std::string>& node_names, int64_t now_unix);
   void finish_if_all_done(Job& j, int64_t now_unix);
 
+  // Node failure: requeue the gang or end it NODE_FAIL.
+  void fail_on_node(Job& j, const std::string& why, int64_t now_unix);
+
   int64_t node_timeout_ms_;
+  uint32_t max_retries_;
   JobId next_job_id_ = 1;
   std::map<JobId, Job> jobs_;            // PENDING, RUNNING, and ended ones still holding resources
   std::map<std::string, Node> nodes_;

@@ -18,7 +18,7 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: cadre-master [--listen ENDPOINT] [--state-dir DIR] [--node-timeout SECONDS]
-                    [--log-level LEVEL]
+                    [--max-retries N] [--log-level LEVEL]
 
 The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
 
@@ -28,6 +28,8 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
                           created if missing)
   --node-timeout SECONDS  a node silent this long is DOWN and its jobs NODE_FAIL
                           (default 30)
+  --max-retries N         a gang hit by a node failure is requeued (new attempt) up
+                          to N times, then ends NODE_FAIL (default 3; 0 = never)
   --log-level LEVEL       debug, info, warning or error (default info)
   --help                  this text
 
@@ -65,7 +67,8 @@ cadre::Status lock_state_dir(const std::string& dir) {
 int main(int argc, char** argv) {
   cadre::log::set_program("cadre-master");
   cadre::Flags flags;
-  flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").toggle("--help", {"-h"});
+  flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
+  flags.toggle("--help", {"-h"});
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
@@ -79,6 +82,11 @@ int main(int argc, char** argv) {
     auto seconds = cadre::parse_count(*t, 86400);
     if (!seconds || *seconds == 0) return fail("--node-timeout: expected whole seconds from 1 to 86400, got '" + *t + "'");
     options.node_timeout_ms = *seconds * 1000;
+  }
+  if (auto r = flags.get("--max-retries")) {
+    auto n = cadre::parse_count(*r, 1000);
+    if (!n) return fail("--max-retries: " + n.error());
+    options.max_retries = static_cast<uint32_t>(*n);
   }
   if (auto l = flags.get("--log-level")) {
     cadre::log::Level level;

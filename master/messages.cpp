@@ -36,6 +36,7 @@ void to_proto(const JobSpec& s, JobRequest::Builder out) {
   out.setUser(text(s.user));
   out.setUid(s.uid);
   out.setGid(s.gid);
+  out.setNoRequeue(!s.requeue);
 }
 
 JobSpec from_proto(JobRequest::Reader r) {
@@ -53,6 +54,7 @@ JobSpec from_proto(JobRequest::Reader r) {
   s.user = r.getUser();
   s.uid = r.getUid();
   s.gid = r.getGid();
+  s.requeue = !r.getNoRequeue();
   return s;
 }
 
@@ -151,6 +153,15 @@ std::string encode_kill(JobId id, Attempt attempt, uint32_t rank) {
   k.setJobId(id);
   k.setAttempt(attempt);
   k.setRank(rank);
+  return encode(message);
+}
+
+std::string encode_task_ack(JobId id, uint32_t rank, Attempt attempt) {
+  capnp::MallocMessageBuilder message;
+  auto a = start_envelope(message, 0).initTaskAck();
+  a.setJobId(id);
+  a.setRank(rank);
+  a.setAttempt(attempt);
   return encode(message);
 }
 

@@ -27,6 +27,7 @@ void to_proto(const Node& node, NodeInfo::Builder out);
 std::string encode_launch(const Job& job, const Task& task, const std::string& master_addr);
 std::string encode_kill(JobId id, Attempt attempt, uint32_t rank);
 std::string encode_please_register();
+std::string encode_task_ack(JobId id, uint32_t rank, Attempt attempt);
 std::string encode_register_reply(uint32_t heartbeat_interval_ms);
 
 }  // namespace cadre

@@ -30,6 +30,7 @@ struct JobSpec {
   std::string user;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  bool requeue = true;          // a node failure requeues the gang (up to the master's limit)
 };
 
 struct Task {

@@ -22,7 +22,7 @@ kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.siz
 MasterService::MasterService(MasterOptions options, std::unique_ptr<Store> store)
     : options_(std::move(options)),
       store_(std::move(store)),
-      cluster_(options_.node_timeout_ms),
+      cluster_(options_.node_timeout_ms, options_.max_retries),
       zmq_(1),
       channel_(io_, zmq_, zmq::socket_type::router),
       tick_(io_),
@@ -116,7 +116,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
       if (!cluster_.heartbeat(name, peer, steady_now_ms(), unix_now())) reply(peer, encode_please_register());
       return;
     }
-    case Envelope::TASK_STATUS: return handle_task_status(env.getTaskStatus());
+    case Envelope::TASK_STATUS: return handle_task_status(peer, env.getTaskStatus());
     case Envelope::SUBMIT: return handle_submit(peer, rid, env.getSubmit());
     case Envelope::LIST_JOBS: return handle_list_jobs(peer, rid, env.getListJobs().getAll());
     case Envelope::SHOW_JOB: return handle_show_job(peer, rid, env.getShowJob().getId());
@@ -140,14 +140,20 @@ void MasterService::handle_register(const std::string& peer, Register::Reader r)
     return reply_error(peer, 0, "registration refused: node name must be 1-200 bytes and resources non-negative");
   }
   for (auto l : r.getLabels()) reg.labels[l.getKey()] = l.getValue();
-  for (auto t : r.getRunning()) reg.running.push_back({t.getJobId(), t.getRank(), t.getAttempt()});
+  for (auto t : r.getRunning())
+    reg.running.push_back({t.getJobId(), t.getRank(), t.getAttempt(), t.getExited(), t.getLaunchFailed(),
+                           t.getExitCode(), t.getSignal(), t.getMessage()});
   cluster_.register_node(reg, peer, steady_now_ms(), unix_now());
+  // Exits the agent kept for us are recorded now; it may forget them once
+  // this turn commits (acks go out after the commit).
+  for (const RunningTaskRef& t : reg.running)
+    if (t.exited) reply(peer, encode_task_ack(t.job, t.rank, t.attempt));
   uint32_t interval = static_cast<uint32_t>(std::clamp<int64_t>(options_.node_timeout_ms / 4, 50, 5000));
   reply(peer, encode_register_reply(interval));
   schedule_wanted_ = true;
 }
 
-void MasterService::handle_task_status(TaskStatus::Reader s) {
+void MasterService::handle_task_status(const std::string& peer, TaskStatus::Reader s) {
   TaskEvent ev;
   ev.node = s.getNode();
   ev.job = s.getJobId();
@@ -166,7 +172,10 @@ void MasterService::handle_task_status(TaskStatus::Reader s) {
   ev.signal = s.getSignal();
   ev.message = s.getMessage();
   cluster_.task_event(ev, unix_now());
-  if (ev.kind != TaskEventKind::started) schedule_wanted_ = true;
+  if (ev.kind == TaskEventKind::started) return;
+  // Acknowledged even when stale or repeated, so the agent stops resending.
+  reply(peer, encode_task_ack(ev.job, ev.rank, ev.attempt));
+  schedule_wanted_ = true;
 }
 
 void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit::Reader s) {

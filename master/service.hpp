@@ -29,6 +29,7 @@ struct MasterOptions {
   std::string listen = "tcp://*:7700";
   std::string state_dir;
   int64_t node_timeout_ms = 30000;
+  uint32_t max_retries = 3;  // requeues of a gang after node failures
   sched::Policy policy;
 };
 
@@ -51,7 +52,7 @@ class MasterService {
   void on_message(Frames&& frames);
   void dispatch(const std::string& peer, Envelope::Reader env);
   void handle_register(const std::string& peer, Register::Reader r);
-  void handle_task_status(TaskStatus::Reader s);
+  void handle_task_status(const std::string& peer, TaskStatus::Reader s);
   void handle_submit(const std::string& peer, uint64_t request_id, Submit::Reader s);
   void handle_list_jobs(const std::string& peer, uint64_t request_id, bool all);
   void handle_show_job(const std::string& peer, uint64_t request_id, JobId id);

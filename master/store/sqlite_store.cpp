@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <iterator>
 #include <sstream>
 
 namespace cadre {
@@ -111,9 +112,15 @@ CREATE TABLE nodes (
 ) WITHOUT ROWID;
 )sql";
 
+// Migrations, in order: kMigrations[i] takes schema version i+1 to i+2.
+constexpr const char* kMigrations[] = {
+    // 2: per-job choice to requeue on node failure.
+    "ALTER TABLE jobs ADD COLUMN requeue INTEGER NOT NULL DEFAULT 1;",
+};
+
 constexpr const char* kJobColumns =
     "id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, tasks_per_node, ntasks, time_limit_s, "
-    "priority, user, uid, gid, state, reason, exit_code, attempt, submit_time, start_time, end_time";
+    "priority, user, uid, gid, state, reason, exit_code, attempt, submit_time, start_time, end_time, requeue";
 
 }  // namespace
 
@@ -159,13 +166,19 @@ Status SqliteStore::migrate() {
     return make_error("schema version " + std::to_string(version) + " is newer than this cadre understands (" +
                       std::to_string(kSchemaVersion) + "); run the cadre release that wrote it");
   if (version == kSchemaVersion) return {};
-  // version 0: a new database.
+  static_assert(std::size(kMigrations) + 1 == kSchemaVersion, "one migration per schema version after 1");
+  // One transaction: a failed migration leaves the database as it was.
   if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
-  Status s = exec(kSchemaV1);
+  Status s;
+  if (version == 0) {
+    s = exec(kSchemaV1);
+    version = 1;
+  }
+  for (; s && version < kSchemaVersion; ++version) s = exec(kMigrations[version - 1]);
   if (s) s = exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   if (!s) {
     (void)exec("ROLLBACK");
-    return make_error("cannot create schema: " + s.error());
+    return make_error("cannot migrate the schema to version " + std::to_string(kSchemaVersion) + ": " + s.error());
   }
   return exec("COMMIT");
 }
@@ -198,7 +211,7 @@ Status SqliteStore::save_job(const Job& job) {
   Stmt up(db_,
           "INSERT OR REPLACE INTO jobs (id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, "
           "tasks_per_node, ntasks, time_limit_s, priority, user, uid, gid, state, reason, exit_code, attempt, "
-          "submit_time, start_time, end_time, active) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+          "submit_time, start_time, end_time, active, requeue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!up.prepared()) return sql_error(db_, "save job");
   const JobSpec& s = job.spec;
   up.bind(1, static_cast<int64_t>(job.id)).bind(2, s.name).bind(3, nlohmann::json(s.argv).dump());
@@ -211,6 +224,7 @@ Status SqliteStore::save_job(const Job& job) {
   // A job stays active until its last rank is gone, so a restarted master
   // still accounts for ranks that are being killed.
   up.bind(24, is_final(job.state) && !job.holds_resources() ? 0 : 1);
+  up.bind(25, s.requeue ? 1 : 0);
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
 
   Stmt del(db_, "DELETE FROM tasks WHERE job_id = ?");
@@ -272,6 +286,7 @@ Result<std::vector<Job>> SqliteStore::load_jobs(const std::string& where, const 
       j.submit_time = q.i64(20);
       j.start_time = q.i64(21);
       j.end_time = q.i64(22);
+      s.requeue = q.i64(23) != 0;
       jobs.push_back(std::move(j));
     }
   } catch (const std::exception& e) {

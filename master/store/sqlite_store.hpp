@@ -16,7 +16,7 @@ namespace cadre {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating if missing) the database at `path`.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);

@@ -109,6 +109,9 @@ JobSpec spec(uint32_t ntasks, Resources per_task = Resources{1000, 1024, 0}) {
   s.user = "ada";
   s.uid = 1000;
   s.gid = 100;
+  // Most tests check what a node failure does without requeueing; the
+  // requeue tests turn it back on.
+  s.requeue = false;
   return s;
 }
 
@@ -125,6 +128,15 @@ class ClusterTest : public ::testing::Test {
   void TearDown() override { log::set_level(log::Level::info); }
 
   // Registers a node with `cpus` cpus, 64G and `gpus` GPUs at time now_ms_.
+  // A rank an agent reports as still running.
+  static RunningTaskRef live(JobId job, uint32_t rank, Attempt attempt) {
+    RunningTaskRef r;
+    r.job = job;
+    r.rank = rank;
+    r.attempt = attempt;
+    return r;
+  }
+
   void add_node(const std::string& name, int64_t cpus, int64_t gpus, std::vector<RunningTaskRef> running = {}) {
     NodeRegistration reg;
     reg.name = name;
@@ -664,7 +676,7 @@ TEST_F(ClusterTest, ReRegistrationReportingItsRanksChangesNothing) {
   start_all(id);
   cluster_.take_dirty_jobs();
   const Attempt attempt = job(id).attempt;
-  add_node("a", 8, 2, {{id, 0, attempt}, {id, 1, attempt}});
+  add_node("a", 8, 2, {live(id, 0, attempt), live(id, 1, attempt)});
   EXPECT_EQ(job(id).state, JobState::running);
   EXPECT_EQ(take().total, 0u);
   EXPECT_TRUE(cluster_.take_dirty_jobs().empty());
@@ -677,7 +689,7 @@ TEST_F(ClusterTest, ReRegistrationReportingALaunchingRankMarksItRunning) {
   schedule();
   ASSERT_EQ(job(id).tasks[0].state, TaskState::launching);
   // The agent's "started" was lost with the connection; its registration says enough.
-  add_node("a", 8, 0, {{id, 0, job(id).attempt}});
+  add_node("a", 8, 0, {live(id, 0, job(id).attempt)});
   EXPECT_EQ(job(id).tasks[0].state, TaskState::running);
   EXPECT_EQ(take().total, 0u);
 }
@@ -689,7 +701,7 @@ TEST_F(ClusterTest, ReRegistrationReportingARankBeingKilledResendsTheKillOnce) {
   ASSERT_TRUE(cluster_.cancel(id, kT0).ok);
   take();  // this kill is lost: the agent was reconnecting
   const Attempt attempt = job(id).attempt;
-  add_node("a", 8, 0, {{id, 0, attempt}});
+  add_node("a", 8, 0, {live(id, 0, attempt)});
   Commands cmds = take();
   EXPECT_EQ(cmds.kill_set(), (std::set<KillCmd>{{"a", id, attempt, 0}}));
   EXPECT_EQ(cmds.total, 1u) << "one kill, not one per reconciliation pass";
@@ -702,7 +714,7 @@ TEST_F(ClusterTest, ReRegistrationReportingAnUnknownRankKillsIt) {
   JobId id = submit(spec(1));
   schedule();
   const Attempt attempt = job(id).attempt;
-  add_node("a", 8, 2, {{id, 0, attempt}, {77, 3, 2}, {id, 0, attempt + 1}});
+  add_node("a", 8, 2, {live(id, 0, attempt), live(77, 3, 2), live(id, 0, attempt + 1)});
   EXPECT_EQ(job(id).state, JobState::running);
   EXPECT_EQ(take().kill_set(), (std::set<KillCmd>{{"a", 77, 2, 3}, {"a", id, attempt + 1, 0}}));
 }
@@ -717,7 +729,7 @@ TEST_F(ClusterTest, ANodeThatWentDownAndComesBackHasItsOldRanksKilled) {
   ASSERT_EQ(job(id).state, JobState::node_fail);
   take();
   // The master gave up on the rank; the agent still runs it.
-  add_node("a", 8, 0, {{id, 0, attempt}});
+  add_node("a", 8, 0, {live(id, 0, attempt)});
   EXPECT_EQ(take().kill_set(), (std::set<KillCmd>{{"a", id, attempt, 0}}));
   EXPECT_TRUE(node("a").used.is_zero());
 }
@@ -748,7 +760,7 @@ TEST_F(ClusterTest, RestoreRebuildsAllocationsAndWaitsForNodesToComeBack) {
   EXPECT_EQ(schedule().total, 0u) << "a node not yet registered with this master takes no work";
   EXPECT_EQ(cluster_.submit(spec(1), kT0).value(), 43u) << "ids continue after the stored maximum";
 
-  add_node("a", 8, 4, {{41, 0, 3}, {41, 1, 3}});
+  add_node("a", 8, 4, {live(41, 0, 3), live(41, 1, 3)});
   EXPECT_EQ(job(41).state, JobState::running);
   EXPECT_EQ(take().total, 0u);
   EXPECT_EQ(schedule().launches.size(), 2u) << "jobs 42 and 43 start once the node is back";
@@ -816,6 +828,90 @@ TEST_F(ClusterTest, EvictEndedDropsOnlyEndedJobsThatHoldNothing) {
   EXPECT_EQ(cluster_.find_job(killing), nullptr);
   EXPECT_NE(cluster_.find_job(waiting), nullptr);
   EXPECT_EQ(cluster_.jobs().size(), 1u);
+}
+
+}  // namespace
+}  // namespace cadre
+
+namespace cadre {
+namespace {
+
+TEST_F(ClusterTest, NodeFailureRequeuesTheWholeGangAsANewAttempt) {
+  add_node("a", 8, 2);
+  add_node("b", 8, 2);
+  add_node("c", 8, 2);
+  JobSpec s = gang(2, 1);
+  s.requeue = true;
+  JobId id = submit(s);
+  schedule();
+  start_all(id);
+  const Attempt first = job(id).attempt;
+  const std::string lost = job(id).tasks[1].node;
+  const std::string survivor = job(id).tasks[0].node;
+  take();
+
+  for (auto& [name, n] : cluster_.nodes())
+    if (name != lost) {
+      ASSERT_TRUE(cluster_.heartbeat(name, "route-" + name, now_ms_ + kNodeTimeoutMs, kT0 + 20));
+    }
+  now_ms_ += kNodeTimeoutMs + 1;
+  cluster_.check_timeouts(now_ms_, kT0 + 30);
+  EXPECT_EQ(job(id).state, JobState::pending);
+  EXPECT_NE(job(id).reason.find("Requeued"), std::string::npos) << job(id).reason;
+  Commands kills = take();
+  ASSERT_EQ(kills.kills.size(), 1u);
+  EXPECT_EQ(kills.kills[0].node, survivor) << "the surviving rank is killed";
+  EXPECT_EQ(kills.kills[0].rank, 0u);
+
+  cluster_.schedule(sched::Policy{}, kT0 + 31);
+  EXPECT_TRUE(take().launches.empty()) << "no new attempt while a rank of the old one lives";
+
+  report(survivor, id, 0, TaskEventKind::exited, 0, SIGTERM);
+  cluster_.schedule(sched::Policy{}, kT0 + 32);
+  Commands next = take();
+  ASSERT_EQ(next.launches.size(), 2u);
+  EXPECT_EQ(job(id).state, JobState::running);
+  EXPECT_EQ(job(id).attempt, first + 1);
+  for (const LaunchCmd& l : next.launches) {
+    EXPECT_EQ(l.attempt, first + 1);
+    EXPECT_NE(l.node, lost) << "the DOWN node gets nothing";
+  }
+}
+
+TEST_F(ClusterTest, RequeueStopsAfterMaxRetriesWithNodeFail) {
+  Cluster limited{kNodeTimeoutMs, 1};
+  cluster_ = std::move(limited);
+  add_node("a", 8, 2);
+  JobSpec s = spec(1);
+  s.requeue = true;
+  JobId id = submit(s);
+  for (int round = 0; round < 2; ++round) {
+    schedule();
+    ASSERT_EQ(job(id).state, JobState::running) << "round " << round;
+    now_ms_ += kNodeTimeoutMs + 1;
+    cluster_.check_timeouts(now_ms_, kT0 + 40 + round);
+    if (round == 0) {
+      EXPECT_EQ(job(id).state, JobState::pending) << "first failure requeues";
+      add_node("a", 8, 2);  // the node comes back empty
+    }
+  }
+  EXPECT_EQ(job(id).state, JobState::node_fail);
+  EXPECT_EQ(job(id).attempt, 2u);
+  EXPECT_NE(job(id).reason.find("no retries left"), std::string::npos) << job(id).reason;
+}
+
+TEST_F(ClusterTest, ExitsReportedAtRegistrationCountBeforeReconciliation) {
+  add_node("a", 8, 2);
+  JobId id = submit(spec(1));
+  schedule();
+  start_all(id);
+  const Attempt attempt = job(id).attempt;
+  RunningTaskRef done = live(id, 0, attempt);
+  done.exited = true;
+  done.exit_code = 0;
+  add_node("a", 8, 2, {done});
+  EXPECT_EQ(job(id).state, JobState::completed) << job(id).reason;
+  EXPECT_EQ(job(id).tasks[0].state, TaskState::completed);
 }
 
 }  // namespace

@@ -1,0 +1,53 @@
+// RankDir: the folder on disk that holds one rank attempt's state, so that
+// a restarted agent finds its ranks again and no exit status is lost.
+//
+//   WORK/ranks/<job>.<rank>.<attempt>/
+//     request     what to run (written by the agent before the supervisor starts)
+//     supervisor  the supervisor's pid
+//     exit        how the rank ended (written by the supervisor, atomically)
+//
+// The folder is removed once the master has acknowledged the exit report.
+// Functions are thread-safe; the folder has one writer at a time by design.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/spawn.hpp"
+#include "common/ids.hpp"
+#include "common/result.hpp"
+
+namespace cadre::agent {
+
+struct RankId {
+  JobId job = 0;
+  uint32_t rank = 0;
+  Attempt attempt = 0;
+  auto operator<=>(const RankId&) const = default;
+};
+
+// How a rank ended, as its supervisor recorded it.
+struct RankExit {
+  bool launch_failed = false;  // the command never started; `message` says why
+  int32_t exit_code = 0;
+  int32_t signal = 0;
+  std::string message;
+};
+
+std::string rank_dir_path(const std::string& work_dir, const RankId& id);
+// Every rank folder under WORK/ranks, parsed from the folder names.
+std::vector<RankId> list_rank_dirs(const std::string& work_dir);
+
+Status write_request(const std::string& dir, const SpawnRequest& req);
+Result<SpawnRequest> read_request(const std::string& dir);
+
+Status write_exit(const std::string& dir, const RankExit& exit);
+std::optional<RankExit> read_exit(const std::string& dir);
+
+Status write_pid(const std::string& path, pid_t pid);
+std::optional<pid_t> read_pid(const std::string& path);
+
+}  // namespace cadre::agent

@@ -1,0 +1,121 @@
+#include "agent/supervisor.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "agent/rank_dir.hpp"
+#include "agent/spawn.hpp"
+
+namespace cadre::agent {
+namespace {
+
+int64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+int run_supervisor(const std::string& dir, int64_t grace_ms) {
+  // Signals are taken synchronously with sigtimedwait; block them before
+  // the rank exists so none is missed. The rank starts with an empty mask.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+
+  // Also written by the agent after fork; written here too so an agent that
+  // dies in between still finds this supervisor when it restarts.
+  (void)write_pid(dir + "/supervisor", getpid());
+  auto req = read_request(dir);
+  if (!req) {
+    (void)write_exit(dir, RankExit{true, 127, 0, req.error()});
+    return 1;
+  }
+  auto pid = spawn_rank(*req);
+  if (!pid) {
+    (void)write_exit(dir, RankExit{true, 127, 0, pid.error()});
+    return 0;
+  }
+  (void)write_pid(dir + "/rank", *pid);
+
+  int status = 0;
+  bool terminating = false;
+  int64_t kill_at = 0;
+  while (true) {
+    pid_t done = waitpid(*pid, &status, WNOHANG);
+    if (done == *pid) break;
+    if (done < 0 && errno != EINTR) break;  // cannot happen: it is our child
+    siginfo_t info;
+    int sig;
+    if (terminating) {
+      int64_t left = std::max<int64_t>(kill_at - monotonic_ms(), 0);
+      timespec timeout{static_cast<time_t>(left / 1000), static_cast<long>(left % 1000) * 1000000};
+      sig = sigtimedwait(&set, &info, &timeout);
+      if (sig < 0 && errno == EAGAIN) {
+        kill(-*pid, SIGKILL);
+        kill_at = monotonic_ms() + 60000;  // only the reap is left to wait for
+      }
+    } else {
+      sig = sigwaitinfo(&set, &info);
+    }
+    if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !terminating) {
+      terminating = true;
+      kill(-*pid, SIGTERM);
+      kill_at = monotonic_ms() + grace_ms;
+    }
+  }
+  // The leader is gone; whatever it left in its group goes too.
+  kill(-*pid, SIGKILL);
+  RankExit exit;
+  exit.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  exit.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  (void)write_exit(dir, exit);
+  return 0;
+}
+
+Result<pid_t> start_supervisor(const std::string& rank_dir, int64_t grace_ms) {
+  const std::string grace = std::to_string(grace_ms);
+  pid_t pid = fork();
+  if (pid < 0) return make_error(std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    // Its own session: no signal aimed at the agent's group reaches it.
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP}) signal(sig, SIG_DFL);
+    // None of the agent's descriptors (sockets, pipes) leak into the rank.
+    close_range(3, ~0U, 0);
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) {
+      dup2(null_fd, STDIN_FILENO);
+      dup2(null_fd, STDOUT_FILENO);
+    }
+    execl("/proc/self/exe", "cadre-agent", kSuperviseFlag, rank_dir.c_str(), grace.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+bool is_supervisor_of(pid_t pid, const std::string& rank_dir) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  if (!in) return false;
+  std::ostringstream data;
+  data << in.rdbuf();
+  std::string cmdline = data.str();
+  return cmdline.find(std::string(kSuperviseFlag) + '\0' + rank_dir + '\0') != std::string::npos;
+}
+
+}  // namespace cadre::agent
