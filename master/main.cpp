@@ -31,6 +31,8 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
   --max-retries N         a gang hit by a node failure is requeued (new attempt) up
                           to N times, then ends NODE_FAIL (default 3; 0 = never)
   --log-level LEVEL       debug, info, warning or error (default info)
+  --no-group-commit       commit every message in its own transaction (for
+                          benchmarks: shows what group commit saves)
   --help                  this text
 
 example:
@@ -68,7 +70,7 @@ int main(int argc, char** argv) {
   cadre::log::set_program("cadre-master");
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
-  flags.toggle("--help", {"-h"});
+  flags.toggle("--help", {"-h"}).toggle("--no-group-commit");
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
     if (!seconds || *seconds == 0) return fail("--node-timeout: expected whole seconds from 1 to 86400, got '" + *t + "'");
     options.node_timeout_ms = *seconds * 1000;
   }
+  options.group_commit = !flags.has("--no-group-commit");
   if (auto r = flags.get("--max-retries")) {
     auto n = cadre::parse_count(*r, 1000);
     if (!n) return fail("--max-retries: " + n.error());

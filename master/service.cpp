@@ -98,6 +98,7 @@ void MasterService::on_message(Frames&& frames) {
   }
   try {
     dispatch(peer, (*decoded)->envelope());
+    if (!options_.group_commit) end_turn();
   } catch (const kj::Exception& e) {
     ++counters_.malformed_messages;
     CADRE_LOG(warning) << "dropped a message that failed to read: " << e.getDescription().cStr();
