@@ -73,6 +73,12 @@ void MasterService::arm_tick() {
   tick_.expires_after(std::chrono::milliseconds(ms));
   tick_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    if (store_error_) {
+      if (Status s = store_->probe(); s) {
+        CADRE_LOG(info) << "the database takes writes again; accepting work";
+        store_error_.reset();
+      }
+    }
     cluster_.check_timeouts(steady_now_ms(), unix_now());
     schedule_wanted_ = true;
     end_turn();
@@ -110,6 +116,14 @@ void MasterService::on_message(Frames&& frames) {
 
 void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
   const uint64_t rid = env.getRequestId();
+  switch (env.which()) {
+    case Envelope::SUBMIT:
+    case Envelope::CANCEL:
+    case Envelope::LIST_JOBS:
+    case Envelope::SHOW_JOB:
+    case Envelope::LIST_NODES: turn_requests_.emplace_back(peer, rid); break;
+    default: break;
+  }
   switch (env.which()) {
     case Envelope::REGISTER: return handle_register(peer, env.getRegister());
     case Envelope::HEARTBEAT: {
@@ -180,6 +194,7 @@ void MasterService::handle_task_status(const std::string& peer, TaskStatus::Read
 }
 
 void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit::Reader s) {
+  if (store_error_) return reply_error(peer, rid, store_failure_message());
   auto id = cluster_.submit(from_proto(s.getRequest()), unix_now());
   if (!id) return reply_error(peer, rid, id.error());
   capnp::MallocMessageBuilder m;
@@ -224,6 +239,7 @@ void MasterService::handle_show_job(const std::string& peer, uint64_t rid, JobId
 }
 
 void MasterService::handle_cancel(const std::string& peer, uint64_t rid, Cancel::Reader c) {
+  if (store_error_) return reply_error(peer, rid, store_failure_message());
   std::vector<CancelOutcome> outcomes;
   for (JobId id : c.getIds()) {
     CancelOutcome o = cluster_.cancel(id, unix_now());
@@ -261,9 +277,45 @@ void MasterService::reply_error(const std::string& peer, uint64_t rid, const std
   reply(peer, encode_error(rid, text));
 }
 
+std::string MasterService::store_failure_message() const {
+  return "the master cannot write its database (" + store_error_.value_or("unknown error") +
+         "); it accepts no new work until it can. Nothing was changed; try again later";
+}
+
+void MasterService::recover_from_store_failure(const std::string& error) {
+  store_->rollback();
+  if (!store_error_)
+    CADRE_LOG(error) << "cannot persist state: " << error << "; refusing new work until the database takes writes";
+  store_error_ = error;
+  // Nothing of this turn may be observed: no replies, no commands. Clients
+  // get an error; agents resend what was not acknowledged.
+  replies_.clear();
+  (void)cluster_.take_commands();
+  for (auto& [peer, rid] : turn_requests_)
+    if (!channel_.send(Frames{peer, encode_error(rid, store_failure_message())})) ++counters_.undeliverable;
+  turn_requests_.clear();
+
+  // The store holds the last committed state: start over from it, as after
+  // a restart (agents register again and their ranks are reconciled).
+  auto nodes = store_->load_nodes();
+  auto jobs = store_->load_active_jobs();
+  auto max_id = store_->max_job_id();
+  if (!nodes || !jobs || !max_id) {
+    CADRE_LOG(error) << "cannot reload state from the database either; stopping";
+    failed_ = true;
+    channel_.close();
+    io_.stop();
+    return;
+  }
+  Cluster fresh(options_.node_timeout_ms, options_.max_retries);
+  fresh.restore(std::move(*nodes), std::move(*jobs), *max_id, steady_now_ms());
+  cluster_ = std::move(fresh);
+}
+
 void MasterService::end_turn() {
   if (failed_) return;
-  if (schedule_wanted_) {
+  // Nothing new starts while the database cannot record it.
+  if (schedule_wanted_ && !store_error_) {
     schedule_wanted_ = false;
     cluster_.schedule(options_.policy, unix_now());
   }
@@ -280,19 +332,9 @@ void MasterService::end_turn() {
       if (const Node* n = cluster_.find_node(name)) s = store_->save_node(*n);
     }
     if (s) s = store_->commit();
-    if (!s) {
-      store_->rollback();
-      // Nothing of this turn may be observed: drop replies and commands and
-      // stop, so a restart recovers from what the store really holds.
-      CADRE_LOG(error) << "cannot persist state: " << s.error() << "; stopping without acknowledging unsaved work";
-      failed_ = true;
-      replies_.clear();
-      (void)cluster_.take_commands();
-      channel_.close();
-      io_.stop();
-      return;
-    }
+    if (!s) return recover_from_store_failure(s.error());
   }
+  turn_requests_.clear();
   for (AgentCommand& c : cluster_.take_commands()) {
     const Node* n = cluster_.find_node(c.node);
     if (!n || n->routing_id.empty() || !channel_.send(Frames{n->routing_id, std::move(c.bytes)})) {

@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ class MasterService {
 
   // Ends a loop turn: schedule if asked, commit, then send.
   void end_turn();
+  // After a failed commit: answer this turn's clients with an error and
+  // rebuild the state from what the store really holds.
+  void recover_from_store_failure(const std::string& error);
+  std::string store_failure_message() const;
   void arm_tick();
 
   MasterOptions options_;
@@ -77,6 +82,11 @@ class MasterService {
   boost::asio::steady_timer tick_;
   boost::asio::signal_set signals_;
   std::vector<Frames> replies_;  // held until the turn's changes are committed
+  // Client requests handled in this turn, answered with an error if the
+  // turn's commit fails.
+  std::vector<std::pair<std::string, uint64_t>> turn_requests_;
+  // Set while the store cannot be written: no new work is accepted.
+  std::optional<std::string> store_error_;
   bool schedule_wanted_ = false;
   bool failed_ = false;
   MasterCounters counters_;

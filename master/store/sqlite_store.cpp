@@ -201,6 +201,19 @@ Status SqliteStore::commit() {
   return {};
 }
 
+Status SqliteStore::probe() {
+  if (in_tx_) return make_error("probe inside a transaction");
+  // Rewriting the schema version dirties the header page, so the commit
+  // must really reach the disk (WAL append and fsync).
+  if (Status s = begin(); !s) return s;
+  Status s = exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  if (!s) {
+    rollback();
+    return s;
+  }
+  return commit();
+}
+
 void SqliteStore::rollback() {
   if (!in_tx_) return;
   (void)exec("ROLLBACK");

@@ -26,6 +26,7 @@ class SqliteStore final : public Store {
   Status commit() override;
   void rollback() override;
   bool in_transaction() const override { return in_tx_; }
+  Status probe() override;
 
   Status save_job(const Job& job) override;
   Status save_node(const Node& node) override;

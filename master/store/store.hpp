@@ -25,6 +25,9 @@ class Store {
   virtual Status commit() = 0;
   virtual void rollback() = 0;
   virtual bool in_transaction() const = 0;
+  // Writes and commits a no-op change: succeeds once the disk takes writes
+  // again after a failure.
+  virtual Status probe() = 0;
 
   // Upserts a job with all its tasks.
   virtual Status save_job(const Job& job) = 0;
