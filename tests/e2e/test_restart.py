@@ -2,9 +2,44 @@
 
 import os
 import signal
+import time
 import unittest
 
 from harness import ClusterTestCase, free_port, pid_alive
+
+
+class LongMasterOutage(ClusterTestCase):
+    AGENTS = 2
+    NODE_TIMEOUT = 2
+
+    def test_master_away_longer_than_the_node_timeout_finds_its_gangs_still_running(self):
+        go = self.c.marker("go")
+        script = self.pid_script("rank", then="while [ ! -e %s ]; do sleep 0.1; done; exit 0" % go)
+        job_id = self.c.submit(script, "--nodes", "2")
+        self.c.wait_state(job_id, "RUNNING")
+        pids = self.c.wait_pid_files(2, "rank-")
+        self.c.stop_master(signal.SIGKILL)
+        # Away for twice the node timeout; the ranks keep running meanwhile.
+        time.sleep(2 * self.NODE_TIMEOUT + 1)
+        for pid in pids.values():
+            self.assertTrue(pid_alive(pid), "a rank died while the master was away")
+        self.c.start_master()
+        # No node is declared DOWN for the master's own absence.
+        deadline = time.monotonic() + 3 * self.NODE_TIMEOUT
+        seen = set()
+        while time.monotonic() < deadline:
+            for n in self.c.nodes():
+                seen.add(n["state"])
+            time.sleep(0.1)
+        self.assertNotIn("DOWN", seen)
+        self.c.wait_node_state("node1", "UP")
+        self.c.wait_node_state("node2", "UP")
+        job = self.c.show(job_id)
+        self.assertEqual((job["state"], job["attempt"]), ("RUNNING", 1))
+        with open(go, "w"):
+            pass
+        job = self.c.wait_state(job_id, "COMPLETED")
+        self.assertEqual(job["attempt"], 1)
 
 
 class MasterRestart(ClusterTestCase):
