@@ -100,6 +100,7 @@ std::string format_size_mb(int64_t mb) {
 }
 
 Result<int64_t> parse_duration_s(std::string_view text) {
+  constexpr int64_t kMaxDays = 100000;
   const std::string original(text);
   auto bad = [&original] {
     return make_error("invalid time '" + original +
@@ -114,7 +115,7 @@ Result<int64_t> parse_duration_s(std::string_view text) {
   bool has_days = false;
   std::string_view rest = text;
   if (auto dash = text.find('-'); dash != std::string_view::npos) {
-    auto d = parse_count(text.substr(0, dash), 100000);
+    auto d = parse_count(text.substr(0, dash), kMaxDays);
     if (!d) return bad();
     days = *d;
     has_days = true;
@@ -151,7 +152,11 @@ Result<int64_t> parse_duration_s(std::string_view text) {
   // Fields after the leading one must be in range, as Slurm requires.
   if (parts.size() > 1 && (sec > 59 || (parts.size() == 3 || has_days ? m > 59 : false))) return bad();
   if (has_days && h > 23) return bad();
-  return ((days * 24 + h) * 60 + m) * 60 + sec;
+  // format_duration_s prints whole days as "D-", and that must parse back.
+  int64_t seconds = ((days * 24 + h) * 60 + m) * 60 + sec;
+  if (seconds / 86400 > kMaxDays)
+    return make_error("invalid time '" + original + "': longer than " + std::to_string(kMaxDays) + " days");
+  return seconds;
 }
 
 std::string format_duration_s(int64_t seconds) {

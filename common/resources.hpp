@@ -48,8 +48,9 @@ std::string format_size_mb(int64_t mb);
 std::string format_cpus(int64_t millicores);
 
 // Slurm's time formats: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM",
-// "D-HH:MM:SS". Returns seconds. "0", "UNLIMITED" and "INFINITE" mean no
-// limit and return 0.
+// "D-HH:MM:SS". Returns seconds, at most 100000 days' worth (what
+// format_duration_s prints parses back). "0", "UNLIMITED" and "INFINITE"
+// mean no limit and return 0.
 Result<int64_t> parse_duration_s(std::string_view text);
 
 // Formats seconds as Slurm prints elapsed time: "M:SS", "H:MM:SS", "D-HH:MM:SS".

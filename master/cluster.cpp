@@ -10,6 +10,9 @@ namespace cadre {
 namespace {
 
 constexpr uint32_t kMaxTasks = 100000;
+constexpr int64_t kMaxMillicores = int64_t{1} << 30;
+constexpr int64_t kMaxMemoryMb = int64_t{1} << 40;
+constexpr int64_t kMaxGpus = 4096;
 
 sched::GangShape shape_of(const JobSpec& s) {
   return sched::GangShape{s.per_task, s.nodes, s.tasks_per_node, s.ntasks};
@@ -64,6 +67,12 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
     return make_error("--nodes " + std::to_string(spec.nodes) + " with " + std::to_string(spec.tasks_per_node) +
                       " tasks per node does not make " + std::to_string(spec.ntasks) + " tasks");
   if (!spec.per_task.non_negative()) return make_error("resource requests must not be negative");
+  // Bounds that keep every product of ranks and quantities far from int64
+  // overflow (100000 ranks x 2^40 MiB < 2^63).
+  if (spec.per_task.millicores > kMaxMillicores || spec.per_task.memory_mb > kMaxMemoryMb ||
+      spec.per_task.gpus > kMaxGpus)
+    return make_error("a task may ask for at most " + format_cpus(kMaxMillicores) + " cpus, " +
+                      format_size_mb(kMaxMemoryMb) + " of memory and " + std::to_string(kMaxGpus) + " GPUs");
   if (spec.per_task.millicores <= 0) return make_error("each task needs some cpu (--cpus-per-task)");
   if (spec.time_limit_s < 0) return make_error("time limit must not be negative");
   if (spec.output_pattern.empty()) spec.output_pattern = "cadre-%j-%t.out";

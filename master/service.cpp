@@ -149,7 +149,8 @@ void MasterService::handle_register(const std::string& peer, Register::Reader r)
   reg.name = r.getName();
   reg.address = r.getAddress();
   reg.total = from_proto(r.getTotal());
-  if (reg.name.empty() || reg.name.size() > kMaxNameBytes || !reg.total.non_negative() || reg.total.gpus > 4096) {
+  if (reg.name.empty() || reg.name.size() > kMaxNameBytes || !reg.total.non_negative() || reg.total.gpus > 4096 ||
+      reg.total.millicores > (int64_t{1} << 30) || reg.total.memory_mb > (int64_t{1} << 40)) {
     ++counters_.malformed_messages;
     CADRE_LOG(warning) << "refused a registration with a bad name or resources";
     return reply_error(peer, 0, "registration refused: node name must be 1-200 bytes and resources non-negative");

@@ -267,6 +267,10 @@ TEST_F(ClusterTest, SubmitRefusesMalformedRequests) {
   expect_refused(s, "absolute path, got 'relative/dir'");
   expect_refused(spec(0), "at least one task");
   expect_refused(spec(100001), "at most 100000 tasks");
+  // Quantities that would overflow when multiplied by the rank count.
+  expect_refused(spec(2, Resources{1000, INT64_MAX, 0}), "at most");
+  expect_refused(spec(2, Resources{INT64_MAX, 1024, 0}), "at most");
+  expect_refused(spec(2, Resources{1000, 1024, 5000}), "4096 GPUs");
   s = gang(2, 2);
   s.ntasks = 5;
   expect_refused(s, "does not make 5 tasks");

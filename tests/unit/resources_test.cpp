@@ -209,6 +209,16 @@ TEST(Resources, ParseDurationRejectsMalformedTimesWithTheFormsItAccepts) {
   }
 }
 
+TEST(Resources, ParseDurationStopsAtTheDaysItsOutputCanSay) {
+  // format_duration_s prints "D-HH:MM:SS" and D may be at most 100000, so a
+  // longer time in hours or minutes would not parse back (found by fuzz_parse).
+  EXPECT_EQ(*parse_duration_s("2400023:59:59"), int64_t{100000} * 86400 + 86399);
+  for (const char* too_long : {"2400024:00:00", "144001440", "303060060"}) {
+    auto r = parse_duration_s(too_long);
+    EXPECT_FALSE(r) << "accepted '" << too_long << "' as " << (r ? *r : 0);
+  }
+}
+
 // ---- format_duration_s ----
 
 TEST(Resources, FormatDurationPrintsAsSlurmDoes) {
