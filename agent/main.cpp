@@ -23,7 +23,9 @@ The cadre node agent: registers this node with the master and runs its ranks.
   --memory SIZE         memory to offer, e.g. 32G (default: MemTotal)
   --gpus N              GPUs to offer (default: those the NVIDIA driver lists; 0 without one)
   --labels k=v,...      labels such as rack=r1,switch=s3
-  --work-dir DIR        per-job files such as hostfiles (default /var/lib/cadre-agent)
+  --work-dir DIR        ranks' state (WORK/ranks: exit status kept until the master
+                        has it) and per-job files such as hostfiles
+                        (default /var/lib/cadre-agent)
   --address ADDR        address ranks on other nodes use for this node
                         (default: the source address of the route to the master)
   --kill-grace SECONDS  time between SIGTERM and SIGKILL when a rank is killed (default 10)

@@ -131,7 +131,7 @@ Result<SpawnRequest> read_request(const std::string& dir) {
 }
 
 Status write_exit(const std::string& dir, const RankExit& exit) {
-  std::string data = exit.launch_failed ? "launch_failed\n" : "exited\n";
+  std::string data = exit.launch_failed ? "launch_failed\n" : exit.lost ? "lost\n" : "exited\n";
   data += std::to_string(exit.exit_code) + "\n" + std::to_string(exit.signal) + "\n" + exit.message;
   return write_atomically(dir + "/exit", data);
 }
@@ -144,6 +144,7 @@ std::optional<RankExit> read_exit(const std::string& dir) {
   if (!std::getline(in, kind) || !std::getline(in, code) || !std::getline(in, sig)) return std::nullopt;
   RankExit e;
   e.launch_failed = kind == "launch_failed";
+  e.lost = kind == "lost";
   try {
     e.exit_code = std::stoi(code);
     e.signal = std::stoi(sig);
@@ -154,6 +155,14 @@ std::optional<RankExit> read_exit(const std::string& dir) {
   rest << in.rdbuf();
   e.message = rest.str();
   return e;
+}
+
+bool is_rank_process(pid_t pid, const RankId& id) {
+  auto env = read_file("/proc/" + std::to_string(pid) + "/environ");
+  if (!env) return false;
+  auto has = [&env](const std::string& entry) { return env->find(entry + '\0') != std::string::npos; };
+  return has("CADRE_JOB_ID=" + std::to_string(id.job)) && has("CADRE_RANK=" + std::to_string(id.rank)) &&
+         has("CADRE_ATTEMPT=" + std::to_string(id.attempt));
 }
 
 Status write_pid(const std::string& path, pid_t pid) { return write_atomically(path, std::to_string(pid) + "\n"); }

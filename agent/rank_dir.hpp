@@ -32,6 +32,7 @@ struct RankId {
 // How a rank ended, as its supervisor recorded it.
 struct RankExit {
   bool launch_failed = false;  // the command never started; `message` says why
+  bool lost = false;           // its supervisor vanished, so how it ended is unknown
   int32_t exit_code = 0;
   int32_t signal = 0;
   std::string message;
@@ -46,6 +47,10 @@ Result<SpawnRequest> read_request(const std::string& dir);
 
 Status write_exit(const std::string& dir, const RankExit& exit);
 std::optional<RankExit> read_exit(const std::string& dir);
+
+// True when `pid` is the rank `id` (read from its environment), which
+// guards a kill against a recycled pid.
+bool is_rank_process(pid_t pid, const RankId& id);
 
 Status write_pid(const std::string& path, pid_t pid);
 std::optional<pid_t> read_pid(const std::string& path);

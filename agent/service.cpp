@@ -122,7 +122,11 @@ void AgentService::recover_ranks() {
       continue;
     }
     if (pid && is_supervisor_of(*pid, dir) && watch(id, *pid)) continue;
-    RankExit lost{false, 0, SIGKILL, "the rank's supervisor was gone when the agent restarted"};
+    // The node rebooted or the supervisor was killed: how the rank ended is
+    // unknown, so it counts as lost (a node failure), and anything of it
+    // still running goes.
+    if (auto rank = read_pid(dir + "/rank"); rank && is_rank_process(*rank, id)) ::kill(-*rank, SIGKILL);
+    RankExit lost{false, true, 0, SIGKILL, "the rank's supervisor was gone when the agent restarted"};
     (void)write_exit(dir, lost);
     unacked_[id] = lost;
   }
@@ -153,8 +157,8 @@ void AgentService::on_supervisor_exit(const RankId& id) {
   if (!exit) {
     // Killed before it could record anything; its rank died with it
     // (PR_SET_PDEATHSIG), and anything the rank left in its group goes too.
-    if (auto rank = read_pid(dir + "/rank")) ::kill(-*rank, SIGKILL);
-    exit = RankExit{false, 0, SIGKILL, "the rank's supervisor died"};
+    if (auto rank = read_pid(dir + "/rank"); rank && is_rank_process(*rank, id)) ::kill(-*rank, SIGKILL);
+    exit = RankExit{false, true, 0, SIGKILL, "the rank's supervisor died"};
     (void)write_exit(dir, *exit);
   }
   live_.erase(it);
@@ -199,6 +203,7 @@ void AgentService::send_register() {
     t.setAttempt(id.attempt);
     t.setExited(true);
     t.setLaunchFailed(exit.launch_failed);
+    t.setLost(exit.lost);
     t.setExitCode(exit.exit_code);
     t.setSignal(exit.signal);
     t.setMessage(text(exit.message));
@@ -322,7 +327,7 @@ void AgentService::handle_launch(Launch::Reader l) {
   Status written = ec ? Status(make_error("cannot create " + dir + ": " + ec.message())) : write_request(dir, req);
   Result<pid_t> pid = written ? start_supervisor(dir, options_.kill_grace_ms) : Result<pid_t>(make_error(written.error()));
   if (!pid) {
-    RankExit failed{true, 127, 0, pid.error()};
+    RankExit failed{true, false, 127, 0, pid.error()};
     (void)write_exit(dir, failed);
     unacked_[id] = failed;
     send_exit(id, failed);
@@ -331,7 +336,7 @@ void AgentService::handle_launch(Launch::Reader l) {
   (void)write_pid(dir + "/supervisor", *pid);
   if (!watch(id, *pid)) {
     ::kill(*pid, SIGKILL);
-    RankExit failed{true, 127, 0, std::string("cannot watch the rank's supervisor: ") + strerror(errno)};
+    RankExit failed{true, false, 127, 0, std::string("cannot watch the rank's supervisor: ") + strerror(errno)};
     (void)write_exit(dir, failed);
     unacked_[id] = failed;
     send_exit(id, failed);
@@ -397,7 +402,7 @@ void AgentService::send_exit(const RankId& id, const RankExit& exit) {
   s.setJobId(id.job);
   s.setRank(id.rank);
   s.setAttempt(id.attempt);
-  s.setEvent(exit.launch_failed ? ::TaskEvent::LAUNCH_FAILED : ::TaskEvent::EXITED);
+  s.setEvent(exit.launch_failed ? ::TaskEvent::LAUNCH_FAILED : exit.lost ? ::TaskEvent::LOST : ::TaskEvent::EXITED);
   s.setExitCode(exit.exit_code);
   s.setSignal(exit.signal);
   s.setMessage(text(exit.message));

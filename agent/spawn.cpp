@@ -61,8 +61,8 @@ Result<pid_t> spawn_rank(const SpawnRequest& req) {
     int err_fd = pipe_fds[1];
     close(pipe_fds[0]);
     setpgid(0, 0);
-    // Until ranks get their own supervisors, a rank dies with its agent so
-    // a crashed agent leaves no orphans holding GPUs.
+    // The rank dies with its supervisor (its parent), so a killed
+    // supervisor leaves no orphan holding GPUs.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     sigset_t all;

@@ -1,6 +1,6 @@
 // spawn_rank: starts one rank as a child process in its own process group,
 // with its output in a file, and reports exec failures synchronously.
-// Call from the thread that reaps children (the agent's loop thread).
+// Called by a rank's supervisor (agent/supervisor.hpp), its parent.
 #pragma once
 
 #include <sys/types.h>

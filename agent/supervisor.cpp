@@ -39,12 +39,12 @@ int run_supervisor(const std::string& dir, int64_t grace_ms) {
   (void)write_pid(dir + "/supervisor", getpid());
   auto req = read_request(dir);
   if (!req) {
-    (void)write_exit(dir, RankExit{true, 127, 0, req.error()});
+    (void)write_exit(dir, RankExit{true, false, 127, 0, req.error()});
     return 1;
   }
   auto pid = spawn_rank(*req);
   if (!pid) {
-    (void)write_exit(dir, RankExit{true, 127, 0, pid.error()});
+    (void)write_exit(dir, RankExit{true, false, 127, 0, pid.error()});
     return 0;
   }
   (void)write_pid(dir + "/rank", *pid);

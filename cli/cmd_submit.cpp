@@ -59,16 +59,20 @@ int wait_for(Client& client, uint64_t id) {
     if (jobs.size() != 1) return fail("the master did not return job " + std::to_string(id));
     auto j = jobs[0];
     std::string state = j.getState().cStr();
-    if (state != last) {
+    // A requeue can go PENDING -> RUNNING between two polls: the attempt
+    // tells the runs apart.
+    std::string seen = state + "/" + std::to_string(j.getAttempt());
+    if (seen != last) {
       std::string detail;
       if (state == "RUNNING") {
         for (auto n : j.getNodes()) detail.append(detail.empty() ? " on " : ",").append(n.cStr());
+        if (j.getAttempt() > 1) detail += " (attempt " + std::to_string(j.getAttempt()) + ")";
       } else if (state != "PENDING") {
         detail = " (exit code " + std::to_string(j.getExitCode()) + ")";
         if (j.getReason().size() > 0) detail += ": " + std::string(j.getReason().cStr());
       }
       std::cerr << "job " << id << " " << state << detail << std::endl;
-      last = state;
+      last = seen;
     }
     if (state != "PENDING" && state != "RUNNING") {
       int code = j.getExitCode();

@@ -76,6 +76,7 @@ struct RunningTask {
   exitCode     @5 :Int32;
   signal       @6 :Int32;
   message      @7 :Text;
+  lost         @8 :Bool;       # ended because its supervisor vanished
 }
 
 # ---- agent -> master ----
@@ -95,6 +96,7 @@ enum TaskEvent {
   started @0;
   exited @1;          # exitCode holds the status; signal is non-zero if killed
   launchFailed @2;    # message says why (bad workdir, exec failure, ...)
+  lost @3;            # its supervisor vanished (node reboot, supervisor killed): a node failure
 }
 
 struct TaskStatus {

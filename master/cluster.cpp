@@ -133,7 +133,7 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
     ev.job = r.job;
     ev.rank = r.rank;
     ev.attempt = r.attempt;
-    ev.kind = r.launch_failed ? TaskEventKind::launch_failed : TaskEventKind::exited;
+    ev.kind = r.launch_failed ? TaskEventKind::launch_failed : r.lost ? TaskEventKind::lost : TaskEventKind::exited;
     ev.exit_code = r.exit_code;
     ev.signal = r.signal;
     ev.message = r.message;
@@ -207,6 +207,12 @@ void Cluster::task_event(const TaskEvent& ev, int64_t now_unix) {
     return;
   }
   release(*j, t);
+  if (ev.kind == TaskEventKind::lost) {
+    t.state = TaskState::lost;
+    if (j->state == JobState::running)
+      fail_on_node(*j, "rank " + std::to_string(ev.rank) + " was lost on " + ev.node + ": " + ev.message, now_unix);
+    return;
+  }
   const bool was_killed = t.state == TaskState::killing;
   const int32_t code = ev.kind == TaskEventKind::launch_failed ? (ev.exit_code ? ev.exit_code : 127)
                        : ev.signal != 0                        ? 128 + ev.signal
@@ -272,7 +278,7 @@ void Cluster::mark_node_down(Node& n, const std::string& why, int64_t now_unix) 
 
 void Cluster::fail_on_node(Job& j, const std::string& why, int64_t now_unix) {
   if (!j.spec.requeue || j.attempt > max_retries_) {
-    std::string limit = j.spec.requeue ? " (no retries left after " + std::to_string(j.attempt) + " attempts)" : "";
+    std::string limit = j.spec.requeue ? " (no retries left after attempt " + std::to_string(j.attempt) + ")" : "";
     end_job(j, JobState::node_fail, 0, why + limit, now_unix);
     return;
   }

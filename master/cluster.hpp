@@ -33,6 +33,7 @@ struct RunningTaskRef {
   Attempt attempt = 0;
   bool exited = false;
   bool launch_failed = false;
+  bool lost = false;
   int32_t exit_code = 0;
   int32_t signal = 0;
   std::string message;
@@ -46,7 +47,9 @@ struct NodeRegistration {
   std::vector<RunningTaskRef> running;
 };
 
-enum class TaskEventKind { started, exited, launch_failed };
+// lost: the agent no longer knows how the rank ended (its supervisor
+// vanished, e.g. the node rebooted); treated as a node failure.
+enum class TaskEventKind { started, exited, launch_failed, lost };
 
 struct TaskEvent {
   std::string node;

@@ -18,7 +18,7 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: cadre-master [--listen ENDPOINT] [--state-dir DIR] [--node-timeout SECONDS]
-                    [--max-retries N] [--log-level LEVEL]
+                    [--max-retries N] [--log-level LEVEL] [--no-group-commit]
 
 The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
 
@@ -26,7 +26,7 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
                           (default tcp://*:7700)
   --state-dir DIR         folder for the database cadre.db (default /var/lib/cadre;
                           created if missing)
-  --node-timeout SECONDS  a node silent this long is DOWN and its jobs NODE_FAIL
+  --node-timeout SECONDS  a node silent this long is DOWN; its gangs are requeued
                           (default 30)
   --max-retries N         a gang hit by a node failure is requeued (new attempt) up
                           to N times, then ends NODE_FAIL (default 3; 0 = never)

@@ -158,7 +158,7 @@ void MasterService::handle_register(const std::string& peer, Register::Reader r)
   for (auto l : r.getLabels()) reg.labels[l.getKey()] = l.getValue();
   for (auto t : r.getRunning())
     reg.running.push_back({t.getJobId(), t.getRank(), t.getAttempt(), t.getExited(), t.getLaunchFailed(),
-                           t.getExitCode(), t.getSignal(), t.getMessage()});
+                           t.getLost(), t.getExitCode(), t.getSignal(), t.getMessage()});
   cluster_.register_node(reg, peer, steady_now_ms(), unix_now());
   // Exits the agent kept for us are recorded now; it may forget them once
   // this turn commits (acks go out after the commit).
@@ -179,6 +179,7 @@ void MasterService::handle_task_status(const std::string& peer, TaskStatus::Read
     case ::TaskEvent::STARTED: ev.kind = TaskEventKind::started; break;
     case ::TaskEvent::EXITED: ev.kind = TaskEventKind::exited; break;
     case ::TaskEvent::LAUNCH_FAILED: ev.kind = TaskEventKind::launch_failed; break;
+    case ::TaskEvent::LOST: ev.kind = TaskEventKind::lost; break;
     default:
       ++counters_.malformed_messages;
       CADRE_LOG(warning) << "task status with unknown event from " << ev.node;

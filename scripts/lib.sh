@@ -20,10 +20,19 @@ cadre_install_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"
 }
 
-# cadre_build BUILD_DIR [extra cmake args...]: configures and builds.
+# cadre_build BUILD_DIR [extra cmake args...]: configures and builds everything.
 cadre_build() {
   local dir="$1"; shift
   local root; root="$(cadre_root)"
   cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
+}
+
+# cadre_build_daemons BUILD_DIR: configures like cadre_build (so the two
+# share a build folder without reconfiguring it) and builds the binaries only.
+cadre_build_daemons() {
+  local dir="$1"
+  local root; root="$(cadre_root)"
+  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$dir" -j"$(nproc)" --target cadre-master cadre-agent cadre
 }

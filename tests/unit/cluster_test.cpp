@@ -920,3 +920,26 @@ TEST_F(ClusterTest, ExitsReportedAtRegistrationCountBeforeReconciliation) {
 
 }  // namespace
 }  // namespace cadre
+
+namespace cadre {
+namespace {
+
+TEST_F(ClusterTest, ARankLostWithItsSupervisorIsANodeFailureNotAJobFailure) {
+  add_node("a", 8, 2);
+  add_node("b", 8, 2);
+  JobSpec s = gang(2, 1);
+  s.requeue = true;
+  JobId id = submit(s);
+  schedule();
+  start_all(id);
+  take();
+  const std::string where = job(id).tasks[1].node;
+  report(where, id, 1, TaskEventKind::lost, 0, SIGKILL, "the rank's supervisor died");
+  EXPECT_EQ(job(id).state, JobState::pending) << job(id).reason;
+  EXPECT_NE(job(id).reason.find("was lost on " + where), std::string::npos) << job(id).reason;
+  EXPECT_EQ(job(id).tasks[1].state, TaskState::lost);
+  EXPECT_EQ(take().kills.size(), 1u) << "the other rank is killed";
+}
+
+}  // namespace
+}  // namespace cadre

@@ -1,0 +1,142 @@
+// libFuzzer target for cadre::decode(), the only door from network bytes to
+// a message. decode() must never crash or throw. Whatever it accepts must be
+// readable field by field, as a handler would read it: a pointer of the
+// wrong kind may throw kj::Exception (every handler catches that), anything
+// else is a bug. An accepted message, copied and encoded again, must decode.
+#include <capnp/dynamic.h>
+#include <capnp/message.h>
+#include <kj/exception.h>
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/codec.hpp"
+
+namespace {
+
+// Every value read is added here so the optimiser keeps the reads.
+volatile uint64_t sink;
+
+void consume(uint64_t v) { sink = sink + v; }
+
+// libFuzzer counts the bytes in this section as coverage ("extra counters").
+// Cap'n Proto's library is not instrumented, so without them the fuzzer could
+// not tell a message that fails one check in decode() from one that fails
+// another, nor a field that reads from one that throws.
+__attribute__((used, section("__libfuzzer_extra_counters"))) uint8_t g_features[1 << 14];
+
+void feature(uint64_t a, uint64_t b = 0, uint64_t c = 0) {
+  uint64_t h = a * 0x9E3779B97F4A7C15ull;
+  h = (h ^ b) * 0xBF58476D1CE4E5B9ull;
+  h = (h ^ c) * 0x94D049BB133111EBull;
+  uint8_t& counter = g_features[(h >> 32) % sizeof g_features];
+  if (counter < 255) ++counter;
+}
+
+// A feature per kind of failure: the text without its numbers (sizes and
+// offsets would make every input look new).
+void failure_feature(uint64_t where, std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : text)
+    if (c < '0' || c > '9') h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  feature(where, h);
+}
+
+enum Where : uint64_t { kDecode = 1, kRead, kField, kList };
+
+void visit(const capnp::DynamicValue::Reader& value);
+
+// Reads one element or field; a wrong pointer kind or an exhausted traversal
+// limit throws kj::Exception, which is allowed and ends only this read.
+template <typename Read>
+void guarded(Read&& read) {
+  try {
+    read();
+  } catch (const kj::Exception& e) {
+    failure_feature(kRead, e.getDescription().cStr());
+  }
+}
+
+void visit_bytes(kj::ArrayPtr<const kj::byte> bytes) {
+  uint64_t sum = 0;
+  for (kj::byte b : bytes) sum += b;
+  consume(sum);
+}
+
+void visit_field(const capnp::DynamicStruct::Reader& s, capnp::StructSchema::Field field) {
+  const uint64_t id = s.getSchema().getProto().getId();
+  guarded([&] {
+    bool has = s.has(field);
+    feature(kField, id, field.getIndex() * 2 + has);
+    consume(has);
+    visit(s.get(field));
+  });
+}
+
+// Non-union fields, then the union member the discriminant names (if the
+// schema knows it: a newer peer may send one it does not).
+void visit_struct(const capnp::DynamicStruct::Reader& s) {
+  for (auto field : s.getSchema().getNonUnionFields()) visit_field(s, field);
+  KJ_IF_MAYBE(active, s.which()) { visit_field(s, *active); }
+}
+
+void visit(const capnp::DynamicValue::Reader& value) {
+  switch (value.getType()) {
+    case capnp::DynamicValue::BOOL: consume(value.as<bool>()); break;
+    case capnp::DynamicValue::INT: consume(static_cast<uint64_t>(value.as<int64_t>())); break;
+    case capnp::DynamicValue::UINT: consume(value.as<uint64_t>()); break;
+    case capnp::DynamicValue::FLOAT: consume(value.as<double>() != 0.0); break;
+    case capnp::DynamicValue::TEXT: {
+      auto text = value.as<capnp::Text>();
+      visit_bytes(text.asBytes());
+      consume(std::string(text.cStr()).size());  // as handlers copy it
+      break;
+    }
+    case capnp::DynamicValue::DATA: visit_bytes(value.as<capnp::Data>()); break;
+    case capnp::DynamicValue::LIST: {
+      auto list = value.as<capnp::DynamicList>();
+      feature(kList, static_cast<uint64_t>(list.getSchema().whichElementType()), std::bit_width(list.size()));
+      for (uint32_t i = 0; i < list.size(); ++i) guarded([&] { visit(list[i]); });
+      break;
+    }
+    case capnp::DynamicValue::ENUM: {
+      auto e = value.as<capnp::DynamicEnum>();
+      consume(e.getRaw());
+      KJ_IF_MAYBE(known, e.getEnumerant()) { consume(known->getIndex()); }
+      break;
+    }
+    case capnp::DynamicValue::STRUCT: visit_struct(value.as<capnp::DynamicStruct>()); break;
+    default: break;  // VOID; the protocol has no AnyPointer or capability fields
+  }
+}
+
+void check_reencodes(::Envelope::Reader env) {
+  std::string bytes;
+  try {
+    capnp::MallocMessageBuilder copy;
+    copy.setRoot(env);
+    bytes = cadre::encode(copy);
+  } catch (const kj::Exception&) {
+    return;  // e.g. the traversal limit, spent by the reads above
+  }
+  if (!cadre::decode(bytes)) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto decoded = cadre::decode(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!decoded) {
+    failure_feature(kDecode, decoded.error());
+    return 0;
+  }
+  ::Envelope::Reader env = (*decoded)->envelope();
+  if (env.getVersion() != cadre::kProtocolVersion) __builtin_trap();
+  consume(static_cast<uint64_t>(env.which()));
+  visit_struct(capnp::toDynamic(env));
+  check_reencodes(env);
+  return 0;
+}
