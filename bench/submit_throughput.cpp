@@ -13,12 +13,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <memory>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -215,7 +213,7 @@ int main(int argc, char** argv) {
   flags.value("--master").value("--jobs").value("--clients").value("--window").value("--timeout");
   flags.toggle("--parsable").toggle("--help", {"-h"});
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s)
-    return fail(s.error() + " (see --help)", 2);
+    return fail(s.error(), 2);
   if (flags.has("--help")) {
     std::cout << kUsage;
     return 0;

@@ -14,7 +14,17 @@ namespace {
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  // Borrows a statement prepared once (hot paths); left reset, not finalized.
+  Stmt(sqlite3* db, sqlite3_stmt* prepared) : db_(db), stmt_(prepared), rc_(prepared ? SQLITE_OK : SQLITE_ERROR),
+                                              owned_(false) {}
+  ~Stmt() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -44,6 +54,7 @@ class Stmt {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
+  bool owned_ = true;
 };
 
 Error sql_error(sqlite3* db, const std::string& what) { return make_error(what + ": " + sqlite3_errmsg(db)); }
@@ -145,7 +156,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
 
 SqliteStore::~SqliteStore() {
   if (in_tx_) rollback();
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
+}
+
+sqlite3_stmt* SqliteStore::cached(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) return nullptr;
+  cache_.emplace(sql, stmt);
+  return stmt;
 }
 
 Status SqliteStore::exec(const char* sql) {
@@ -221,10 +242,11 @@ void SqliteStore::rollback() {
 }
 
 Status SqliteStore::save_job(const Job& job) {
-  Stmt up(db_,
+  // Saving jobs is the master's hot path: its statements are prepared once.
+  Stmt up(db_, cached(
           "INSERT OR REPLACE INTO jobs (id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, "
           "tasks_per_node, ntasks, time_limit_s, priority, user, uid, gid, state, reason, exit_code, attempt, "
-          "submit_time, start_time, end_time, active, requeue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+          "submit_time, start_time, end_time, active, requeue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   if (!up.prepared()) return sql_error(db_, "save job");
   const JobSpec& s = job.spec;
   up.bind(1, static_cast<int64_t>(job.id)).bind(2, s.name).bind(3, nlohmann::json(s.argv).dump());
@@ -240,10 +262,11 @@ Status SqliteStore::save_job(const Job& job) {
   up.bind(25, s.requeue ? 1 : 0);
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
 
-  Stmt del(db_, "DELETE FROM tasks WHERE job_id = ?");
+  if (job.tasks.empty() && job.state == JobState::pending && job.attempt == 0) return {};  // never had tasks
+  Stmt del(db_, cached("DELETE FROM tasks WHERE job_id = ?"));
   del.bind(1, static_cast<int64_t>(job.id));
   if (del.step() != SQLITE_DONE) return sql_error(db_, "save tasks of job " + std::to_string(job.id));
-  Stmt row(db_, "INSERT INTO tasks (job_id, rank, node, gpus, state, exit_code) VALUES (?,?,?,?,?,?)");
+  Stmt row(db_, cached("INSERT INTO tasks (job_id, rank, node, gpus, state, exit_code) VALUES (?,?,?,?,?,?)"));
   if (!row.prepared()) return sql_error(db_, "save tasks");
   for (const Task& t : job.tasks) {
     row.reset();
@@ -255,9 +278,9 @@ Status SqliteStore::save_job(const Job& job) {
 }
 
 Status SqliteStore::save_node(const Node& node) {
-  Stmt up(db_,
+  Stmt up(db_, cached(
           "INSERT OR REPLACE INTO nodes (name, address, state, millicores, memory_mb, gpus, labels, last_seen) "
-          "VALUES (?,?,?,?,?,?,?,?)");
+          "VALUES (?,?,?,?,?,?,?,?)"));
   nlohmann::json labels = node.labels;
   up.bind(1, node.name).bind(2, node.address).bind(3, std::string(to_string(node.state)));
   up.bind(4, node.total.millicores).bind(5, node.total.memory_mb).bind(6, node.total.gpus);

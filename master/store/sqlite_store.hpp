@@ -5,12 +5,14 @@
 // Not thread-safe: one owner thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include "master/store/store.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace cadre {
 
@@ -42,9 +44,12 @@ class SqliteStore final : public Store {
   Status exec(const char* sql);
   Status migrate();
   Result<std::vector<Job>> load_jobs(const std::string& where, const std::string& suffix);
+  // A statement prepared on first use and kept; keyed by the SQL literal.
+  sqlite3_stmt* cached(const char* sql);
 
   sqlite3* db_;
   bool in_tx_ = false;
+  std::map<const char*, sqlite3_stmt*> cache_;
 };
 
 }  // namespace cadre
