@@ -101,9 +101,17 @@ Status write_request(const std::string& dir, const SpawnRequest& req) {
   return write_atomically(dir + "/request", data);
 }
 
+bool claim_request(const std::string& dir) {
+  return rename((dir + "/request").c_str(), (dir + "/request.claimed").c_str()) == 0;
+}
+
+bool withdraw_request(const std::string& dir) {
+  return rename((dir + "/request").c_str(), (dir + "/request.withdrawn").c_str()) == 0;
+}
+
 Result<SpawnRequest> read_request(const std::string& dir) {
-  auto data = read_file(dir + "/request");
-  if (!data) return make_error("cannot read " + dir + "/request");
+  auto data = read_file(dir + "/request.claimed");
+  if (!data) return make_error("cannot read " + dir + "/request.claimed");
   std::vector<std::string> f = split_nul(*data);
   auto bad = [&dir] { return make_error("corrupt rank request in " + dir); };
   try {

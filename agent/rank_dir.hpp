@@ -43,6 +43,13 @@ std::string rank_dir_path(const std::string& work_dir, const RankId& id);
 std::vector<RankId> list_rank_dirs(const std::string& work_dir);
 
 Status write_request(const std::string& dir, const SpawnRequest& req);
+// The request changes hands once, by rename(2): the supervisor claims it
+// (request -> request.claimed) before it starts the rank, or a restarted
+// agent that found no supervisor withdraws it (request -> request.withdrawn)
+// so that none can start the rank any more. Each returns true if it won.
+bool claim_request(const std::string& dir);
+bool withdraw_request(const std::string& dir);
+// Reads a claimed request.
 Result<SpawnRequest> read_request(const std::string& dir);
 
 Status write_exit(const std::string& dir, const RankExit& exit);

@@ -115,12 +115,18 @@ void AgentService::recover_ranks() {
       continue;
     }
     auto pid = read_pid(dir + "/supervisor");
-    if (!pid && !std::filesystem::exists(dir + "/request")) {
-      // The agent died before this rank was launched at all.
+    if (pid && is_supervisor_of(*pid, dir) && watch(id, *pid)) continue;
+    if (withdraw_request(dir) || !std::filesystem::exists(dir + "/request.claimed")) {
+      // No supervisor claimed the request (the agent died mid-launch), and
+      // none can now: the rank never started. Forget it; the master sees it
+      // vanish and requeues its gang.
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);
       continue;
     }
+    // Claimed: its supervisor recorded its pid before that, so look again
+    // (it may have done so after the first look).
+    pid = read_pid(dir + "/supervisor");
     if (pid && is_supervisor_of(*pid, dir) && watch(id, *pid)) continue;
     // The node rebooted or the supervisor was killed: how the rank ended is
     // unknown, so it counts as lost (a node failure), and anything of it

@@ -37,6 +37,10 @@ int run_supervisor(const std::string& dir, int64_t grace_ms) {
   // Also written by the agent after fork; written here too so an agent that
   // dies in between still finds this supervisor when it restarts.
   (void)write_pid(dir + "/supervisor", getpid());
+  // Claimed only once the pid is recorded, so an agent that finds the
+  // request claimed also finds this supervisor. Withdrawn: a restarted agent
+  // found no supervisor recorded and gave the rank up; start nothing.
+  if (!claim_request(dir)) return 0;
   auto req = read_request(dir);
   if (!req) {
     (void)write_exit(dir, RankExit{true, false, 127, 0, req.error()});

@@ -236,7 +236,8 @@ class Torture(unittest.TestCase):
         self.master_restarts += 1
 
     def _live_ranks(self, name):
-        """Rank folders of the agent whose rank has not ended yet."""
+        """Rank folders of the agent without an exit yet: running ranks and
+        ranks being launched (a kill then lands mid-launch)."""
         ranks = self.c.path("agents", name, "ranks")
         try:
             entries = os.listdir(ranks)
@@ -446,10 +447,11 @@ class Torture(unittest.TestCase):
             if jobs is None:
                 return None
             last["jobs"] = jobs
-            return all(j in jobs and jobs[j]["state"] in FINAL_STATES for j in acked)
+            return (all(j in jobs for j in acked)
+                    and all(j["state"] in FINAL_STATES for j in jobs.values()))
 
         try:
-            wait_until(settled, SETTLE_TIMEOUT, "every acknowledged job to end", interval=1.0)
+            wait_until(settled, SETTLE_TIMEOUT, "every job to end", interval=1.0)
         except AssertionError:
             pass  # reported in detail below
         settle_s = time.monotonic() - settle_start
@@ -458,26 +460,25 @@ class Torture(unittest.TestCase):
         self._check_alive()
         problems = list(self.crashes)
 
-        # 1. Every acknowledged job exists and ended.
-        lost, stuck = [], []
+        # 1. Every acknowledged job exists, and every job ended (those
+        # accepted without an acknowledgement too).
+        lost = []
         for job_id in sorted(acked):
-            j = jobs.get(job_id)
-            if j is None:
+            if job_id not in jobs:
                 r = self.c.cli("show", job_id, "--json", check=False)
                 if r.returncode == 0:
-                    j = jobs[job_id] = json.loads(r.stdout)
+                    jobs[job_id] = json.loads(r.stdout)
                 else:
                     lost.append((job_id, r.stderr.strip()))
-                    continue
-            if j["state"] not in FINAL_STATES:
-                stuck.append(j)
         if lost:
             problems.append("%d acknowledged jobs are LOST: %s" % (len(lost), lost[:10]))
+        stuck = [j for _, j in sorted(jobs.items()) if j["state"] not in FINAL_STATES]
         for j in stuck[:10]:
-            problems.append("job %d is stuck %s (attempt %d, reason %r, tasks %s)" % (
-                j["id"], j["state"], j["attempt"], j["reason"], j["tasks"]))
+            problems.append("job %d%s is stuck %s (attempt %d, reason %r, tasks %s)" % (
+                j["id"], "" if j["id"] in acked else " (not acknowledged)", j["state"], j["attempt"],
+                j["reason"], j["tasks"]))
         if stuck:
-            problems.append("%d acknowledged jobs did not end within %ds" % (len(stuck), SETTLE_TIMEOUT))
+            problems.append("%d jobs did not end within %ds" % (len(stuck), SETTLE_TIMEOUT))
 
         # 2. Ends the ranks cannot explain: they all exit 0.
         lines, bad_lines = self._read_ledger()
