@@ -1,4 +1,4 @@
-// cadre nodes: the cluster's nodes, their state and free resources.
+// cadre nodes and cadre partitions: where jobs can run, and what is free.
 #include <iostream>
 
 #include "cli/client.hpp"
@@ -22,6 +22,24 @@ int cmd_nodes(const Global& g, const Args& args) {
     std::cout << out.dump(2) << std::endl;
   } else {
     std::cout << nodes_table(nodes);
+  }
+  return 0;
+}
+
+int cmd_partitions(const Global& g, const Args& args) {
+  Flags f;
+  f.toggle("--json");
+  if (Status s = f.parse(args); !s) return fail(s.error(), 2);
+  Client client(g.master, g.timeout_ms);
+  auto reply = client.call([](Envelope::Builder e) { e.initListPartitions(); });
+  if (!reply) return fail(reply.error());
+  auto parts = (*reply)->envelope().getPartitionsReply().getPartitions();
+  if (f.has("--json")) {
+    nlohmann::json out = {{"partitions", nlohmann::json::array()}};
+    for (auto p : parts) out["partitions"].push_back(partition_json(p));
+    std::cout << out.dump(2) << std::endl;
+  } else {
+    std::cout << partitions_table(parts);
   }
   return 0;
 }

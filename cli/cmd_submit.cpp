@@ -32,6 +32,10 @@ void fill_request(const SubmitOptions& o, JobRequest::Builder r) {
   r.setTimeLimitSec(static_cast<uint64_t>(o.time_limit_s));
   r.setPriority(o.priority);
   r.setNoRequeue(!o.requeue);
+  r.setPartition(text(o.partition));
+  r.setAccount(text(o.account));
+  r.setMaxSwitches(o.max_switches);
+  r.setSwitchesWaitSec(static_cast<uint64_t>(o.switches_wait_s));
   uid_t uid = getuid();
   passwd* pw = getpwuid(uid);
   r.setUser(pw ? pw->pw_name : std::to_string(uid));

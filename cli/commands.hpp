@@ -19,6 +19,7 @@ int cmd_queue(const Global& g, const Args& args);
 int cmd_show(const Global& g, const Args& args);
 int cmd_cancel(const Global& g, const Args& args);
 int cmd_nodes(const Global& g, const Args& args);
+int cmd_partitions(const Global& g, const Args& args);
 
 // Prints "cadre: <message>" on stderr and returns `status`.
 int fail(const std::string& message, int status = 1);

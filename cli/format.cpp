@@ -56,6 +56,14 @@ nlohmann::json job_json(JobInfo::Reader j) {
           {"attempt", j.getAttempt()},
           {"requeue", !r.getNoRequeue()},
           {"priority", r.getPriority()},
+          {"partition", r.getPartition().cStr()},
+          {"account", r.getAccount().cStr()},
+          {"switches", r.getMaxSwitches()},
+          {"switches_wait", r.getSwitchesWaitSec()},
+          {"scheduling_priority", j.getPriority()},
+          {"priority_explained", j.getPriorityExplained().cStr()},
+          {"expected_start", j.getExpectedStart()},
+          {"preemptions", j.getPreemptions()},
           {"submit_time", j.getSubmitTime()},
           {"start_time", j.getStartTime()},
           {"end_time", j.getEndTime()},
@@ -136,7 +144,16 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   if (j.getReason().size() > 0) line("Reason", j.getReason().cStr());
   line("ExitCode", std::to_string(j.getExitCode()));
   line("Attempt", std::to_string(j.getAttempt()));
-  line("Priority", std::to_string(r.getPriority()));
+  line("Partition", r.getPartition().cStr());
+  line("Account", r.getAccount().cStr());
+  line("JobPriority", std::to_string(r.getPriority()));
+  if (j.getPriorityExplained().size() > 0) line("Priority", j.getPriorityExplained().cStr());
+  if (j.getExpectedStart() > 0) line("ExpectedStart", iso_time(j.getExpectedStart()));
+  if (r.getMaxSwitches() > 0)
+    line("Switches", std::to_string(r.getMaxSwitches()) +
+                         (r.getSwitchesWaitSec() ? "@" + format_duration_s(static_cast<int64_t>(r.getSwitchesWaitSec()))
+                                                 : ""));
+  if (j.getPreemptions() > 0) line("Preemptions", std::to_string(j.getPreemptions()));
   line("SubmitTime", iso_time(j.getSubmitTime()));
   line("StartTime", iso_time(j.getStartTime()));
   line("EndTime", iso_time(j.getEndTime()));
@@ -172,6 +189,52 @@ std::string nodes_table(capnp::List<NodeInfo>::Reader nodes) {
                     format_size_mb(f.getMemoryMb()) + "/" + format_size_mb(t.getMemoryMb()),
                     std::to_string(f.getGpus()) + "/" + std::to_string(t.getGpus()), n.getAddress().cStr(),
                     labels.empty() ? "-" : labels});
+  }
+  return render_table(rows);
+}
+
+nlohmann::json partition_json(PartitionInfo::Reader p) {
+  std::vector<std::string> nodes, patterns;
+  for (auto n : p.getNodes()) nodes.emplace_back(n.cStr());
+  for (auto n : p.getPatterns()) patterns.emplace_back(n.cStr());
+  auto res = [](::Resources::Reader r) {
+    return nlohmann::json{{"cpus", static_cast<double>(r.getMillicores()) / 1000.0},
+                          {"memory_mb", r.getMemoryMb()},
+                          {"gpus", r.getGpus()}};
+  };
+  return {{"name", p.getName().cStr()},
+          {"default", p.getIsDefault()},
+          {"nodes", nodes},
+          {"patterns", patterns},
+          {"default_time", p.getDefaultTimeSec()},
+          {"max_time", p.getMaxTimeSec()},
+          {"tier", p.getTier()},
+          {"preemptible", p.getPreemptible()},
+          {"max_running_jobs_per_user", p.getMaxRunningJobsPerUser()},
+          {"max_gpus_per_user", p.getMaxGpusPerUser()},
+          {"total", res(p.getTotal())},
+          {"free", res(p.getFree())},
+          {"pending_jobs", p.getPendingJobs()},
+          {"running_jobs", p.getRunningJobs()}};
+}
+
+std::string partitions_table(capnp::List<PartitionInfo>::Reader parts) {
+  std::vector<std::vector<std::string>> rows{{"PARTITION", "NODES", "GPUS(free/total)", "CPUS(free/total)",
+                                              "DEFAULTTIME", "MAXTIME", "TIER", "PREEMPTIBLE", "USERLIMITS",
+                                              "PENDING", "RUNNING"}};
+  auto limit = [](uint64_t s) { return s ? format_duration_s(static_cast<int64_t>(s)) : std::string("UNLIMITED"); };
+  for (auto p : parts) {
+    auto t = p.getTotal(), f = p.getFree();
+    std::string limits;
+    if (p.getMaxRunningJobsPerUser()) limits += "jobs=" + std::to_string(p.getMaxRunningJobsPerUser());
+    if (p.getMaxGpusPerUser())
+      limits += std::string(limits.empty() ? "" : ",") + "gpus=" + std::to_string(p.getMaxGpusPerUser());
+    rows.push_back({std::string(p.getName().cStr()) + (p.getIsDefault() ? "*" : ""), std::to_string(p.getNodes().size()),
+                    std::to_string(f.getGpus()) + "/" + std::to_string(t.getGpus()),
+                    format_cpus(f.getMillicores()) + "/" + format_cpus(t.getMillicores()), limit(p.getDefaultTimeSec()),
+                    limit(p.getMaxTimeSec()), std::to_string(p.getTier()), p.getPreemptible() ? "yes" : "no",
+                    limits.empty() ? "-" : limits, std::to_string(p.getPendingJobs()),
+                    std::to_string(p.getRunningJobs())});
   }
   return render_table(rows);
 }

@@ -21,6 +21,10 @@ std::string job_details(JobInfo::Reader job, int64_t now_unix);
 // sinfo-like table: NAME STATE CPUS MEMORY GPUS (free/total) ADDRESS LABELS.
 std::string nodes_table(capnp::List<NodeInfo>::Reader nodes);
 
+nlohmann::json partition_json(PartitionInfo::Reader partition);
+// sinfo-like table of partitions; the default one is marked '*'.
+std::string partitions_table(capnp::List<PartitionInfo>::Reader partitions);
+
 // Pads columns to their widest cell.
 std::string render_table(const std::vector<std::vector<std::string>>& rows);
 

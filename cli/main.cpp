@@ -24,6 +24,7 @@ commands:
   show     one job in detail:          cadre show 42 [--json]
   cancel   cancel jobs:                cadre cancel 42 43
   nodes    list nodes and free space:  cadre nodes [--json]
+  partitions  list partitions:         cadre partitions [--json]
 
 global options (also accepted after COMMAND):
   --master ENDPOINT   the master (default $CADRE_MASTER, else tcp://127.0.0.1:7700)
@@ -47,7 +48,12 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
       --gpus-per-node G      GPUs per node, split evenly over its ranks (needs --nodes)
   -t, --time TIME            time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS
                              or UNLIMITED (default: none)
-      --priority P           higher runs first among waiting jobs (default 0)
+      --priority P           added to the job's priority, weighted (default 0)
+  -p, --partition NAME       partition to run in (default: the cluster's default)
+  -A, --account NAME         fair-share account (default: your user name)
+      --switches N[@TIME]    at most N network switches for the whole gang; with
+                             @TIME (or --switches-wait TIME) the limit is relaxed
+                             after the job has waited that long
   -o, --output PATTERN       output file per rank; %j = job id, %t = rank, %n = node,
                              %a = attempt, %% = a literal %
                              (default cadre-%j-%t.out, relative to the working directory)
@@ -79,6 +85,9 @@ examples:
     {"show", R"(usage: cadre show JOB [--json]
 
 Shows one job: its state, why it waits or ended, and where each rank runs.
+A pending job shows its priority and what it is made of, the reason it waits
+(Resources, Priority, Reservation, PartitionLimit, Topology, Preempting,
+PartitionDown) and, with a reservation, when it is expected to start.
 
 examples:
   cadre show 42
@@ -98,6 +107,16 @@ Lists nodes with their state (UP, DRAIN, DOWN), free and total resources, and la
 examples:
   cadre nodes
   cadre nodes --json
+)"},
+    {"partitions", R"(usage: cadre partitions [--json]
+
+Lists partitions: member nodes, free and total GPUs and cpus on UP nodes, time
+limits, priority tier, whether higher tiers may preempt its jobs, per-user
+limits, and pending and running jobs. The default partition is marked '*'.
+
+examples:
+  cadre partitions
+  cadre partitions --json
 )"},
 };
 
@@ -171,5 +190,6 @@ int main(int argc, char** argv) {
   if (command == "queue") return cmd_queue(g, rest);
   if (command == "show") return cmd_show(g, rest);
   if (command == "cancel") return cmd_cancel(g, rest);
+  if (command == "partitions") return cmd_partitions(g, rest);
   return cmd_nodes(g, rest);
 }

@@ -24,6 +24,7 @@ Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const s
   f.value("--name", {"-J", "--job-name"}).value("--nodes", {"-N"}).value("--tasks-per-node", {"--ntasks-per-node"});
   f.value("--ntasks", {"-n"}).value("--cpus-per-task", {"-c"}).value("--mem-per-task").value("--gpus-per-task");
   f.value("--gpus-per-node").value("--time", {"-t"}).value("--priority").value("--output", {"-o"});
+  f.value("--partition", {"-p"}).value("--account", {"-A"}).value("--switches").value("--switches-wait");
   f.value("--chdir", {"-D"}).toggle("--parsable").toggle("--wait", {"-W"}).toggle("--no-requeue");
   if (Status s = f.parse(args, true); !s) return make_error(s.error());
   if (!f.positionals().empty())
@@ -74,6 +75,33 @@ Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const s
     } catch (const std::exception&) {
       return make_error("--priority: expected a whole number from -1000000 to 1000000, got '" + *p + "'");
     }
+  }
+
+  o.partition = f.get_or("--partition", "");
+  if (f.has("--partition") && o.partition.empty()) return make_error("--partition: give a partition name");
+  o.account = f.get_or("--account", "");
+  if (f.has("--account") && o.account.empty()) return make_error("--account: give an account name");
+  if (auto sw = f.get("--switches")) {
+    // Slurm's form: --switches=N@TIME, the wait before the limit relaxes.
+    std::string count = *sw, wait;
+    if (auto at = sw->find('@'); at != std::string::npos) {
+      count = sw->substr(0, at);
+      wait = sw->substr(at + 1);
+    }
+    auto n = parse_count(count, 100000);
+    if (!n || *n == 0) return make_error("--switches: expected N or N@TIME with N >= 1, got '" + *sw + "'");
+    o.max_switches = static_cast<uint32_t>(*n);
+    if (!wait.empty()) {
+      auto w = parse_duration_s(wait);
+      if (!w) return make_error("--switches: " + w.error());
+      o.switches_wait_s = *w;
+    }
+  }
+  if (auto w = f.get("--switches-wait")) {
+    if (!f.has("--switches")) return make_error("--switches-wait needs --switches");
+    auto s = parse_duration_s(*w);
+    if (!s) return make_error("--switches-wait: " + s.error());
+    o.switches_wait_s = *s;
   }
 
   // The gang's shape.

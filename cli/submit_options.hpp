@@ -22,6 +22,10 @@ struct SubmitOptions {
   int64_t time_limit_s = 0;
   int32_t priority = 0;
   bool requeue = true;          // --no-requeue: a node failure ends the job
+  std::string partition;        // empty: the master's default partition
+  std::string account;          // empty: the user's name
+  uint32_t max_switches = 0;    // --switches N[@TIME]
+  int64_t switches_wait_s = 0;
   bool parsable = false;
   bool wait = false;
 };

@@ -26,6 +26,10 @@ struct JobRequest {
   uid           @11 :UInt32;
   gid           @12 :UInt32;
   noRequeue     @13 :Bool;           # a node failure ends the job NODE_FAIL at once
+  partition     @14 :Text;           # empty = the default partition
+  account       @15 :Text;           # fair-share account; empty = the user's name
+  maxSwitches   @16 :UInt32;         # 0 = no limit
+  switchesWaitSec @17 :UInt64;       # relax maxSwitches after this long pending; 0 = never
 }
 
 struct TaskInfo {
@@ -48,6 +52,27 @@ struct JobInfo {
   endTime     @8 :Int64;            # 0 = not ended
   nodes       @9 :List(Text);
   tasks       @10 :List(TaskInfo);
+  priority    @11 :Float64;         # the multifactor priority of the last pass (pending jobs)
+  priorityExplained @12 :Text;      # "1234 = age 10 + size ..."
+  expectedStart @13 :Int64;         # unix seconds of a reservation; 0 = unknown
+  preemptions @14 :UInt32;          # times this job was preempted
+}
+
+struct PartitionInfo {
+  name          @0 :Text;
+  isDefault     @1 :Bool;
+  nodes         @2 :List(Text);     # member nodes (registered ones)
+  patterns      @3 :List(Text);     # as configured; empty = every node
+  defaultTimeSec @4 :UInt64;
+  maxTimeSec    @5 :UInt64;
+  tier          @6 :Int32;
+  preemptible   @7 :Bool;
+  maxRunningJobsPerUser @8 :UInt32;
+  maxGpusPerUser @9 :Int64;
+  total         @10 :Resources;     # over member nodes that are UP
+  free          @11 :Resources;
+  pendingJobs   @12 :UInt32;
+  runningJobs   @13 :UInt32;
 }
 
 struct Label {
@@ -174,6 +199,8 @@ struct Cancel {
 
 struct ListNodes {}
 
+struct ListPartitions {}
+
 # ---- master -> client ----
 struct SubmitReply {
   id @0 :UInt64;
@@ -195,6 +222,10 @@ struct CancelReply {
 
 struct NodesReply {
   nodes @0 :List(NodeInfo);
+}
+
+struct PartitionsReply {
+  partitions @0 :List(PartitionInfo);
 }
 
 struct Error {
@@ -223,5 +254,7 @@ struct Envelope {
     nodesReply     @17 :NodesReply;
     error          @18 :Error;
     taskAck        @19 :TaskAck;
+    listPartitions @20 :ListPartitions;
+    partitionsReply @21 :PartitionsReply;
   }
 }

@@ -14,20 +14,6 @@ constexpr int64_t kMaxMillicores = int64_t{1} << 30;
 constexpr int64_t kMaxMemoryMb = int64_t{1} << 40;
 constexpr int64_t kMaxGpus = 4096;
 
-sched::GangShape shape_of(const JobSpec& s) {
-  return sched::GangShape{s.per_task, s.nodes, s.tasks_per_node, s.ntasks};
-}
-
-sched::NodeView view_of(const Node& n) {
-  sched::NodeView v;
-  v.name = n.name;
-  v.schedulable = n.state == NodeState::up && n.registered;
-  v.total = n.total;
-  v.free = n.free();
-  v.free_gpus = n.free_gpus();
-  return v;
-}
-
 std::string describe_exit(const TaskEvent& ev) {
   if (ev.signal != 0) return "killed by signal " + std::to_string(ev.signal);
   return "exited with code " + std::to_string(ev.exit_code);
@@ -41,6 +27,7 @@ void Cluster::restore(std::vector<Node> nodes, std::vector<Job> active_jobs, Job
     n.last_seen_ms = now_ms;  // one node timeout of grace to re-register
     n.used = Resources{};
     n.gpu_busy.assign(static_cast<size_t>(std::max<int64_t>(n.total.gpus, 0)), false);
+    n.partitions = partition_mask(n.name);
     nodes_[n.name] = std::move(n);
   }
   for (Job& j : active_jobs) {
@@ -77,11 +64,37 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
   if (spec.time_limit_s < 0) return make_error("time limit must not be negative");
   if (spec.output_pattern.empty()) spec.output_pattern = "cadre-%j-%t.out";
   if (spec.name.empty()) spec.name = spec.argv[0].substr(spec.argv[0].find_last_of('/') + 1);
+  if (spec.account.empty()) spec.account = spec.user;
+  if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");
 
-  std::vector<sched::NodeView> all;
-  for (auto& [name, n] : nodes_) all.push_back(view_of(n));
-  if (std::string why = sched::never_fits_reason(shape_of(spec), all); !why.empty())
-    return make_error("job can never run: " + why);
+  // The partition: its limits apply from here on.
+  if (spec.partition.empty()) spec.partition = default_partition_name();
+  const int32_t part = partition_index(spec.partition);
+  if (part < 0) {
+    std::string names;
+    for (const PartitionConfig& p : partitions_) names += (names.empty() ? "" : ", ") + p.name;
+    return make_error("no partition '" + spec.partition + "' (partitions: " + names + ")");
+  }
+  const PartitionConfig& pc = partitions_[static_cast<size_t>(part)];
+  if (spec.time_limit_s == 0) spec.time_limit_s = pc.default_time_s;
+  if (pc.max_time_s > 0 && (spec.time_limit_s == 0 || spec.time_limit_s > pc.max_time_s))
+    return make_error("partition " + pc.name + " allows at most " + format_duration_s(pc.max_time_s) +
+                      (spec.time_limit_s == 0 ? "; give a --time limit"
+                                              : "; the job asks for " + format_duration_s(spec.time_limit_s)));
+  if (pc.max_gpus_per_user > 0 && spec.per_task.times(spec.ntasks).gpus > pc.max_gpus_per_user)
+    return make_error("partition " + pc.name + " allows at most " + std::to_string(pc.max_gpus_per_user) +
+                      " GPUs per user; the job asks for " + std::to_string(spec.per_task.times(spec.ntasks).gpus));
+
+  // Judged only once the partition has nodes: before they first register
+  // the job waits (PartitionDown) rather than being refused.
+  std::vector<sched::NodeView> views = node_views(nullptr);
+  if (std::any_of(views.begin(), views.end(), [&](const sched::NodeView& v) { return (v.partitions >> part) & 1u; })) {
+    sched::PlaceConstraints c;
+    c.partition = part;
+    c.max_switches = spec.switches_wait_s == 0 ? spec.max_switches : 0;
+    if (std::string why = sched::never_fits_reason(shape_of(spec), views, c); !why.empty())
+      return make_error("job can never run" + (partitions_.size() > 1 ? " in partition " + pc.name : "") + ": " + why);
+  }
 
   Job j;
   j.id = next_job_id_++;
@@ -120,6 +133,7 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
     n.total = reg.total;
     n.gpu_busy.resize(static_cast<size_t>(std::max<int64_t>(reg.total.gpus, 0)), false);
   }
+  n.partitions = partition_mask(n.name);
   dirty_nodes_.insert(n.name);
   CADRE_LOG(info) << "node " << n.name << " registered (" << n.total.to_string() << ", address " << n.address
                   << (was_registered ? ", again" : "") << ")";
@@ -219,7 +233,9 @@ void Cluster::task_event(const TaskEvent& ev, int64_t now_unix) {
                                                                : ev.exit_code;
   t.exit_code = code;
   if (code == 0) t.state = TaskState::completed;
-  else t.state = was_killed && j->state == JobState::cancelled ? TaskState::cancelled : TaskState::failed;
+  // A rank killed because its job ended, was cancelled or was preempted
+  // did not fail on its own.
+  else t.state = was_killed && j->state != JobState::running ? TaskState::cancelled : TaskState::failed;
 
   if (j->state == JobState::running && code != 0) {
     std::string reason = ev.kind == TaskEventKind::launch_failed
@@ -277,7 +293,7 @@ void Cluster::mark_node_down(Node& n, const std::string& why, int64_t now_unix) 
 }
 
 void Cluster::fail_on_node(Job& j, const std::string& why, int64_t now_unix) {
-  if (!j.spec.requeue || j.attempt > max_retries_) {
+  if (!j.spec.requeue || j.attempt - std::min(j.attempt, j.preemptions) > max_retries_) {
     std::string limit = j.spec.requeue ? " (no retries left after attempt " + std::to_string(j.attempt) + ")" : "";
     end_job(j, JobState::node_fail, 0, why + limit, now_unix);
     return;
@@ -317,30 +333,6 @@ void Cluster::release(Job& j, Task& t) {
   n.used -= j.spec.per_task;
   for (uint32_t g : t.gpus)
     if (g < n.gpu_busy.size()) n.gpu_busy[g] = false;
-}
-
-void Cluster::schedule(const sched::Policy& policy, int64_t now_unix) {
-  sched::Snapshot snap;
-  std::vector<std::string> names;
-  for (auto& [name, n] : nodes_) {
-    snap.nodes.push_back(view_of(n));
-    names.push_back(name);
-  }
-  // A requeued gang waits until every rank of its last attempt is gone.
-  for (auto& [id, j] : jobs_)
-    if (j.state == JobState::pending && !j.holds_resources())
-      snap.pending.push_back(sched::PendingJob{id, j.spec.priority, j.submit_time, shape_of(j.spec)});
-  if (snap.pending.empty()) return;
-
-  sched::Decisions d = sched::decide(snap, policy, now_unix);
-  for (const sched::Placement& p : d.placements) launch(jobs_.at(p.job), p.gang, names, now_unix);
-  // What is left waits for resources.
-  for (auto& [id, j] : jobs_)
-    if (j.state == JobState::pending && !j.holds_resources() && j.reason != "Resources" &&
-        !j.reason.starts_with("Requeued")) {
-      j.reason = "Resources";
-      dirty_jobs_.insert(id);
-    }
 }
 
 void Cluster::launch(Job& j, const sched::GangPlacement& gang, const std::vector<std::string>& node_names,

@@ -15,7 +15,10 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "master/config.hpp"
 #include "master/model.hpp"
+#include "master/scheduler/fairshare.hpp"
+#include "master/store/store.hpp"
 #include "master/scheduler/decide.hpp"
 
 namespace cadre {
@@ -68,12 +71,40 @@ struct CancelOutcome {
   std::string message;
 };
 
+// What the scheduler is configured with (from the master's config file).
+struct SchedulerConfig {
+  std::vector<PartitionConfig> partitions;  // empty: one partition "default" of every node
+  int64_t fairshare_half_life_s = 7 * 86400;
+  double gpu_billing = 8.0;
+};
+
+struct PartitionSummary {
+  PartitionConfig config;
+  std::vector<std::string> nodes;  // members known to the master
+  Resources total;                 // over members that are UP
+  Resources free;
+  uint32_t pending = 0;
+  uint32_t running = 0;
+};
+
 class Cluster {
  public:
   // A gang hit by a node failure is requeued while it has run at most
   // `max_retries` + 1 attempts (and its spec allows it); then NODE_FAIL.
   explicit Cluster(int64_t node_timeout_ms, uint32_t max_retries = 3)
-      : node_timeout_ms_(node_timeout_ms), max_retries_(max_retries) {}
+      : node_timeout_ms_(node_timeout_ms), max_retries_(max_retries) {
+    configure({});
+  }
+
+  // Partitions and fair share. Call before restore() and submit().
+  void configure(SchedulerConfig config);
+  const std::vector<PartitionConfig>& partitions() const { return partitions_; }
+  std::vector<PartitionSummary> partition_summaries() const;
+  // Fair-share usage: restored at start, saved by the service now and then.
+  void restore_usage(const UsageRecord& usage);
+  UsageRecord usage_record() const;
+  // True when usage changed since the last call.
+  bool take_usage_dirty() { return std::exchange(usage_dirty_, false); }
 
   // Recovery: state loaded from the store. Nodes are not yet registered
   // with this process and get one node timeout to come back.
@@ -90,13 +121,18 @@ class Cluster {
 
   // Marks silent nodes DOWN and ends jobs past their time limit.
   void check_timeouts(int64_t now_ms, int64_t now_unix);
-  // Runs the scheduler over the current state and launches what it places.
+  // Runs the scheduler over the current state: launches what it places,
+  // preempts what it must, and records why the rest waits.
   void schedule(const sched::Policy& policy, int64_t now_unix);
+  // Builds the scheduler's view of the cluster (also used by tests).
+  sched::Snapshot snapshot(const sched::Policy& policy, std::vector<std::string>* node_names,
+                           std::vector<JobId>* running_ids);
 
   // Effects for the service to persist, then send.
   std::vector<AgentCommand> take_commands() { return std::exchange(commands_, {}); }
   std::set<JobId> take_dirty_jobs() { return std::exchange(dirty_jobs_, {}); }
   std::set<std::string> take_dirty_nodes() { return std::exchange(dirty_nodes_, {}); }
+  bool has_changes() const { return !dirty_jobs_.empty() || !dirty_nodes_.empty(); }
   // Drops ended jobs that hold nothing (they live on in the store). Call
   // only after their last change has been persisted.
   void evict_ended();
@@ -120,6 +156,15 @@ class Cluster {
 
   // Node failure: requeue the gang or end it NODE_FAIL.
   void fail_on_node(Job& j, const std::string& why, int64_t now_unix);
+  // Stops a whole gang for a higher-tier job and puts it back in the queue.
+  void preempt(Job& j, JobId by);
+  // Charges running jobs' usage up to now.
+  void charge_usage(int64_t now_unix);
+  uint64_t partition_mask(const std::string& node) const;
+  std::string default_partition_name() const;
+  // Every node as the scheduler sees it, in name order.
+  std::vector<sched::NodeView> node_views(std::vector<std::string>* names) const;
+  int32_t partition_index(const std::string& name) const;
 
   int64_t node_timeout_ms_;
   uint32_t max_retries_;
@@ -129,6 +174,10 @@ class Cluster {
   std::vector<AgentCommand> commands_;
   std::set<JobId> dirty_jobs_;
   std::set<std::string> dirty_nodes_;
+  std::vector<PartitionConfig> partitions_;
+  sched::FairShare fairshare_;
+  int64_t charged_until_ = 0;
+  bool usage_dirty_ = false;
 };
 
 }  // namespace cadre

@@ -12,15 +12,22 @@
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/resources.hpp"
+#include "master/config.hpp"
 #include "master/service.hpp"
 #include "master/store/sqlite_store.hpp"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: cadre-master [--listen ENDPOINT] [--state-dir DIR] [--node-timeout SECONDS]
-                    [--max-retries N] [--log-level LEVEL] [--no-group-commit]
+constexpr const char* kUsage = R"(usage: cadre-master [--config FILE] [--check-config] [--listen ENDPOINT]
+                    [--state-dir DIR] [--node-timeout SECONDS] [--max-retries N]
+                    [--log-level LEVEL] [--no-group-commit]
 
 The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
+
+  --config FILE           TOML config: [master], [scheduler], [[partition]] (see
+                          docs/operations.md; default: none, built-in defaults).
+                          The flags below override it.
+  --check-config          validate --config and exit (0 when it is usable)
 
   --listen ENDPOINT       ZeroMQ endpoint agents and clients connect to
                           (default tcp://*:7700)
@@ -70,7 +77,8 @@ int main(int argc, char** argv) {
   cadre::log::set_program("cadre-master");
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
-  flags.toggle("--help", {"-h"}).toggle("--no-group-commit");
+  flags.value("--config");
+  flags.toggle("--help", {"-h"}).toggle("--no-group-commit").toggle("--check-config");
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
@@ -78,8 +86,34 @@ int main(int argc, char** argv) {
   }
 
   cadre::MasterOptions options;
+  options.state_dir = "/var/lib/cadre";
+  if (auto path = flags.get("--config")) {
+    auto config = cadre::load_master_config(*path);
+    if (!config) return fail(config.error());
+    if (config->listen) options.listen = *config->listen;
+    if (config->state_dir) options.state_dir = *config->state_dir;
+    if (config->node_timeout_ms) options.node_timeout_ms = *config->node_timeout_ms;
+    if (config->max_retries) options.max_retries = *config->max_retries;
+    if (config->log_level) {
+      cadre::log::Level level;
+      if (cadre::log::parse_level(*config->log_level, &level)) cadre::log::set_level(level);
+    }
+    options.policy = config->policy;
+    options.interval_ms = config->interval_ms;
+    options.debounce_ms = config->debounce_ms;
+    options.scheduler.partitions = config->partitions;
+    options.scheduler.fairshare_half_life_s = config->fairshare_half_life_s;
+    options.scheduler.gpu_billing = config->gpu_billing;
+    if (flags.has("--check-config")) {
+      std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), policy "
+                << cadre::sched::to_string(options.policy.backfill) << ")\n";
+      return 0;
+    }
+  } else if (flags.has("--check-config")) {
+    return fail("--check-config needs --config FILE");
+  }
   options.listen = flags.get_or("--listen", options.listen);
-  options.state_dir = flags.get_or("--state-dir", "/var/lib/cadre");
+  options.state_dir = flags.get_or("--state-dir", options.state_dir);
   if (auto t = flags.get("--node-timeout")) {
     auto seconds = cadre::parse_count(*t, 86400);
     if (!seconds || *seconds == 0) return fail("--node-timeout: expected whole seconds from 1 to 86400, got '" + *t + "'");

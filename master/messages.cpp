@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/codec.hpp"
+#include "master/cluster.hpp"
 
 namespace cadre {
 namespace {
@@ -37,6 +38,10 @@ void to_proto(const JobSpec& s, JobRequest::Builder out) {
   out.setUid(s.uid);
   out.setGid(s.gid);
   out.setNoRequeue(!s.requeue);
+  out.setPartition(text(s.partition));
+  out.setAccount(text(s.account));
+  out.setMaxSwitches(s.max_switches);
+  out.setSwitchesWaitSec(static_cast<uint64_t>(s.switches_wait_s));
 }
 
 JobSpec from_proto(JobRequest::Reader r) {
@@ -55,11 +60,21 @@ JobSpec from_proto(JobRequest::Reader r) {
   s.uid = r.getUid();
   s.gid = r.getGid();
   s.requeue = !r.getNoRequeue();
+  s.partition = r.getPartition();
+  s.account = r.getAccount();
+  s.max_switches = r.getMaxSwitches();
+  s.switches_wait_s = static_cast<int64_t>(std::min<uint64_t>(r.getSwitchesWaitSec(), uint64_t{1} << 40));
   return s;
 }
 
-void to_proto(const Job& job, JobInfo::Builder out) {
+void to_proto(const Job& job, JobInfo::Builder out, const sched::Weights& weights) {
   out.setId(job.id);
+  out.setPreemptions(job.preemptions);
+  if (job.state == JobState::pending) {
+    out.setPriority(job.priority.total);
+    out.setPriorityExplained(text(sched::explain(job.priority, weights)));
+    out.setExpectedStart(job.expected_start);
+  }
   to_proto(job.spec, out.initRequest());
   out.setState(text(std::string(to_string(job.state))));
   out.setReason(text(job.reason));
@@ -102,6 +117,25 @@ void to_proto(const Node& node, NodeInfo::Builder out) {
     ++i;
   }
   out.setLastSeen(node.last_seen_unix);
+}
+
+void to_proto(const PartitionSummary& p, PartitionInfo::Builder out) {
+  out.setName(text(p.config.name));
+  out.setIsDefault(p.config.is_default);
+  auto nodes = out.initNodes(static_cast<unsigned>(p.nodes.size()));
+  for (unsigned i = 0; i < p.nodes.size(); ++i) nodes.set(i, text(p.nodes[i]));
+  auto patterns = out.initPatterns(static_cast<unsigned>(p.config.nodes.size()));
+  for (unsigned i = 0; i < p.config.nodes.size(); ++i) patterns.set(i, text(p.config.nodes[i]));
+  out.setDefaultTimeSec(static_cast<uint64_t>(p.config.default_time_s));
+  out.setMaxTimeSec(static_cast<uint64_t>(p.config.max_time_s));
+  out.setTier(p.config.tier);
+  out.setPreemptible(p.config.preemptible);
+  out.setMaxRunningJobsPerUser(p.config.max_running_jobs_per_user);
+  out.setMaxGpusPerUser(p.config.max_gpus_per_user);
+  to_proto(p.total, out.initTotal());
+  to_proto(p.free, out.initFree());
+  out.setPendingJobs(p.pending);
+  out.setRunningJobs(p.running);
 }
 
 std::string encode_launch(const Job& job, const Task& task, const std::string& master_addr) {

@@ -6,6 +6,7 @@
 
 #include "common/protocol.capnp.h"
 #include "master/model.hpp"
+#include "master/scheduler/priority.hpp"
 
 namespace cadre {
 
@@ -20,7 +21,10 @@ Resources from_proto(::Resources::Reader r);
 void to_proto(const JobSpec& spec, JobRequest::Builder out);
 JobSpec from_proto(JobRequest::Reader r);
 
-void to_proto(const Job& job, JobInfo::Builder out);
+// `weights` explain a pending job's priority.
+void to_proto(const Job& job, JobInfo::Builder out, const sched::Weights& weights = {});
+struct PartitionSummary;
+void to_proto(const PartitionSummary& p, PartitionInfo::Builder out);
 void to_proto(const Node& node, NodeInfo::Builder out);
 
 // The Launch message for one rank of a placed job.

@@ -12,6 +12,7 @@
 #include "common/ids.hpp"
 #include "common/job_state.hpp"
 #include "common/resources.hpp"
+#include "master/scheduler/priority.hpp"
 
 namespace cadre {
 
@@ -31,7 +32,15 @@ struct JobSpec {
   uint32_t uid = 0;
   uint32_t gid = 0;
   bool requeue = true;          // a node failure requeues the gang (up to the master's limit)
+  std::string partition;        // resolved at submit (the default partition when none given)
+  std::string account;          // fair-share account; the user's name when none given
+  uint32_t max_switches = 0;    // 0: no limit
+  int64_t switches_wait_s = 0;  // relax max_switches after this long pending; 0: never
 };
+
+inline sched::GangShape shape_of(const JobSpec& s) {
+  return sched::GangShape{s.per_task, s.nodes, s.tasks_per_node, s.ntasks};
+}
 
 struct Task {
   uint32_t rank = 0;
@@ -52,6 +61,11 @@ struct Job {
   int64_t start_time = 0;
   int64_t end_time = 0;
   std::vector<Task> tasks;  // one per rank once placed; empty while pending
+  uint32_t preemptions = 0; // times stopped and requeued for a higher tier
+
+  // Volatile, from the last scheduling pass (pending jobs only).
+  sched::PriorityFactors priority;
+  int64_t expected_start = 0;  // unix seconds of its reservation; 0: none
 
   // Node names in node-rank order (the order ranks were laid out).
   std::vector<std::string> node_list() const;
@@ -77,6 +91,7 @@ struct Node {
   std::string routing_id;
   int64_t last_seen_ms = 0;
   bool registered = false;             // registered with this master process
+  uint64_t partitions = 0;             // bit p: member of partition p (from the config's patterns)
 
   Resources free() const { return total - used; }
   std::vector<uint32_t> free_gpus() const;

@@ -26,19 +26,29 @@ MasterService::MasterService(MasterOptions options, std::unique_ptr<Store> store
       zmq_(1),
       channel_(io_, zmq_, zmq::socket_type::router),
       tick_(io_),
-      signals_(io_, SIGTERM, SIGINT) {}
+      signals_(io_, SIGTERM, SIGINT),
+      debounce_(io_) {}
 
-void MasterService::start() {
+Status MasterService::load_cluster(Cluster& into) {
+  into.configure(options_.scheduler);
   auto nodes = store_->load_nodes();
-  if (!nodes) throw std::runtime_error("cannot load nodes: " + nodes.error());
+  if (!nodes) return make_error("cannot load nodes: " + nodes.error());
   auto jobs = store_->load_active_jobs();
-  if (!jobs) throw std::runtime_error("cannot load jobs: " + jobs.error());
+  if (!jobs) return make_error("cannot load jobs: " + jobs.error());
   auto max_id = store_->max_job_id();
-  if (!max_id) throw std::runtime_error(max_id.error());
+  if (!max_id) return make_error(max_id.error());
+  auto usage = store_->load_usage();
+  if (!usage) return make_error("cannot load fair-share usage: " + usage.error());
   size_t node_count = nodes->size(), job_count = jobs->size();
-  cluster_.restore(std::move(*nodes), std::move(*jobs), *max_id, steady_now_ms());
+  into.restore(std::move(*nodes), std::move(*jobs), *max_id, steady_now_ms());
+  into.restore_usage(*usage);
   CADRE_LOG(info) << "recovered " << job_count << " active jobs and " << node_count << " nodes; next job id "
                   << *max_id + 1;
+  return {};
+}
+
+void MasterService::start() {
+  if (Status s = load_cluster(cluster_); !s) throw std::runtime_error(s.error());
 
   channel_.socket().set(zmq::sockopt::router_mandatory, 1);
   // Agents reconnect under the same routing id; the new connection wins.
@@ -80,7 +90,9 @@ void MasterService::arm_tick() {
       }
     }
     cluster_.check_timeouts(steady_now_ms(), unix_now());
-    schedule_wanted_ = true;
+    // A pass when something changed (a job hit its limit, a node went
+    // down), and every interval regardless: ages and fair share move.
+    if (cluster_.has_changes() || steady_now_ms() - last_pass_ms_ >= options_.interval_ms) schedule_wanted_ = true;
     end_turn();
     arm_tick();
   });
@@ -121,6 +133,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::CANCEL:
     case Envelope::LIST_JOBS:
     case Envelope::SHOW_JOB:
+    case Envelope::LIST_PARTITIONS:
     case Envelope::LIST_NODES: turn_requests_.emplace_back(peer, rid); break;
     default: break;
   }
@@ -137,6 +150,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::SHOW_JOB: return handle_show_job(peer, rid, env.getShowJob().getId());
     case Envelope::CANCEL: return handle_cancel(peer, rid, env.getCancel());
     case Envelope::LIST_NODES: return handle_list_nodes(peer, rid);
+    case Envelope::LIST_PARTITIONS: return handle_list_partitions(peer, rid);
     default:
       ++counters_.malformed_messages;
       CADRE_LOG(warning) << "unexpected message kind " << static_cast<int>(env.which());
@@ -236,7 +250,7 @@ void MasterService::handle_show_job(const std::string& peer, uint64_t rid, JobId
     job = &*loaded;
   }
   capnp::MallocMessageBuilder m;
-  to_proto(*job, start_envelope(m, rid).initJobsReply().initJobs(1)[0]);
+  to_proto(*job, start_envelope(m, rid).initJobsReply().initJobs(1)[0], options_.policy.weights);
   reply(peer, encode(m));
 }
 
@@ -271,6 +285,14 @@ void MasterService::handle_list_nodes(const std::string& peer, uint64_t rid) {
   reply(peer, encode(m));
 }
 
+void MasterService::handle_list_partitions(const std::string& peer, uint64_t rid) {
+  auto summaries = cluster_.partition_summaries();
+  capnp::MallocMessageBuilder m;
+  auto list = start_envelope(m, rid).initPartitionsReply().initPartitions(static_cast<unsigned>(summaries.size()));
+  for (unsigned i = 0; i < summaries.size(); ++i) to_proto(summaries[i], list[i]);
+  reply(peer, encode(m));
+}
+
 void MasterService::reply(const std::string& peer, std::string bytes) {
   replies_.push_back(Frames{peer, std::move(bytes)});
 }
@@ -299,18 +321,14 @@ void MasterService::recover_from_store_failure(const std::string& error) {
 
   // The store holds the last committed state: start over from it, as after
   // a restart (agents register again and their ranks are reconciled).
-  auto nodes = store_->load_nodes();
-  auto jobs = store_->load_active_jobs();
-  auto max_id = store_->max_job_id();
-  if (!nodes || !jobs || !max_id) {
-    CADRE_LOG(error) << "cannot reload state from the database either; stopping";
+  Cluster fresh(options_.node_timeout_ms, options_.max_retries);
+  if (Status s = load_cluster(fresh); !s) {
+    CADRE_LOG(error) << "cannot reload state from the database either (" << s.error() << "); stopping";
     failed_ = true;
     channel_.close();
     io_.stop();
     return;
   }
-  Cluster fresh(options_.node_timeout_ms, options_.max_retries);
-  fresh.restore(std::move(*nodes), std::move(*jobs), *max_id, steady_now_ms());
   cluster_ = std::move(fresh);
 }
 
@@ -318,13 +336,35 @@ void MasterService::end_turn() {
   if (failed_) return;
   // Nothing new starts while the database cannot record it.
   if (schedule_wanted_ && !store_error_) {
-    schedule_wanted_ = false;
-    cluster_.schedule(options_.policy, unix_now());
+    const int64_t now_ms = steady_now_ms();
+    const int64_t wait_ms = last_pass_ms_ + options_.debounce_ms - now_ms;
+    if (wait_ms > 0) {
+      // Debounced: one pass for a burst of events, when the gap is over.
+      if (!debounce_armed_) {
+        debounce_armed_ = true;
+        debounce_.expires_after(std::chrono::milliseconds(wait_ms));
+        debounce_.async_wait([this](const boost::system::error_code& ec) {
+          debounce_armed_ = false;
+          if (!ec) end_turn();
+        });
+      }
+    } else {
+      schedule_wanted_ = false;
+      last_pass_ms_ = now_ms;
+      cluster_.schedule(options_.policy, unix_now());
+    }
   }
   auto dirty_jobs = cluster_.take_dirty_jobs();
   auto dirty_nodes = cluster_.take_dirty_nodes();
-  if (!dirty_jobs.empty() || !dirty_nodes.empty()) {
+  // Fair-share usage is worth keeping across restarts, not worth a write
+  // per turn: saved with the turn's commit at most every 30 s.
+  const bool save_usage = steady_now_ms() - last_usage_save_ms_ >= 30000 && cluster_.take_usage_dirty();
+  if (!dirty_jobs.empty() || !dirty_nodes.empty() || save_usage) {
     Status s = store_->begin();
+    if (s && save_usage) {
+      s = store_->save_usage(cluster_.usage_record());
+      last_usage_save_ms_ = steady_now_ms();
+    }
     for (JobId id : dirty_jobs) {
       if (!s) break;
       if (const Job* j = cluster_.find_job(id)) s = store_->save_job(*j);

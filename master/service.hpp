@@ -35,6 +35,9 @@ struct MasterOptions {
   // and one fsync, per message instead of per loop turn.
   bool group_commit = true;
   sched::Policy policy;
+  SchedulerConfig scheduler;       // partitions and fair share
+  int64_t interval_ms = 10000;     // a pass at least this often (ages and fair share move)
+  int64_t debounce_ms = 0;         // at most one event-driven pass per this long
 };
 
 // Counters for what the master refused or dropped; logged and kept.
@@ -62,6 +65,9 @@ class MasterService {
   void handle_show_job(const std::string& peer, uint64_t request_id, JobId id);
   void handle_cancel(const std::string& peer, uint64_t request_id, Cancel::Reader c);
   void handle_list_nodes(const std::string& peer, uint64_t request_id);
+  void handle_list_partitions(const std::string& peer, uint64_t request_id);
+  // A Cluster configured from the options, with the stored state loaded.
+  Status load_cluster(Cluster& into);
   void reply(const std::string& peer, std::string bytes);
   void reply_error(const std::string& peer, uint64_t request_id, const std::string& text);
 
@@ -88,6 +94,10 @@ class MasterService {
   // Set while the store cannot be written: no new work is accepted.
   std::optional<std::string> store_error_;
   bool schedule_wanted_ = false;
+  int64_t last_pass_ms_ = 0;
+  int64_t last_usage_save_ms_ = 0;
+  boost::asio::steady_timer debounce_;
+  bool debounce_armed_ = false;
   bool failed_ = false;
   MasterCounters counters_;
 };

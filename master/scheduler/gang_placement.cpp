@@ -7,22 +7,30 @@
 namespace cadre::sched {
 namespace {
 
+bool eligible(const NodeView& n, const PlaceConstraints& c) {
+  if (!n.schedulable) return false;
+  if (c.partition >= 0 && ((n.partitions >> c.partition) & 1u) == 0) return false;
+  if (c.gpu_models && !c.gpu_models->empty() &&
+      std::find(c.gpu_models->begin(), c.gpu_models->end(), n.gpu_model) == c.gpu_models->end())
+    return false;
+  return true;
+}
+
 // How many ranks of this shape a node can take right now, capped.
 int64_t capacity(const GangShape& shape, const NodeView& node, int64_t cap) {
-  if (!node.schedulable) return 0;
   Resources free = node.free;
   free.gpus = std::min<int64_t>(free.gpus, static_cast<int64_t>(node.free_gpus.size()));
   return count_fits(shape.per_task, free, cap);
 }
 
 // Best fit: fewest free GPUs left over, then fewest free cpus, then memory,
-// then name (for determinism).
-auto fit_key(const GangShape& shape, const NodeView& n, int64_t ranks) {
+// then index (for determinism).
+auto fit_key(const GangShape& shape, const NodeView& n, uint32_t index, int64_t ranks) {
   Resources left = n.free - shape.per_task.times(ranks);
-  return std::make_tuple(left.gpus, left.millicores, left.memory_mb, n.name);
+  return std::make_tuple(left.gpus, left.millicores, left.memory_mb, index);
 }
 
-void assign(const GangShape& shape, const std::vector<NodeView>& nodes, size_t node, int64_t count,
+void assign(const GangShape& shape, const std::vector<NodeView>& nodes, uint32_t node, int64_t count,
             GangPlacement& out) {
   const auto& free_gpus = nodes[node].free_gpus;
   size_t next_gpu = 0;
@@ -35,65 +43,124 @@ void assign(const GangShape& shape, const std::vector<NodeView>& nodes, size_t n
   }
 }
 
-std::optional<GangPlacement> place_per_node(const GangShape& shape, const std::vector<NodeView>& nodes) {
-  std::vector<size_t> candidates;
-  for (size_t i = 0; i < nodes.size(); ++i)
-    if (capacity(shape, nodes[i], shape.tasks_per_node) >= shape.tasks_per_node) candidates.push_back(i);
-  if (candidates.size() < shape.nodes) return std::nullopt;
-  std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
-    return fit_key(shape, nodes[a], shape.tasks_per_node) < fit_key(shape, nodes[b], shape.tasks_per_node);
+struct Candidate {
+  uint32_t node = 0;
+  int64_t units = 0;  // per-node shape: 1 (the node holds its share); else ranks it can take
+};
+
+// The switches to draw from: one switch if any has room (the tightest such
+// switch, so roomy switches stay whole for larger gangs), else one rack
+// (its roomiest switches first), else the fewest switches of the cluster.
+std::vector<uint32_t> choose_switches(const std::vector<NodeView>& nodes, const std::vector<Candidate>& cands,
+                                      int64_t want) {
+  uint32_t num_switches = 0, num_racks = 0;
+  for (const Candidate& c : cands) {
+    num_switches = std::max(num_switches, nodes[c.node].switch_id + 1);
+    num_racks = std::max(num_racks, nodes[c.node].rack_id + 1);
+  }
+  std::vector<int64_t> per_switch(num_switches, 0), per_rack(num_racks, 0);
+  std::vector<uint32_t> rack_of(num_switches, 0);
+  for (const Candidate& c : cands) {
+    per_switch[nodes[c.node].switch_id] += c.units;
+    per_rack[nodes[c.node].rack_id] += c.units;
+    rack_of[nodes[c.node].switch_id] = nodes[c.node].rack_id;
+  }
+  auto tightest = [&](const std::vector<int64_t>& sums) -> int64_t {
+    int64_t best = -1;
+    for (size_t i = 0; i < sums.size(); ++i)
+      if (sums[i] >= want && (best < 0 || sums[i] < sums[static_cast<size_t>(best)])) best = static_cast<int64_t>(i);
+    return best;
+  };
+  if (int64_t s = tightest(per_switch); s >= 0) return {static_cast<uint32_t>(s)};
+
+  std::vector<uint32_t> pool;
+  const int64_t rack = tightest(per_rack);
+  for (uint32_t s = 0; s < num_switches; ++s)
+    if (per_switch[s] > 0 && (rack < 0 || rack_of[s] == static_cast<uint32_t>(rack))) pool.push_back(s);
+  std::sort(pool.begin(), pool.end(), [&](uint32_t a, uint32_t b) {
+    return std::make_tuple(-per_switch[a], a) < std::make_tuple(-per_switch[b], b);
   });
-  candidates.resize(shape.nodes);
-  // Node rank order follows name so a gang's layout reads naturally.
-  std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) { return nodes[a].name < nodes[b].name; });
-  GangPlacement out;
-  for (size_t node : candidates) assign(shape, nodes, node, shape.tasks_per_node, out);
-  return out;
+  std::vector<uint32_t> chosen;
+  int64_t have = 0;
+  for (uint32_t s : pool) {
+    if (have >= want) break;
+    chosen.push_back(s);
+    have += per_switch[s];
+  }
+  return chosen;
 }
 
-std::optional<GangPlacement> place_anywhere(const GangShape& shape, const std::vector<NodeView>& nodes) {
-  const int64_t want = shape.ntasks;
-  std::vector<std::pair<size_t, int64_t>> caps;  // node, how many ranks fit
-  for (size_t i = 0; i < nodes.size(); ++i)
-    if (int64_t c = capacity(shape, nodes[i], want); c > 0) caps.emplace_back(i, c);
+}  // namespace
 
-  // One node that holds the whole gang: the tightest such node.
-  std::optional<size_t> single;
-  for (auto& [i, c] : caps)
-    if (c >= want && (!single || fit_key(shape, nodes[i], want) < fit_key(shape, nodes[*single], want))) single = i;
+std::optional<GangPlacement> place_gang(const GangShape& shape, const std::vector<NodeView>& nodes,
+                                        const PlaceConstraints& constraints) {
+  if (shape.ntasks == 0) return std::nullopt;
+  const bool per_node = shape.nodes > 0;
+  if (per_node && (shape.tasks_per_node == 0 || shape.nodes * shape.tasks_per_node != shape.ntasks))
+    return std::nullopt;
+  const int64_t want = per_node ? shape.nodes : shape.ntasks;
+
+  std::vector<Candidate> cands;
+  int64_t total = 0;
+  std::optional<uint32_t> single;  // ntasks mode: one node that holds the whole gang
+  for (uint32_t i = 0; i < nodes.size(); ++i) {
+    const NodeView& n = nodes[i];
+    if (!eligible(n, constraints)) continue;
+    if (per_node) {
+      if (capacity(shape, n, shape.tasks_per_node) < shape.tasks_per_node) continue;
+      cands.push_back({i, 1});
+      total += 1;
+    } else {
+      int64_t c = capacity(shape, n, want);
+      if (c <= 0) continue;
+      cands.push_back({i, c});
+      total += c;
+      if (c >= want && (!single || fit_key(shape, n, i, want) < fit_key(shape, nodes[*single], *single, want)))
+        single = i;
+    }
+  }
+  if (total < want) return std::nullopt;
+
   GangPlacement out;
   if (single) {
     assign(shape, nodes, *single, want, out);
     return out;
   }
-  // Otherwise the fewest nodes: fill the roomiest first.
-  std::sort(caps.begin(), caps.end(), [&](auto& a, auto& b) {
-    return std::tie(b.second, nodes[a.first].name) < std::tie(a.second, nodes[b.first].name);
+
+  std::vector<uint32_t> switches = choose_switches(nodes, cands, want);
+  if (constraints.max_switches > 0 && switches.size() > constraints.max_switches) return std::nullopt;
+  std::vector<bool> in(switches.empty() ? 0 : *std::max_element(switches.begin(), switches.end()) + 1, false);
+  for (uint32_t s : switches) in[s] = true;
+  std::erase_if(cands, [&](const Candidate& c) {
+    uint32_t s = nodes[c.node].switch_id;
+    return s >= in.size() || !in[s];
   });
-  int64_t total = 0;
-  size_t used = 0;
-  while (used < caps.size() && total < want) total += caps[used++].second;
-  if (total < want) return std::nullopt;
-  caps.resize(used);
-  std::sort(caps.begin(), caps.end(), [&](auto& a, auto& b) { return nodes[a.first].name < nodes[b.first].name; });
-  int64_t left = want;
-  for (auto& [i, c] : caps) {
-    int64_t n = std::min(c, left);
-    assign(shape, nodes, i, n, out);
-    left -= n;
+
+  std::vector<std::pair<uint32_t, int64_t>> picked;  // node, ranks
+  if (per_node) {
+    // Best fit: the nodes that are left with the least, so whole nodes stay free.
+    auto key = [&](const Candidate& c) { return fit_key(shape, nodes[c.node], c.node, shape.tasks_per_node); };
+    std::partial_sort(cands.begin(), cands.begin() + want, cands.end(),
+                      [&](const Candidate& a, const Candidate& b) { return key(a) < key(b); });
+    for (int64_t i = 0; i < want; ++i) picked.emplace_back(cands[static_cast<size_t>(i)].node, shape.tasks_per_node);
+  } else {
+    // The fewest nodes: the roomiest first.
+    std::sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
+      return std::make_tuple(-a.units, a.node) < std::make_tuple(-b.units, b.node);
+    });
+    int64_t left = want;
+    for (const Candidate& c : cands) {
+      if (left == 0) break;
+      int64_t n = std::min(c.units, left);
+      picked.emplace_back(c.node, n);
+      left -= n;
+    }
   }
+  // Node rank order follows the node list (sorted by name), so a gang's
+  // layout reads naturally.
+  std::sort(picked.begin(), picked.end());
+  for (auto& [node, count] : picked) assign(shape, nodes, node, count, out);
   return out;
-}
-
-}  // namespace
-
-std::optional<GangPlacement> place_gang(const GangShape& shape, const std::vector<NodeView>& nodes) {
-  if (shape.ntasks == 0) return std::nullopt;
-  if (shape.nodes > 0) {
-    if (shape.tasks_per_node == 0 || shape.nodes * shape.tasks_per_node != shape.ntasks) return std::nullopt;
-    return place_per_node(shape, nodes);
-  }
-  return place_anywhere(shape, nodes);
 }
 
 void reserve(const GangShape& shape, const GangPlacement& placement, std::vector<NodeView>& nodes) {
@@ -107,16 +174,25 @@ void reserve(const GangShape& shape, const GangPlacement& placement, std::vector
   }
 }
 
-std::string never_fits_reason(const GangShape& shape, const std::vector<NodeView>& nodes) {
+std::string never_fits_reason(const GangShape& shape, const std::vector<NodeView>& nodes,
+                              const PlaceConstraints& constraints) {
   if (nodes.empty()) return "";  // nothing registered yet: cannot judge
-  std::vector<NodeView> idle = nodes;
-  for (NodeView& n : idle) {
-    n.schedulable = true;
-    n.free = n.total;
-    n.free_gpus.resize(static_cast<size_t>(std::max<int64_t>(n.total.gpus, 0)));
-    std::iota(n.free_gpus.begin(), n.free_gpus.end(), 0u);
+  std::vector<NodeView> idle;
+  for (const NodeView& n : nodes) {
+    NodeView v = n;
+    v.schedulable = true;
+    if (!eligible(v, constraints)) continue;
+    v.free = v.total;
+    v.free_gpus.resize(static_cast<size_t>(std::clamp<int64_t>(v.total.gpus, 0, kMaxGpusPerNode)));
+    std::iota(v.free_gpus.begin(), v.free_gpus.end(), 0u);
+    idle.push_back(std::move(v));
   }
-  if (place_gang(shape, idle)) return "";
+  if (idle.empty()) return "no node is in the job's partition and has the GPU type it asks for";
+  PlaceConstraints open;
+  open.max_switches = constraints.max_switches;
+  if (place_gang(shape, idle, open)) return "";
+  if (constraints.max_switches > 0 && place_gang(shape, idle, {}))
+    return "the gang does not fit under " + std::to_string(constraints.max_switches) + " switch(es)";
 
   auto largest = [&](auto field) {
     int64_t best = 0;
@@ -135,9 +211,10 @@ std::string never_fits_reason(const GangShape& shape, const std::vector<NodeView
   if (int64_t m = largest([](const Resources& r) { return r.memory_mb; }); need.memory_mb > m)
     return "no node has " + format_size_mb(need.memory_mb) + " of memory for " + what + "; the largest has " +
            format_size_mb(m);
-  if (shape.nodes > static_cast<uint32_t>(nodes.size()))
-    return "the job asks for " + std::to_string(shape.nodes) + " nodes but the cluster has " +
-           std::to_string(nodes.size());
+  if (shape.nodes > static_cast<uint32_t>(idle.size()))
+    return "the job asks for " + std::to_string(shape.nodes) + " nodes but " +
+           (idle.size() == nodes.size() ? "the cluster has " + std::to_string(idle.size())
+                                        : "only " + std::to_string(idle.size()) + " can take it");
   if (shape.nodes > 0)
     return "fewer than " + std::to_string(shape.nodes) + " nodes can each hold " + std::to_string(per_node_ranks) +
            " tasks of " + t.to_string();

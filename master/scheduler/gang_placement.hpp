@@ -1,5 +1,7 @@
 // Gang placement: find room for every rank of a job at once, or for none.
-// Pure functions over NodeViews; thread-safe.
+// Topology-aware: one switch when one has room, else one rack, else the
+// fewest switches; within that, best fit. Pure functions over NodeViews;
+// thread-safe.
 #pragma once
 
 #include <optional>
@@ -12,7 +14,7 @@ namespace cadre::sched {
 
 struct RankSlot {
   uint32_t rank = 0;
-  size_t node = 0;                 // index into the NodeView list
+  uint32_t node = 0;               // index into the NodeView list
   std::vector<uint32_t> gpus;      // exact GPU indices on that node
 };
 
@@ -20,18 +22,27 @@ struct GangPlacement {
   std::vector<RankSlot> ranks;     // ordered by rank; ranks of a node are contiguous
 };
 
+// Which nodes a gang may use and how it may spread.
+struct PlaceConstraints {
+  int32_t partition = -1;               // only nodes with this partition bit; -1: any
+  const std::vector<uint32_t>* gpu_models = nullptr;  // allowed models; null or empty: any
+  uint32_t max_switches = 0;            // 0: no limit
+};
+
 // Places the whole gang on the nodes' free capacity, or returns nullopt.
-// Ranks are laid out node by node (node rank 0 holds ranks 0..k-1). GPUs go
-// lowest free index first, so each rank's set is distinct from every other
-// rank's on that node. Among nodes that fit, the tightest fit wins, which
-// keeps whole nodes free for whole-node jobs.
-std::optional<GangPlacement> place_gang(const GangShape& shape, const std::vector<NodeView>& nodes);
+// Ranks are laid out node by node (node rank 0 holds ranks 0..k-1), nodes
+// in index order. GPUs go lowest free index first, so each rank's set is
+// distinct from every other rank's on that node. Among nodes that fit, the
+// tightest fit wins, which keeps whole nodes free for whole-node jobs.
+std::optional<GangPlacement> place_gang(const GangShape& shape, const std::vector<NodeView>& nodes,
+                                        const PlaceConstraints& constraints = {});
 
 // Subtracts a placement from the views (so the next gang sees it taken).
 void reserve(const GangShape& shape, const GangPlacement& placement, std::vector<NodeView>& nodes);
 
 // Why a gang could never fit on these nodes even when all are idle; empty
 // when it could. Used to reject impossible requests at submit.
-std::string never_fits_reason(const GangShape& shape, const std::vector<NodeView>& nodes);
+std::string never_fits_reason(const GangShape& shape, const std::vector<NodeView>& nodes,
+                              const PlaceConstraints& constraints = {});
 
 }  // namespace cadre::sched

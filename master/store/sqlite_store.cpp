@@ -49,6 +49,7 @@ class Stmt {
     return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : std::string();
   }
   std::string error() const { return sqlite3_errmsg(db_); }
+  sqlite3_stmt* get() const { return stmt_; }
 
  private:
   sqlite3* db_;
@@ -127,11 +128,16 @@ CREATE TABLE nodes (
 constexpr const char* kMigrations[] = {
     // 2: per-job choice to requeue on node failure.
     "ALTER TABLE jobs ADD COLUMN requeue INTEGER NOT NULL DEFAULT 1;",
+    // 3: scheduling fields (partition, account, switches, preemptions) as
+    // one JSON object, and fair-share usage.
+    "ALTER TABLE jobs ADD COLUMN sched TEXT NOT NULL DEFAULT '{}';"
+    "CREATE TABLE fairshare (kind TEXT NOT NULL, name TEXT NOT NULL, usage REAL NOT NULL, as_of INTEGER NOT NULL,"
+    " PRIMARY KEY (kind, name));",
 };
 
 constexpr const char* kJobColumns =
     "id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, tasks_per_node, ntasks, time_limit_s, "
-    "priority, user, uid, gid, state, reason, exit_code, attempt, submit_time, start_time, end_time, requeue";
+    "priority, user, uid, gid, state, reason, exit_code, attempt, submit_time, start_time, end_time, requeue, sched";
 
 }  // namespace
 
@@ -246,7 +252,7 @@ Status SqliteStore::save_job(const Job& job) {
   Stmt up(db_, cached(
           "INSERT OR REPLACE INTO jobs (id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, "
           "tasks_per_node, ntasks, time_limit_s, priority, user, uid, gid, state, reason, exit_code, attempt, "
-          "submit_time, start_time, end_time, active, requeue) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+          "submit_time, start_time, end_time, active, requeue, sched) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   if (!up.prepared()) return sql_error(db_, "save job");
   const JobSpec& s = job.spec;
   up.bind(1, static_cast<int64_t>(job.id)).bind(2, s.name).bind(3, nlohmann::json(s.argv).dump());
@@ -260,6 +266,12 @@ Status SqliteStore::save_job(const Job& job) {
   // still accounts for ranks that are being killed.
   up.bind(24, is_final(job.state) && !job.holds_resources() ? 0 : 1);
   up.bind(25, s.requeue ? 1 : 0);
+  up.bind(26, nlohmann::json{{"partition", s.partition},
+                             {"account", s.account},
+                             {"max_switches", s.max_switches},
+                             {"switches_wait_s", s.switches_wait_s},
+                             {"preemptions", job.preemptions}}
+                  .dump());
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
 
   if (job.tasks.empty() && job.state == JobState::pending && job.attempt == 0) return {};  // never had tasks
@@ -323,6 +335,12 @@ Result<std::vector<Job>> SqliteStore::load_jobs(const std::string& where, const 
       j.start_time = q.i64(21);
       j.end_time = q.i64(22);
       s.requeue = q.i64(23) != 0;
+      const auto sched = nlohmann::json::parse(q.text(24));
+      s.partition = sched.value("partition", "");
+      s.account = sched.value("account", "");
+      s.max_switches = sched.value("max_switches", 0u);
+      s.switches_wait_s = sched.value("switches_wait_s", int64_t{0});
+      j.preemptions = sched.value("preemptions", 0u);
       jobs.push_back(std::move(j));
     }
   } catch (const std::exception& e) {
@@ -401,6 +419,37 @@ Result<JobId> SqliteStore::max_job_id() {
   Stmt q(db_, "SELECT COALESCE(MAX(id), 0) FROM jobs");
   if (!q.prepared() || q.step() != SQLITE_ROW) return sql_error(db_, "read the highest job id");
   return static_cast<JobId>(q.i64(0));
+}
+
+Status SqliteStore::save_usage(const UsageRecord& usage) {
+  if (Status s = exec("DELETE FROM fairshare"); !s) return s;
+  Stmt up(db_, cached("INSERT INTO fairshare (kind, name, usage, as_of) VALUES (?,?,?,?)"));
+  if (!up.prepared()) return sql_error(db_, "save usage");
+  for (const auto& [kind, table] : {std::pair{"user", &usage.users}, std::pair{"account", &usage.accounts}})
+    for (const auto& [name, value] : *table) {
+      up.reset();
+      up.bind(1, std::string(kind)).bind(2, name).bind(4, usage.as_of);
+      sqlite3_bind_double(up.get(), 3, value);
+      if (up.step() != SQLITE_DONE) return sql_error(db_, "save usage of " + name);
+    }
+  return {};
+}
+
+Result<UsageRecord> SqliteStore::load_usage() {
+  Stmt q(db_, "SELECT kind, name, usage, as_of FROM fairshare");
+  if (!q.prepared()) return sql_error(db_, "load usage");
+  UsageRecord out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    const std::string kind = q.text(0);
+    const double value = sqlite3_column_double(q.get(), 2);
+    if (kind == "user") out.users[q.text(1)] = value;
+    else if (kind == "account") out.accounts[q.text(1)] = value;
+    else return make_error("fair-share usage has unknown kind '" + kind + "'");
+    out.as_of = q.i64(3);
+  }
+  if (rc != SQLITE_DONE) return sql_error(db_, "load usage");
+  return out;
 }
 
 }  // namespace cadre

@@ -18,7 +18,7 @@ namespace cadre {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating if missing) the database at `path`.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
@@ -38,6 +38,8 @@ class SqliteStore final : public Store {
   Result<std::optional<Job>> load_job(JobId id) override;
   Result<std::vector<Node>> load_nodes() override;
   Result<JobId> max_job_id() override;
+  Status save_usage(const UsageRecord& usage) override;
+  Result<UsageRecord> load_usage() override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}

@@ -8,13 +8,22 @@
 // Not thread-safe: owned by the master's event-loop thread.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/result.hpp"
 #include "master/model.hpp"
 
 namespace cadre {
+
+// Fair-share usage, decayed to `as_of` (see sched::FairShare).
+struct UsageRecord {
+  std::map<std::string, double> users;
+  std::map<std::string, double> accounts;
+  int64_t as_of = 0;
+};
 
 class Store {
  public:
@@ -43,6 +52,10 @@ class Store {
   virtual Result<std::vector<Node>> load_nodes() = 0;
   // Highest job id ever stored, 0 when none.
   virtual Result<JobId> max_job_id() = 0;
+
+  // Replaces the stored fair-share usage.
+  virtual Status save_usage(const UsageRecord& usage) = 0;
+  virtual Result<UsageRecord> load_usage() = 0;
 };
 
 }  // namespace cadre

@@ -118,7 +118,11 @@ class GangPlacement(ClusterTestCase):
             self.assertEqual(job["state"], "PENDING", job)
             self.assertEqual(job["tasks"], [], job)
             time.sleep(0.2)
-        self.assertEqual(job["reason"], "Resources")
+        # The first job that cannot start holds the EASY reservation: it
+        # starts when the holder's time limit (none: planned as a year) ends.
+        self.assertEqual(job["reason"], "Reservation", job)
+        self.assertGreater(job["expected_start"], job["submit_time"], job)
+        self.assertIn("fairshare", job["priority_explained"], job)
         for rank in range(2):
             self.assertFalse(os.path.exists("%s-%d" % (started, rank)), "rank %d of a pending job ran" % rank)
             self.assertFalse(os.path.exists(self.c.output(waiter, rank)), "a pending job created an output file")
