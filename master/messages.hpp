@@ -22,7 +22,7 @@ void to_proto(const JobSpec& spec, JobRequest::Builder out);
 JobSpec from_proto(JobRequest::Reader r);
 
 // `weights` explain a pending job's priority.
-void to_proto(const Job& job, JobInfo::Builder out, const sched::Weights& weights = {});
+void to_proto(const Job& job, JobInfo::Builder out, const sched::Weights& weights);
 struct PartitionSummary;
 void to_proto(const PartitionSummary& p, PartitionInfo::Builder out);
 void to_proto(const Node& node, NodeInfo::Builder out);

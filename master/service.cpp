@@ -235,7 +235,7 @@ void MasterService::handle_list_jobs(const std::string& peer, uint64_t rid, bool
 
   capnp::MallocMessageBuilder m;
   auto list = start_envelope(m, rid).initJobsReply().initJobs(static_cast<unsigned>(shown.size()));
-  for (unsigned i = 0; i < shown.size(); ++i) to_proto(*shown[i], list[i]);
+  for (unsigned i = 0; i < shown.size(); ++i) to_proto(*shown[i], list[i], options_.policy.weights);
   reply(peer, encode(m));
 }
 

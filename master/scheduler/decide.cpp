@@ -1,6 +1,7 @@
 #include "master/scheduler/decide.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -90,11 +91,6 @@ class Pass {
     victim_.assign(s_.running.size(), false);
     for (uint32_t i = 0; i < s_.running.size(); ++i) {
       const RunningJob& r = s_.running[i];
-      // A job being killed, or past its expected end, is planned to end
-      // at the next instant.
-      const int64_t end = r.ending ? now_ + 1 : std::max(r.expected_end, now_ + 1);
-      for (const RankUse& u : r.ranks)
-        if (u.node < avail_.size()) timeline_.add_release(u.node, end, r.per_task, gpu_mask(u.gpus), i + 1);
       if (r.ending) {
         victim_[i] = true;
         continue;
@@ -102,6 +98,30 @@ class Pass {
       UserUse& use = user_use_[{r.partition, r.user}];
       use.jobs += 1;
       use.gpus += r.per_task.gpus * static_cast<int64_t>(r.ranks.size());
+      if (r.partition < s_.partitions.size() && s_.partitions[r.partition].preemptible)
+        lowest_preemptible_tier_ = std::min(lowest_preemptible_tier_, s_.partitions[r.partition].tier);
+    }
+  }
+
+  // The timeline of releases is only needed once a job cannot start (most
+  // passes place everything): built then, from running jobs and the jobs
+  // this pass started so far.
+  void ensure_timeline() {
+    if (timeline_built_) return;
+    timeline_built_ = true;
+    for (uint32_t i = 0; i < s_.running.size(); ++i) {
+      const RunningJob& r = s_.running[i];
+      // A job being killed, or past its expected end, is planned to end
+      // at the next instant.
+      const int64_t end = r.ending ? now_ + 1 : std::max(r.expected_end, now_ + 1);
+      for (const RankUse& u : r.ranks)
+        if (u.node < avail_.size()) timeline_.add_release(u.node, end, r.per_task, gpu_mask(u.gpus), i + 1);
+    }
+    for (const Placement& p : out_.placements) {
+      const PendingJob& j = *started_jobs_.at(p.job);
+      const int64_t end = saturating_add(now_, j.time_limit_s > 0 ? j.time_limit_s : p_.unlimited_as_s);
+      for (const RankSlot& slot : p.gang.ranks)
+        timeline_.add_release(slot.node, end, j.shape.per_task, gpu_mask(slot.gpus));
     }
   }
 
@@ -228,8 +248,9 @@ class Pass {
     reserve(j.shape, gang, avail_);
     for (const RankSlot& slot : gang.ranks) {
       if (avail_[slot.node].schedulable) add_to_partitions(avail_[slot.node], Resources{} - j.shape.per_task);
-      timeline_.add_release(slot.node, end, j.shape.per_task, gpu_mask(slot.gpus));
+      if (timeline_built_) timeline_.add_release(slot.node, end, j.shape.per_task, gpu_mask(slot.gpus));
     }
+    if (!timeline_built_) started_jobs_.emplace(j.id, &j);
     UserUse& use = user_use_[{j.partition, j.user}];
     use.jobs += 1;
     use.gpus += j.shape.total().gpus;
@@ -240,6 +261,7 @@ class Pass {
   // `limit` seconds around every reservation already made; reserves it.
   std::optional<int64_t> reserve_earliest(const PendingJob& j, const PlaceConstraints& c, int64_t limit,
                                           int64_t latest) {
+    ensure_timeline();
     const Resources need = j.shape.total();
     Resources upper;  // cluster-wide free at t: a cheap upper bound for the partition
     for (const NodeView& n : avail_)
@@ -295,6 +317,7 @@ class Pass {
   // GPU-seconds, then cpu-seconds, already run) that lets `j` start now.
   bool try_preempt(const PendingJob& j, const PlaceConstraints& c, int64_t limit) {
     const int32_t tier = s_.partitions[j.partition].tier;
+    if (tier <= lowest_preemptible_tier_) return false;  // nobody it could preempt
     struct Cand {
       int64_t gpu_s;
       int64_t cpu_s;
@@ -314,6 +337,7 @@ class Pass {
     if (cands.empty()) return false;
     ShapeKey key = key_of(j, c);
     if (preempt_failed_.count(key)) return false;
+    ensure_timeline();
 
     // Victims already on their way out may be enough: wait for them.
     if (auto t = reserve_earliest(j, c, limit, now_ + 1)) {
@@ -406,6 +430,9 @@ class Pass {
   const int64_t now_;
   std::vector<NodeView> avail_;
   Timeline timeline_;
+  bool timeline_built_ = false;
+  std::map<JobId, const PendingJob*> started_jobs_;  // placed before the timeline was built
+  int32_t lowest_preemptible_tier_ = std::numeric_limits<int32_t>::max();
   std::vector<Resources> part_free_;
   std::map<std::pair<uint32_t, uint32_t>, UserUse> user_use_;  // (partition, user)
   std::map<ShapeKey, int64_t> failed_;  // the smallest window end at which a shape did not fit now
