@@ -30,6 +30,7 @@ void fill_request(const SubmitOptions& o, JobRequest::Builder r) {
   r.setTasksPerNode(o.tasks_per_node);
   r.setNtasks(o.ntasks);
   r.setTimeLimitSec(static_cast<uint64_t>(o.time_limit_s));
+  r.setTimeLimitGiven(o.time_limit_given);
   r.setPriority(o.priority);
   r.setNoRequeue(!o.requeue);
   r.setPartition(text(o.partition));

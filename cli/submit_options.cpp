@@ -65,6 +65,7 @@ Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const s
     auto s = parse_duration_s(*t);
     if (!s) return make_error("--time: " + s.error());
     o.time_limit_s = *s;
+    o.time_limit_given = true;
   }
   if (auto p = f.get("--priority")) {
     try {

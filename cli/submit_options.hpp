@@ -20,6 +20,7 @@ struct SubmitOptions {
   uint32_t tasks_per_node = 0;
   uint32_t ntasks = 1;
   int64_t time_limit_s = 0;
+  bool time_limit_given = false;  // --time given (0 then means UNLIMITED)
   int32_t priority = 0;
   bool requeue = true;          // --no-requeue: a node failure ends the job
   std::string partition;        // empty: the master's default partition

@@ -30,6 +30,7 @@ struct JobRequest {
   account       @15 :Text;           # fair-share account; empty = the user's name
   maxSwitches   @16 :UInt32;         # 0 = no limit
   switchesWaitSec @17 :UInt64;       # relax maxSwitches after this long pending; 0 = never
+  timeLimitGiven @18 :Bool;          # timeLimitSec was asked for (0 then means UNLIMITED, not "default")
 }
 
 struct TaskInfo {

@@ -31,6 +31,8 @@ void Cluster::restore(std::vector<Node> nodes, std::vector<Job> active_jobs, Job
     nodes_[n.name] = std::move(n);
   }
   for (Job& j : active_jobs) {
+    // Jobs stored before partitions existed belong to the default one.
+    if (j.spec.partition.empty()) j.spec.partition = default_partition_name();
     for (Task& t : j.tasks) {
       if (!holds_resources(t.state)) continue;
       auto it = nodes_.find(t.node);
@@ -76,10 +78,10 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
     return make_error("no partition '" + spec.partition + "' (partitions: " + names + ")");
   }
   const PartitionConfig& pc = partitions_[static_cast<size_t>(part)];
-  if (spec.time_limit_s == 0) spec.time_limit_s = pc.default_time_s;
+  if (spec.time_limit_s == 0 && !spec.time_limit_given) spec.time_limit_s = pc.default_time_s;
   if (pc.max_time_s > 0 && (spec.time_limit_s == 0 || spec.time_limit_s > pc.max_time_s))
     return make_error("partition " + pc.name + " allows at most " + format_duration_s(pc.max_time_s) +
-                      (spec.time_limit_s == 0 ? "; give a --time limit"
+                      (spec.time_limit_s == 0 ? "; the job asks for no limit (give a --time)"
                                               : "; the job asks for " + format_duration_s(spec.time_limit_s)));
   if (pc.max_gpus_per_user > 0 && spec.per_task.times(spec.ntasks).gpus > pc.max_gpus_per_user)
     return make_error("partition " + pc.name + " allows at most " + std::to_string(pc.max_gpus_per_user) +

@@ -42,6 +42,7 @@ void to_proto(const JobSpec& s, JobRequest::Builder out) {
   out.setAccount(text(s.account));
   out.setMaxSwitches(s.max_switches);
   out.setSwitchesWaitSec(static_cast<uint64_t>(s.switches_wait_s));
+  out.setTimeLimitGiven(s.time_limit_given);
 }
 
 JobSpec from_proto(JobRequest::Reader r) {
@@ -64,6 +65,7 @@ JobSpec from_proto(JobRequest::Reader r) {
   s.account = r.getAccount();
   s.max_switches = r.getMaxSwitches();
   s.switches_wait_s = static_cast<int64_t>(std::min<uint64_t>(r.getSwitchesWaitSec(), uint64_t{1} << 40));
+  s.time_limit_given = r.getTimeLimitGiven();
   return s;
 }
 

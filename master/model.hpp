@@ -27,6 +27,7 @@ struct JobSpec {
   uint32_t tasks_per_node = 0;  // with nodes > 0
   uint32_t ntasks = 1;          // total ranks
   int64_t time_limit_s = 0;     // 0: no limit
+  bool time_limit_given = false;  // at submit: --time was given (0 = UNLIMITED, not the partition's default)
   int32_t priority = 0;
   std::string user;
   uint32_t uid = 0;

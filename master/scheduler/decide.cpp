@@ -91,6 +91,9 @@ class Pass {
     victim_.assign(s_.running.size(), false);
     for (uint32_t i = 0; i < s_.running.size(); ++i) {
       const RunningJob& r = s_.running[i];
+      // Ending jobs count here too: a preemptor waits for its victims.
+      if (r.partition < s_.partitions.size() && s_.partitions[r.partition].preemptible)
+        lowest_preemptible_tier_ = std::min(lowest_preemptible_tier_, s_.partitions[r.partition].tier);
       if (r.ending) {
         victim_[i] = true;
         continue;
@@ -98,8 +101,6 @@ class Pass {
       UserUse& use = user_use_[{r.partition, r.user}];
       use.jobs += 1;
       use.gpus += r.per_task.gpus * static_cast<int64_t>(r.ranks.size());
-      if (r.partition < s_.partitions.size() && s_.partitions[r.partition].preemptible)
-        lowest_preemptible_tier_ = std::min(lowest_preemptible_tier_, s_.partitions[r.partition].tier);
     }
   }
 
@@ -183,7 +184,10 @@ class Pass {
     c.max_switches = switches_held ? j.max_switches : 0;
 
     if (auto gang = place_now(j, c, end)) return start(j, *gang, end);
-    if (p_.preemption && try_preempt(j, c, limit)) return;
+    if (p_.preemption && try_preempt(j, c, limit)) {
+      if (p_.backfill == Backfill::fcfs) blocked_ = true;
+      return;
+    }
     if (may_reserve()) {
       if (auto t = reserve_earliest(j, c, limit, kNever)) {
         if (p_.backfill == Backfill::fcfs) blocked_ = true;
@@ -277,7 +281,8 @@ class Pass {
                 events[i].delta.memory_mb > 0;
       }
       if (t <= now_ || !grows) continue;
-      if (t > latest) break;
+      // Nothing can be promised after "never" (a job without an end).
+      if (t > latest || t >= kNever) break;
       if (!fits(need, upper)) continue;
       if (scratch.empty()) scratch = avail_;
       const int64_t end = saturating_add(t, limit);
@@ -325,25 +330,31 @@ class Pass {
       uint32_t idx;
     };
     std::vector<Cand> cands;
+    bool leaving = false;  // lower-tier jobs on their way out (victims of an earlier pass)
     for (uint32_t i = 0; i < s_.running.size(); ++i) {
       const RunningJob& r = s_.running[i];
-      if (victim_[i] || r.partition >= s_.partitions.size()) continue;
+      if (r.partition >= s_.partitions.size()) continue;
       const PartitionView& rp = s_.partitions[r.partition];
       if (!rp.preemptible || rp.tier >= tier) continue;
+      if (victim_[i]) {
+        leaving = true;
+        continue;
+      }
       const int64_t ran = std::max<int64_t>(0, now_ - r.start_time);
       const int64_t ranks = static_cast<int64_t>(r.ranks.size());
       cands.push_back({r.per_task.gpus * ranks * ran, r.per_task.millicores * ranks * ran / 1000, r.id, i});
+    }
+    // Victims already on their way out may be enough: wait for them.
+    if (leaving) {
+      if (auto t = reserve_earliest(j, c, limit, now_ + 1)) {
+        wait(j, WaitReason::preempting, *t);
+        return true;
+      }
     }
     if (cands.empty()) return false;
     ShapeKey key = key_of(j, c);
     if (preempt_failed_.count(key)) return false;
     ensure_timeline();
-
-    // Victims already on their way out may be enough: wait for them.
-    if (auto t = reserve_earliest(j, c, limit, now_ + 1)) {
-      wait(j, WaitReason::preempting, *t);
-      return true;
-    }
 
     std::sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) {
       return std::tie(a.gpu_s, a.cpu_s, a.id) < std::tie(b.gpu_s, b.cpu_s, b.id);

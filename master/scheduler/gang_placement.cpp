@@ -48,22 +48,25 @@ struct Candidate {
   int64_t units = 0;  // per-node shape: 1 (the node holds its share); else ranks it can take
 };
 
-// The switches to draw from: one switch if any has room (the tightest such
-// switch, so roomy switches stay whole for larger gangs), else one rack
-// (its roomiest switches first), else the fewest switches of the cluster.
-std::vector<uint32_t> choose_switches(const std::vector<NodeView>& nodes, const std::vector<Candidate>& cands,
-                                      int64_t want) {
+// Where to draw from: one switch if any has room (the tightest such
+// switch, so roomy switches stay whole for larger gangs), else one rack (its
+// roomiest switches first), else the fewest switches of the cluster.
+struct Area {
+  std::vector<uint32_t> switches;
+  int64_t rack = -1;  // -1: any rack
+};
+
+Area choose_area(const std::vector<NodeView>& nodes, const std::vector<Candidate>& cands, int64_t want,
+                 bool whole_cluster) {
   uint32_t num_switches = 0, num_racks = 0;
   for (const Candidate& c : cands) {
     num_switches = std::max(num_switches, nodes[c.node].switch_id + 1);
     num_racks = std::max(num_racks, nodes[c.node].rack_id + 1);
   }
   std::vector<int64_t> per_switch(num_switches, 0), per_rack(num_racks, 0);
-  std::vector<uint32_t> rack_of(num_switches, 0);
   for (const Candidate& c : cands) {
     per_switch[nodes[c.node].switch_id] += c.units;
     per_rack[nodes[c.node].rack_id] += c.units;
-    rack_of[nodes[c.node].switch_id] = nodes[c.node].rack_id;
   }
   auto tightest = [&](const std::vector<int64_t>& sums) -> int64_t {
     int64_t best = -1;
@@ -71,23 +74,29 @@ std::vector<uint32_t> choose_switches(const std::vector<NodeView>& nodes, const 
       if (sums[i] >= want && (best < 0 || sums[i] < sums[static_cast<size_t>(best)])) best = static_cast<int64_t>(i);
     return best;
   };
-  if (int64_t s = tightest(per_switch); s >= 0) return {static_cast<uint32_t>(s)};
+  if (int64_t s = tightest(per_switch); s >= 0) return {{static_cast<uint32_t>(s)}, -1};
 
+  Area area;
+  area.rack = whole_cluster ? -1 : tightest(per_rack);
+  if (area.rack >= 0) {
+    // Within the rack only (a switch may, oddly, span racks).
+    std::fill(per_switch.begin(), per_switch.end(), 0);
+    for (const Candidate& c : cands)
+      if (nodes[c.node].rack_id == static_cast<uint32_t>(area.rack)) per_switch[nodes[c.node].switch_id] += c.units;
+  }
   std::vector<uint32_t> pool;
-  const int64_t rack = tightest(per_rack);
   for (uint32_t s = 0; s < num_switches; ++s)
-    if (per_switch[s] > 0 && (rack < 0 || rack_of[s] == static_cast<uint32_t>(rack))) pool.push_back(s);
+    if (per_switch[s] > 0) pool.push_back(s);
   std::sort(pool.begin(), pool.end(), [&](uint32_t a, uint32_t b) {
     return std::make_tuple(-per_switch[a], a) < std::make_tuple(-per_switch[b], b);
   });
-  std::vector<uint32_t> chosen;
   int64_t have = 0;
   for (uint32_t s : pool) {
     if (have >= want) break;
-    chosen.push_back(s);
+    area.switches.push_back(s);
     have += per_switch[s];
   }
-  return chosen;
+  return area;
 }
 
 }  // namespace
@@ -127,14 +136,23 @@ std::optional<GangPlacement> place_gang(const GangShape& shape, const std::vecto
     return out;
   }
 
-  std::vector<uint32_t> switches = choose_switches(nodes, cands, want);
-  if (constraints.max_switches > 0 && switches.size() > constraints.max_switches) return std::nullopt;
-  std::vector<bool> in(switches.empty() ? 0 : *std::max_element(switches.begin(), switches.end()) + 1, false);
-  for (uint32_t s : switches) in[s] = true;
+  Area area = choose_area(nodes, cands, want, false);
+  // One rack may need more switches than the fewest the cluster offers (the
+  // roomiest switches first is the fewest possible): under a hard limit,
+  // fewer switches matter more than one rack.
+  if (constraints.max_switches > 0 && area.switches.size() > constraints.max_switches)
+    area = choose_area(nodes, cands, want, true);
+  if (constraints.max_switches > 0 && area.switches.size() > constraints.max_switches) return std::nullopt;
+  std::vector<bool> in(area.switches.empty() ? 0 : *std::max_element(area.switches.begin(), area.switches.end()) + 1,
+                       false);
+  for (uint32_t sw : area.switches) in[sw] = true;
   std::erase_if(cands, [&](const Candidate& c) {
-    uint32_t s = nodes[c.node].switch_id;
-    return s >= in.size() || !in[s];
+    const NodeView& n = nodes[c.node];
+    return n.switch_id >= in.size() || !in[n.switch_id] || (area.rack >= 0 && n.rack_id != area.rack);
   });
+  int64_t in_area = 0;
+  for (const Candidate& c : cands) in_area += c.units;
+  if (in_area < want) return std::nullopt;  // cannot happen: the area was chosen to hold the gang
 
   std::vector<std::pair<uint32_t, int64_t>> picked;  // node, ranks
   if (per_node) {

@@ -154,7 +154,30 @@ TEST(SubmitOptions, MissingDoubleDashIsRefusedWithAnExample) {
 }
 
 TEST(SubmitOptions, UnknownFlagsAreRefused) {
-  EXPECT_EQ(parse_error({"--partition", "gpu", "--", "a"}), "unknown option '--partition' (see --help)");
+  EXPECT_EQ(parse_error({"--qos", "high", "--", "a"}), "unknown option '--qos' (see --help)");
+}
+
+TEST(SubmitOptions, PartitionAccountAndSwitches) {
+  SubmitOptions o = parse_ok({"-p", "gpu", "-A", "vision", "--switches", "2@1:00:00", "--", "a"});
+  EXPECT_EQ(o.partition, "gpu");
+  EXPECT_EQ(o.account, "vision");
+  EXPECT_EQ(o.max_switches, 2u);
+  EXPECT_EQ(o.switches_wait_s, 3600);
+  o = parse_ok({"--switches", "1", "--switches-wait", "5:00", "--", "a"});
+  EXPECT_EQ(o.max_switches, 1u);
+  EXPECT_EQ(o.switches_wait_s, 300);
+  EXPECT_EQ(parse_ok({"--switches", "3", "--", "a"}).switches_wait_s, 0) << "held forever";
+  EXPECT_EQ(parse_error({"--switches", "0", "--", "a"}), "--switches: expected N or N@TIME with N >= 1, got '0'");
+  EXPECT_EQ(parse_error({"--switches", "x@5", "--", "a"}), "--switches: expected N or N@TIME with N >= 1, got 'x@5'");
+  EXPECT_EQ(parse_error({"--switches-wait", "5", "--", "a"}), "--switches-wait needs --switches");
+  EXPECT_EQ(parse_error({"--partition", "", "--", "a"}), "--partition: give a partition name");
+}
+
+TEST(SubmitOptions, TimeUnlimitedIsTellableFromNoTime) {
+  EXPECT_FALSE(parse_ok({"--", "a"}).time_limit_given);
+  SubmitOptions o = parse_ok({"--time", "UNLIMITED", "--", "a"});
+  EXPECT_TRUE(o.time_limit_given);
+  EXPECT_EQ(o.time_limit_s, 0);
 }
 
 TEST(SubmitOptions, RelativeChdirIsResolvedAgainstTheCurrentDirectory) {
