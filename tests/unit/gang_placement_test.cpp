@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <numeric>
 #include <random>
@@ -68,14 +69,18 @@ TEST(GangPlacement, NodesTimesTasksPerNodeGoesToDistinctNodes) {
   for (auto& [n, ranks] : by_node) EXPECT_EQ(ranks.size(), 2u) << "node " << nodes[n].name;
 }
 
-TEST(GangPlacement, NodeRankOrderFollowsNodeName) {
-  std::vector<NodeView> nodes{node("c", 8, 64, 0), node("a", 8, 64, 0), node("b", 8, 64, 0)};
+// The master lists nodes by name, so this is name order there; a best fit
+// that picks nodes out of order still numbers ranks along the list.
+TEST(GangPlacement, NodeRankOrderFollowsTheNodeList) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 0), node("b", 8, 64, 0), node("c", 8, 64, 0), node("d", 8, 64, 0)};
+  nodes[3].free.millicores = 1000;  // the tightest fit, picked first
+  nodes[1].free.millicores = 2000;
   auto p = place_gang(per_node(3, 1, Resources{1000, 0, 0}), nodes);
   ASSERT_TRUE(p);
   ASSERT_EQ(p->ranks.size(), 3u);
   EXPECT_EQ(nodes[p->ranks[0].node].name, "a");
   EXPECT_EQ(nodes[p->ranks[1].node].name, "b");
-  EXPECT_EQ(nodes[p->ranks[2].node].name, "c");
+  EXPECT_EQ(nodes[p->ranks[2].node].name, "d");
 }
 
 TEST(GangPlacement, EachRankGetsExactlyItsGpusAndNoneAreShared) {
@@ -196,6 +201,263 @@ TEST(GangPlacement, ReserveTakesResourcesAndGpusFromTheViews) {
   reserve(shape, *second, nodes);
   for (const NodeView& n : nodes) EXPECT_TRUE(n.free_gpus.empty());
   EXPECT_FALSE(place_gang(shape, nodes));
+}
+
+// ---- topology ----
+
+// `per_switch[i]` idle 4-cpu nodes under switch i; switch i is in rack i / 2.
+std::vector<NodeView> switched(const std::vector<int>& per_switch) {
+  std::vector<NodeView> out;
+  for (uint32_t sw = 0; sw < per_switch.size(); ++sw)
+    for (int i = 0; i < per_switch[sw]; ++i) {
+      NodeView n = node("s" + std::to_string(sw) + "n" + std::to_string(i), 4, 16, 0);
+      n.switch_id = sw;
+      n.rack_id = sw / 2;
+      out.push_back(std::move(n));
+    }
+  return out;
+}
+
+std::set<uint32_t> switches_used(const GangPlacement& p, const std::vector<NodeView>& nodes) {
+  std::set<uint32_t> out;
+  for (const RankSlot& s : p.ranks) out.insert(nodes[s.node].switch_id);
+  return out;
+}
+
+std::set<uint32_t> racks_used(const GangPlacement& p, const std::vector<NodeView>& nodes) {
+  std::set<uint32_t> out;
+  for (const RankSlot& s : p.ranks) out.insert(nodes[s.node].rack_id);
+  return out;
+}
+
+const Resources kWholeNode{4000, 1024, 0};
+
+TEST(GangPlacement, AGangGoesUnderTheTightestSwitchThatHoldsIt) {
+  // Switches of 6, 4 and 5 free nodes: the 4 are the tightest fit.
+  std::vector<NodeView> nodes = switched({6, 4, 5});
+  auto p = place_gang(per_node(4, 1, kWholeNode), nodes);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(switches_used(*p, nodes), (std::set<uint32_t>{1}));
+}
+
+TEST(GangPlacement, OneSwitchBeatsBestFitAcrossSwitches) {
+  // Switch 0: two half-used nodes (the best fit) and nothing else; switch
+  // 1: three idle nodes. A gang of three half nodes stays under switch 1.
+  std::vector<NodeView> nodes = switched({2, 3});
+  for (size_t i : {size_t{0}, size_t{1}}) nodes[i].free.millicores = 2000;
+  auto p = place_gang(per_node(3, 1, Resources{2000, 1024, 0}), nodes);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(switches_used(*p, nodes), (std::set<uint32_t>{1}));
+}
+
+TEST(GangPlacement, WithinTheSwitchItIsStillBestFit) {
+  std::vector<NodeView> nodes = switched({4});
+  nodes[2].free.millicores = 1000;  // the tightest node for a one-cpu rank
+  auto p = place_gang(per_node(1, 1, Resources{1000, 1024, 0}), nodes);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->ranks[0].node, 2u);
+}
+
+TEST(GangPlacement, WithoutASwitchThatHoldsItOneRack) {
+  // Rack 0: 3 + 1 nodes; rack 1: 3 + 2. No switch holds 4; rack 0 does,
+  // although its switches 0 and 2 are the two roomiest.
+  std::vector<NodeView> nodes = switched({3, 1, 3, 2});
+  auto p = place_gang(per_node(4, 1, kWholeNode), nodes);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(racks_used(*p, nodes), (std::set<uint32_t>{0}));
+  EXPECT_EQ(switches_used(*p, nodes), (std::set<uint32_t>{0, 1}));
+}
+
+TEST(GangPlacement, WithoutARackThatHoldsItTheFewestSwitches) {
+  // Seven nodes over switches of 3, 1, 2, 1; racks of 4 and 3. Six nodes
+  // need at least three switches (3 + 2 + 1).
+  std::vector<NodeView> nodes = switched({3, 1, 2, 1});
+  auto p = place_gang(per_node(6, 1, kWholeNode), nodes);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(switches_used(*p, nodes).size(), 3u);
+  EXPECT_EQ(ranks_by_node(*p).size(), 6u);
+}
+
+TEST(GangPlacement, NtasksGangsAreTopologyAwareToo) {
+  // Eight one-cpu ranks: switch 0 has two 4-cpu nodes, switch 1 three. One
+  // switch holds them all, and the tighter one is switch 0.
+  std::vector<NodeView> nodes = switched({2, 3});
+  auto p = place_gang(anywhere(8, Resources{1000, 0, 0}), nodes);
+  ASSERT_TRUE(p);
+  expect_ranks_in_order(*p, 8);
+  EXPECT_EQ(switches_used(*p, nodes), (std::set<uint32_t>{0}));
+}
+
+TEST(GangPlacement, MaxSwitchesIsAHardLimit) {
+  std::vector<NodeView> nodes = switched({2, 2, 2});
+  PlaceConstraints one;
+  one.max_switches = 1;
+  EXPECT_TRUE(place_gang(per_node(2, 1, kWholeNode), nodes, one));
+  EXPECT_FALSE(place_gang(per_node(3, 1, kWholeNode), nodes, one));
+  PlaceConstraints two;
+  two.max_switches = 2;
+  auto p = place_gang(per_node(4, 1, kWholeNode), nodes, two);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(switches_used(*p, nodes).size(), 2u);
+  EXPECT_FALSE(place_gang(per_node(5, 1, kWholeNode), nodes, two));
+  EXPECT_TRUE(place_gang(per_node(6, 1, kWholeNode), nodes)) << "no limit";
+}
+
+TEST(GangPlacement, MaxSwitchesFindsAPlacementWithinTheLimitWhenOneExists) {
+  // Six nodes. Rack 0 holds exactly six, over three switches (2 + 2 + 2);
+  // rack 1 holds seven over two (4 + 3). The rack preference picks rack 0,
+  // the tighter one, but with --switches 2 only rack 1 qualifies, and a
+  // hard limit must not turn a placement that exists into a refusal.
+  std::vector<NodeView> nodes;
+  auto add = [&](uint32_t sw, uint32_t rack, int count) {
+    for (int i = 0; i < count; ++i) {
+      NodeView n = node("s" + std::to_string(sw) + "n" + std::to_string(i), 4, 16, 0);
+      n.switch_id = sw;
+      n.rack_id = rack;
+      nodes.push_back(std::move(n));
+    }
+  };
+  add(0, 0, 2);
+  add(1, 0, 2);
+  add(2, 0, 2);
+  add(3, 1, 4);
+  add(4, 1, 3);
+  PlaceConstraints two;
+  two.max_switches = 2;
+  auto p = place_gang(per_node(6, 1, kWholeNode), nodes, two);
+  ASSERT_TRUE(p) << "switches 3 and 4 hold six nodes";
+  EXPECT_LE(switches_used(*p, nodes).size(), 2u);
+}
+
+TEST(GangPlacement, MaxSwitchesRefusesOnlyWhenNoPlacementWithinItExists) {
+  // Oracle: try the gang on every set of at most `max_switches` switches.
+  std::mt19937 rng(11);
+  auto range = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  int exists = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<NodeView> nodes;
+    const int num_switches = range(2, 4);
+    std::vector<uint32_t> rack_of(static_cast<size_t>(num_switches));
+    for (uint32_t& r : rack_of) r = static_cast<uint32_t>(range(0, 1));
+    for (int i = 0, count = range(2, 10); i < count; ++i) {
+      NodeView n = node("n" + std::to_string(i), range(1, 4) * 2, 16, 0);
+      n.switch_id = static_cast<uint32_t>(range(0, num_switches - 1));
+      n.rack_id = rack_of[n.switch_id];
+      nodes.push_back(std::move(n));
+    }
+    const GangShape shape = rng() % 2 ? per_node(static_cast<uint32_t>(range(2, 6)), 1, Resources{2000, 1024, 0})
+                                      : anywhere(static_cast<uint32_t>(range(2, 12)), Resources{2000, 1024, 0});
+    PlaceConstraints c;
+    c.max_switches = static_cast<uint32_t>(range(1, 2));
+    bool within = false;
+    for (uint32_t subset = 1; subset < (1u << num_switches) && !within; ++subset) {
+      if (static_cast<uint32_t>(std::popcount(subset)) > c.max_switches) continue;
+      std::vector<NodeView> only = nodes;
+      for (NodeView& n : only) n.schedulable = (subset >> n.switch_id) & 1u;
+      within = place_gang(shape, only, {}).has_value();
+    }
+    auto p = place_gang(shape, nodes, c);
+    if (p) {
+      EXPECT_LE(switches_used(*p, nodes).size(), c.max_switches) << "round " << round;
+    }
+    exists += within;
+    if (p.has_value() != within) {
+      std::string layout;  // "name:switch/rack:cpus" per node
+      for (const NodeView& n : nodes)
+        layout += " " + n.name + ":" + std::to_string(n.switch_id) + "/" + std::to_string(n.rack_id) + ":" +
+                  std::to_string(n.free.millicores / 1000);
+      FAIL() << "round " << round << ": placed " << p.has_value() << ", a placement within " << c.max_switches
+             << " switch(es) exists " << within << "; gang nodes=" << shape.nodes << " ntasks=" << shape.ntasks
+             << " of 2 cpus; nodes" << layout;
+    }
+  }
+  EXPECT_GT(exists, 200);
+}
+
+// Labels come from each agent, so the nodes of one switch may disagree on
+// the rack (one node labelled rack=r1, its neighbour not labelled at all).
+// Placement may then prefer what it likes, but never gives part of a gang
+// or one node twice.
+std::vector<NodeView> racks_disagree(int64_t cpus) {
+  // n0 and n2 are switch 0, rack 0; n1 is switch 1, rack 0; n3 is switch 1, rack 1.
+  std::vector<NodeView> nodes{node("n0", cpus, 16, 0), node("n1", cpus, 16, 0), node("n2", cpus, 16, 0),
+                              node("n3", cpus, 16, 0)};
+  nodes[1].switch_id = nodes[3].switch_id = 1;
+  nodes[3].rack_id = 1;
+  return nodes;
+}
+
+TEST(GangPlacement, ASwitchSpanningRacksStillGetsWholeNtasksGangs) {
+  // Five one-cpu ranks on four 2-cpu nodes: no switch holds them (4 each),
+  // rack 0 does (6), and the whole cluster does (8).
+  std::vector<NodeView> nodes = racks_disagree(2);
+  auto p = place_gang(anywhere(5, Resources{1000, 0, 0}), nodes);
+  ASSERT_TRUE(p);
+  expect_ranks_in_order(*p, 5);
+}
+
+TEST(GangPlacement, ASwitchSpanningRacksStillGetsDistinctNodes) {
+  // Three whole 4-cpu nodes: no switch has three, rack 0 has (n0, n1, n2).
+  std::vector<NodeView> nodes = racks_disagree(4);
+  auto p = place_gang(per_node(3, 1, kWholeNode), nodes);
+  ASSERT_TRUE(p);
+  expect_ranks_in_order(*p, 3);
+  EXPECT_EQ(ranks_by_node(*p).size(), 3u) << "a node was given twice";
+}
+
+// ---- constraints ----
+
+TEST(GangPlacement, OnlyNodesOfThePartitionTakeRanks) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 0), node("b", 4, 64, 0), node("c", 8, 64, 0)};
+  nodes[0].partitions = 0b01;
+  nodes[1].partitions = 0b11;
+  nodes[2].partitions = 0b10;
+  PlaceConstraints in1;
+  in1.partition = 1;
+  auto p = place_gang(anywhere(10, Resources{1000, 0, 0}), nodes, in1);
+  ASSERT_TRUE(p);
+  for (const RankSlot& s : p->ranks) EXPECT_NE(s.node, 0u) << "rank " << s.rank << " on a node of partition 0 only";
+  EXPECT_FALSE(place_gang(anywhere(13, Resources{1000, 0, 0}), nodes, in1)) << "partition 1 has 12 cpus";
+  EXPECT_TRUE(place_gang(anywhere(20, Resources{1000, 0, 0}), nodes)) << "partition -1: every node";
+  PlaceConstraints in5;
+  in5.partition = 5;
+  EXPECT_FALSE(place_gang(anywhere(1, Resources{1000, 0, 0}), nodes, in5)) << "no node is in partition 5";
+}
+
+TEST(GangPlacement, OnlyNodesWithAnAllowedGpuModelTakeRanks) {
+  std::vector<NodeView> nodes{node("old", 8, 64, 8), node("new1", 8, 64, 4), node("new2", 8, 64, 4)};
+  nodes[0].gpu_model = 1;
+  nodes[1].gpu_model = 2;
+  nodes[2].gpu_model = 2;
+  const std::vector<uint32_t> only_new{2};
+  PlaceConstraints c;
+  c.gpu_models = &only_new;
+  auto p = place_gang(anywhere(6, kOneGpuTask), nodes, c);
+  ASSERT_TRUE(p);
+  for (const RankSlot& s : p->ranks) EXPECT_NE(s.node, 0u);
+  EXPECT_FALSE(place_gang(anywhere(9, kOneGpuTask), nodes, c)) << "the new nodes have 8 GPUs";
+  const std::vector<uint32_t> either{1, 2};
+  c.gpu_models = &either;
+  EXPECT_TRUE(place_gang(anywhere(16, kOneGpuTask), nodes, c));
+  const std::vector<uint32_t> none;
+  c.gpu_models = &none;
+  EXPECT_TRUE(place_gang(anywhere(16, kOneGpuTask), nodes, c)) << "an empty list allows any model";
+  const std::vector<uint32_t> unknown{3};
+  c.gpu_models = &unknown;
+  EXPECT_FALSE(place_gang(anywhere(1, kOneGpuTask), nodes, c));
+}
+
+TEST(GangPlacement, NeverFitsReasonRespectsConstraints) {
+  std::vector<NodeView> nodes{node("a", 8, 64, 0)};
+  nodes[0].partitions = 0b01;
+  PlaceConstraints in1;
+  in1.partition = 1;
+  EXPECT_EQ(never_fits_reason(anywhere(1, Resources{1000, 0, 0}), nodes, in1),
+            "no node is in the job's partition and has the GPU type it asks for");
+  std::vector<NodeView> two = switched({2, 2});
+  PlaceConstraints one;
+  one.max_switches = 1;
+  EXPECT_EQ(never_fits_reason(per_node(4, 1, kWholeNode), two, one), "the gang does not fit under 1 switch(es)");
 }
 
 // ---- never_fits_reason ----
