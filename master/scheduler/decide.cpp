@@ -271,29 +271,55 @@ class Pass {
     for (const NodeView& n : avail_)
       if (n.schedulable) upper += n.free;
     const auto& events = timeline_.all_events();
+    // `scratch` walks forward in time with the events: each node as it is
+    // at t. Only nodes where a reservation starts inside [t, t + limit) need
+    // the full window minimum, computed for them alone.
     std::vector<NodeView> scratch;
+    std::vector<uint64_t> masks;
+    std::vector<uint32_t> changed;
     for (size_t i = 0; i < events.size();) {
       const int64_t t = events[i].time;
-      bool grows = false;
-      for (; i < events.size() && events[i].time == t; ++i) {
-        upper += events[i].delta;
-        grows = grows || events[i].add != 0 || events[i].delta.millicores > 0 || events[i].delta.gpus > 0 ||
-                events[i].delta.memory_mb > 0;
+      if (t > latest || t >= kNever) break;  // nothing can be promised after "never"
+      if (scratch.empty() && t > now_) {
+        scratch = avail_;
+        masks.resize(scratch.size());
+        for (size_t n = 0; n < scratch.size(); ++n) masks[n] = gpu_mask(scratch[n].free_gpus);
       }
-      if (t <= now_ || !grows) continue;
-      // Nothing can be promised after "never" (a job without an end).
-      if (t > latest || t >= kNever) break;
-      if (!fits(need, upper)) continue;
-      if (scratch.empty()) scratch = avail_;
+      bool grows = false;
+      const size_t group = i;
+      for (; i < events.size() && events[i].time == t; ++i) {
+        const Timeline::Event& e = events[i];
+        upper += e.delta;
+        grows = grows || e.add != 0 || e.delta.millicores > 0 || e.delta.gpus > 0 || e.delta.memory_mb > 0;
+        if (scratch.empty()) continue;  // at or before now: already in avail_
+        scratch[e.node].free += e.delta;
+        masks[e.node] |= e.add;
+        changed.push_back(e.node);
+      }
+      if (scratch.empty()) continue;
+      for (size_t k = group; k < i; ++k) masks[events[k].node] &= ~events[k].remove;  // adds before removes
+      if (t <= now_ || !grows || !fits(need, upper)) continue;
+      for (uint32_t n : changed) scratch[n].free_gpus = gpu_list(masks[n]);
+      changed.clear();
+
       const int64_t end = saturating_add(t, limit);
-      for (uint32_t n : timeline_.touched_nodes()) {
+      std::vector<std::pair<uint32_t, Resources>> windowed;  // node, its state at t
+      for (size_t k = i; k < events.size() && events[k].time < end; ++k) {
+        const Timeline::Event& e = events[k];
+        if (e.remove == 0 && e.delta.non_negative()) continue;  // only a start can lower a node
+        if (std::any_of(windowed.begin(), windowed.end(), [&](const auto& w) { return w.first == e.node; })) continue;
+        windowed.emplace_back(e.node, scratch[e.node].free);
         Resources low;
         uint64_t mask = 0;
-        timeline_.window(n, avail_[n].free, gpu_mask(avail_[n].free_gpus), t, end, low, mask);
-        scratch[n].free = low;
-        scratch[n].free_gpus = gpu_list(mask);
+        timeline_.window(e.node, avail_[e.node].free, gpu_mask(avail_[e.node].free_gpus), t, end, low, mask);
+        scratch[e.node].free = low;
+        scratch[e.node].free_gpus = gpu_list(mask);
       }
       auto gang = place_gang(j.shape, scratch, c);
+      for (auto& [n, state] : windowed) {
+        scratch[n].free = state;
+        scratch[n].free_gpus = gpu_list(masks[n]);
+      }
       if (!gang) continue;
       hold(j, *gang, t, end);
       return t;
