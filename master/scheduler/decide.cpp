@@ -304,9 +304,11 @@ class Pass {
 
       const int64_t end = saturating_add(t, limit);
       std::vector<std::pair<uint32_t, Resources>> windowed;  // node, its state at t
-      for (size_t k = i; k < events.size() && events[k].time < end; ++k) {
-        const Timeline::Event& e = events[k];
-        if (e.remove == 0 && e.delta.non_negative()) continue;  // only a start can lower a node
+      const auto& lowering = timeline_.lowering_events();
+      auto first = std::lower_bound(lowering.begin(), lowering.end(), i,
+                                    [](uint32_t k, size_t at) { return k < at; });
+      for (auto it = first; it != lowering.end() && events[*it].time < end; ++it) {
+        const Timeline::Event& e = events[*it];
         if (std::any_of(windowed.begin(), windowed.end(), [&](const auto& w) { return w.first == e.node; })) continue;
         windowed.emplace_back(e.node, scratch[e.node].free);
         Resources low;

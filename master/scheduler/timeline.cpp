@@ -24,8 +24,15 @@ void Timeline::insert(uint32_t node, Event e) {
   if (ev.empty()) touched_.push_back(node);
   auto at = std::upper_bound(ev.begin(), ev.end(), e.time, [](int64_t t, const Event& x) { return t < x.time; });
   ev.insert(at, e);
-  if (!all_.empty() && all_.back().time > e.time) all_sorted_ = false;
-  all_.push_back(e);
+  // Once sorted (after the bulk of releases), keep it sorted: one insert
+  // moves less than a re-sort of everything.
+  if (all_sorted_ && !all_.empty() && all_.back().time > e.time) {
+    auto at = std::upper_bound(all_.begin(), all_.end(), e.time, [](int64_t t, const Event& x) { return t < x.time; });
+    all_.insert(at, e);
+  } else {
+    all_.push_back(e);
+  }
+  lowering_valid_ = false;
 }
 
 void Timeline::add_release(uint32_t node, int64_t time, const Resources& r, uint64_t gpus, uint32_t owner) {
@@ -39,6 +46,7 @@ void Timeline::move_releases(uint32_t owner, int64_t time) {
     if (e.owner != owner) continue;
     e.time = time;
     all_sorted_ = false;
+    lowering_valid_ = false;
     auto& ev = events_[e.node];
     for (Event& x : ev)
       if (x.owner == owner) x.time = time;
@@ -89,6 +97,17 @@ const std::vector<Timeline::Event>& Timeline::all_events() const {
     all_sorted_ = true;
   }
   return all_;
+}
+
+const std::vector<uint32_t>& Timeline::lowering_events() const {
+  const auto& all = all_events();
+  if (!lowering_valid_) {
+    lowering_.clear();
+    for (uint32_t k = 0; k < all.size(); ++k)
+      if (all[k].remove != 0 || !all[k].delta.non_negative()) lowering_.push_back(k);
+    lowering_valid_ = true;
+  }
+  return lowering_;
 }
 
 }  // namespace cadre::sched

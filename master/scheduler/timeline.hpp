@@ -46,6 +46,9 @@ class Timeline {
   };
   // Every node's events, sorted by time (for cluster-wide totals).
   const std::vector<Event>& all_events() const;
+  // Indices into all_events() of the events that lower a node (reservation
+  // starts), in time order.
+  const std::vector<uint32_t>& lowering_events() const;
 
  private:
   void insert(uint32_t node, Event e);
@@ -55,7 +58,9 @@ class Timeline {
   std::vector<uint32_t> reserved_nodes_;
   std::vector<uint32_t> touched_;
   mutable std::vector<Event> all_;          // every event; sorted on demand
-  mutable bool all_sorted_ = true;
+  mutable bool all_sorted_ = false;  // sorted, and kept sorted by insert() from then on
+  mutable std::vector<uint32_t> lowering_;
+  mutable bool lowering_valid_ = true;
 };
 
 uint64_t gpu_mask(const std::vector<uint32_t>& gpus);
