@@ -242,8 +242,10 @@ class Pass {
       avail_[sv.node].free_gpus = std::move(sv.gpus);
     }
     if (!gang) {
-      auto [it, fresh] = failed_.emplace(key, end);
-      if (!fresh) it->second = std::min(it->second, end);
+      // Without reservations the window does not matter: no end fits.
+      const int64_t failed_end = saved.empty() ? now_ : end;
+      auto [it, fresh] = failed_.emplace(key, failed_end);
+      if (!fresh) it->second = std::min(it->second, failed_end);
     }
     return gang;
   }
@@ -452,8 +454,20 @@ class Pass {
     return true;
   }
 
-  // Why a job that got neither a start nor a reservation waits.
+  // Why a job that got neither a start nor a reservation waits. Computed
+  // once per shape and pass: free capacity only shrinks during a pass, so a
+  // later job of the same shape might read "Priority" where "Resources" is
+  // now true; the next pass corrects it. Without the cache, a queue of
+  // 100,000 jobs behind a reservation costs a placement attempt each.
   WaitReason why_not_now(const PendingJob& j, const PlaceConstraints& c) {
+    ShapeKey key = key_of(j, c);
+    if (auto it = reasons_.find(key); it != reasons_.end()) return it->second;
+    WaitReason why = compute_why_not_now(j, c);
+    reasons_.emplace(std::move(key), why);
+    return why;
+  }
+
+  WaitReason compute_why_not_now(const PendingJob& j, const PlaceConstraints& c) {
     if (!fits(j.shape.total(), part_free_[j.partition])) return WaitReason::resources;
     if (c.max_switches > 0) {
       PlaceConstraints open = c;
@@ -476,6 +490,7 @@ class Pass {
   std::map<std::pair<uint32_t, uint32_t>, UserUse> user_use_;  // (partition, user)
   std::map<ShapeKey, int64_t> failed_;  // the smallest window end at which a shape did not fit now
   std::set<ShapeKey> preempt_failed_;
+  std::map<ShapeKey, WaitReason> reasons_;
   std::vector<bool> victim_;            // per running job: ending or chosen as a victim
   uint32_t reservations_made_ = 0;
   bool blocked_ = false;                // fcfs: a job ahead could not start

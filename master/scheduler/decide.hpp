@@ -35,7 +35,7 @@ struct Policy {
   bool preemption = true;
   // Conservative backfill reserves for at most this many jobs per pass
   // (the rest may only start where they delay no reservation).
-  uint32_t reservation_depth = 1000;
+  uint32_t reservation_depth = 100;
   // Jobs without a time limit are planned as if they ran this long.
   int64_t unlimited_as_s = 365 * 86400;
 };

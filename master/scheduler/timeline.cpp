@@ -24,14 +24,7 @@ void Timeline::insert(uint32_t node, Event e) {
   if (ev.empty()) touched_.push_back(node);
   auto at = std::upper_bound(ev.begin(), ev.end(), e.time, [](int64_t t, const Event& x) { return t < x.time; });
   ev.insert(at, e);
-  // Once sorted (after the bulk of releases), keep it sorted: one insert
-  // moves less than a re-sort of everything.
-  if (all_sorted_ && !all_.empty() && all_.back().time > e.time) {
-    auto at = std::upper_bound(all_.begin(), all_.end(), e.time, [](int64_t t, const Event& x) { return t < x.time; });
-    all_.insert(at, e);
-  } else {
-    all_.push_back(e);
-  }
+  all_.push_back(e);
   lowering_valid_ = false;
 }
 
@@ -45,7 +38,7 @@ void Timeline::move_releases(uint32_t owner, int64_t time) {
   for (Event& e : all_) {
     if (e.owner != owner) continue;
     e.time = time;
-    all_sorted_ = false;
+    sorted_upto_ = 0;
     lowering_valid_ = false;
     auto& ev = events_[e.node];
     for (Event& x : ev)
@@ -92,9 +85,15 @@ void Timeline::window(uint32_t node, const Resources& now_free, uint64_t now_gpu
 }
 
 const std::vector<Timeline::Event>& Timeline::all_events() const {
-  if (!all_sorted_) {
-    std::stable_sort(all_.begin(), all_.end(), [](const Event& a, const Event& b) { return a.time < b.time; });
-    all_sorted_ = true;
+  // Events arrive out of order (each job's release, each reservation):
+  // sort what came since the last call and merge it in, O(n) per call
+  // instead of a sort of everything.
+  if (sorted_upto_ < all_.size()) {
+    auto by_time = [](const Event& a, const Event& b) { return a.time < b.time; };
+    auto mid = all_.begin() + static_cast<std::ptrdiff_t>(sorted_upto_);
+    std::stable_sort(mid, all_.end(), by_time);
+    std::inplace_merge(all_.begin(), mid, all_.end(), by_time);
+    sorted_upto_ = all_.size();
   }
   return all_;
 }

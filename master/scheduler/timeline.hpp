@@ -58,7 +58,7 @@ class Timeline {
   std::vector<uint32_t> reserved_nodes_;
   std::vector<uint32_t> touched_;
   mutable std::vector<Event> all_;          // every event; sorted on demand
-  mutable bool all_sorted_ = false;  // sorted, and kept sorted by insert() from then on
+  mutable size_t sorted_upto_ = 0;          // all_[0, sorted_upto_) is sorted
   mutable std::vector<uint32_t> lowering_;
   mutable bool lowering_valid_ = true;
 };
