@@ -279,6 +279,7 @@ class Pass {
     std::vector<NodeView> scratch;
     std::vector<uint64_t> masks;
     std::vector<uint32_t> changed;
+    std::vector<bool> in_window(avail_.size(), false);  // nodes whose window minimum is in scratch
     for (size_t i = 0; i < events.size();) {
       const int64_t t = events[i].time;
       if (t > latest || t >= kNever) break;  // nothing can be promised after "never"
@@ -311,7 +312,8 @@ class Pass {
                                     [](uint32_t k, size_t at) { return k < at; });
       for (auto it = first; it != lowering.end() && events[*it].time < end; ++it) {
         const Timeline::Event& e = events[*it];
-        if (std::any_of(windowed.begin(), windowed.end(), [&](const auto& w) { return w.first == e.node; })) continue;
+        if (in_window[e.node]) continue;
+        in_window[e.node] = true;
         windowed.emplace_back(e.node, scratch[e.node].free);
         Resources low;
         uint64_t mask = 0;
@@ -321,6 +323,7 @@ class Pass {
       }
       auto gang = place_gang(j.shape, scratch, c);
       for (auto& [n, state] : windowed) {
+        in_window[n] = false;
         scratch[n].free = state;
         scratch[n].free_gpus = gpu_list(masks[n]);
       }
