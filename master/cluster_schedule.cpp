@@ -196,13 +196,10 @@ void Cluster::schedule(const sched::Policy& policy, int64_t now_unix) {
   for (const sched::Placement& p : d.placements) launch(jobs_.at(p.job), p.gang, names, now_unix);
 
   // What is left waits: record why, and the priority that ranks it.
-  const sched::ClusterTotals totals = sched::cluster_totals(snap);
-  std::map<JobId, const sched::PendingJob*> pending;
-  for (const sched::PendingJob& p : snap.pending) pending.emplace(p.id, &p);
   for (const sched::Waiting& w : d.waiting) {
     Job* j = job(w.job);
     if (!j) continue;
-    j->priority = sched::priority_of(*pending.at(w.job), snap, totals, policy.weights, now_unix);
+    j->priority = w.priority;
     j->expected_start = w.expected_start;
     std::string history = history_of(j->reason);
     std::string reason = std::string(sched::to_string(w.reason)) + (history.empty() ? "" : "; " + history);

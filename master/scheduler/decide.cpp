@@ -142,10 +142,12 @@ class Pass {
     };
     std::vector<Ranked> ranked;
     ranked.reserve(s_.pending.size());
+    factors_.reserve(s_.pending.size());
     for (uint32_t i = 0; i < s_.pending.size(); ++i) {
       const PendingJob& j = s_.pending[i];
       const int32_t tier = j.partition < s_.partitions.size() ? s_.partitions[j.partition].tier : 0;
-      ranked.push_back({tier, priority_of(j, s_, totals, p_.weights, now_).total, j.submit_time, j.id, i});
+      factors_.push_back(priority_of(j, s_, totals, p_.weights, now_));
+      ranked.push_back({tier, factors_.back().total, j.submit_time, j.id, i});
     }
     // A higher partition tier is considered first (as Slurm's PriorityTier),
     // so a preemptor is never passed by the jobs it preempts.
@@ -160,7 +162,7 @@ class Pass {
   }
 
   void wait(const PendingJob& j, WaitReason why, int64_t expected = 0) {
-    out_.waiting.push_back(Waiting{j.id, why, expected});
+    out_.waiting.push_back(Waiting{j.id, why, expected, factors_[static_cast<size_t>(&j - s_.pending.data())]});
   }
 
   void consider(const PendingJob& j) {
@@ -484,6 +486,7 @@ class Pass {
   const Snapshot& s_;
   const Policy& p_;
   const int64_t now_;
+  std::vector<PriorityFactors> factors_;  // per pending job, in input order
   std::vector<NodeView> avail_;
   Timeline timeline_;
   bool timeline_built_ = false;

@@ -73,6 +73,7 @@ struct Waiting {
   JobId job = 0;
   WaitReason reason = WaitReason::resources;
   int64_t expected_start = 0;  // 0: unknown
+  PriorityFactors priority;    // what ranked it (for `cadre show`)
 };
 
 struct Decisions {
