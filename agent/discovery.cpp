@@ -32,13 +32,15 @@ int64_t discover_memory_mb(const std::string& meminfo_path) {
   return 0;
 }
 
-int64_t discover_gpus(const std::string& driver_dir) {
+std::string find_cli() {
   std::error_code ec;
-  int64_t n = 0;
-  for (auto it = std::filesystem::directory_iterator(driver_dir, ec); !ec && it != std::filesystem::directory_iterator();
-       it.increment(ec))
-    ++n;
-  return n;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path dir = self.parent_path();
+    for (const auto& candidate : {dir / "cadre", dir / ".." / "bin" / "cadre", dir / ".." / "cli" / "cadre"})
+      if (access(candidate.c_str(), X_OK) == 0) return candidate.lexically_normal().string();
+  }
+  return "cadre";
 }
 
 std::string discover_address(const std::string& master_endpoint) {

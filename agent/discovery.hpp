@@ -13,8 +13,10 @@ namespace cadre::agent {
 int64_t discover_millicores();
 // MemTotal from /proc/meminfo (or `meminfo_path`), in MiB; 0 if unreadable.
 int64_t discover_memory_mb(const std::string& meminfo_path = "/proc/meminfo");
-// NVIDIA GPUs the kernel driver lists under `driver_dir`; 0 without a driver.
-int64_t discover_gpus(const std::string& driver_dir = "/proc/driver/nvidia/gpus");
+// The cadre CLI next to this agent binary (the build tree's cli/ or an
+// installed bin/), else "cadre" to be found on PATH. Ranks use it as Open
+// MPI's launcher.
+std::string find_cli();
 
 // The address this node uses to reach `master_endpoint` ("tcp://host:port"):
 // 127.0.0.1 for loopback and ipc endpoints, else the source address the

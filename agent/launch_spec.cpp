@@ -1,12 +1,14 @@
 #include "agent/launch_spec.hpp"
 
 #include <algorithm>
+#include <type_traits>
+
+#include "common/hostlist.hpp"
 
 namespace cadre::agent {
 
-std::string output_path(const LaunchSpec& spec, const std::string& node_name) {
+std::string expand_pattern(const LaunchSpec& spec, const std::string& p, const std::string& node_name) {
   std::string out;
-  const std::string& p = spec.output_pattern;
   for (size_t i = 0; i < p.size(); ++i) {
     if (p[i] != '%' || i + 1 == p.size()) {
       out += p[i];
@@ -15,7 +17,10 @@ std::string output_path(const LaunchSpec& spec, const std::string& node_name) {
     switch (p[++i]) {
       case 'j': out += std::to_string(spec.job); break;
       case 't': out += std::to_string(spec.rank); break;
-      case 'n': out += node_name; break;
+      case 'n':
+      case 'N': out += node_name; break;
+      case 'x': out += spec.job_name; break;
+      case 'u': out += spec.user; break;
       case 'a': out += std::to_string(spec.attempt); break;
       case '%': out += '%'; break;
       default: out += '%'; out += p[i]; break;
@@ -25,29 +30,58 @@ std::string output_path(const LaunchSpec& spec, const std::string& node_name) {
   return spec.workdir + "/" + out;
 }
 
-std::vector<std::string> rank_environment(const LaunchSpec& spec, const std::string& node_name,
+std::string output_path(const LaunchSpec& spec, const std::string& node_name) {
+  return expand_pattern(spec, spec.output_pattern, node_name);
+}
+
+std::string slurm_tasks_per_node(const std::vector<uint32_t>& counts) {
+  std::string out;
+  for (size_t i = 0; i < counts.size();) {
+    size_t run = 1;
+    while (i + run < counts.size() && counts[i + run] == counts[i]) ++run;
+    out += (out.empty() ? "" : ",") + std::to_string(counts[i]) + (run > 1 ? "(x" + std::to_string(run) + ")" : "");
+    i += run;
+  }
+  return out;
+}
+
+std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentContext& agent,
                                           const std::string& hostfile, const std::vector<std::string>& base) {
   std::vector<std::string> env;
   auto set = [&env](const std::string& k, const std::string& v) { env.push_back(k + "=" + v); };
-  std::string nodelist, gpus;
-  for (size_t i = 0; i < spec.nodelist.size(); ++i) nodelist.append(i ? "," : "").append(spec.nodelist[i]);
-  for (size_t i = 0; i < spec.gpus.size(); ++i) gpus.append(i ? "," : "").append(std::to_string(spec.gpus[i]));
+  auto join = [](const auto& items) {
+    std::string out;
+    for (const auto& item : items) {
+      if (!out.empty()) out += ',';
+      if constexpr (std::is_same_v<std::decay_t<decltype(item)>, std::string>) out += item;
+      else out += std::to_string(item);
+    }
+    return out;
+  };
+  const std::vector<std::string>& job_nodes = spec.job_nodelist.empty() ? spec.nodelist : spec.job_nodelist;
+  const std::vector<uint32_t>& job_tpn = spec.job_nodelist.empty() ? spec.tasks_per_node : spec.job_tasks_per_node;
+  const std::string node_name = agent.node_name;
 
   set("CADRE_JOB_ID", std::to_string(spec.job));
   set("CADRE_JOB_NAME", spec.job_name);
   set("CADRE_ATTEMPT", std::to_string(spec.attempt));
+  set("CADRE_STEP_ID", std::to_string(spec.step));
   set("CADRE_RANK", std::to_string(spec.rank));
   set("CADRE_WORLD_SIZE", std::to_string(spec.world_size));
   set("CADRE_LOCAL_RANK", std::to_string(spec.local_rank));
   set("CADRE_LOCAL_WORLD_SIZE", std::to_string(spec.local_world_size));
   set("CADRE_NODE_RANK", std::to_string(spec.node_rank));
-  set("CADRE_NNODES", std::to_string(spec.nodelist.size()));
+  set("CADRE_NNODES", std::to_string(job_nodes.size()));
   set("CADRE_NODE_NAME", node_name);
-  set("CADRE_NODELIST", nodelist);
+  set("CADRE_NODELIST", join(job_nodes));
   set("CADRE_HOSTFILE", hostfile);
+  set("CADRE_NTASKS", std::to_string(spec.ntasks));
+  if (!agent.master.empty()) set("CADRE_MASTER", agent.master);
   // An empty list hides every GPU from CUDA, which is right for a rank
   // that was given none.
-  set("CUDA_VISIBLE_DEVICES", gpus);
+  set("CUDA_VISIBLE_DEVICES", join(spec.gpus));
+
+  // torch.distributed's env:// rendezvous (and torchrun's names).
   set("RANK", std::to_string(spec.rank));
   set("WORLD_SIZE", std::to_string(spec.world_size));
   set("LOCAL_RANK", std::to_string(spec.local_rank));
@@ -55,6 +89,46 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const std::str
   set("GROUP_RANK", std::to_string(spec.node_rank));
   set("MASTER_ADDR", spec.master_addr);
   set("MASTER_PORT", std::to_string(spec.master_port));
+
+  // What Slurm batch scripts and tools read. Names a Slurm step would
+  // carry for this process (SLURM_PROCID, ...) describe the step.
+  const std::string hostlist = compress_hostlist(job_nodes);
+  set("SLURM_JOB_ID", std::to_string(spec.job));
+  set("SLURM_JOBID", std::to_string(spec.job));
+  set("SLURM_JOB_NAME", spec.job_name);
+  set("SLURM_JOB_USER", spec.user);
+  set("SLURM_JOB_UID", std::to_string(spec.uid));
+  set("SLURM_JOB_NUM_NODES", std::to_string(job_nodes.size()));
+  set("SLURM_NNODES", std::to_string(job_nodes.size()));
+  set("SLURM_JOB_NODELIST", hostlist);
+  set("SLURM_NODELIST", hostlist);
+  set("SLURM_NTASKS", std::to_string(spec.ntasks));
+  set("SLURM_NPROCS", std::to_string(spec.ntasks));
+  set("SLURM_TASKS_PER_NODE", slurm_tasks_per_node(job_tpn));
+  if (!job_tpn.empty() && std::all_of(job_tpn.begin(), job_tpn.end(), [&](uint32_t n) { return n == job_tpn[0]; }))
+    set("SLURM_NTASKS_PER_NODE", std::to_string(job_tpn[0]));
+  set("SLURM_CPUS_PER_TASK", std::to_string(spec.cpus_per_task));
+  set("SLURM_SUBMIT_DIR", spec.workdir);
+  set("SLURMD_NODENAME", node_name);
+  set("SLURM_PROCID", std::to_string(spec.rank));
+  set("SLURM_LOCALID", std::to_string(spec.local_rank));
+  set("SLURM_NODEID", std::to_string(spec.node_rank));
+  set("SLURM_STEP_ID", spec.batch ? "batch" : std::to_string(spec.step));
+  set("SLURM_GPUS_ON_NODE", std::to_string(spec.gpus.size()));
+
+  // Open MPI's mpirun starts its daemons on other nodes through cadre
+  // (`cadre rsh NODE CMD`), so they run inside this job's allocation.
+  // The Slurm names above would make it pick its srun launcher and Slurm
+  // allocation reader instead: those are switched off.
+  if (!agent.cli.empty()) {
+    set("OMPI_MCA_plm", "rsh");
+    set("OMPI_MCA_plm_rsh_agent", agent.cli + " rsh");
+    set("OMPI_MCA_ras", "^slurm");
+    set("OMPI_MCA_ess", "^slurm");
+    set("PRTE_MCA_plm", "ssh");
+    set("PRTE_MCA_plm_ssh_agent", agent.cli + " rsh");
+    set("PRTE_MCA_ras", "^slurm");
+  }
   // The base fills in what cadre did not set; cadre's own names win.
   const size_t own = env.size();
   for (const std::string& entry : base) {
@@ -63,14 +137,27 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const std::str
                              [&name](const std::string& e) { return e.starts_with(name); });
     if (!taken) env.push_back(entry);
   }
+  // `cadre run` must work in any job: the CLI's folder goes last on PATH
+  // (a no-op where it is installed in /usr/bin).
+  if (auto slash = agent.cli.rfind('/'); slash != std::string::npos && slash > 0) {
+    const std::string dir = agent.cli.substr(0, slash);
+    auto path = std::find_if(env.begin(), env.end(), [](const std::string& e) { return e.starts_with("PATH="); });
+    if (path == env.end()) {
+      env.push_back("PATH=/usr/local/bin:/usr/bin:/bin:" + dir);
+    } else if ((":" + path->substr(5) + ":").find(":" + dir + ":") == std::string::npos) {
+      *path += ":" + dir;
+    }
+  }
   return env;
 }
 
 std::string hostfile_text(const LaunchSpec& spec) {
+  const std::vector<std::string>& nodes = spec.job_nodelist.empty() ? spec.nodelist : spec.job_nodelist;
+  const std::vector<uint32_t>& tpn = spec.job_nodelist.empty() ? spec.tasks_per_node : spec.job_tasks_per_node;
   std::string out;
-  for (size_t i = 0; i < spec.nodelist.size(); ++i) {
-    uint32_t slots = i < spec.tasks_per_node.size() ? spec.tasks_per_node[i] : 1;
-    out += spec.nodelist[i] + " slots=" + std::to_string(slots) + "\n";
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    uint32_t slots = i < tpn.size() ? tpn[i] : 1;
+    out += nodes[i] + " slots=" + std::to_string(slots) + "\n";
   }
   return out;
 }

@@ -7,12 +7,14 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "common/resources.hpp"
 
 namespace cadre::agent {
 
 struct LaunchSpec {
   JobId job = 0;
   Attempt attempt = 0;
+  uint32_t step = 0;                       // 0: a rank of the job (or its batch script)
   std::string job_name;
   uint32_t rank = 0;
   uint32_t world_size = 1;
@@ -30,20 +32,40 @@ struct LaunchSpec {
   std::string user;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  std::string error_pattern;               // empty: stderr into the output file
+  Resources per_task;                      // the job's request per task
+  Resources limits;                        // what this process may use
+  bool batch = false;                      // run `script` (argv[0] is where it was submitted from)
+  std::string script;
+  uint32_t ntasks = 1;                     // the job's total tasks
+  uint32_t cpus_per_task = 1;
+  std::vector<std::string> job_nodelist;   // the allocation's nodes (a step may use fewer)
+  std::vector<uint32_t> job_tasks_per_node;
+};
+
+// Where the agent and the programs it starts find each other.
+struct AgentContext {
+  std::string node_name;
+  std::string master;         // the master's endpoint, for `cadre run` inside a job
+  std::string cli;            // the cadre CLI binary, for Open MPI's launcher (`cadre rsh`)
 };
 
 // The output file of a rank: the pattern with %j (job id), %t (rank),
-// %n (node name), %a (attempt) and %% replaced, relative to the workdir
-// unless absolute.
+// %n and %N (node name), %x (job name), %u (user), %a (attempt) and %%
+// replaced, relative to the workdir unless absolute.
 std::string output_path(const LaunchSpec& spec, const std::string& node_name);
+std::string expand_pattern(const LaunchSpec& spec, const std::string& pattern, const std::string& node_name);
 
 // "NAME=value" entries a rank starts with: the cadre variables, the names
-// PyTorch and MPI launchers read, and a small base (PATH, HOME, USER, ...).
-// `hostfile` is the path of the job's hostfile on this node.
-std::vector<std::string> rank_environment(const LaunchSpec& spec, const std::string& node_name,
+// PyTorch, Open MPI and Slurm scripts read, and a small base (PATH, HOME,
+// USER, ...). `hostfile` is the path of the job's hostfile on this node.
+std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentContext& agent,
                                           const std::string& hostfile, const std::vector<std::string>& base);
 
-// The job's hostfile: one "node slots=N" line per node.
+// The job's hostfile: one "node slots=N" line per node of the allocation.
 std::string hostfile_text(const LaunchSpec& spec);
+
+// Slurm's SLURM_TASKS_PER_NODE form: "2(x3),1" for 2,2,2,1.
+std::string slurm_tasks_per_node(const std::vector<uint32_t>& counts);
 
 }  // namespace cadre::agent

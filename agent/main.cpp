@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "agent/discovery.hpp"
+#include "agent/gpu_discovery.hpp"
 #include "agent/service.hpp"
 #include "agent/supervisor.hpp"
 #include "common/flags.hpp"
@@ -21,7 +22,8 @@ The cadre node agent: registers this node with the master and runs its ranks.
   --name NAME           node name (default: the host name)
   --cpus N              cpus to offer (default: this process's affinity mask)
   --memory SIZE         memory to offer, e.g. 32G (default: MemTotal)
-  --gpus N              GPUs to offer (default: those the NVIDIA driver lists; 0 without one)
+  --gpus N              GPUs to offer (default: every GPU discovery finds: NVML, loaded from
+                        $CADRE_NVML_LIB or libnvidia-ml.so.1, else nvidia-smi; 0 without either)
   --labels k=v,...      labels such as rack=r1,switch=s3
   --work-dir DIR        ranks' state (WORK/ranks: exit status kept until the master
                         has it) and per-job files such as hostfiles
@@ -31,6 +33,9 @@ The cadre node agent: registers this node with the master and runs its ranks.
   --kill-grace SECONDS  time between SIGTERM and SIGKILL when a rank is killed (default 10)
   --allow-root-jobs     when the agent runs as root, also run jobs submitted by root
                         (without it, such jobs fail to start)
+  --cgroup DIR          the delegated cgroup v2 folder ranks' cgroups go under
+                        (default: the agent's own cgroup, as systemd's Delegate=yes gives it)
+  --no-cgroups          run ranks in process groups only, without cgroup limits
   --log-level LEVEL     debug, info, warning or error (default info)
   --help                this text
 
@@ -56,7 +61,7 @@ int main(int argc, char** argv) {
   Flags flags;
   flags.value("--master").value("--name").value("--cpus").value("--memory").value("--gpus").value("--labels");
   flags.value("--work-dir").value("--address").value("--kill-grace").value("--log-level").toggle("--help", {"-h"});
-  flags.toggle("--allow-root-jobs");
+  flags.toggle("--allow-root-jobs").toggle("--no-cgroups").value("--cgroup");
   if (Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
@@ -88,13 +93,17 @@ int main(int argc, char** argv) {
   } else {
     o.total.memory_mb = agent::discover_memory_mb();
   }
+  agent::GpuInventory inventory = agent::discover_gpu_inventory();
   if (auto g = flags.get("--gpus")) {
     auto n = parse_count(*g, 4096);
     if (!n) return fail("--gpus: " + n.error());
     o.total.gpus = *n;
+    // Fewer than found: offer the first N (their indices are what ranks see).
+    if (inventory.gpus.size() > static_cast<size_t>(*n)) inventory.gpus.resize(static_cast<size_t>(*n));
   } else {
-    o.total.gpus = agent::discover_gpus();
+    o.total.gpus = static_cast<int64_t>(inventory.gpus.size());
   }
+  o.gpus = inventory.gpus;
   if (auto l = flags.get("--labels")) {
     size_t start = 0;
     while (start <= l->size()) {
@@ -115,12 +124,22 @@ int main(int argc, char** argv) {
     o.kill_grace_ms = *s * 1000;
   }
   o.allow_root_jobs = flags.has("--allow-root-jobs");
+  o.cgroups = !flags.has("--no-cgroups");
+  o.cgroup_base = flags.get_or("--cgroup", "");
+  if (flags.has("--cgroup") && (o.cgroup_base.empty() || o.cgroup_base[0] != '/'))
+    return fail("--cgroup: give the absolute path of a delegated cgroup v2 folder, e.g. /sys/fs/cgroup/cadre.slice");
   if (auto lv = flags.get("--log-level")) {
     log::Level level;
     if (!log::parse_level(*lv, &level)) return fail("--log-level: expected debug, info, warning or error");
     log::set_level(level);
   }
 
+  o.cli = agent::find_cli();
+  if (inventory.source == "none")
+    CADRE_LOG(info) << "no GPUs found" << (inventory.note.empty() ? "" : " (" + inventory.note + ")");
+  else
+    CADRE_LOG(info) << inventory.gpus.size() << " GPUs found by " << inventory.source
+                    << (inventory.note.empty() ? "" : " (" + inventory.note + ")");
   try {
     agent::AgentService service(o);
     service.start();

@@ -63,7 +63,7 @@ std::vector<std::string> split_nul(const std::string& data) {
 
 std::string rank_dir_path(const std::string& work_dir, const RankId& id) {
   return work_dir + "/ranks/" + std::to_string(id.job) + "." + std::to_string(id.rank) + "." +
-         std::to_string(id.attempt);
+         std::to_string(id.attempt) + (id.step ? "." + std::to_string(id.step) : "");
 }
 
 std::vector<RankId> list_rank_dirs(const std::string& work_dir) {
@@ -73,10 +73,10 @@ std::vector<RankId> list_rank_dirs(const std::string& work_dir) {
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     std::string name = it->path().filename().string();
     unsigned long long job = 0;
-    unsigned rank = 0, attempt = 0;
+    unsigned rank = 0, attempt = 0, step = 0;
     char tail = 0;
-    if (std::sscanf(name.c_str(), "%llu.%u.%u%c", &job, &rank, &attempt, &tail) == 3)
-      out.push_back(RankId{job, rank, attempt});
+    int n = std::sscanf(name.c_str(), "%llu.%u.%u.%u%c", &job, &rank, &attempt, &step, &tail);
+    if (n == 3 || (n == 4 && step > 0)) out.push_back(RankId{job, rank, attempt, n == 4 ? step : 0});
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -98,6 +98,9 @@ Status write_request(const std::string& dir, const SpawnRequest& req) {
   for (const std::string& a : req.argv) field(a);
   field(std::to_string(req.env.size()));
   for (const std::string& e : req.env) field(e);
+  // Appended fields: a request written by an older agent just lacks them.
+  field(req.error_path);
+  field(req.cgroup);
   return write_atomically(dir + "/request", data);
 }
 
@@ -131,6 +134,8 @@ Result<SpawnRequest> read_request(const std::string& dir) {
     for (size_t k = 0; k < argc; ++k) req.argv.push_back(next());
     size_t envc = std::stoul(next());
     for (size_t k = 0; k < envc; ++k) req.env.push_back(next());
+    if (i < f.size()) req.error_path = next();
+    if (i < f.size()) req.cgroup = next();
     if (req.argv.empty()) return bad();
     return req;
   } catch (const std::exception&) {
@@ -139,7 +144,10 @@ Result<SpawnRequest> read_request(const std::string& dir) {
 }
 
 Status write_exit(const std::string& dir, const RankExit& exit) {
-  std::string data = exit.launch_failed ? "launch_failed\n" : exit.lost ? "lost\n" : "exited\n";
+  std::string data = exit.launch_failed ? "launch_failed\n"
+                     : exit.lost        ? "lost\n"
+                     : exit.oom_killed  ? "exited_oom\n"
+                                        : "exited\n";
   data += std::to_string(exit.exit_code) + "\n" + std::to_string(exit.signal) + "\n" + exit.message;
   return write_atomically(dir + "/exit", data);
 }
@@ -153,6 +161,7 @@ std::optional<RankExit> read_exit(const std::string& dir) {
   RankExit e;
   e.launch_failed = kind == "launch_failed";
   e.lost = kind == "lost";
+  e.oom_killed = kind == "exited_oom";
   try {
     e.exit_code = std::stoi(code);
     e.signal = std::stoi(sig);
@@ -170,7 +179,10 @@ bool is_rank_process(pid_t pid, const RankId& id) {
   if (!env) return false;
   auto has = [&env](const std::string& entry) { return env->find(entry + '\0') != std::string::npos; };
   return has("CADRE_JOB_ID=" + std::to_string(id.job)) && has("CADRE_RANK=" + std::to_string(id.rank)) &&
-         has("CADRE_ATTEMPT=" + std::to_string(id.attempt));
+         has("CADRE_ATTEMPT=" + std::to_string(id.attempt)) &&
+         // Ranks started before steps existed carry no CADRE_STEP_ID.
+         (has("CADRE_STEP_ID=" + std::to_string(id.step)) ||
+          (id.step == 0 && env->find("CADRE_STEP_ID=") == std::string::npos));
 }
 
 Status write_pid(const std::string& path, pid_t pid) { return write_atomically(path, std::to_string(pid) + "\n"); }

@@ -1,7 +1,8 @@
 // RankDir: the folder on disk that holds one rank attempt's state, so that
 // a restarted agent finds its ranks again and no exit status is lost.
 //
-//   WORK/ranks/<job>.<rank>.<attempt>/
+//   WORK/ranks/<job>.<rank>.<attempt>/         a rank of the job (or its batch script)
+//   WORK/ranks/<job>.<rank>.<attempt>.<step>/  a rank of step <step> (`cadre run`, MPI launcher)
 //     request     what to run (written by the agent before the supervisor starts)
 //     supervisor  the supervisor's pid
 //     exit        how the rank ended (written by the supervisor, atomically)
@@ -26,6 +27,7 @@ struct RankId {
   JobId job = 0;
   uint32_t rank = 0;
   Attempt attempt = 0;
+  uint32_t step = 0;  // 0: the job's own rank
   auto operator<=>(const RankId&) const = default;
 };
 
@@ -36,6 +38,7 @@ struct RankExit {
   int32_t exit_code = 0;
   int32_t signal = 0;
   std::string message;
+  bool oom_killed = false;     // the kernel killed it (in its cgroup) for exceeding its memory limit
 };
 
 std::string rank_dir_path(const std::string& work_dir, const RankId& id);

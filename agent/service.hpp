@@ -15,11 +15,14 @@
 #include <zmq.hpp>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "agent/cgroup.hpp"
+#include "agent/gpu_discovery.hpp"
 #include "agent/launch_spec.hpp"
 #include "agent/rank_dir.hpp"
 #include "common/codec.hpp"
@@ -37,6 +40,10 @@ struct AgentOptions {
   std::string work_dir;
   int64_t kill_grace_ms = 10000;
   bool allow_root_jobs = false;
+  std::vector<GpuInfo> gpus;   // what discovery found (reported to the master)
+  std::string cli;             // the cadre CLI, for Open MPI's launcher inside jobs
+  bool cgroups = true;         // confine ranks in cgroup v2 where the agent can
+  std::string cgroup_base;     // the delegated cgroup to use (default: the agent's own)
 };
 
 class AgentService {
@@ -72,6 +79,10 @@ class AgentService {
   void arm_heartbeat();
   void arm_sigchld();
   void remove_job_dir_if_done(JobId job, Attempt attempt);
+  // Sets up cgroup v2 confinement, or says why ranks run in process groups.
+  void setup_isolation();
+  // The cgroup a rank runs in (made with its limits), or why not.
+  Result<std::string> rank_cgroup(const LaunchSpec& spec, const RankId& id);
   std::string job_dir(JobId job, Attempt attempt) const;
 
   AgentOptions options_;
@@ -87,6 +98,10 @@ class AgentService {
   bool registered_ = false;
   uint32_t heartbeat_interval_ms_ = 1000;
   uint64_t malformed_ = 0;
+  std::string isolation_ = "process groups";  // what confines ranks here, as `cadre nodes` shows it
+  CgroupManager cgroups_{CgroupSupport{}};
+  std::optional<CpuSetAllocator> cpusets_;     // with the cpuset controller: whole cpus per job
+  std::map<std::pair<JobId, Attempt>, std::vector<int>> job_cpus_;
 };
 
 }  // namespace cadre::agent

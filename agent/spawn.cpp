@@ -44,6 +44,9 @@ Result<pid_t> spawn_rank(const SpawnRequest& req) {
   std::vector<char*> argv = c_strings(req.argv);
   std::vector<char*> envp = c_strings(req.env);
   const std::string open_what = "cannot open output file " + req.output_path;
+  const std::string open_err_what = "cannot open error file " + req.error_path;
+  const std::string cgroup_procs = req.cgroup.empty() ? "" : req.cgroup + "/cgroup.procs";
+  const std::string cgroup_what = "cannot join cgroup " + req.cgroup;
   const std::string chdir_what = "cannot enter working directory " + req.workdir;
   const std::string exec_what = "cannot execute '" + req.argv[0] + "'";
 
@@ -70,6 +73,12 @@ Result<pid_t> spawn_rank(const SpawnRequest& req) {
     sigprocmask(SIG_SETMASK, &all, nullptr);
     for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP}) signal(sig, SIG_DFL);
 
+    // Join the rank's cgroup while still privileged; "0" means this process.
+    if (!cgroup_procs.empty()) {
+      int cg = open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (cg < 0 || write(cg, "0", 1) != 1) child_fail(err_fd, cgroup_what.c_str());
+      close(cg);
+    }
     if (drop_privileges && req.uid != 0) {
       if (setgid(req.gid) != 0) child_fail(err_fd, "setgid");
       if (initgroups(req.user.c_str(), req.gid) != 0 && setgroups(0, nullptr) != 0)
@@ -81,8 +90,13 @@ Result<pid_t> spawn_rank(const SpawnRequest& req) {
     if (out < 0) child_fail(err_fd, open_what.c_str());
     int in = open("/dev/null", O_RDONLY);
     if (in >= 0) dup2(in, STDIN_FILENO);
+    int err = out;
+    if (!req.error_path.empty()) {
+      err = open(req.error_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (err < 0) child_fail(err_fd, open_err_what.c_str());
+    }
     dup2(out, STDOUT_FILENO);
-    dup2(out, STDERR_FILENO);
+    dup2(err, STDERR_FILENO);
     // execvp searches the PATH of `environ`, so install the rank's first.
     environ = envp.data();
     execvp(argv[0], argv.data());

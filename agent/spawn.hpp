@@ -17,6 +17,8 @@ struct SpawnRequest {
   std::vector<std::string> env;   // "NAME=value"
   std::string workdir;
   std::string output_path;
+  std::string error_path;   // stderr's own file; empty: stderr goes to output_path
+  std::string cgroup;       // the rank joins this cgroup (absolute path) before exec; empty: none
   // When the agent runs as root, ranks run as this user (never as root:
   // a job of uid 0 is refused unless allow_root).
   uint32_t uid = 0;

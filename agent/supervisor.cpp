@@ -9,14 +9,26 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "agent/cgroup.hpp"
 #include "agent/rank_dir.hpp"
 #include "agent/spawn.hpp"
 
 namespace cadre::agent {
 namespace {
+
+// The supervisor's view of the rank's cgroup: it kills, inspects and
+// removes only that one (<base>/job_<id>_<attempt>/rank_<step>_<rank>).
+CgroupManager rank_cgroup_manager(const std::string& cgroup) {
+  CgroupSupport s;
+  s.enabled = s.cpu = s.memory = true;
+  s.base = std::filesystem::path(cgroup).parent_path().parent_path().string();
+  s.kill = access((cgroup + "/cgroup.kill").c_str(), F_OK) == 0;
+  return CgroupManager(s);
+}
 
 int64_t monotonic_ms() {
   timespec ts{};
@@ -68,6 +80,8 @@ int run_supervisor(const std::string& dir, int64_t grace_ms) {
       sig = sigtimedwait(&set, &info, &timeout);
       if (sig < 0 && errno == EAGAIN) {
         kill(-*pid, SIGKILL);
+        // Also whatever left the process group (setsid, daemons).
+        if (!req->cgroup.empty()) (void)rank_cgroup_manager(req->cgroup).kill(req->cgroup);
         kill_at = monotonic_ms() + 60000;  // only the reap is left to wait for
       }
     } else {
@@ -84,6 +98,20 @@ int run_supervisor(const std::string& dir, int64_t grace_ms) {
   RankExit exit;
   exit.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
   exit.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  if (!req->cgroup.empty()) {
+    // Whatever escaped the group goes with the cgroup; the kernel's OOM
+    // count says whether the memory limit is what ended it.
+    CgroupManager cg = rank_cgroup_manager(req->cgroup);
+    exit.oom_killed = cg.oom_killed(req->cgroup);
+    if (exit.oom_killed) {
+      auto peak = cg.memory_peak_bytes(req->cgroup);
+      exit.message = "exceeded its memory limit" +
+                     (peak ? " (peak " + std::to_string(*peak / (1024 * 1024)) + " MiB)" : std::string()) +
+                     " and was killed by the kernel";
+    }
+    (void)cg.kill(req->cgroup);
+    (void)cg.remove(req->cgroup);
+  }
   (void)write_exit(dir, exit);
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "cli/job_wait.hpp"
 #include "cli/submit_options.hpp"
 #include "common/ids.hpp"
 
@@ -15,6 +16,8 @@ namespace cadre::cli {
 namespace {
 
 kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
+
+}  // namespace
 
 void fill_request(const SubmitOptions& o, JobRequest::Builder r) {
   r.setName(text(o.name));
@@ -37,6 +40,10 @@ void fill_request(const SubmitOptions& o, JobRequest::Builder r) {
   r.setAccount(text(o.account));
   r.setMaxSwitches(o.max_switches);
   r.setSwitchesWaitSec(static_cast<uint64_t>(o.switches_wait_s));
+  r.setGpuType(text(o.gpu_type));
+  r.setBatch(o.batch);
+  r.setScript(text(o.script));
+  r.setErrorPattern(text(o.error_pattern));
   uid_t uid = getuid();
   passwd* pw = getpwuid(uid);
   r.setUser(pw ? pw->pw_name : std::to_string(uid));
@@ -44,10 +51,7 @@ void fill_request(const SubmitOptions& o, JobRequest::Builder r) {
   r.setGid(getgid());
 }
 
-// Polls the job until it ends, printing each state change. Returns the
-// exit status for the shell: the job's exit code, or 1 when it did not
-// complete but has code 0 (cancelled, node failure).
-int wait_for(Client& client, uint64_t id) {
+int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Reader)>& on_poll) {
   constexpr int kMaxMisses = 6;  // tolerate a master restart
   std::string last;
   int misses = 0;
@@ -63,6 +67,7 @@ int wait_for(Client& client, uint64_t id) {
     auto jobs = (*reply)->envelope().getJobsReply().getJobs();
     if (jobs.size() != 1) return fail("the master did not return job " + std::to_string(id));
     auto j = jobs[0];
+    if (on_poll) on_poll(j);
     std::string state = j.getState().cStr();
     // A requeue can go PENDING -> RUNNING between two polls: the attempt
     // tells the runs apart.
@@ -88,8 +93,6 @@ int wait_for(Client& client, uint64_t id) {
     delay_ms = std::min(delay_ms * 2, 1000);
   }
 }
-
-}  // namespace
 
 int cmd_submit(const Global& g, const Args& args) {
   std::error_code ec;

@@ -77,6 +77,9 @@ nlohmann::json job_json(JobInfo::Reader j) {
           {"command", argv},
           {"workdir", r.getWorkdir().cStr()},
           {"output", r.getOutputPattern().cStr()},
+          {"error", r.getErrorPattern().cStr()},
+          {"gpu_type", r.getGpuType().cStr()},
+          {"batch", r.getBatch()},
           {"nodes", nodes},
           {"tasks", tasks}};
 }
@@ -85,6 +88,16 @@ nlohmann::json node_json(NodeInfo::Reader n) {
   nlohmann::json labels = nlohmann::json::object();
   for (auto l : n.getLabels()) labels[l.getKey().cStr()] = l.getValue().cStr();
   auto total = n.getTotal(), free = n.getFree();
+  nlohmann::json gpus = nlohmann::json::array();
+  for (auto g : n.getGpus()) {
+    std::vector<uint32_t> peers;
+    for (uint32_t p : g.getNvlinkPeers()) peers.push_back(p);
+    gpus.push_back({{"index", g.getIndex()},
+                    {"uuid", g.getUuid().cStr()},
+                    {"model", g.getModel().cStr()},
+                    {"memory_mb", g.getMemoryMb()},
+                    {"nvlink_peers", peers}});
+  }
   return {{"name", n.getName().cStr()},
           {"state", n.getState().cStr()},
           {"address", n.getAddress().cStr()},
@@ -95,7 +108,9 @@ nlohmann::json node_json(NodeInfo::Reader n) {
           {"gpus", total.getGpus()},
           {"gpus_free", free.getGpus()},
           {"labels", labels},
-          {"last_seen", n.getLastSeen()}};
+          {"last_seen", n.getLastSeen()},
+          {"gpu_devices", gpus},
+          {"isolation", n.getIsolation().cStr()}};
 }
 
 std::string render_table(const std::vector<std::vector<std::string>>& rows) {
@@ -162,10 +177,12 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   line("NumTasks", std::to_string(r.getNtasks()));
   line("NumNodes", r.getNodes() ? std::to_string(r.getNodes()) : "any");
   line("PerTask", Resources{per.getMillicores(), per.getMemoryMb(), per.getGpus()}.to_string());
+  if (r.getGpuType().size() > 0) line("GpuType", r.getGpuType().cStr());
   line("NodeList", join(j.getNodes(), ","));
-  line("Command", argv);
+  line(r.getBatch() ? "BatchScript" : "Command", argv);
   line("WorkDir", r.getWorkdir().cStr());
   line("Output", r.getOutputPattern().cStr());
+  if (r.getErrorPattern().size() > 0) line("Error", r.getErrorPattern().cStr());
   for (auto t : j.getTasks()) {
     std::string gpus;
     for (auto g : t.getGpus()) gpus.append(gpus.empty() ? "" : ",").append(std::to_string(g));
@@ -178,17 +195,30 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
 
 std::string nodes_table(capnp::List<NodeInfo>::Reader nodes) {
   std::vector<std::vector<std::string>> rows{{"NAME", "STATE", "CPUS(free/total)", "MEMORY(free/total)",
-                                              "GPUS(free/total)", "ADDRESS", "LABELS"}};
+                                              "GPUS(free/total)", "GPU_MODEL", "ISOLATION", "ADDRESS", "LABELS"}};
   for (auto n : nodes) {
     auto t = n.getTotal(), f = n.getFree();
     std::string labels;
     for (auto l : n.getLabels())
       labels.append(labels.empty() ? "" : ",").append(l.getKey().cStr()).append("=").append(l.getValue().cStr());
+    // "8x NVIDIA H100 80GB HBM3", or each model's count on a mixed node.
+    std::vector<std::pair<std::string, int>> models;
+    for (auto g : n.getGpus()) {
+      auto it = std::find_if(models.begin(), models.end(), [&](const auto& m) { return m.first == g.getModel().cStr(); });
+      if (it == models.end()) models.emplace_back(g.getModel().cStr(), 1);
+      else ++it->second;
+    }
+    std::string model;
+    for (const auto& [name, count] : models)
+      model.append(model.empty() ? "" : ",").append(std::to_string(count) + "x " + name);
+    // The table shows the mechanism; --json has the full sentence with why.
+    std::string isolation = n.getIsolation().cStr();
+    isolation = isolation.substr(0, isolation.find(" ("));
     rows.push_back({n.getName().cStr(), n.getState().cStr(),
                     format_cpus(f.getMillicores()) + "/" + format_cpus(t.getMillicores()),
                     format_size_mb(f.getMemoryMb()) + "/" + format_size_mb(t.getMemoryMb()),
-                    std::to_string(f.getGpus()) + "/" + std::to_string(t.getGpus()), n.getAddress().cStr(),
-                    labels.empty() ? "-" : labels});
+                    std::to_string(f.getGpus()) + "/" + std::to_string(t.getGpus()), model.empty() ? "-" : model,
+                    isolation.empty() ? "-" : isolation, n.getAddress().cStr(), labels.empty() ? "-" : labels});
   }
   return render_table(rows);
 }

@@ -20,11 +20,14 @@ Submit and watch jobs on a cadre cluster.
 
 commands:
   submit   queue a gang job:           cadre submit --nodes 2 --gpus-per-task 1 -- python train.py
+           or a batch script:          cadre submit job.sh   (#CADRE and #SBATCH directives)
+  run      run and wait (srun):        cadre run -n 4 -- hostname   (inside a job: a step)
   queue    list pending and running:   cadre queue [--all] [--json]
   show     one job in detail:          cadre show 42 [--json]
   cancel   cancel jobs:                cadre cancel 42 43
   nodes    list nodes and free space:  cadre nodes [--json]
   partitions  list partitions:         cadre partitions [--json]
+  rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
 
 global options (also accepted after COMMAND):
   --master ENDPOINT   the master (default $CADRE_MASTER, else tcp://127.0.0.1:7700)
@@ -73,6 +76,33 @@ GROUP_RANK, MASTER_ADDR and MASTER_PORT.
 examples:
   cadre submit --nodes 2 --tasks-per-node 4 --gpus-per-task 1 --time 2:00:00 -- python train.py
   cadre submit --ntasks 8 --wait -- ./mpi_program
+)"},
+    {"run", R"(usage: cadre run [--ntasks N] [--nodes N] -- CMD [ARGS...]     (inside a job)
+       cadre run [SUBMIT OPTIONS] -- CMD [ARGS...]          (outside a job)
+
+Inside a job (a batch script, or any rank: CADRE_JOB_ID is set) runs CMD as
+a step: N ranks over the job's nodes (default: every task of the job, laid
+out as the job's own ranks), in what the job already holds. Waits for every
+rank and exits with the worst exit code. Step ranks write to the job's output
+file pattern, with %t their rank in the step.
+
+Outside a job submits a job with the same options as 'cadre submit', waits
+for it, prints its ranks' output as it appears (on a file system the ranks'
+nodes share with this one) and exits with the job's exit code, as srun does.
+
+examples:
+  cadre run -- hostname                  (in a batch script: once per task)
+  cadre run --ntasks 2 --nodes 2 -- ./check_node
+  cadre run --nodes 2 --tasks-per-node 2 -- python3 train.py
+)"},
+    {"rsh", R"(usage: cadre rsh NODE COMMAND...
+
+Open MPI's mpirun calls this instead of ssh to start its daemon on NODE: the
+command runs as one rank of a step on NODE, inside the job (its cgroup, its
+accounting), with the node's whole share of the job. Jobs get
+OMPI_MCA_plm_rsh_agent="<path>/cadre rsh" in their environment, so plain
+  mpirun --hostfile $CADRE_HOSTFILE ./prog
+works in a batch script. Outside a job it refuses to run.
 )"},
     {"queue", R"(usage: cadre queue [--all] [--json]
 
@@ -126,6 +156,16 @@ examples:
 int main(int argc, char** argv) {
   using namespace cadre::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
+  // mpirun's command lines are passed on untouched: none of their words
+  // (-h, --timeout, ...) are cadre's options.
+  if (!args.empty() && args[0] == "rsh" && !(args.size() == 2 && (args[1] == "--help" || args[1] == "-h"))) {
+    Global g;
+    g.master = resolve_master("");
+    auto ms = resolve_timeout_ms("");
+    if (!ms) return fail(ms.error(), 2);
+    g.timeout_ms = *ms;
+    return cmd_rsh(g, Args(args.begin() + 1, args.end()));
+  }
   std::string master, timeout, command;
   bool help = false;
   std::vector<std::string> rest;
@@ -191,5 +231,7 @@ int main(int argc, char** argv) {
   if (command == "show") return cmd_show(g, rest);
   if (command == "cancel") return cmd_cancel(g, rest);
   if (command == "partitions") return cmd_partitions(g, rest);
+  if (command == "run") return cmd_run(g, rest);
+  if (command == "rsh") return cmd_rsh(g, rest);
   return cmd_nodes(g, rest);
 }

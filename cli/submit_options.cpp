@@ -1,66 +1,221 @@
 #include "cli/submit_options.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <limits>
+#include <set>
 
+#include "cli/batch_script.hpp"
 #include "common/flags.hpp"
 
 namespace cadre::cli {
 namespace {
 
 constexpr int64_t kMaxCount = 100000;
+constexpr size_t kNoScript = static_cast<size_t>(-1);
 
-Result<uint32_t> count_flag(const Flags& f, const std::string& name, bool allow_zero = false) {
-  auto text = f.get(name);
-  auto n = parse_count(*text, kMaxCount);
+Result<uint32_t> parse_count_named(const std::string& name, const std::string& text, bool allow_zero) {
+  auto n = parse_count(text, kMaxCount);
   if (!n) return make_error(name + ": " + n.error());
   if (*n == 0 && !allow_zero) return make_error(name + ": must be at least 1");
   return static_cast<uint32_t>(*n);
 }
 
-}  // namespace
+Result<uint32_t> count_flag(const Flags& f, const std::string& name, bool allow_zero = false) {
+  return parse_count_named(name, *f.get(name), allow_zero);
+}
 
-Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const std::string& cwd) {
-  Flags f;
-  f.value("--name", {"-J", "--job-name"}).value("--nodes", {"-N"}).value("--tasks-per-node", {"--ntasks-per-node"});
-  f.value("--ntasks", {"-n"}).value("--cpus-per-task", {"-c"}).value("--mem-per-task").value("--gpus-per-task");
-  f.value("--gpus-per-node").value("--time", {"-t"}).value("--priority").value("--output", {"-o"});
-  f.value("--partition", {"-p"}).value("--account", {"-A"}).value("--switches").value("--switches-wait");
-  f.value("--chdir", {"-D"}).toggle("--parsable").toggle("--wait", {"-W"}).toggle("--no-requeue");
-  if (Status s = f.parse(args, true); !s) return make_error(s.error());
-  if (!f.positionals().empty())
-    return make_error("unexpected '" + f.positionals().front() +
-                      "': put the command after '--', e.g. cadre submit --nodes 2 -- hostname");
-  if (f.rest().empty()) return make_error("no command given: put it after '--', e.g. cadre submit -- hostname");
+// Slurm's -N takes MIN-MAX; cadre gangs have one size, so only "N" and "N-N".
+Result<uint32_t> node_count(const Flags& f) {
+  std::string text = *f.get("--nodes");
+  auto dash = text.find('-');
+  if (dash == std::string::npos || dash == 0) return count_flag(f, "--nodes");
+  auto lo = parse_count_named("--nodes", text.substr(0, dash), false);
+  auto hi = parse_count_named("--nodes", text.substr(dash + 1), false);
+  if (!lo) return lo;
+  if (!hi) return hi;
+  if (*lo != *hi)
+    return make_error("--nodes: cadre runs a job on an exact number of nodes, not a range ('" + text +
+                      "'); give one count, e.g. --nodes " + std::to_string(*lo));
+  return *lo;
+}
 
-  SubmitOptions o;
-  o.argv = f.rest();
-  o.parsable = f.has("--parsable");
-  o.wait = f.has("--wait");
-  o.requeue = !f.has("--no-requeue");
-  o.name = f.get_or("--name", "");
-  o.output_pattern = f.get_or("--output", "cadre-%j-%t.out");
-  if (o.output_pattern.empty()) return make_error("--output: the pattern must not be empty");
+// A GPU count with an optional model: "4" or "a100:4" (Slurm's --gpus-per-node form).
+struct GpuCount {
+  std::string type;
+  uint32_t count = 0;
+};
 
-  std::filesystem::path dir = f.get_or("--chdir", cwd);
-  if (dir.is_relative()) dir = std::filesystem::path(cwd) / dir;
-  o.workdir = dir.lexically_normal().string();
-  if (o.workdir.size() > 1 && o.workdir.back() == '/') o.workdir.pop_back();
-
-  if (f.has("--cpus-per-task")) {
-    auto c = count_flag(f, "--cpus-per-task");
-    if (!c) return make_error(c.error());
-    o.per_task.millicores = int64_t{*c} * 1000;
+Result<GpuCount> typed_gpu_count(const std::string& name, const std::string& text) {
+  GpuCount g;
+  std::string count = text;
+  if (auto colon = text.rfind(':'); colon != std::string::npos) {
+    g.type = text.substr(0, colon);
+    count = text.substr(colon + 1);
+    if (g.type.empty()) return make_error(name + ": expected N or TYPE:N (e.g. a100:4), got '" + text + "'");
   }
-  if (auto m = f.get("--mem-per-task")) {
-    auto mb = parse_size_mb(*m);
-    if (!mb) return make_error("--mem-per-task: " + mb.error());
-    o.per_task.memory_mb = *mb;
+  auto n = parse_count_named(name, count, true);
+  if (!n) return make_error(n.error());
+  g.count = *n;
+  return g;
+}
+
+// Slurm's generic resources, of which cadre schedules GPUs: gpu[:TYPE][:N].
+Result<GpuCount> parse_gres(const std::string& text) {
+  auto bad = [&] {
+    return make_error("--gres: expected gpu[:TYPE]:N (e.g. gpu:2 or gpu:a100:4), got '" + text + "'");
+  };
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t colon = text.find(':', start);
+    parts.push_back(text.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
   }
-  if (f.has("--gpus-per-task")) {
-    auto g = count_flag(f, "--gpus-per-task", true);
+  std::string name = parts[0];
+  if (auto comma = text.find(','); comma != std::string::npos)
+    return make_error("--gres: cadre schedules only GPUs; give a single gpu[:TYPE]:N, not '" + text + "'");
+  if (name != "gpu") {
+    if (name.empty() || parts.size() > 3) return bad();
+    return make_error("--gres: cadre schedules only GPUs (gpu[:TYPE]:N), not '" + name + "'");
+  }
+  if (parts.size() > 3) return bad();
+  GpuCount g{"", 1};
+  if (parts.size() == 1) return g;
+  // "gpu:2" is a count, "gpu:a100" a model (one GPU), "gpu:a100:2" both.
+  const std::string& last = parts.back();
+  bool numeric = !last.empty() && std::all_of(last.begin(), last.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  if (parts.size() == 3 || numeric) {
+    auto n = parse_count_named("--gres", last, true);
+    if (!n) return make_error(n.error());
+    g.count = *n;
+    if (parts.size() == 3) g.type = parts[1];
+  } else {
+    g.type = last;
+  }
+  if ((parts.size() == 3 || !numeric) && g.type.empty()) return bad();
+  return g;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Status apply_shape(const Flags& f, SubmitOptions& o) {
+  std::optional<uint32_t> nodes, tpn, ntasks;
+  if (f.has("--nodes")) {
+    auto n = node_count(f);
+    if (!n) return make_error(n.error());
+    nodes = *n;
+  }
+  for (auto [flag, slot] : {std::pair{"--tasks-per-node", &tpn}, {"--ntasks", &ntasks}}) {
+    if (!f.has(flag)) continue;
+    auto n = count_flag(f, flag);
+    if (!n) return make_error(n.error());
+    *slot = *n;
+  }
+  if (tpn && !nodes) nodes = 1;
+  if (!nodes) {
+    o.ntasks = ntasks.value_or(1);
+    return {};
+  }
+  if (!tpn) {
+    if (ntasks && *ntasks % *nodes != 0)
+      return make_error("--ntasks " + std::to_string(*ntasks) + " does not divide evenly over --nodes " +
+                        std::to_string(*nodes) + "; give --tasks-per-node");
+    tpn = ntasks ? *ntasks / *nodes : 1;
+  }
+  uint64_t total = uint64_t{*nodes} * *tpn;
+  if (ntasks && *ntasks != total)
+    return make_error("--ntasks " + std::to_string(*ntasks) + " contradicts --nodes " + std::to_string(*nodes) +
+                      " x --tasks-per-node " + std::to_string(*tpn));
+  if (total > kMaxCount) return make_error("a job may have at most " + std::to_string(kMaxCount) + " tasks");
+  o.nodes = *nodes;
+  o.tasks_per_node = *tpn;
+  o.ntasks = static_cast<uint32_t>(total);
+  return {};
+}
+
+// After apply_shape and --cpus-per-task: --mem and --mem-per-cpu depend on both.
+Status apply_memory(const Flags& f, SubmitOptions& o) {
+  int given = f.has("--mem") + f.has("--mem-per-cpu") + f.has("--mem-per-task");
+  if (given > 1) return make_error("give only one of --mem, --mem-per-cpu and --mem-per-task");
+  for (const char* flag : {"--mem", "--mem-per-cpu", "--mem-per-task"}) {
+    auto text = f.get(flag);
+    if (!text) continue;
+    auto mb = parse_size_mb(*text);
+    if (!mb) return make_error(std::string(flag) + ": " + mb.error());
+    if (std::string(flag) == "--mem-per-task") {
+      o.per_task.memory_mb = *mb;
+    } else if (*mb == 0) {
+      // Slurm reads 0 as "all of the node's memory", which cadre cannot reserve.
+      return make_error(std::string(flag) + ": give a size, e.g. " + flag + " 16G (0, all of a node's memory, is not supported)");
+    } else if (std::string(flag) == "--mem-per-cpu") {
+      int64_t cpus = o.per_task.millicores / 1000;
+      if (*mb > std::numeric_limits<int64_t>::max() / cpus) return make_error("--mem-per-cpu: '" + *text + "' is too large");
+      o.per_task.memory_mb = *mb * cpus;
+    } else {
+      // --mem is per node, as in Slurm. With --nodes each node holds
+      // tasks_per_node tasks, so each task gets its share. Without it, the
+      // tasks may land anywhere: Slurm would pack them onto as few nodes as
+      // it can (usually one, which then holds SIZE for all of them), so
+      // splitting SIZE over all the tasks reserves what Slurm's common case
+      // reserves, never SIZE per task (ntasks times too much to fit).
+      int64_t share = o.nodes ? o.tasks_per_node : o.ntasks;
+      o.per_task.memory_mb = *mb / share + (*mb % share != 0 ? 1 : 0);
+    }
+  }
+  return {};
+}
+
+// After apply_shape: per-node GPU counts split over a node's tasks.
+Status apply_gpus(const Flags& f, SubmitOptions& o) {
+  if (f.has("--gpus-per-node") && f.has("--gpus-per-task"))
+    return make_error("give --gpus-per-node or --gpus-per-task, not both");
+  if (f.has("--gres") && (f.has("--gpus-per-node") || f.has("--gpus-per-task")))
+    return make_error("give only one of --gres, --gpus-per-node and --gpus-per-task");
+  std::string type, type_flag;
+  if (auto text = f.get("--gpus-per-task")) {
+    auto g = typed_gpu_count("--gpus-per-task", *text);
     if (!g) return make_error(g.error());
-    o.per_task.gpus = *g;
+    o.per_task.gpus = g->count;
+    type = g->type;
+    type_flag = "--gpus-per-task";
   }
+  for (const char* flag : {"--gpus-per-node", "--gres"}) {
+    auto text = f.get(flag);
+    if (!text) continue;
+    auto g = std::string(flag) == "--gres" ? parse_gres(*text) : typed_gpu_count(flag, *text);
+    if (!g) return make_error(g.error());
+    type = g->type;
+    type_flag = flag;
+    if (!o.nodes) {
+      // Slurm gives a job without -N one node; one task then holds them all.
+      if (std::string(flag) == "--gres" && o.ntasks == 1) {
+        o.per_task.gpus = g->count;
+        continue;
+      }
+      return make_error(std::string(flag) + (std::string(flag) == "--gres" ? " counts GPUs per node and needs --nodes when there are several tasks" : " needs --nodes"));
+    }
+    if (g->count % o.tasks_per_node != 0)
+      return make_error(std::string(flag) + " " + std::to_string(g->count) + " does not divide evenly over " +
+                        std::to_string(o.tasks_per_node) + " tasks per node");
+    o.per_task.gpus = g->count / o.tasks_per_node;
+  }
+  o.gpu_type = type;
+  if (auto t = f.get("--gpu-type")) {
+    if (t->empty()) return make_error("--gpu-type: give a GPU model, e.g. --gpu-type H100");
+    if (!type.empty() && lower(type) != lower(*t))
+      return make_error("--gpu-type " + *t + " contradicts the GPU type '" + type + "' in " + type_flag);
+    o.gpu_type = *t;
+  }
+  return {};
+}
+
+Status apply_limits(const Flags& f, SubmitOptions& o) {
   if (auto t = f.get("--time")) {
     auto s = parse_duration_s(*t);
     if (!s) return make_error("--time: " + s.error());
@@ -77,7 +232,6 @@ Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const s
       return make_error("--priority: expected a whole number from -1000000 to 1000000, got '" + *p + "'");
     }
   }
-
   o.partition = f.get_or("--partition", "");
   if (f.has("--partition") && o.partition.empty()) return make_error("--partition: give a partition name");
   o.account = f.get_or("--account", "");
@@ -104,46 +258,191 @@ Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const s
     if (!s) return make_error("--switches-wait: " + s.error());
     o.switches_wait_s = *s;
   }
+  return {};
+}
 
-  // The gang's shape.
-  std::optional<uint32_t> nodes, tpn, ntasks;
-  for (auto [flag, slot] : {std::pair{"--nodes", &nodes}, {"--tasks-per-node", &tpn}, {"--ntasks", &ntasks}}) {
-    if (!f.has(flag)) continue;
-    auto n = count_flag(f, flag);
-    if (!n) return make_error(n.error());
-    *slot = *n;
+// Parses flags, then "--" and the command. Batch jobs come here too, with
+// the script's directives before the command line's flags.
+Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const std::string& cwd, bool batch) {
+  Flags f;
+  for (const auto& flag : submit_flags()) {
+    if (flag.takes_value) f.value(flag.name, flag.aliases);
+    else f.toggle(flag.name, flag.aliases);
   }
-  if (tpn && !nodes) nodes = 1;
-  if (nodes) {
-    if (!tpn) {
-      if (ntasks && *ntasks % *nodes != 0)
-        return make_error("--ntasks " + std::to_string(*ntasks) + " does not divide evenly over --nodes " +
-                          std::to_string(*nodes) + "; give --tasks-per-node");
-      tpn = ntasks ? *ntasks / *nodes : 1;
-    }
-    uint64_t total = uint64_t{*nodes} * *tpn;
-    if (ntasks && *ntasks != total)
-      return make_error("--ntasks " + std::to_string(*ntasks) + " contradicts --nodes " + std::to_string(*nodes) +
-                        " x --tasks-per-node " + std::to_string(*tpn));
-    if (total > kMaxCount) return make_error("a job may have at most " + std::to_string(kMaxCount) + " tasks");
-    o.nodes = *nodes;
-    o.tasks_per_node = *tpn;
-    o.ntasks = static_cast<uint32_t>(total);
-  } else {
-    o.ntasks = ntasks.value_or(1);
+  if (Status s = f.parse(args, true); !s) return make_error(s.error());
+  if (f.rest().empty()) return make_error("no command given: put it after '--', e.g. cadre submit -- hostname");
+
+  SubmitOptions o;
+  o.argv = f.rest();
+  o.batch = batch;
+  o.parsable = f.has("--parsable");
+  o.wait = f.has("--wait");
+  o.requeue = !f.has("--no-requeue");
+  o.name = f.get_or("--name", "");
+  // A batch script runs once, so its job has one output file.
+  o.output_pattern = f.get_or("--output", batch ? "cadre-%j.out" : "cadre-%j-%t.out");
+  if (o.output_pattern.empty()) return make_error("--output: the pattern must not be empty");
+  o.error_pattern = f.get_or("--error", "");
+  if (f.has("--error") && o.error_pattern.empty()) return make_error("--error: the pattern must not be empty");
+
+  std::filesystem::path dir = f.get_or("--chdir", cwd);
+  if (dir.is_relative()) dir = std::filesystem::path(cwd) / dir;
+  o.workdir = dir.lexically_normal().string();
+  if (o.workdir.size() > 1 && o.workdir.back() == '/') o.workdir.pop_back();
+
+  if (f.has("--cpus-per-task")) {
+    auto c = count_flag(f, "--cpus-per-task");
+    if (!c) return make_error(c.error());
+    o.per_task.millicores = int64_t{*c} * 1000;
   }
-  if (f.has("--gpus-per-node")) {
-    if (f.has("--gpus-per-task")) return make_error("give --gpus-per-node or --gpus-per-task, not both");
-    if (!o.nodes) return make_error("--gpus-per-node needs --nodes");
-    auto g = count_flag(f, "--gpus-per-node", true);
-    if (!g) return make_error(g.error());
-    if (*g % o.tasks_per_node != 0)
-      return make_error("--gpus-per-node " + std::to_string(*g) + " does not divide evenly over " +
-                        std::to_string(o.tasks_per_node) + " tasks per node");
-    o.per_task.gpus = *g / o.tasks_per_node;
-  }
+  for (auto step : {apply_shape, apply_memory, apply_gpus, apply_limits})
+    if (Status s = step(f, o); !s) return make_error(s.error());
   if (o.name.empty()) o.name = std::filesystem::path(o.argv[0]).filename().string();
   return o;
+}
+
+// Where the batch script's path is in `args`: the first word that is neither
+// a flag nor a flag's value, before any "--"; kNoScript when there is none.
+size_t script_index(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") return kNoScript;
+    if (a.size() < 2 || a[0] != '-') return i;
+    const SubmitFlag* flag = find_submit_flag(a.starts_with("--") ? a.substr(0, a.find('=')) : a);
+    // Whether an unknown flag takes a value is unknowable: let parse_flags
+    // name it rather than guess where the script is.
+    if (!flag) return kNoScript;
+    if (flag->takes_value && a.find('=') == std::string::npos) ++i;
+  }
+  return kNoScript;
+}
+
+// The canonical name of the flag word `w` ("-N", "--mem=4G"), or "".
+std::string flag_name(const std::string& w) {
+  std::string key = w.starts_with("--") ? w.substr(0, w.find('=')) : w;
+  const SubmitFlag* flag = find_submit_flag(key);
+  return flag ? flag->name : "";
+}
+
+// Calls visit(name, first, end) for each flag in `words` (directive
+// arguments or the command line's flags, all known flags).
+template <typename Visit>
+void for_each_flag(const std::vector<std::string>& words, Visit visit) {
+  for (size_t i = 0; i < words.size(); ++i) {
+    size_t first = i;
+    std::string name = flag_name(words[i]);
+    const SubmitFlag* flag = find_submit_flag(name);
+    if (flag && flag->takes_value && words[i].find('=') == std::string::npos) ++i;
+    visit(name, first, std::min(i + 1, words.size()));
+  }
+}
+
+// Later flags override earlier ones one by one, but some flags are
+// alternatives to each other: --mem-per-cpu on the command line must replace
+// the script's --mem, not contradict it. A family the command line names
+// is dropped from the directives.
+std::vector<std::string> without_overridden(const std::vector<std::string>& directive,
+                                            const std::vector<std::string>& command_line) {
+  const std::vector<std::set<std::string>> families = {
+      {"--mem", "--mem-per-cpu", "--mem-per-task"},
+      {"--gres", "--gpus-per-node", "--gpus-per-task"},
+  };
+  std::set<std::string> dropped;
+  for_each_flag(command_line, [&](const std::string& name, size_t, size_t) {
+    for (const auto& family : families)
+      if (family.count(name)) dropped.insert(family.begin(), family.end());
+  });
+  std::vector<std::string> kept;
+  for_each_flag(directive, [&](const std::string& name, size_t first, size_t end) {
+    if (!dropped.count(name)) kept.insert(kept.end(), directive.begin() + static_cast<long>(first), directive.begin() + static_cast<long>(end));
+  });
+  return kept;
+}
+
+Result<SubmitOptions> parse_batch(const std::vector<std::string>& args, size_t script_at, const std::string& cwd) {
+  const std::string& word = args[script_at];
+  std::filesystem::path path = word;
+  if (path.is_relative()) path = std::filesystem::path(cwd) / path;
+  path = path.lexically_normal();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return make_error("no batch script '" + word + "' (" + path.string() +
+                      " does not exist); to run a command instead, put it after '--', e.g. cadre submit -- " + word);
+  auto text = load_batch_script(path.string());
+  if (!text) return make_error(text.error());
+  std::string name = path.filename().string();
+  auto lines = read_directives(*text, name);
+  if (!lines) return make_error(lines.error());
+
+  const std::vector<std::string> command_line(args.begin(), args.begin() + static_cast<long>(script_at));
+  std::vector<std::string> directive;
+  for (const auto& l : *lines) directive.insert(directive.end(), l.args.begin(), l.args.end());
+  std::vector<std::string> all = without_overridden(directive, command_line);
+  all.insert(all.end(), command_line.begin(), command_line.end());
+  all.push_back("--");
+  all.push_back(path.string());
+  all.insert(all.end(), args.begin() + static_cast<long>(script_at) + 1, args.end());
+
+  auto o = parse_flags(all, cwd, true);
+  if (!o) {
+    // Name the directive line that is wrong on its own, when one is.
+    for (const auto& l : *lines) {
+      std::vector<std::string> alone = l.args;
+      alone.insert(alone.end(), {"--", "x"});
+      auto r = parse_flags(alone, cwd, true);
+      if (!r && r.error() == o.error()) return make_error(name + " line " + std::to_string(l.line) + ": " + o.error());
+    }
+    return o;
+  }
+  o->script = std::move(*text);
+  return o;
+}
+
+}  // namespace
+
+const std::vector<SubmitFlag>& submit_flags() {
+  static const std::vector<SubmitFlag> kFlags = {
+      {"--name", {"-J", "--job-name"}, true},
+      {"--nodes", {"-N"}, true},
+      {"--tasks-per-node", {"--ntasks-per-node"}, true},
+      {"--ntasks", {"-n"}, true},
+      {"--cpus-per-task", {"-c"}, true},
+      {"--mem", {}, true},
+      {"--mem-per-cpu", {}, true},
+      {"--mem-per-task", {}, true},
+      {"--gpus-per-task", {}, true},
+      {"--gpus-per-node", {}, true},
+      {"--gres", {}, true},
+      {"--gpu-type", {}, true},
+      {"--time", {"-t"}, true},
+      {"--priority", {}, true},
+      {"--output", {"-o"}, true},
+      {"--error", {"-e"}, true},
+      {"--partition", {"-p"}, true},
+      {"--account", {"-A"}, true},
+      {"--switches", {}, true},
+      {"--switches-wait", {}, true},
+      {"--chdir", {"-D"}, true},
+      {"--parsable", {}, false},
+      {"--wait", {"-W"}, false},
+      {"--no-requeue", {}, false},
+  };
+  return kFlags;
+}
+
+const SubmitFlag* find_submit_flag(const std::string& spelling) {
+  for (const auto& flag : submit_flags()) {
+    if (flag.name == spelling) return &flag;
+    for (const auto& a : flag.aliases)
+      if (a == spelling) return &flag;
+  }
+  return nullptr;
+}
+
+Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const std::string& cwd) {
+  size_t script_at = script_index(args);
+  if (script_at == kNoScript) return parse_flags(args, cwd, false);
+  return parse_batch(args, script_at, cwd);
 }
 
 }  // namespace cadre::cli

@@ -1,4 +1,6 @@
-// Parsing of `cadre submit` flags into a job request. Pure; thread-safe.
+// Parsing of `cadre submit` flags, and of batch scripts with #CADRE and
+// #SBATCH directives, into a job request. Pure apart from reading the batch
+// script's file; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,13 +14,15 @@ namespace cadre::cli {
 
 struct SubmitOptions {
   std::string name;
-  std::vector<std::string> argv;
+  std::vector<std::string> argv;  // batch jobs: {absolute script path, script args...}
   std::string workdir;          // absolute
   std::string output_pattern;
+  std::string error_pattern;    // empty: stderr goes to the output file
   Resources per_task{1000, 1024, 0};
   uint32_t nodes = 0;           // 0: anywhere
   uint32_t tasks_per_node = 0;
   uint32_t ntasks = 1;
+  std::string gpu_type;         // empty: any; else only nodes whose GPU model contains it (any case)
   int64_t time_limit_s = 0;
   bool time_limit_given = false;  // --time given (0 then means UNLIMITED)
   int32_t priority = 0;
@@ -29,10 +33,29 @@ struct SubmitOptions {
   int64_t switches_wait_s = 0;
   bool parsable = false;
   bool wait = false;
+  bool batch = false;           // submitted as a batch script
+  std::string script;           // the batch script's contents; empty unless batch
 };
 
+// One flag `cadre submit` accepts: its canonical name, its other spellings
+// and whether it takes a value. The parser, the batch-script splitter and
+// the #CADRE directive checker all read this one table.
+struct SubmitFlag {
+  std::string name;
+  std::vector<std::string> aliases;
+  bool takes_value;
+};
+const std::vector<SubmitFlag>& submit_flags();
+
+// The flag `spelling` ("-N", "--nodes"; no "=value") names, or nullptr.
+const SubmitFlag* find_submit_flag(const std::string& spelling);
+
 // Reads the arguments after "submit". `cwd` is where the command ran (the
-// default working directory). Errors name the flag and what it expects.
+// default working directory, and where a relative script path is found).
+//   cadre submit [FLAGS] -- COMMAND [ARGS]   runs COMMAND as every task;
+//   cadre submit [FLAGS] SCRIPT [ARGS]       a batch job: SCRIPT's #CADRE and
+//     #SBATCH directives are read first, so FLAGS given here override them.
+// Errors name the flag (and the script line) and what it expects.
 Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const std::string& cwd);
 
 }  // namespace cadre::cli

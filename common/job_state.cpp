@@ -5,7 +5,7 @@
 
 namespace cadre {
 namespace {
-constexpr std::array<std::pair<JobState, std::string_view>, 7> kJobNames{{
+constexpr std::array<std::pair<JobState, std::string_view>, 8> kJobNames{{
     {JobState::pending, "PENDING"},
     {JobState::running, "RUNNING"},
     {JobState::completed, "COMPLETED"},
@@ -13,8 +13,9 @@ constexpr std::array<std::pair<JobState, std::string_view>, 7> kJobNames{{
     {JobState::cancelled, "CANCELLED"},
     {JobState::timeout, "TIMEOUT"},
     {JobState::node_fail, "NODE_FAIL"},
+    {JobState::out_of_memory, "OUT_OF_MEMORY"},
 }};
-constexpr std::array<std::pair<TaskState, std::string_view>, 8> kTaskNames{{
+constexpr std::array<std::pair<TaskState, std::string_view>, 9> kTaskNames{{
     {TaskState::pending, "PENDING"},
     {TaskState::launching, "LAUNCHING"},
     {TaskState::running, "RUNNING"},
@@ -23,6 +24,7 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 8> kTaskNames{{
     {TaskState::failed, "FAILED"},
     {TaskState::cancelled, "CANCELLED"},
     {TaskState::lost, "LOST"},
+    {TaskState::allocated, "ALLOCATED"},
 }};
 }  // namespace
 
@@ -53,7 +55,8 @@ std::optional<TaskState> parse_task_state(std::string_view s) {
 }
 
 bool holds_resources(TaskState s) {
-  return s == TaskState::launching || s == TaskState::running || s == TaskState::killing;
+  return s == TaskState::launching || s == TaskState::running || s == TaskState::killing ||
+         s == TaskState::allocated;
 }
 
 }  // namespace cadre

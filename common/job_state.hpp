@@ -7,7 +7,7 @@
 
 namespace cadre {
 
-enum class JobState { pending, running, completed, failed, cancelled, timeout, node_fail };
+enum class JobState { pending, running, completed, failed, cancelled, timeout, node_fail, out_of_memory };
 
 std::string_view to_string(JobState s);
 std::optional<JobState> parse_job_state(std::string_view s);
@@ -16,7 +16,9 @@ bool is_final(JobState s);
 
 // A rank's life as the master sees it. `launching` and `running` hold the
 // node's resources; so does `killing` until the agent reports the exit.
-enum class TaskState { pending, launching, running, killing, completed, failed, cancelled, lost };
+// `allocated`: a batch job's slot that holds resources with no process of
+// its own (the script and its steps use it).
+enum class TaskState { pending, launching, running, killing, completed, failed, cancelled, lost, allocated };
 
 std::string_view to_string(TaskState s);
 std::optional<TaskState> parse_task_state(std::string_view s);

@@ -31,6 +31,19 @@ struct JobRequest {
   maxSwitches   @16 :UInt32;         # 0 = no limit
   switchesWaitSec @17 :UInt64;       # relax maxSwitches after this long pending; 0 = never
   timeLimitGiven @18 :Bool;          # timeLimitSec was asked for (0 then means UNLIMITED, not "default")
+  gpuType       @19 :Text;           # only nodes whose GPU model contains this (case-insensitive); empty = any
+  batch         @20 :Bool;           # a batch job: `script` runs once, on the first node of the allocation
+  script        @21 :Text;           # the batch script's contents (argv[0] is its path at submit)
+  errorPattern  @22 :Text;           # stderr to its own file; empty = into the output file
+}
+
+# One GPU as the agent discovered it (NVML, else nvidia-smi).
+struct GpuDevice {
+  index       @0 :UInt32;
+  uuid        @1 :Text;
+  model       @2 :Text;
+  memoryMb    @3 :Int64;
+  nvlinkPeers @4 :List(UInt32);     # indices of GPUs on the same node joined by NVLink
 }
 
 struct TaskInfo {
@@ -89,6 +102,8 @@ struct NodeInfo {
   free      @4 :Resources;
   labels    @5 :List(Label);
   lastSeen  @6 :Int64;
+  gpus      @7 :List(GpuDevice);
+  isolation @8 :Text;               # how ranks are confined there: "cgroup v2 (cpu, memory, cpuset)" or why not
 }
 
 # A rank as an agent knows it; used in registration so a restarted master
@@ -103,6 +118,8 @@ struct RunningTask {
   signal       @6 :Int32;
   message      @7 :Text;
   lost         @8 :Bool;       # ended because its supervisor vanished
+  step         @9 :UInt32;     # 0: a rank of the job itself (or its batch script); n: of step n
+  oomKilled    @10 :Bool;      # the kernel killed it for exceeding its memory limit
 }
 
 # ---- agent -> master ----
@@ -112,6 +129,8 @@ struct Register {
   total    @2 :Resources;
   labels   @3 :List(Label);
   running  @4 :List(RunningTask);
+  gpus     @5 :List(GpuDevice);
+  isolation @6 :Text;
 }
 
 struct Heartbeat {
@@ -134,6 +153,8 @@ struct TaskStatus {
   exitCode  @5 :Int32;
   signal    @6 :Int32;
   message   @7 :Text;
+  step      @8 :UInt32;
+  oomKilled @9 :Bool;
 }
 
 # ---- master -> agent ----
@@ -161,12 +182,23 @@ struct Launch {
   uid             @16 :UInt32;
   gid             @17 :UInt32;
   jobName         @18 :Text;
+  step            @19 :UInt32;     # 0: the job's own rank; n: a rank of step n (`cadre run`, MPI launcher)
+  perTask         @20 :Resources;  # the job's per-task request: this node's share is perTask x tasksPerNode[nodeRank]
+  limits          @21 :Resources;  # what this process may use (its cgroup's limits)
+  batch           @22 :Bool;       # run `script` (written to a file) instead of argv
+  script          @23 :Text;
+  errorPattern    @24 :Text;
+  ntasks          @25 :UInt32;     # the job's total tasks (SLURM_NTASKS), also for a batch script
+  cpusPerTask     @26 :UInt32;
+  jobNodelist     @27 :List(Text); # the allocation's nodes (a step's nodelist may be fewer)
+  jobTasksPerNode @28 :List(UInt32);
 }
 
 struct Kill {
   jobId   @0 :UInt64;
   attempt @1 :UInt32;
   rank    @2 :UInt32;
+  step    @3 :UInt32;
 }
 
 # The master has durably recorded this rank's end; the agent may forget it.
@@ -174,6 +206,7 @@ struct TaskAck {
   jobId   @0 :UInt64;
   rank    @1 :UInt32;
   attempt @2 :UInt32;
+  step    @3 :UInt32;
 }
 
 # Sent in answer to a heartbeat from a node the master does not know in this
@@ -202,6 +235,31 @@ struct ListNodes {}
 
 struct ListPartitions {}
 
+# Starts a step inside a running job's allocation (`cadre run`, `cadre rsh`).
+struct RunStep {
+  jobId    @0 :UInt64;
+  argv     @1 :List(Text);
+  workdir  @2 :Text;
+  ntasks   @3 :UInt32;              # 0 = every task of the allocation (on the chosen nodes)
+  nnodes   @4 :UInt32;              # 0 = every node of the allocation
+  hosts    @5 :List(Text);          # exact nodes, one rank each (the MPI launcher); overrides the above
+  wholeNode @6 :Bool;               # each rank may use its node's whole share of the allocation
+  uid      @7 :UInt32;
+}
+
+struct ShowStep {
+  jobId @0 :UInt64;
+  step  @1 :UInt32;
+}
+
+struct StepRankInfo {
+  rank     @0 :UInt32;
+  node     @1 :Text;
+  state    @2 :Text;
+  exitCode @3 :Int32;
+  message  @4 :Text;
+}
+
 # ---- master -> client ----
 struct SubmitReply {
   id @0 :UInt64;
@@ -227,6 +285,14 @@ struct NodesReply {
 
 struct PartitionsReply {
   partitions @0 :List(PartitionInfo);
+}
+
+struct StepReply {
+  jobId @0 :UInt64;
+  step  @1 :UInt32;
+  done  @2 :Bool;                   # every rank ended
+  exitCode @3 :Int32;               # the worst exit code (0 when all succeeded)
+  ranks @4 :List(StepRankInfo);
 }
 
 struct Error {
@@ -257,5 +323,8 @@ struct Envelope {
     taskAck        @19 :TaskAck;
     listPartitions @20 :ListPartitions;
     partitionsReply @21 :PartitionsReply;
+    runStep        @22 :RunStep;
+    showStep       @23 :ShowStep;
+    stepReply      @24 :StepReply;
   }
 }

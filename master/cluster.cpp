@@ -1,6 +1,7 @@
 #include "master/cluster.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "common/log.hpp"
 #include "master/messages.hpp"
@@ -13,6 +14,26 @@ constexpr uint32_t kMaxTasks = 100000;
 constexpr int64_t kMaxMillicores = int64_t{1} << 30;
 constexpr int64_t kMaxMemoryMb = int64_t{1} << 40;
 constexpr int64_t kMaxGpus = 4096;
+constexpr size_t kMaxScriptBytes = size_t{1} << 20;
+
+// The store keeps text as JSON, which must be UTF-8: anything else is
+// refused at the door rather than failing a commit later.
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += len;
+  }
+  return true;
+}
+
+int64_t tasks_on(const Job& j, const std::string& node) {
+  return std::count_if(j.tasks.begin(), j.tasks.end(), [&node](const Task& t) { return t.node == node; });
+}
 
 std::string describe_exit(const TaskEvent& ev) {
   if (ev.signal != 0) return "killed by signal " + std::to_string(ev.signal);
@@ -64,7 +85,17 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
                       format_size_mb(kMaxMemoryMb) + " of memory and " + std::to_string(kMaxGpus) + " GPUs");
   if (spec.per_task.millicores <= 0) return make_error("each task needs some cpu (--cpus-per-task)");
   if (spec.time_limit_s < 0) return make_error("time limit must not be negative");
-  if (spec.output_pattern.empty()) spec.output_pattern = "cadre-%j-%t.out";
+  for (const std::string* field : {&spec.name, &spec.workdir, &spec.output_pattern, &spec.error_pattern, &spec.user,
+                                   &spec.partition, &spec.account, &spec.gpu_type, &spec.script})
+    if (!valid_utf8(*field)) return make_error("the job request holds text that is not UTF-8");
+  for (const std::string& arg : spec.argv)
+    if (!valid_utf8(arg)) return make_error("the command holds an argument that is not UTF-8");
+  if (spec.batch && spec.script.empty()) return make_error("a batch job needs a script");
+  if (!spec.batch && !spec.script.empty()) return make_error("a script was given for a job that is not a batch job");
+  if (spec.script.size() > kMaxScriptBytes)
+    return make_error("the batch script is " + std::to_string(spec.script.size()) + " bytes; at most " +
+                      std::to_string(kMaxScriptBytes) + " are allowed");
+  if (spec.output_pattern.empty()) spec.output_pattern = spec.batch ? "cadre-%j.out" : "cadre-%j-%t.out";
   if (spec.name.empty()) spec.name = spec.argv[0].substr(spec.argv[0].find_last_of('/') + 1);
   if (spec.account.empty()) spec.account = spec.user;
   if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");
@@ -97,6 +128,26 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
     if (std::string why = sched::never_fits_reason(shape_of(spec), views, c); !why.empty())
       return make_error("job can never run" + (partitions_.size() > 1 ? " in partition " + pc.name : "") + ": " + why);
   }
+  // A GPU type no node has is refused once every node has told us its GPUs
+  // (after a master restart nodes are not registered yet: the job waits).
+  if (!spec.gpu_type.empty()) {
+    bool all_known = true, matched = false;
+    std::set<std::string> models;
+    for (const auto& [name, n] : nodes_) {
+      if (!((n.partitions >> part) & 1u)) continue;
+      all_known = all_known && n.registered;
+      for (const NodeGpu& g : n.gpus) {
+        models.insert(g.model);
+        matched = matched || gpu_model_matches(spec.gpu_type, g.model);
+      }
+    }
+    if (all_known && !nodes_.empty() && !matched) {
+      std::string known;
+      for (const std::string& m : models) known += (known.empty() ? "" : ", ") + m;
+      return make_error("no node" + (partitions_.size() > 1 ? " in partition " + pc.name : "") +
+                        " has a GPU of type '" + spec.gpu_type + "' (models: " + (known.empty() ? "none" : known) + ")");
+    }
+  }
 
   Job j;
   j.id = next_job_id_++;
@@ -126,6 +177,8 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
   n.name = reg.name;
   n.address = reg.address;
   n.labels = reg.labels;
+  n.gpus = reg.gpus;
+  n.isolation = reg.isolation;
   n.routing_id = routing_id;
   n.last_seen_ms = now_ms;
   n.last_seen_unix = now_unix;
@@ -147,26 +200,38 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
     TaskEvent ev;
     ev.node = n.name;
     ev.job = r.job;
+    ev.step = r.step;
     ev.rank = r.rank;
     ev.attempt = r.attempt;
     ev.kind = r.launch_failed ? TaskEventKind::launch_failed : r.lost ? TaskEventKind::lost : TaskEventKind::exited;
     ev.exit_code = r.exit_code;
     ev.signal = r.signal;
     ev.message = r.message;
+    ev.oom_killed = r.oom_killed;
     task_event(ev, now_unix);
   }
 
   // Reconcile: ranks the master expects here against ranks the agent runs.
-  auto reported = [&reg](JobId id, uint32_t rank, Attempt attempt) {
+  auto reported = [&reg](JobId id, uint32_t step, uint32_t rank, Attempt attempt) {
     return std::any_of(reg.running.begin(), reg.running.end(), [&](const RunningTaskRef& r) {
-      return !r.exited && r.job == id && r.rank == rank && r.attempt == attempt;
+      return !r.exited && r.job == id && r.step == step && r.rank == rank && r.attempt == attempt;
     });
   };
   for (auto& [id, j] : jobs_) {
+    // A step rank the agent no longer has ended unseen: it counts as lost
+    // for the step; the job itself goes on.
+    for (auto& [step_id, step] : j.steps)
+      for (StepRank& sr : step.ranks)
+        if (sr.node == n.name && holds_resources(sr.state) && !reported(id, step_id, sr.rank, j.attempt)) {
+          sr.state = TaskState::lost;
+          sr.exit_code = 255;
+          sr.message = "vanished from node " + n.name;
+        }
     std::vector<uint32_t> vanished;
     for (Task& t : j.tasks) {
-      if (t.node != n.name || !holds_resources(t.state)) continue;
-      if (reported(id, t.rank, j.attempt)) {
+      // A batch job's idle slots have no process to report.
+      if (t.node != n.name || !holds_resources(t.state) || t.state == TaskState::allocated) continue;
+      if (reported(id, 0, t.rank, j.attempt)) {
         if (t.state == TaskState::launching) t.state = TaskState::running;
         // A kill sent before the agent reconnected may be lost: send again.
         if (t.state == TaskState::killing) commands_.push_back({n.name, encode_kill(id, j.attempt, t.rank)});
@@ -187,11 +252,18 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
   for (const RunningTaskRef& r : reg.running) {
     if (r.exited) continue;
     const Job* j = find_job(r.job);
-    bool known = j && j->attempt == r.attempt && r.rank < j->tasks.size() && j->tasks[r.rank].node == n.name &&
-                 holds_resources(j->tasks[r.rank].state);
+    bool known = false;
+    if (j && j->attempt == r.attempt && r.step == 0) {
+      known = r.rank < j->tasks.size() && j->tasks[r.rank].node == n.name && holds_resources(j->tasks[r.rank].state);
+    } else if (j && j->attempt == r.attempt) {
+      auto st = j->steps.find(r.step);
+      known = st != j->steps.end() && r.rank < st->second.ranks.size() && st->second.ranks[r.rank].node == n.name &&
+              holds_resources(st->second.ranks[r.rank].state);
+    }
     if (!known) {
-      CADRE_LOG(warning) << "node " << n.name << " runs unknown job " << r.job << " rank " << r.rank << "; killing it";
-      commands_.push_back({n.name, encode_kill(r.job, r.attempt, r.rank)});
+      CADRE_LOG(warning) << "node " << n.name << " runs unknown job " << r.job << " step " << r.step << " rank "
+                         << r.rank << "; killing it";
+      commands_.push_back({n.name, encode_kill(r.job, r.attempt, r.rank, r.step)});
     }
   }
 }
@@ -208,6 +280,11 @@ bool Cluster::heartbeat(const std::string& name, const std::string& routing_id, 
 }
 
 void Cluster::task_event(const TaskEvent& ev, int64_t now_unix) {
+  if (ev.step != 0) {
+    Job* owner = job(ev.job);
+    if (owner && owner->attempt == ev.attempt) step_event(*owner, ev);
+    return;
+  }
   Job* j = job(ev.job);
   if (!j || j->attempt != ev.attempt || ev.rank >= j->tasks.size() || j->tasks[ev.rank].node != ev.node) {
     CADRE_LOG(info) << "ignoring report from " << ev.node << " for job " << ev.job << " rank " << ev.rank
@@ -239,6 +316,15 @@ void Cluster::task_event(const TaskEvent& ev, int64_t now_unix) {
   // did not fail on its own.
   else t.state = was_killed && j->state != JobState::running ? TaskState::cancelled : TaskState::failed;
 
+  if (j->state == JobState::running && ev.oom_killed) {
+    end_job(*j, JobState::out_of_memory, code,
+            "rank " + std::to_string(ev.rank) + " on " + ev.node + " exceeded its memory limit (" +
+                format_size_mb(j->spec.batch ? j->spec.per_task.memory_mb * tasks_on(*j, ev.node)
+                                             : j->spec.per_task.memory_mb) +
+                ") and was killed by the kernel",
+            now_unix);
+    return;
+  }
   if (j->state == JobState::running && code != 0) {
     std::string reason = ev.kind == TaskEventKind::launch_failed
                              ? "rank " + std::to_string(ev.rank) + " could not start on " + ev.node + ": " + ev.message
@@ -251,6 +337,16 @@ void Cluster::task_event(const TaskEvent& ev, int64_t now_unix) {
 
 void Cluster::finish_if_all_done(Job& j, int64_t now_unix) {
   if (j.state != JobState::running) return;
+  // A batch job is done when its script is: the rest of the allocation
+  // only held room for the script's steps.
+  if (j.spec.batch && !j.tasks.empty() && j.tasks.front().state == TaskState::completed) {
+    for (Task& t : j.tasks)
+      if (t.state == TaskState::allocated) {
+        release(j, t);
+        t.state = TaskState::completed;
+      }
+    kill_steps(j);
+  }
   bool all_completed = std::all_of(j.tasks.begin(), j.tasks.end(),
                                    [](const Task& t) { return t.state == TaskState::completed; });
   if (!all_completed) return;
@@ -288,6 +384,13 @@ void Cluster::mark_node_down(Node& n, const std::string& why, int64_t now_unix) 
       t.state = TaskState::lost;
       touched = true;
     }
+    for (auto& [step_id, step] : j.steps)
+      for (StepRank& sr : step.ranks)
+        if (sr.node == n.name && holds_resources(sr.state)) {
+          sr.state = TaskState::lost;
+          sr.exit_code = 255;
+          sr.message = "node " + n.name + " went DOWN";
+        }
     if (!touched) continue;
     dirty_jobs_.insert(id);
     if (j.state == JobState::running) fail_on_node(j, "node " + n.name + " went DOWN: " + why, now_unix);
@@ -321,7 +424,13 @@ void Cluster::end_job(Job& j, JobState state, int32_t exit_code, std::string rea
 }
 
 void Cluster::kill_live_ranks(Job& j) {
+  kill_steps(j);
   for (Task& t : j.tasks) {
+    if (t.state == TaskState::allocated) {
+      release(j, t);
+      t.state = TaskState::cancelled;
+      continue;
+    }
     if (t.state != TaskState::launching && t.state != TaskState::running) continue;
     t.state = TaskState::killing;
     commands_.push_back({t.node, encode_kill(j.id, j.attempt, t.rank)});
@@ -344,12 +453,16 @@ void Cluster::launch(Job& j, const sched::GangPlacement& gang, const std::vector
   j.attempt += 1;
   j.start_time = now_unix;
   j.tasks.clear();
+  j.steps.clear();
+  j.next_step = 1;
   for (const sched::RankSlot& slot : gang.ranks) {
     Task t;
     t.rank = slot.rank;
     t.node = node_names[slot.node];
     t.gpus = slot.gpus;
-    t.state = TaskState::launching;
+    // A batch job starts only its script (rank 0); the other slots wait
+    // for the script's steps.
+    t.state = j.spec.batch && slot.rank != 0 ? TaskState::allocated : TaskState::launching;
     Node& n = nodes_.at(t.node);
     n.used += j.spec.per_task;
     for (uint32_t g : t.gpus) n.gpu_busy[g] = true;
@@ -357,7 +470,9 @@ void Cluster::launch(Job& j, const sched::GangPlacement& gang, const std::vector
   }
   dirty_jobs_.insert(j.id);
   const std::string& master_addr = nodes_.at(j.tasks.front().node).address;
-  for (const Task& t : j.tasks) commands_.push_back({t.node, encode_launch(j, t, master_addr)});
+  j.master_port = pick_master_port(j, j.tasks.front().node);
+  for (const Task& t : j.tasks)
+    if (t.state == TaskState::launching) commands_.push_back({t.node, encode_launch(j, job_rank_target(j, t), master_addr)});
   CADRE_LOG(info) << "job " << j.id << " RUNNING on " << j.tasks.size() << " ranks, attempt " << j.attempt;
 }
 

@@ -32,6 +32,7 @@ struct AgentCommand {
 // an exit the master has not acknowledged yet.
 struct RunningTaskRef {
   JobId job = 0;
+  uint32_t step = 0;
   uint32_t rank = 0;
   Attempt attempt = 0;
   bool exited = false;
@@ -40,6 +41,7 @@ struct RunningTaskRef {
   int32_t exit_code = 0;
   int32_t signal = 0;
   std::string message;
+  bool oom_killed = false;
 };
 
 struct NodeRegistration {
@@ -48,6 +50,8 @@ struct NodeRegistration {
   Resources total;
   std::map<std::string, std::string> labels;
   std::vector<RunningTaskRef> running;
+  std::vector<NodeGpu> gpus;
+  std::string isolation;
 };
 
 // lost: the agent no longer knows how the rank ended (its supervisor
@@ -57,12 +61,26 @@ enum class TaskEventKind { started, exited, launch_failed, lost };
 struct TaskEvent {
   std::string node;
   JobId job = 0;
+  uint32_t step = 0;  // 0: a rank of the job (or its batch script); n: a rank of step n
   uint32_t rank = 0;
   Attempt attempt = 0;
   TaskEventKind kind = TaskEventKind::started;
   int32_t exit_code = 0;
   int32_t signal = 0;
   std::string message;
+  bool oom_killed = false;  // the kernel killed it for exceeding its memory limit
+};
+
+// A step to start in a running job's allocation (`cadre run`, `cadre rsh`).
+struct StepRequest {
+  JobId job = 0;
+  std::vector<std::string> argv;
+  std::string workdir;
+  uint32_t ntasks = 0;             // 0: every task slot of the chosen nodes
+  uint32_t nnodes = 0;             // 0: every node of the allocation
+  std::vector<std::string> hosts;  // exact nodes, one rank each (MPI launcher); overrides the above
+  bool whole_node = false;         // each rank may use its node's whole share of the allocation
+  uint32_t uid = 0;                // who asks: only the job's owner (or root) may
 };
 
 struct CancelOutcome {
@@ -113,6 +131,9 @@ class Cluster {
   // Validates and queues a job; returns its id or why it was refused.
   Result<JobId> submit(JobSpec spec, int64_t now_unix);
   CancelOutcome cancel(JobId id, int64_t now_unix);
+  // Starts a step in a running job; returns its id.
+  Result<uint32_t> run_step(const StepRequest& req);
+  const Step* find_step(JobId job, uint32_t step) const;
 
   void register_node(const NodeRegistration& reg, const std::string& routing_id, int64_t now_ms, int64_t now_unix);
   // False when the node is not registered with this master: it must register.
@@ -153,6 +174,10 @@ class Cluster {
   void mark_node_down(Node& n, const std::string& why, int64_t now_unix);
   void launch(Job& j, const sched::GangPlacement& gang, const std::vector<std::string>& node_names, int64_t now_unix);
   void finish_if_all_done(Job& j, int64_t now_unix);
+  void step_event(Job& j, const TaskEvent& ev);
+  void kill_steps(Job& j);
+  // A MASTER_PORT no other running job uses on `node`.
+  uint16_t pick_master_port(const Job& j, const std::string& node) const;
 
   // Node failure: requeue the gang or end it NODE_FAIL.
   void fail_on_node(Job& j, const std::string& why, int64_t now_unix);
@@ -163,7 +188,8 @@ class Cluster {
   uint64_t partition_mask(const std::string& node) const;
   std::string default_partition_name() const;
   // Every node as the scheduler sees it, in name order.
-  std::vector<sched::NodeView> node_views(std::vector<std::string>* names) const;
+  std::vector<sched::NodeView> node_views(std::vector<std::string>* names,
+                                         std::vector<std::string>* gpu_models = nullptr) const;
   int32_t partition_index(const std::string& name) const;
 
   int64_t node_timeout_ms_;

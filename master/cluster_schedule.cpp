@@ -45,7 +45,12 @@ uint64_t Cluster::partition_mask(const std::string& node) const {
   return mask;
 }
 
-std::vector<sched::NodeView> Cluster::node_views(std::vector<std::string>* names) const {
+std::vector<sched::NodeView> Cluster::node_views(std::vector<std::string>* names,
+                                                 std::vector<std::string>* gpu_models) const {
+  // GPU models become dense ids too; [0] = "" stands for unknown or mixed.
+  std::vector<std::string> local_models;
+  if (!gpu_models) gpu_models = &local_models;
+  gpu_models->assign(1, "");
   // Topology labels become dense ids; nodes without one share id 0.
   std::map<std::string, uint32_t> switches{{"", 0}}, racks{{"", 0}};
   auto id_of = [](std::map<std::string, uint32_t>& ids, const std::map<std::string, std::string>& labels,
@@ -66,6 +71,11 @@ std::vector<sched::NodeView> Cluster::node_views(std::vector<std::string>* names
     v.switch_id = id_of(switches, n.labels, "switch");
     v.rack_id = id_of(racks, n.labels, "rack");
     v.partitions = n.partitions;
+    if (std::string model = n.gpu_model(); !model.empty()) {
+      auto it = std::find(gpu_models->begin(), gpu_models->end(), model);
+      v.gpu_model = static_cast<uint32_t>(it - gpu_models->begin());
+      if (it == gpu_models->end()) gpu_models->push_back(model);
+    }
     views.push_back(std::move(v));
     if (names) names->push_back(name);
   }
@@ -77,8 +87,7 @@ sched::Snapshot Cluster::snapshot(const sched::Policy& policy, std::vector<std::
   sched::Snapshot snap;
   std::vector<std::string> local_names;
   if (!names) names = &local_names;
-  snap.nodes = node_views(names);
-  snap.gpu_models = {""};
+  snap.nodes = node_views(names, &snap.gpu_models);
   for (const PartitionConfig& p : partitions_) {
     sched::PartitionView v;
     v.name = p.name;
@@ -140,6 +149,12 @@ sched::Snapshot Cluster::snapshot(const sched::Policy& policy, std::vector<std::
       p.shape = shape_of(j.spec);
       p.max_switches = j.spec.max_switches;
       p.switches_wait_s = j.spec.switches_wait_s;
+      if (!j.spec.gpu_type.empty()) {
+        for (uint32_t m = 1; m < snap.gpu_models.size(); ++m)
+          if (gpu_model_matches(j.spec.gpu_type, snap.gpu_models[m])) p.gpu_models.push_back(m);
+        // No model matches: an id no node has keeps the job off every node.
+        if (p.gpu_models.empty()) p.gpu_models.push_back(UINT32_MAX);
+      }
       snap.pending.push_back(std::move(p));
     }
   }

@@ -22,7 +22,26 @@ void to_proto(const Resources& r, ::Resources::Builder out) {
 
 Resources from_proto(::Resources::Reader r) { return Resources{r.getMillicores(), r.getMemoryMb(), r.getGpus()}; }
 
-void to_proto(const JobSpec& s, JobRequest::Builder out) {
+void to_proto(const NodeGpu& gpu, ::GpuDevice::Builder out) {
+  out.setIndex(gpu.index);
+  out.setUuid(text(gpu.uuid));
+  out.setModel(text(gpu.model));
+  out.setMemoryMb(gpu.memory_mb);
+  auto peers = out.initNvlinkPeers(static_cast<unsigned>(gpu.nvlink_peers.size()));
+  for (unsigned i = 0; i < gpu.nvlink_peers.size(); ++i) peers.set(i, gpu.nvlink_peers[i]);
+}
+
+NodeGpu from_proto(::GpuDevice::Reader r) {
+  NodeGpu g;
+  g.index = r.getIndex();
+  g.uuid = r.getUuid();
+  g.model = r.getModel();
+  g.memory_mb = r.getMemoryMb();
+  for (auto p : r.getNvlinkPeers()) g.nvlink_peers.push_back(p);
+  return g;
+}
+
+void to_proto(const JobSpec& s, JobRequest::Builder out, bool with_script) {
   out.setName(text(s.name));
   auto argv = out.initArgv(static_cast<unsigned>(s.argv.size()));
   for (unsigned i = 0; i < s.argv.size(); ++i) argv.set(i, text(s.argv[i]));
@@ -43,6 +62,10 @@ void to_proto(const JobSpec& s, JobRequest::Builder out) {
   out.setMaxSwitches(s.max_switches);
   out.setSwitchesWaitSec(static_cast<uint64_t>(s.switches_wait_s));
   out.setTimeLimitGiven(s.time_limit_given);
+  out.setGpuType(text(s.gpu_type));
+  out.setBatch(s.batch);
+  if (with_script) out.setScript(text(s.script));
+  out.setErrorPattern(text(s.error_pattern));
 }
 
 JobSpec from_proto(JobRequest::Reader r) {
@@ -66,6 +89,10 @@ JobSpec from_proto(JobRequest::Reader r) {
   s.max_switches = r.getMaxSwitches();
   s.switches_wait_s = static_cast<int64_t>(std::min<uint64_t>(r.getSwitchesWaitSec(), uint64_t{1} << 40));
   s.time_limit_given = r.getTimeLimitGiven();
+  s.gpu_type = r.getGpuType();
+  s.batch = r.getBatch();
+  s.script = r.getScript();
+  s.error_pattern = r.getErrorPattern();
   return s;
 }
 
@@ -77,7 +104,8 @@ void to_proto(const Job& job, JobInfo::Builder out, const sched::Weights& weight
     out.setPriorityExplained(text(sched::explain(job.priority, weights)));
     out.setExpectedStart(job.expected_start);
   }
-  to_proto(job.spec, out.initRequest());
+  // Scripts stay out of listings: `cadre queue` must not carry megabytes.
+  to_proto(job.spec, out.initRequest(), false);
   out.setState(text(std::string(to_string(job.state))));
   out.setReason(text(job.reason));
   out.setExitCode(job.exit_code);
@@ -119,6 +147,9 @@ void to_proto(const Node& node, NodeInfo::Builder out) {
     ++i;
   }
   out.setLastSeen(node.last_seen_unix);
+  auto gpus = out.initGpus(static_cast<unsigned>(node.gpus.size()));
+  for (unsigned g = 0; g < node.gpus.size(); ++g) to_proto(node.gpus[g], gpus[g]);
+  out.setIsolation(text(node.isolation));
 }
 
 void to_proto(const PartitionSummary& p, PartitionInfo::Builder out) {
@@ -140,64 +171,112 @@ void to_proto(const PartitionSummary& p, PartitionInfo::Builder out) {
   out.setRunningJobs(p.running);
 }
 
-std::string encode_launch(const Job& job, const Task& task, const std::string& master_addr) {
+std::vector<uint32_t> tasks_per_node(const Job& job) {
+  std::vector<std::string> nodes = job.node_list();
+  std::vector<uint32_t> per_node(nodes.size(), 0);
+  for (const Task& t : job.tasks)
+    ++per_node[static_cast<size_t>(std::find(nodes.begin(), nodes.end(), t.node) - nodes.begin())];
+  return per_node;
+}
+
+LaunchTarget job_rank_target(const Job& job, const Task& task) {
+  LaunchTarget t;
+  t.rank = task.rank;
+  t.world_size = static_cast<uint32_t>(job.tasks.size());
+  t.nodes = job.node_list();
+  t.tasks_per_node.assign(t.nodes.size(), 0);
+  for (const Task& other : job.tasks) {
+    size_t n = static_cast<size_t>(std::find(t.nodes.begin(), t.nodes.end(), other.node) - t.nodes.begin());
+    if (other.rank == task.rank) {
+      t.local_rank = t.tasks_per_node[n];
+      t.node_rank = static_cast<uint32_t>(n);
+    }
+    ++t.tasks_per_node[n];
+  }
+  t.local_world_size = t.tasks_per_node[t.node_rank];
+  t.argv = job.spec.argv;
+  t.gpus = task.gpus;
+  t.limits = job.spec.per_task;
+  if (job.spec.batch) {
+    // The script stands for the whole allocation on its node, as Slurm's
+    // batch step does.
+    t.batch = true;
+    t.limits = job.spec.per_task.times(t.local_world_size);
+    t.gpus.clear();
+    for (const Task& other : job.tasks)
+      if (other.node == task.node) t.gpus.insert(t.gpus.end(), other.gpus.begin(), other.gpus.end());
+    std::sort(t.gpus.begin(), t.gpus.end());
+  }
+  return t;
+}
+
+std::string encode_launch(const Job& job, const LaunchTarget& target, const std::string& master_addr) {
   capnp::MallocMessageBuilder message;
   auto l = start_envelope(message, 0).initLaunch();
   l.setJobId(job.id);
   l.setAttempt(job.attempt);
-  l.setRank(task.rank);
-  l.setWorldSize(static_cast<uint32_t>(job.tasks.size()));
-
-  std::vector<std::string> nodes = job.node_list();
-  std::vector<uint32_t> per_node(nodes.size(), 0);
-  uint32_t local_rank = 0, node_rank = 0;
-  for (const Task& t : job.tasks) {
-    size_t n = static_cast<size_t>(std::find(nodes.begin(), nodes.end(), t.node) - nodes.begin());
-    if (t.rank == task.rank) {
-      local_rank = per_node[n];
-      node_rank = static_cast<uint32_t>(n);
-    }
-    ++per_node[n];
+  l.setStep(target.step);
+  l.setRank(target.rank);
+  l.setWorldSize(target.world_size);
+  l.setLocalRank(target.local_rank);
+  l.setLocalWorldSize(target.local_world_size);
+  l.setNodeRank(target.node_rank);
+  auto nl = l.initNodelist(static_cast<unsigned>(target.nodes.size()));
+  auto tpn = l.initTasksPerNode(static_cast<unsigned>(target.nodes.size()));
+  for (unsigned i = 0; i < target.nodes.size(); ++i) {
+    nl.set(i, text(target.nodes[i]));
+    tpn.set(i, i < target.tasks_per_node.size() ? target.tasks_per_node[i] : 1);
   }
-  l.setLocalRank(local_rank);
-  l.setLocalWorldSize(per_node[node_rank]);
-  l.setNodeRank(node_rank);
-  auto nl = l.initNodelist(static_cast<unsigned>(nodes.size()));
-  auto tpn = l.initTasksPerNode(static_cast<unsigned>(nodes.size()));
-  for (unsigned i = 0; i < nodes.size(); ++i) {
-    nl.set(i, text(nodes[i]));
-    tpn.set(i, per_node[i]);
+  const std::vector<std::string> job_nodes = job.node_list();
+  const std::vector<uint32_t> job_tpn = tasks_per_node(job);
+  auto jnl = l.initJobNodelist(static_cast<unsigned>(job_nodes.size()));
+  auto jtpn = l.initJobTasksPerNode(static_cast<unsigned>(job_nodes.size()));
+  for (unsigned i = 0; i < job_nodes.size(); ++i) {
+    jnl.set(i, text(job_nodes[i]));
+    jtpn.set(i, job_tpn[i]);
   }
-  auto gpus = l.initGpus(static_cast<unsigned>(task.gpus.size()));
-  for (unsigned i = 0; i < task.gpus.size(); ++i) gpus.set(i, task.gpus[i]);
-  auto argv = l.initArgv(static_cast<unsigned>(job.spec.argv.size()));
-  for (unsigned i = 0; i < job.spec.argv.size(); ++i) argv.set(i, text(job.spec.argv[i]));
+  auto gpus = l.initGpus(static_cast<unsigned>(target.gpus.size()));
+  for (unsigned i = 0; i < target.gpus.size(); ++i) gpus.set(i, target.gpus[i]);
+  auto argv = l.initArgv(static_cast<unsigned>(target.argv.size()));
+  for (unsigned i = 0; i < target.argv.size(); ++i) argv.set(i, text(target.argv[i]));
   l.setWorkdir(text(job.spec.workdir));
   l.setOutputPattern(text(job.spec.output_pattern));
+  l.setErrorPattern(text(job.spec.error_pattern));
   l.setMasterAddr(text(master_addr));
-  l.setMasterPort(master_port_for(job.id));
+  // Each step gets its own port next to the job's, so a `cadre run` of a
+  // torch program inside a batch job does not collide with another step.
+  const uint16_t base = job.master_port ? job.master_port : master_port_for(job.id);
+  l.setMasterPort(static_cast<uint16_t>(kMasterPortBase + (base - kMasterPortBase + target.step) % kMasterPortSpan));
   l.setUser(text(job.spec.user));
   l.setUid(job.spec.uid);
   l.setGid(job.spec.gid);
   l.setJobName(text(job.spec.name));
+  to_proto(job.spec.per_task, l.initPerTask());
+  to_proto(target.limits, l.initLimits());
+  l.setBatch(target.batch);
+  if (target.batch) l.setScript(text(job.spec.script));
+  l.setNtasks(job.spec.ntasks);
+  l.setCpusPerTask(static_cast<uint32_t>(std::max<int64_t>(1, job.spec.per_task.millicores / 1000)));
   return encode(message);
 }
 
-std::string encode_kill(JobId id, Attempt attempt, uint32_t rank) {
+std::string encode_kill(JobId id, Attempt attempt, uint32_t rank, uint32_t step) {
   capnp::MallocMessageBuilder message;
   auto k = start_envelope(message, 0).initKill();
   k.setJobId(id);
   k.setAttempt(attempt);
   k.setRank(rank);
+  k.setStep(step);
   return encode(message);
 }
 
-std::string encode_task_ack(JobId id, uint32_t rank, Attempt attempt) {
+std::string encode_task_ack(JobId id, uint32_t rank, Attempt attempt, uint32_t step) {
   capnp::MallocMessageBuilder message;
   auto a = start_envelope(message, 0).initTaskAck();
   a.setJobId(id);
   a.setRank(rank);
   a.setAttempt(attempt);
+  a.setStep(step);
   return encode(message);
 }
 

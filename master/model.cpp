@@ -1,6 +1,7 @@
 #include "master/model.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace cadre {
 
@@ -36,6 +37,37 @@ std::vector<uint32_t> Node::free_gpus() const {
   for (uint32_t i = 0; i < gpu_busy.size(); ++i)
     if (!gpu_busy[i]) out.push_back(i);
   return out;
+}
+
+}  // namespace cadre
+
+namespace cadre {
+
+bool gpu_model_matches(std::string_view requested, std::string_view model) {
+  if (requested.empty()) return true;
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  return lower(model).find(lower(requested)) != std::string::npos;
+}
+
+std::string Node::gpu_model() const {
+  if (gpus.empty()) return "";
+  for (const NodeGpu& g : gpus)
+    if (g.model != gpus.front().model) return "";
+  return gpus.front().model;
+}
+
+bool Step::done() const {
+  return std::none_of(ranks.begin(), ranks.end(), [](const StepRank& r) { return holds_resources(r.state); });
+}
+
+int32_t Step::exit_code() const {
+  int32_t worst = 0;
+  for (const StepRank& r : ranks) worst = std::max(worst, r.exit_code);
+  return worst;
 }
 
 }  // namespace cadre

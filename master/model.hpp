@@ -37,7 +37,15 @@ struct JobSpec {
   std::string account;          // fair-share account; the user's name when none given
   uint32_t max_switches = 0;    // 0: no limit
   int64_t switches_wait_s = 0;  // relax max_switches after this long pending; 0: never
+  std::string gpu_type;         // only nodes whose GPU model contains this (case-insensitive); empty: any
+  bool batch = false;           // `script` runs once on the first node; the rest of the allocation waits for steps
+  std::string script;           // a batch job's script (argv[0] is the path it was submitted from)
+  std::string error_pattern;    // stderr to its own file; empty: into the output file
 };
+
+// True when a GPU `model` ("NVIDIA H100 80GB HBM3") is what `requested`
+// ("H100", "h100") names: a case-insensitive substring match.
+bool gpu_model_matches(std::string_view requested, std::string_view model);
 
 inline sched::GangShape shape_of(const JobSpec& s) {
   return sched::GangShape{s.per_task, s.nodes, s.tasks_per_node, s.ntasks};
@@ -49,6 +57,25 @@ struct Task {
   std::vector<uint32_t> gpus;
   TaskState state = TaskState::pending;
   int32_t exit_code = 0;
+};
+
+// A step: processes started inside a running job's allocation by
+// `cadre run` or the MPI launcher. Volatile: a master restart forgets
+// steps (their ranks are killed when their nodes re-register).
+struct StepRank {
+  uint32_t rank = 0;
+  std::string node;
+  TaskState state = TaskState::launching;
+  int32_t exit_code = 0;
+  std::string message;
+};
+
+struct Step {
+  uint32_t id = 0;
+  std::vector<StepRank> ranks;
+  bool done() const;
+  // The worst exit code of its ranks (0 when all succeeded).
+  int32_t exit_code() const;
 };
 
 struct Job {
@@ -63,6 +90,11 @@ struct Job {
   int64_t end_time = 0;
   std::vector<Task> tasks;  // one per rank once placed; empty while pending
   uint32_t preemptions = 0; // times stopped and requeued for a higher tier
+  uint16_t master_port = 0; // MASTER_PORT of this attempt (free among the jobs on rank 0's node)
+
+  // Volatile: this attempt's steps.
+  std::map<uint32_t, Step> steps;
+  uint32_t next_step = 1;
 
   // Volatile, from the last scheduling pass (pending jobs only).
   sched::PriorityFactors priority;
@@ -72,6 +104,14 @@ struct Job {
   std::vector<std::string> node_list() const;
   // True while any rank may still hold resources on a node.
   bool holds_resources() const;
+};
+
+struct NodeGpu {
+  uint32_t index = 0;
+  std::string uuid;
+  std::string model;
+  int64_t memory_mb = 0;
+  std::vector<uint32_t> nvlink_peers;
 };
 
 enum class NodeState { up, drain, down };
@@ -87,6 +127,8 @@ struct Node {
   std::vector<bool> gpu_busy;          // index -> allocated
   std::map<std::string, std::string> labels;
   int64_t last_seen_unix = 0;
+  std::vector<NodeGpu> gpus;           // as the agent discovered them (reported at registration)
+  std::string isolation;               // how ranks are confined there, as the agent reports it
 
   // Volatile, this run only: where to reach the agent and when it last spoke.
   std::string routing_id;
@@ -96,6 +138,8 @@ struct Node {
 
   Resources free() const { return total - used; }
   std::vector<uint32_t> free_gpus() const;
+  // The model all its GPUs share; "" when unknown or mixed.
+  std::string gpu_model() const;
 };
 
 }  // namespace cadre

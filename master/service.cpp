@@ -134,6 +134,8 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::LIST_JOBS:
     case Envelope::SHOW_JOB:
     case Envelope::LIST_PARTITIONS:
+    case Envelope::RUN_STEP:
+    case Envelope::SHOW_STEP:
     case Envelope::LIST_NODES: turn_requests_.emplace_back(peer, rid); break;
     default: break;
   }
@@ -151,6 +153,8 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::CANCEL: return handle_cancel(peer, rid, env.getCancel());
     case Envelope::LIST_NODES: return handle_list_nodes(peer, rid);
     case Envelope::LIST_PARTITIONS: return handle_list_partitions(peer, rid);
+    case Envelope::RUN_STEP: return handle_run_step(peer, rid, env.getRunStep());
+    case Envelope::SHOW_STEP: return handle_show_step(peer, rid, env.getShowStep());
     default:
       ++counters_.malformed_messages;
       CADRE_LOG(warning) << "unexpected message kind " << static_cast<int>(env.which());
@@ -171,13 +175,19 @@ void MasterService::handle_register(const std::string& peer, Register::Reader r)
   }
   for (auto l : r.getLabels()) reg.labels[l.getKey()] = l.getValue();
   for (auto t : r.getRunning())
-    reg.running.push_back({t.getJobId(), t.getRank(), t.getAttempt(), t.getExited(), t.getLaunchFailed(),
-                           t.getLost(), t.getExitCode(), t.getSignal(), t.getMessage()});
+    reg.running.push_back({t.getJobId(), t.getStep(), t.getRank(), t.getAttempt(), t.getExited(), t.getLaunchFailed(),
+                           t.getLost(), t.getExitCode(), t.getSignal(), t.getMessage(), t.getOomKilled()});
+  if (r.getGpus().size() > 4096) {
+    ++counters_.malformed_messages;
+    return reply_error(peer, 0, "registration refused: more than 4096 GPUs listed");
+  }
+  for (auto g : r.getGpus()) reg.gpus.push_back(from_proto(g));
+  reg.isolation = r.getIsolation();
   cluster_.register_node(reg, peer, steady_now_ms(), unix_now());
   // Exits the agent kept for us are recorded now; it may forget them once
   // this turn commits (acks go out after the commit).
   for (const RunningTaskRef& t : reg.running)
-    if (t.exited) reply(peer, encode_task_ack(t.job, t.rank, t.attempt));
+    if (t.exited) reply(peer, encode_task_ack(t.job, t.rank, t.attempt, t.step));
   uint32_t interval = static_cast<uint32_t>(std::clamp<int64_t>(options_.node_timeout_ms / 4, 50, 5000));
   reply(peer, encode_register_reply(interval));
   schedule_wanted_ = true;
@@ -187,6 +197,8 @@ void MasterService::handle_task_status(const std::string& peer, TaskStatus::Read
   TaskEvent ev;
   ev.node = s.getNode();
   ev.job = s.getJobId();
+  ev.step = s.getStep();
+  ev.oom_killed = s.getOomKilled();
   ev.rank = s.getRank();
   ev.attempt = s.getAttempt();
   switch (s.getEvent()) {
@@ -205,7 +217,7 @@ void MasterService::handle_task_status(const std::string& peer, TaskStatus::Read
   cluster_.task_event(ev, unix_now());
   if (ev.kind == TaskEventKind::started) return;
   // Acknowledged even when stale or repeated, so the agent stops resending.
-  reply(peer, encode_task_ack(ev.job, ev.rank, ev.attempt));
+  reply(peer, encode_task_ack(ev.job, ev.rank, ev.attempt, ev.step));
   schedule_wanted_ = true;
 }
 
@@ -236,6 +248,52 @@ void MasterService::handle_list_jobs(const std::string& peer, uint64_t rid, bool
   capnp::MallocMessageBuilder m;
   auto list = start_envelope(m, rid).initJobsReply().initJobs(static_cast<unsigned>(shown.size()));
   for (unsigned i = 0; i < shown.size(); ++i) to_proto(*shown[i], list[i], options_.policy.weights);
+  reply(peer, encode(m));
+}
+
+void MasterService::handle_run_step(const std::string& peer, uint64_t rid, RunStep::Reader r) {
+  if (store_error_) return reply_error(peer, rid, store_failure_message());
+  StepRequest req;
+  req.job = r.getJobId();
+  for (auto a : r.getArgv()) req.argv.emplace_back(a);
+  req.workdir = r.getWorkdir();
+  req.ntasks = r.getNtasks();
+  req.nnodes = r.getNnodes();
+  for (auto h : r.getHosts()) req.hosts.emplace_back(h);
+  req.whole_node = r.getWholeNode();
+  req.uid = r.getUid();
+  auto step = cluster_.run_step(req);
+  if (!step) return reply_error(peer, rid, step.error());
+  handle_show_step_id(peer, rid, req.job, *step);
+}
+
+void MasterService::handle_show_step(const std::string& peer, uint64_t rid, ShowStep::Reader s) {
+  handle_show_step_id(peer, rid, s.getJobId(), s.getStep());
+}
+
+void MasterService::handle_show_step_id(const std::string& peer, uint64_t rid, JobId job, uint32_t step_id) {
+  const Step* step = cluster_.find_step(job, step_id);
+  if (!step) {
+    const Job* j = cluster_.find_job(job);
+    if (!j) return reply_error(peer, rid, "job " + std::to_string(job) + " has ended; its steps are gone");
+    return reply_error(peer, rid, "job " + std::to_string(job) + " has no step " + std::to_string(step_id) +
+                                      " (steps are forgotten when the master restarts or the job is requeued)");
+  }
+  capnp::MallocMessageBuilder m;
+  auto out = start_envelope(m, rid).initStepReply();
+  out.setJobId(job);
+  out.setStep(step_id);
+  out.setDone(step->done());
+  out.setExitCode(step->exit_code());
+  auto ranks = out.initRanks(static_cast<unsigned>(step->ranks.size()));
+  for (unsigned i = 0; i < step->ranks.size(); ++i) {
+    const StepRank& sr = step->ranks[i];
+    ranks[i].setRank(sr.rank);
+    ranks[i].setNode(sr.node);
+    ranks[i].setState(std::string(to_string(sr.state)));
+    ranks[i].setExitCode(sr.exit_code);
+    ranks[i].setMessage(sr.message);
+  }
   reply(peer, encode(m));
 }
 

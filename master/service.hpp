@@ -66,6 +66,9 @@ class MasterService {
   void handle_cancel(const std::string& peer, uint64_t request_id, Cancel::Reader c);
   void handle_list_nodes(const std::string& peer, uint64_t request_id);
   void handle_list_partitions(const std::string& peer, uint64_t request_id);
+  void handle_run_step(const std::string& peer, uint64_t request_id, RunStep::Reader r);
+  void handle_show_step(const std::string& peer, uint64_t request_id, ShowStep::Reader s);
+  void handle_show_step_id(const std::string& peer, uint64_t request_id, JobId job, uint32_t step);
   // A Cluster configured from the options, with the stored state loaded.
   Status load_cluster(Cluster& into);
   void reply(const std::string& peer, std::string bytes);

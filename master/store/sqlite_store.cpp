@@ -266,12 +266,18 @@ Status SqliteStore::save_job(const Job& job) {
   // still accounts for ranks that are being killed.
   up.bind(24, is_final(job.state) && !job.holds_resources() ? 0 : 1);
   up.bind(25, s.requeue ? 1 : 0);
-  up.bind(26, nlohmann::json{{"partition", s.partition},
-                             {"account", s.account},
-                             {"max_switches", s.max_switches},
-                             {"switches_wait_s", s.switches_wait_s},
-                             {"preemptions", job.preemptions}}
-                  .dump());
+  nlohmann::json sched{{"partition", s.partition},
+                       {"account", s.account},
+                       {"max_switches", s.max_switches},
+                       {"switches_wait_s", s.switches_wait_s},
+                       {"preemptions", job.preemptions}};
+  // Written only when set, so most rows stay small.
+  if (!s.gpu_type.empty()) sched["gpu_type"] = s.gpu_type;
+  if (s.batch) sched["batch"] = true;
+  if (!s.script.empty()) sched["script"] = s.script;
+  if (!s.error_pattern.empty()) sched["error_pattern"] = s.error_pattern;
+  if (job.master_port != 0) sched["master_port"] = job.master_port;
+  up.bind(26, sched.dump());
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
 
   if (job.tasks.empty() && job.state == JobState::pending && job.attempt == 0) return {};  // never had tasks
@@ -341,6 +347,11 @@ Result<std::vector<Job>> SqliteStore::load_jobs(const std::string& where, const 
       s.max_switches = sched.value("max_switches", 0u);
       s.switches_wait_s = sched.value("switches_wait_s", int64_t{0});
       j.preemptions = sched.value("preemptions", 0u);
+      s.gpu_type = sched.value("gpu_type", "");
+      s.batch = sched.value("batch", false);
+      s.script = sched.value("script", "");
+      s.error_pattern = sched.value("error_pattern", "");
+      j.master_port = sched.value("master_port", uint16_t{0});
       jobs.push_back(std::move(j));
     }
   } catch (const std::exception& e) {

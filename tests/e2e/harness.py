@@ -26,7 +26,7 @@ import time
 import unittest
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL")
+FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY")
 
 # Generous limits: they only catch hangs, nothing passes or fails on speed.
 START_TIMEOUT = 60
@@ -133,13 +133,18 @@ class Cluster:
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)
 
-    def _spawn(self, argv, log_name):
+    def _spawn(self, argv, log_name, env=None):
         log = open(os.path.join(self.logs, log_name), "ab")
         self._log_files.append(log)
         log.write(("--- %s: %s\n" % (time.strftime("%H:%M:%S"), " ".join(argv))).encode())
         log.flush()
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
         p = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.tmp
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.tmp,
+            env=full_env,
         )
         self._all_procs.append(p)
         return p
@@ -188,6 +193,9 @@ class Cluster:
                 )
 
     def start_agent(self, name):
+        """Starts agent `name` from its spec: cpus, memory, address, gpus
+        (None: leave --gpus out, so the agent discovers them), env (extra
+        variables, e.g. CADRE_NVML_LIB) and args (extra flags)."""
         spec = self.agent_specs[name]
         argv = [
             self.agent_bin,
@@ -195,16 +203,18 @@ class Cluster:
             "--name", name,
             "--cpus", str(spec["cpus"]),
             "--memory", spec["memory"],
-            "--gpus", str(spec["gpus"]),
             "--address", spec["address"],
             "--work-dir", self.path("agents", name),
             "--kill-grace", str(self.kill_grace),
         ]
-        if os.geteuid() == 0:
+        if spec.get("gpus") is not None:
+            argv += ["--gpus", str(spec["gpus"])]
+        if os.geteuid() == 0 and spec.get("allow_root", True):
             # The tests submit as the user running them; as root the agent
             # refuses uid 0 unless told otherwise.
             argv.append("--allow-root-jobs")
-        self.agents[name] = self._spawn(argv, "agent-%s.log" % name)
+        argv += spec.get("args", [])
+        self.agents[name] = self._spawn(argv, "agent-%s.log" % name, env=spec.get("env"))
         return self.agents[name]
 
     def wait_nodes_up(self, names=None, timeout=START_TIMEOUT):
@@ -489,11 +499,16 @@ class ClusterTestCase(unittest.TestCase):
     AGENTS = 2
     GPUS = 4
     NODE_TIMEOUT = 6
+    # Per-agent changes to the spec before the cluster starts, e.g.
+    # {"node1": {"gpus": None, "env": {...}}} (see Cluster.start_agent).
+    AGENT_OVERRIDES = {}
 
     def setUp(self):
         self.c = Cluster(
             agents=self.AGENTS, gpus=self.GPUS, node_timeout=self.NODE_TIMEOUT, name=type(self).__name__.lower()
         )
+        for name, override in self.AGENT_OVERRIDES.items():
+            self.c.agent_specs[name].update(override)
         # Registered before start so a failing start is cleaned up too.
         self.addCleanup(self._stop_cluster)
         self.c.start()

@@ -30,6 +30,9 @@ LaunchSpec two_node_spec() {
   s.master_addr = "10.0.0.1";
   s.master_port = 30734;
   s.user = "ada";
+  s.uid = 1001;
+  s.ntasks = 8;
+  s.cpus_per_task = 2;
   return s;
 }
 
@@ -64,8 +67,16 @@ TEST(LaunchSpec, OutputPathTurnsDoublePercentIntoOnePercent) {
 
 TEST(LaunchSpec, OutputPathKeepsUnknownEscapesAndATrailingPercent) {
   LaunchSpec s = two_node_spec();
-  s.output_pattern = "a%xb%";
-  EXPECT_EQ(output_path(s, "n"), "/home/ada/exp/a%xb%");
+  s.output_pattern = "a%qb%";
+  EXPECT_EQ(output_path(s, "n"), "/home/ada/exp/a%qb%");
+}
+
+TEST(LaunchSpec, OutputPathExpandsSlurmsJobNameUserAndNode) {
+  LaunchSpec s = two_node_spec();
+  s.job_name = "train";
+  s.user = "ada";
+  s.output_pattern = "%x-%u-%N-%j.out";
+  EXPECT_EQ(output_path(s, "gpu-02"), "/home/ada/exp/train-ada-gpu-02-1234.out");
 }
 
 TEST(LaunchSpec, OutputPathUsesAnAbsolutePatternAsIs) {
@@ -82,8 +93,60 @@ TEST(LaunchSpec, OutputPathSubstitutesEveryOccurrence) {
 
 // ---- rank_environment ----
 
+// The one value of `name`, or "<missing>" / "<repeated>".
+std::string only(const std::map<std::string, std::vector<std::string>>& env, const std::string& name) {
+  auto it = env.find(name);
+  if (it == env.end()) return "<missing>";
+  return it->second.size() == 1 ? it->second.front() : "<repeated>";
+}
+
+TEST(LaunchSpec, SlurmTasksPerNodeFoldsRepeats) {
+  EXPECT_EQ(slurm_tasks_per_node({2, 2, 2, 1}), "2(x3),1");
+  EXPECT_EQ(slurm_tasks_per_node({4}), "4");
+  EXPECT_EQ(slurm_tasks_per_node({1, 2, 1}), "1,2,1");
+  EXPECT_EQ(slurm_tasks_per_node({}), "");
+}
+
+TEST(LaunchSpec, JobsGetOpenMpisLauncherAndTheCliOnPath) {
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "tcp://head:7700", "/opt/cadre/bin/cadre"},
+                                        "/h", {"PATH=/usr/bin:/bin"}));
+  EXPECT_EQ(only(env, "OMPI_MCA_plm_rsh_agent"), "/opt/cadre/bin/cadre rsh");
+  EXPECT_EQ(only(env, "OMPI_MCA_plm"), "rsh");
+  // The Slurm names would make Open MPI pick its srun launcher.
+  EXPECT_EQ(only(env, "OMPI_MCA_ras"), "^slurm");
+  EXPECT_EQ(only(env, "OMPI_MCA_ess"), "^slurm");
+  EXPECT_EQ(only(env, "CADRE_MASTER"), "tcp://head:7700");
+  EXPECT_EQ(only(env, "PATH"), "/usr/bin:/bin:/opt/cadre/bin");
+  // Already on PATH: not added twice.
+  auto again = parse_env(rank_environment(two_node_spec(), AgentContext{"n", "", "/usr/bin/cadre"}, "/h",
+                                          {"PATH=/usr/bin:/bin"}));
+  EXPECT_EQ(only(again, "PATH"), "/usr/bin:/bin");
+}
+
+TEST(LaunchSpec, ABatchScriptAndAStepSeeTheAllocationInTheSlurmNames) {
+  LaunchSpec s = two_node_spec();
+  s.batch = true;
+  s.rank = 0;
+  s.node_rank = 0;
+  auto env = parse_env(rank_environment(s, AgentContext{"gpu-01", "", ""}, "/h", {}));
+  EXPECT_EQ(only(env, "SLURM_STEP_ID"), "batch");
+  // A step of 2 ranks on the second node still sees the whole allocation.
+  LaunchSpec step = two_node_spec();
+  step.step = 3;
+  step.nodelist = {"gpu-02"};
+  step.tasks_per_node = {2};
+  step.job_nodelist = {"gpu-01", "gpu-02"};
+  step.job_tasks_per_node = {4, 4};
+  env = parse_env(rank_environment(step, AgentContext{"gpu-02", "", ""}, "/h", {}));
+  EXPECT_EQ(only(env, "CADRE_STEP_ID"), "3");
+  EXPECT_EQ(only(env, "SLURM_STEP_ID"), "3");
+  EXPECT_EQ(only(env, "SLURM_JOB_NODELIST"), "gpu-[01-02]");
+  EXPECT_EQ(only(env, "CADRE_NODELIST"), "gpu-01,gpu-02");
+  EXPECT_EQ(hostfile_text(step), "gpu-01 slots=4\ngpu-02 slots=4\n");
+}
+
 TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
-  auto env = parse_env(rank_environment(two_node_spec(), "gpu-02", "/var/lib/cadre/1234/hostfile", {}));
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", ""}, "/var/lib/cadre/1234/hostfile", {}));
   const std::map<std::string, std::string> want{
       {"CADRE_JOB_ID", "1234"},
       {"CADRE_JOB_NAME", "train"},
@@ -105,6 +168,29 @@ TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
       {"GROUP_RANK", "1"},
       {"MASTER_ADDR", "10.0.0.1"},
       {"MASTER_PORT", "30734"},
+      {"CADRE_STEP_ID", "0"},
+      {"CADRE_NTASKS", "8"},
+      {"SLURM_JOB_ID", "1234"},
+      {"SLURM_JOBID", "1234"},
+      {"SLURM_JOB_NAME", "train"},
+      {"SLURM_JOB_USER", "ada"},
+      {"SLURM_JOB_UID", "1001"},
+      {"SLURM_JOB_NUM_NODES", "2"},
+      {"SLURM_NNODES", "2"},
+      {"SLURM_JOB_NODELIST", "gpu-[01-02]"},
+      {"SLURM_NODELIST", "gpu-[01-02]"},
+      {"SLURM_NTASKS", "8"},
+      {"SLURM_NPROCS", "8"},
+      {"SLURM_TASKS_PER_NODE", "4(x2)"},
+      {"SLURM_NTASKS_PER_NODE", "4"},
+      {"SLURM_CPUS_PER_TASK", "2"},
+      {"SLURM_SUBMIT_DIR", "/home/ada/exp"},
+      {"SLURMD_NODENAME", "gpu-02"},
+      {"SLURM_PROCID", "5"},
+      {"SLURM_LOCALID", "1"},
+      {"SLURM_NODEID", "1"},
+      {"SLURM_STEP_ID", "0"},
+      {"SLURM_GPUS_ON_NODE", "2"},
   };
   for (auto& [name, value] : want) {
     ASSERT_EQ(env.count(name), 1u) << name << " is missing";
@@ -116,14 +202,14 @@ TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
 
 TEST(LaunchSpec, RankEnvironmentKeepsTheBase) {
   std::vector<std::string> base{"PATH=/usr/bin:/bin", "HOME=/home/ada", "USER=ada"};
-  auto env = rank_environment(two_node_spec(), "gpu-02", "/h", base);
+  auto env = rank_environment(two_node_spec(), AgentContext{"gpu-02", "", ""}, "/h", base);
   for (const std::string& entry : base)
     EXPECT_EQ(std::count(env.begin(), env.end(), entry), 1) << entry;
 }
 
 TEST(LaunchSpec, CadreVariablesWinOverTheBase) {
   std::vector<std::string> base{"RANK=99", "CUDA_VISIBLE_DEVICES=0,1,2,3", "HOME=/home/ada"};
-  auto env = parse_env(rank_environment(two_node_spec(), "gpu-02", "/h", base));
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", ""}, "/h", base));
   ASSERT_EQ(env["RANK"].size(), 1u);
   EXPECT_NE(env["RANK"][0], "99");
   ASSERT_EQ(env["CUDA_VISIBLE_DEVICES"].size(), 1u);
@@ -134,7 +220,7 @@ TEST(LaunchSpec, CadreVariablesWinOverTheBase) {
 TEST(LaunchSpec, RankWithoutGpusSeesAnEmptyCudaVisibleDevices) {
   LaunchSpec s = two_node_spec();
   s.gpus.clear();
-  auto env = parse_env(rank_environment(s, "gpu-02", "/h", {}));
+  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", ""}, "/h", {}));
   ASSERT_EQ(env["CUDA_VISIBLE_DEVICES"].size(), 1u) << "unset would expose every GPU";
   EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"][0], "");
 }
@@ -147,7 +233,7 @@ TEST(LaunchSpec, SingleNodeSingleGpuEnvironment) {
   s.gpus = {7};
   s.master_addr = "solo";
   s.master_port = 29501;
-  auto env = parse_env(rank_environment(s, "solo", "/h", {}));
+  auto env = parse_env(rank_environment(s, AgentContext{"solo", "", ""}, "/h", {}));
   EXPECT_EQ(env["CADRE_NODELIST"], (std::vector<std::string>{"solo"}));
   EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], (std::vector<std::string>{"7"}));
   EXPECT_EQ(env["WORLD_SIZE"], (std::vector<std::string>{"1"}));

@@ -146,8 +146,11 @@ TEST(SubmitOptions, ResourcesPerTask) {
 }
 
 TEST(SubmitOptions, MissingDoubleDashIsRefusedWithAnExample) {
+  // A word before any '--' is a batch script; when there is no such file the
+  // user most likely meant a command.
   std::string stray = parse_error({"--nodes", "2", "hostname"});
-  EXPECT_EQ(stray, "unexpected 'hostname': put the command after '--', e.g. cadre submit --nodes 2 -- hostname");
+  EXPECT_EQ(stray, "no batch script 'hostname' (/home/ada/project/hostname does not exist); to run a command "
+                   "instead, put it after '--', e.g. cadre submit -- hostname");
   EXPECT_EQ(parse_error({"--nodes", "2"}), "no command given: put it after '--', e.g. cadre submit -- hostname");
   EXPECT_EQ(parse_error({"--"}), "no command given: put it after '--', e.g. cadre submit -- hostname");
   EXPECT_EQ(parse_error({}), "no command given: put it after '--', e.g. cadre submit -- hostname");
@@ -155,6 +158,8 @@ TEST(SubmitOptions, MissingDoubleDashIsRefusedWithAnExample) {
 
 TEST(SubmitOptions, UnknownFlagsAreRefused) {
   EXPECT_EQ(parse_error({"--qos", "high", "--", "a"}), "unknown option '--qos' (see --help)");
+  EXPECT_EQ(parse_error({"--qos", "high", "job.sh"}), "unknown option '--qos' (see --help)")
+      << "not taken for a script named 'high'";
 }
 
 TEST(SubmitOptions, PartitionAccountAndSwitches) {
@@ -231,6 +236,153 @@ TEST(SubmitOptions, NameOutputAndToggles) {
 
 TEST(SubmitOptions, EmptyOutputPatternIsRefused) {
   EXPECT_EQ(parse_error({"--output=", "--", "a"}), "--output: the pattern must not be empty");
+}
+
+// --- Slurm-compatible flags ---
+
+TEST(SubmitOptions, MemIsPerNodeAndSplitOverTheTasksOfANode) {
+  SubmitOptions o = parse_ok({"-N", "2", "--ntasks-per-node", "4", "-c", "2", "--mem", "16G", "--", "a"});
+  EXPECT_EQ(o.nodes, 2u);
+  EXPECT_EQ(o.tasks_per_node, 4u);
+  EXPECT_EQ(o.ntasks, 8u);
+  EXPECT_EQ(o.per_task, (Resources{2000, 4096, 0}));
+  EXPECT_EQ(parse_ok({"-N", "1", "--ntasks-per-node", "3", "--mem", "1G", "--", "a"}).per_task.memory_mb, 342)
+      << "rounded up: three tasks never get less than the node asked for";
+  EXPECT_EQ(parse_ok({"--mem", "8G", "--", "a"}).per_task.memory_mb, 8192);
+}
+
+TEST(SubmitOptions, MemWithoutNodesIsSplitOverAllTheTasks) {
+  SubmitOptions o = parse_ok({"-n", "8", "--mem", "16G", "--", "a"});
+  EXPECT_EQ(o.nodes, 0u);
+  EXPECT_EQ(o.ntasks, 8u);
+  EXPECT_EQ(o.per_task.memory_mb, 2048);
+}
+
+TEST(SubmitOptions, MemPerCpuIsMultipliedByTheCpusOfATask) {
+  EXPECT_EQ(parse_ok({"-c", "4", "--mem-per-cpu", "2G", "--", "a"}).per_task.memory_mb, 8192);
+  EXPECT_EQ(parse_ok({"--mem-per-cpu=500M", "--", "a"}).per_task.memory_mb, 500);
+}
+
+TEST(SubmitOptions, OnlyOneMemoryFlagMayBeGiven) {
+  const std::string e = "give only one of --mem, --mem-per-cpu and --mem-per-task";
+  EXPECT_EQ(parse_error({"--mem", "1G", "--mem-per-cpu", "1G", "--", "a"}), e);
+  EXPECT_EQ(parse_error({"--mem", "1G", "--mem-per-task", "1G", "--", "a"}), e);
+  EXPECT_EQ(parse_error({"--mem-per-cpu", "1G", "--mem-per-task", "1G", "--", "a"}), e);
+}
+
+TEST(SubmitOptions, BadOrZeroMemNamesTheFlag) {
+  EXPECT_TRUE(starts_with(parse_error({"--mem", "lots", "--", "a"}), "--mem: invalid size 'lots'"));
+  EXPECT_TRUE(starts_with(parse_error({"--mem-per-cpu", "2X", "--", "a"}), "--mem-per-cpu: invalid size '2X'"));
+  EXPECT_EQ(parse_error({"--mem", "0", "--", "a"}),
+            "--mem: give a size, e.g. --mem 16G (0, all of a node's memory, is not supported)");
+  EXPECT_TRUE(starts_with(parse_error({"-c", "100000", "--mem-per-cpu", "8000000000T", "--", "a"}),
+                          "--mem-per-cpu: '8000000000T' is too large"));
+}
+
+TEST(SubmitOptions, GresGivesGpusPerNodeAndTheirModel) {
+  SubmitOptions o = parse_ok({"--gres=gpu:a100:4", "-N", "2", "--ntasks-per-node", "4", "--", "a"});
+  EXPECT_EQ(o.per_task.gpus, 1);
+  EXPECT_EQ(o.gpu_type, "a100");
+  SubmitOptions n = parse_ok({"--gres", "gpu:8", "-N", "2", "--ntasks-per-node", "2", "--", "a"});
+  EXPECT_EQ(n.per_task.gpus, 4);
+  EXPECT_EQ(n.gpu_type, "");
+  EXPECT_EQ(parse_ok({"--gres", "gpu", "-N", "1", "--", "a"}).per_task.gpus, 1) << "gpu alone is one";
+  SubmitOptions typed = parse_ok({"--gres", "gpu:v100", "-N", "1", "--", "a"});
+  EXPECT_EQ(typed.per_task.gpus, 1);
+  EXPECT_EQ(typed.gpu_type, "v100");
+}
+
+TEST(SubmitOptions, GresWithOneTaskNeedsNoNodes) {
+  SubmitOptions o = parse_ok({"--gres=gpu:2", "--", "a"});
+  EXPECT_EQ(o.nodes, 0u);
+  EXPECT_EQ(o.per_task.gpus, 2);
+  EXPECT_EQ(parse_error({"-n", "4", "--gres=gpu:2", "--", "a"}),
+            "--gres counts GPUs per node and needs --nodes when there are several tasks");
+}
+
+TEST(SubmitOptions, GresOtherThanGpusIsRefused) {
+  EXPECT_EQ(parse_error({"--gres=mps:100", "--", "a"}), "--gres: cadre schedules only GPUs (gpu[:TYPE]:N), not 'mps'");
+  EXPECT_EQ(parse_error({"--gres=gpu:2,mps:1", "-N", "1", "--", "a"}),
+            "--gres: cadre schedules only GPUs; give a single gpu[:TYPE]:N, not 'gpu:2,mps:1'");
+  for (const char* bad : {"gpu:", "gpu::2", "gpu:a:b:2", ""}) {
+    EXPECT_EQ(parse_error({"--gres", bad, "-N", "1", "--", "a"}),
+              "--gres: expected gpu[:TYPE]:N (e.g. gpu:2 or gpu:a100:4), got '" + std::string(bad) + "'");
+  }
+  EXPECT_TRUE(starts_with(parse_error({"--gres", "gpu:a100:x", "-N", "1", "--", "a"}), "--gres: 'x' is not"));
+  EXPECT_EQ(parse_error({"--gres", "gpu:3", "-N", "1", "--ntasks-per-node", "2", "--", "a"}),
+            "--gres 3 does not divide evenly over 2 tasks per node");
+}
+
+TEST(SubmitOptions, OnlyOneWayToAskForGpus) {
+  EXPECT_EQ(parse_error({"-N", "1", "--gres", "gpu:2", "--gpus-per-node", "2", "--", "a"}),
+            "give only one of --gres, --gpus-per-node and --gpus-per-task");
+  EXPECT_EQ(parse_error({"--gres", "gpu:2", "--gpus-per-task", "2", "--", "a"}),
+            "give only one of --gres, --gpus-per-node and --gpus-per-task");
+}
+
+TEST(SubmitOptions, GpuCountsMayNameTheModel) {
+  SubmitOptions o = parse_ok({"-N", "2", "--ntasks-per-node", "2", "--gpus-per-node", "h100:4", "--", "a"});
+  EXPECT_EQ(o.per_task.gpus, 2);
+  EXPECT_EQ(o.gpu_type, "h100");
+  SubmitOptions t = parse_ok({"--gpus-per-task", "a100:1", "--", "a"});
+  EXPECT_EQ(t.per_task.gpus, 1);
+  EXPECT_EQ(t.gpu_type, "a100");
+  EXPECT_EQ(parse_error({"-N", "1", "--gpus-per-node", ":4", "--", "a"}),
+            "--gpus-per-node: expected N or TYPE:N (e.g. a100:4), got ':4'");
+}
+
+TEST(SubmitOptions, GpuTypeRestrictsTheNodes) {
+  SubmitOptions o = parse_ok({"--gpu-type", "H100", "--gpus-per-task", "1", "--", "a"});
+  EXPECT_EQ(o.gpu_type, "H100");
+  EXPECT_EQ(o.per_task.gpus, 1);
+  EXPECT_EQ(parse_ok({"--gpu-type=A100", "--gres=gpu:a100:1", "--", "a"}).gpu_type, "A100") << "same model, any case";
+  EXPECT_EQ(parse_error({"--gpu-type", "H100", "--gres=gpu:a100:1", "--", "a"}),
+            "--gpu-type H100 contradicts the GPU type 'a100' in --gres");
+  EXPECT_EQ(parse_error({"--gpu-type=", "--", "a"}), "--gpu-type: give a GPU model, e.g. --gpu-type H100");
+  EXPECT_EQ(parse_ok({"--", "a"}).gpu_type, "");
+}
+
+TEST(SubmitOptions, ErrorPatternSeparatesStderr) {
+  EXPECT_EQ(parse_ok({"--", "a"}).error_pattern, "") << "stderr goes to the output file";
+  SubmitOptions o = parse_ok({"-o", "%x-%j.out", "-e", "%x-%j.err", "--", "a"});
+  EXPECT_EQ(o.output_pattern, "%x-%j.out");
+  EXPECT_EQ(o.error_pattern, "%x-%j.err");
+  EXPECT_EQ(parse_ok({"--error=/logs/%j-%t.err", "--", "a"}).error_pattern, "/logs/%j-%t.err");
+  EXPECT_EQ(parse_error({"--error=", "--", "a"}), "--error: the pattern must not be empty");
+}
+
+TEST(SubmitOptions, NodesMayBeASlurmRangeOfOneSize) {
+  EXPECT_EQ(parse_ok({"-N", "3-3", "--", "a"}).nodes, 3u);
+  EXPECT_EQ(parse_error({"-N", "2-4", "--", "a"}),
+            "--nodes: cadre runs a job on an exact number of nodes, not a range ('2-4'); give one count, e.g. --nodes 2");
+  EXPECT_TRUE(starts_with(parse_error({"-N", "2-x", "--", "a"}), "--nodes: 'x' is not"));
+  EXPECT_TRUE(starts_with(parse_error({"-N", "-1", "--", "a"}), "--nodes: '-1' is not"));
+}
+
+TEST(SubmitOptions, SlurmShapesAllocateWhatSlurmWould) {
+  SubmitOptions n8 = parse_ok({"-n", "8", "--", "a"});
+  EXPECT_EQ(n8.nodes, 0u);
+  EXPECT_EQ(n8.ntasks, 8u);
+  SubmitOptions spread = parse_ok({"-N", "2", "-n", "8", "--", "a"});
+  EXPECT_EQ(spread.nodes, 2u);
+  EXPECT_EQ(spread.tasks_per_node, 4u);
+}
+
+TEST(SubmitOptions, CommandModeIsNotBatch) {
+  SubmitOptions o = parse_ok({"--", "a"});
+  EXPECT_FALSE(o.batch);
+  EXPECT_EQ(o.script, "");
+}
+
+TEST(SubmitOptions, TheFlagTableKnowsEverySpelling) {
+  ASSERT_NE(find_submit_flag("-N"), nullptr);
+  EXPECT_EQ(find_submit_flag("-N")->name, "--nodes");
+  EXPECT_EQ(find_submit_flag("--ntasks-per-node")->name, "--tasks-per-node");
+  EXPECT_EQ(find_submit_flag("-e")->name, "--error");
+  EXPECT_TRUE(find_submit_flag("--gres")->takes_value);
+  EXPECT_FALSE(find_submit_flag("-W")->takes_value);
+  EXPECT_EQ(find_submit_flag("--qos"), nullptr);
+  for (const auto& f : submit_flags()) EXPECT_EQ(find_submit_flag(f.name), &f);
 }
 
 }  // namespace

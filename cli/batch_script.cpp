@@ -1,0 +1,235 @@
+#include "cli/batch_script.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "cli/submit_options.hpp"
+
+namespace cadre::cli {
+namespace {
+
+// An sbatch option cadre honours, and the cadre submit flag it becomes.
+struct SbatchOption {
+  const char* long_name;
+  char short_name;  // 0: none
+  const char* cadre_flag;
+};
+
+constexpr SbatchOption kSupportedSbatch[] = {
+    {"--nodes", 'N', "--nodes"},
+    {"--ntasks", 'n', "--ntasks"},
+    {"--ntasks-per-node", 0, "--tasks-per-node"},
+    {"--cpus-per-task", 'c', "--cpus-per-task"},
+    {"--mem", 0, "--mem"},
+    {"--mem-per-cpu", 0, "--mem-per-cpu"},
+    {"--gres", 0, "--gres"},
+    {"--gpus-per-node", 0, "--gpus-per-node"},
+    {"--gpus-per-task", 0, "--gpus-per-task"},
+    {"--time", 't', "--time"},
+    {"--job-name", 'J', "--name"},
+    {"--output", 'o', "--output"},
+    {"--error", 'e', "--error"},
+    {"--partition", 'p', "--partition"},
+    {"--account", 'A', "--account"},
+    {"--chdir", 'D', "--chdir"},
+};
+
+constexpr const char* kSupportedList =
+    "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
+    "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
+    "-e/--error, -p/--partition, -A/--account, -D/--chdir";
+
+const SbatchOption* find_sbatch(std::string_view long_name, char short_name) {
+  for (const auto& o : kSupportedSbatch)
+    if ((!long_name.empty() && long_name == o.long_name) || (short_name != 0 && short_name == o.short_name))
+      return &o;
+  return nullptr;
+}
+
+// "#SBATCH" / "#CADRE" when `line` is such a directive, else empty.
+std::string_view directive_tag(std::string_view line) {
+  for (std::string_view tag : {"#SBATCH", "#CADRE"}) {
+    if (!line.starts_with(tag)) continue;
+    if (line.size() == tag.size() || line[tag.size()] == ' ' || line[tag.size()] == '\t') return tag;
+  }
+  return {};
+}
+
+bool blank_or_comment(std::string_view line) {
+  size_t first = line.find_first_not_of(" \t");
+  return first == std::string_view::npos || line[first] == '#';
+}
+
+// Errors from these carry no line; read_directives adds it.
+Result<std::vector<std::string>> translate_sbatch(const std::vector<std::string>& words) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.size() < 2 || w[0] != '-' || w == "--")
+      return make_error("#SBATCH: unexpected '" + w + "' (directives take options only)");
+    std::string key;
+    std::optional<std::string> value;
+    const SbatchOption* opt = nullptr;
+    if (w.starts_with("--")) {
+      auto eq = w.find('=');
+      key = w.substr(0, eq);
+      if (eq != std::string::npos) value = w.substr(eq + 1);
+      opt = find_sbatch(key, 0);
+    } else {
+      key = w.substr(0, 2);
+      if (w.size() > 2) value = w.substr(2);  // "-N2"
+      opt = find_sbatch({}, w[1]);
+    }
+    if (key == "--array" || key == "-a")
+      return make_error("#SBATCH " + key + ": job arrays are not supported yet; submit one job per element");
+    if (!opt) return make_error("#SBATCH " + key + " is not supported by cadre (supported: " + kSupportedList + ")");
+    if (!value) {
+      if (i + 1 >= words.size()) return make_error("#SBATCH " + key + " needs a value");
+      value = words[++i];
+    }
+    out.push_back(opt->cadre_flag);
+    out.push_back(*value);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> check_cadre(const std::vector<std::string>& words) {
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.size() < 2 || w[0] != '-' || w == "--")
+      return make_error("#CADRE: unexpected '" + w + "' (directives take options only)");
+    std::string key = w;
+    bool inline_value = false;
+    if (auto eq = w.find('='); eq != std::string::npos && w.starts_with("--")) {
+      key = w.substr(0, eq);
+      inline_value = true;
+    }
+    const SubmitFlag* flag = find_submit_flag(key);
+    if (!flag) return make_error("#CADRE: unknown option '" + key + "' (see cadre submit --help)");
+    // These choose how the submitting command behaves, not what the job is;
+    // a script that made `cadre submit` block would surprise whoever submits it.
+    if (flag->name == "--wait" || flag->name == "--parsable")
+      return make_error("#CADRE " + key + " belongs on the command line, not in the script");
+    if (!flag->takes_value && inline_value) return make_error("#CADRE " + key + " takes no value");
+    if (flag->takes_value && !inline_value && ++i >= words.size())
+      return make_error("#CADRE " + key + " needs a value");
+  }
+  return words;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> split_directive(std::string_view text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else if (c == '#' && !in_word) {
+      break;
+    } else if (c == '\'') {
+      size_t end = text.find('\'', i + 1);
+      if (end == std::string_view::npos) return make_error("unterminated ' quote");
+      word.append(text.substr(i + 1, end - i - 1));
+      i = end;
+      in_word = true;
+    } else if (c == '"') {
+      size_t j = i + 1;
+      for (; j < text.size() && text[j] != '"'; ++j) {
+        // In double quotes a backslash escapes only what the shell lets it.
+        if (text[j] == '\\' && j + 1 < text.size() && std::string_view("\"\\$`").find(text[j + 1]) != std::string_view::npos)
+          ++j;
+        word += text[j];
+      }
+      if (j >= text.size()) return make_error("unterminated \" quote");
+      i = j;
+      in_word = true;
+    } else if (c == '\\') {
+      if (i + 1 >= text.size()) return make_error("a directive cannot end with a backslash");
+      word += text[++i];
+      in_word = true;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+Result<std::vector<DirectiveLine>> read_directives(std::string_view script_text, std::string_view script_name) {
+  std::vector<DirectiveLine> lines;
+  int number = 0;
+  size_t pos = 0;
+  while (pos < script_text.size()) {
+    size_t end = script_text.find('\n', pos);
+    if (end == std::string_view::npos) end = script_text.size();
+    std::string_view line = script_text.substr(pos, end - pos);
+    pos = end + 1;
+    ++number;
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    std::string_view tag = directive_tag(line);
+    if (tag.empty()) {
+      if (blank_or_comment(line)) continue;
+      break;  // the first command: sbatch reads no directives after it
+    }
+    auto where = [&] { return std::string(script_name) + " line " + std::to_string(number) + ": "; };
+    auto words = split_directive(line.substr(tag.size()));
+    if (!words) return make_error(where() + std::string(tag) + ": " + words.error());
+    auto args = tag == "#SBATCH" ? translate_sbatch(*words) : check_cadre(*words);
+    if (!args) return make_error(where() + args.error());
+    if (!args->empty()) lines.push_back(DirectiveLine{number, std::move(*args)});
+  }
+  return lines;
+}
+
+Result<std::vector<std::string>> directive_args(std::string_view script_text, std::string_view script_name) {
+  auto lines = read_directives(script_text, script_name);
+  if (!lines) return make_error(lines.error());
+  std::vector<std::string> args;
+  for (auto& l : *lines) args.insert(args.end(), l.args.begin(), l.args.end());
+  return args;
+}
+
+Status check_batch_script(std::string_view text, std::string_view script_name) {
+  const std::string name(script_name);
+  if (text.empty()) return make_error(name + " is empty");
+  if (text.find('\0') != std::string_view::npos)
+    return make_error(name + " is a binary file, not a batch script; to run a program, put it after '--', "
+                      "e.g. cadre submit -- ./" + std::string(std::filesystem::path(name).filename()));
+  if (text.find("\r\n") != std::string_view::npos)
+    return make_error(name + " has DOS line breaks (\\r\\n), which the interpreter would choke on; convert it "
+                      "with dos2unix");
+  if (!text.starts_with("#!"))
+    return make_error(name + ": batch scripts must start with #! (e.g. #!/bin/bash)");
+  return {};
+}
+
+Result<std::string> load_batch_script(const std::string& path) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return make_error("no batch script " + path + "");
+  if (std::filesystem::is_directory(status)) return make_error(path + " is a directory, not a batch script");
+  auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxBatchScriptBytes)
+    return make_error(path + " is larger than 1 MiB; a batch script should be short and run programs kept elsewhere");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + path + " (check its permissions)");
+  std::string text(kMaxBatchScriptBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return make_error("cannot read " + path);
+  text.resize(static_cast<size_t>(in.gcount()));
+  // Checked again after reading: the file may have grown, or be a pipe.
+  if (text.size() > kMaxBatchScriptBytes)
+    return make_error(path + " is larger than 1 MiB; a batch script should be short and run programs kept elsewhere");
+  if (Status s = check_batch_script(text, path); !s) return make_error(s.error());
+  return text;
+}
+
+}  // namespace cadre::cli

@@ -1,0 +1,201 @@
+// cadre run (srun's role) and cadre rsh (Open MPI's launcher).
+//
+// Inside a job (CADRE_JOB_ID is set) `cadre run` starts a step: CMD as
+// ranks on the job's nodes, in what the job already holds. Outside a job
+// it submits one and waits, following its output like srun does.
+// `cadre rsh NODE CMD...` is what mpirun calls instead of ssh: one rank of
+// `sh -c CMD` on NODE, inside the job, with that node's whole share.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+#include "cli/job_wait.hpp"
+#include "cli/submit_options.hpp"
+#include "common/flags.hpp"
+#include "common/resources.hpp"
+
+namespace cadre::cli {
+namespace {
+
+kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
+
+std::optional<uint64_t> job_from_environment() {
+  const char* id = std::getenv("CADRE_JOB_ID");
+  if (!id || !*id) return std::nullopt;
+  auto n = parse_count(id, INT64_MAX);
+  if (!n || *n == 0) return std::nullopt;
+  return static_cast<uint64_t>(*n);
+}
+
+std::string current_dir() {
+  std::error_code ec;
+  std::string cwd = std::filesystem::current_path(ec).string();
+  return ec ? "/" : cwd;
+}
+
+// Starts a step and waits for it. Returns the worst exit code of its
+// ranks (255 at most), and says on stderr which ranks failed and why.
+int run_step(Client& client, uint64_t job, const std::function<void(RunStep::Builder)>& fill, bool quiet) {
+  auto reply = client.call([&](Envelope::Builder e) {
+    auto r = e.initRunStep();
+    r.setJobId(job);
+    r.setWorkdir(text(current_dir()));
+    r.setUid(getuid());
+    fill(r);
+  });
+  if (!reply) return fail(reply.error());
+  const uint32_t step = (*reply)->envelope().getStepReply().getStep();
+  int delay_ms = 10;
+  int misses = 0;
+  while (true) {
+    auto status = client.call([&](Envelope::Builder e) {
+      auto s = e.initShowStep();
+      s.setJobId(job);
+      s.setStep(step);
+    });
+    if (!status) {
+      // mpirun may leave its launchers behind when its job ends: that end
+      // is no error of theirs.
+      if (quiet && status.error().find("has ended") != std::string::npos) return 0;
+      // A lost answer is retried; a step the master no longer knows is not.
+      if (status.error().find("step") != std::string::npos || ++misses >= 6)
+        return fail("step " + std::to_string(job) + "." + std::to_string(step) + ": " + status.error());
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    misses = 0;
+    auto r = (*status)->envelope().getStepReply();
+    if (r.getDone()) {
+      if (!quiet)
+        for (auto rank : r.getRanks())
+          if (rank.getExitCode() != 0)
+            std::cerr << "cadre: step " << job << "." << step << " rank " << rank.getRank() << " on "
+                      << rank.getNode().cStr() << " ended " << rank.getState().cStr() << " with code "
+                      << rank.getExitCode() << (rank.getMessage().size() ? ": " : "") << rank.getMessage().cStr()
+                      << "\n";
+      return std::min(r.getExitCode(), 255);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    delay_ms = std::min(delay_ms * 2, 200);
+  }
+}
+
+// The output file of `rank` as the agent names it (see agent/launch_spec).
+std::string output_file(const std::string& pattern, JobInfo::Reader job, uint32_t rank, const std::string& node) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '%' || i + 1 == pattern.size()) {
+      out += pattern[i];
+      continue;
+    }
+    switch (pattern[++i]) {
+      case 'j': out += std::to_string(job.getId()); break;
+      case 't': out += std::to_string(rank); break;
+      case 'n':
+      case 'N': out += node; break;
+      case 'x': out += job.getRequest().getName().cStr(); break;
+      case 'u': out += job.getRequest().getUser().cStr(); break;
+      case 'a': out += std::to_string(job.getAttempt()); break;
+      case '%': out += '%'; break;
+      default: out += '%'; out += pattern[i]; break;
+    }
+  }
+  if (!out.empty() && out[0] == '/') return out;
+  return std::string(job.getRequest().getWorkdir().cStr()) + "/" + out;
+}
+
+// Copies what each rank's output file gained since the last call to
+// stdout: srun's view of a job for a shared file system.
+class OutputFollower {
+ public:
+  void poll(JobInfo::Reader job) {
+    const std::string pattern = job.getRequest().getOutputPattern().cStr();
+    for (auto t : job.getTasks()) {
+      const std::string path = output_file(pattern, job, t.getRank(), t.getNode().cStr());
+      std::ifstream in(path, std::ios::binary);
+      if (!in) continue;
+      std::streamoff& offset = offsets_[path];
+      in.seekg(offset);
+      std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      offset += static_cast<std::streamoff>(chunk.size());
+      std::cout << chunk << std::flush;
+    }
+  }
+
+ private:
+  std::map<std::string, std::streamoff> offsets_;
+};
+
+}  // namespace
+
+int cmd_run(const Global& g, const Args& args) {
+  if (auto job = job_from_environment()) {
+    Flags f;
+    f.value("--ntasks", {"-n"}).value("--nodes", {"-N"});
+    if (Status s = f.parse(args); !s) return fail(s.error() + " (inside a job, cadre run takes --ntasks and --nodes)", 2);
+    if (f.rest().empty()) return fail("no command given: put it after '--', e.g. cadre run -n 4 -- hostname", 2);
+    uint32_t ntasks = 0, nnodes = 0;
+    for (auto [flag, into] : {std::pair{"--ntasks", &ntasks}, {"--nodes", &nnodes}}) {
+      if (auto v = f.get(flag)) {
+        auto n = parse_count(*v, 100000);
+        if (!n || *n == 0) return fail(std::string(flag) + ": expected a whole number of at least 1, got '" + *v + "'", 2);
+        *into = static_cast<uint32_t>(*n);
+      }
+    }
+    Client client(g.master, g.timeout_ms);
+    return run_step(client, *job, [&](RunStep::Builder r) {
+      auto argv = r.initArgv(static_cast<unsigned>(f.rest().size()));
+      for (unsigned i = 0; i < f.rest().size(); ++i) argv.set(i, text(f.rest()[i]));
+      r.setNtasks(ntasks);
+      r.setNnodes(nnodes);
+    }, false);
+  }
+  // Outside a job: submit one like `cadre submit --wait`, and show its
+  // output as it is written.
+  auto opts = parse_submit(args, current_dir());
+  if (!opts) return fail(opts.error(), 2);
+  if (opts->batch) return fail("cadre run runs a command; give it after '--' (batch scripts go to cadre submit)", 2);
+  Client client(g.master, g.timeout_ms);
+  auto reply = client.call([&](Envelope::Builder e) { fill_request(*opts, e.initSubmit().initRequest()); });
+  if (!reply) return fail(reply.error());
+  const uint64_t id = (*reply)->envelope().getSubmitReply().getId();
+  std::cerr << "cadre: job " << id << " submitted" << std::endl;
+  OutputFollower follower;
+  int status = wait_for(client, id, [&follower](JobInfo::Reader j) { follower.poll(j); });
+  // The last lines may land between the final poll and the exit report.
+  auto last = client.call([id](Envelope::Builder e) { e.initShowJob().setId(id); });
+  if (last && (*last)->envelope().getJobsReply().getJobs().size() == 1)
+    follower.poll((*last)->envelope().getJobsReply().getJobs()[0]);
+  return status;
+}
+
+int cmd_rsh(const Global& g, const Args& args) {
+  auto job = job_from_environment();
+  if (!job) return fail("cadre rsh starts processes inside a job: run it from a batch script (CADRE_JOB_ID is not set)", 2);
+  // ssh's own options (mpirun may pass -x or -T) mean nothing here.
+  size_t i = 0;
+  while (i < args.size() && args[i].starts_with("-")) ++i;
+  if (i + 1 >= args.size()) return fail("usage: cadre rsh NODE COMMAND...", 2);
+  const std::string node = args[i];
+  // As ssh does, the words are joined into one line for the remote shell.
+  std::string line;
+  for (size_t k = i + 1; k < args.size(); ++k) line += (line.empty() ? "" : " ") + args[k];
+  Client client(g.master, g.timeout_ms);
+  return run_step(client, *job, [&](RunStep::Builder r) {
+    auto argv = r.initArgv(3);
+    argv.set(0, "/bin/sh");
+    argv.set(1, "-c");
+    argv.set(2, text(line));
+    r.initHosts(1).set(0, text(node));
+    r.setWholeNode(true);
+  }, true);
+}
+
+}  // namespace cadre::cli

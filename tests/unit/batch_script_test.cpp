@@ -1,0 +1,298 @@
+// Specification of cli/batch_script and of `cadre submit SCRIPT`: batch
+// scripts with #CADRE and #SBATCH directives, read as sbatch reads them.
+#include "cli/batch_script.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli/submit_options.hpp"
+
+namespace cadre::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Args = std::vector<std::string>;
+
+const std::string kSlurmDir = std::string(CADRE_SOURCE_DIR) + "/tests/unit/testdata/slurm";
+
+SubmitOptions submit_ok(Args args, const std::string& cwd = kSlurmDir) {
+  auto r = parse_submit(args, cwd);
+  EXPECT_TRUE(r) << r.error();
+  return r ? *r : SubmitOptions{};
+}
+
+std::string submit_error(Args args, const std::string& cwd = kSlurmDir) {
+  auto r = parse_submit(args, cwd);
+  EXPECT_FALSE(r) << "accepted";
+  return r ? "" : r.error();
+}
+
+Args args_of(std::string_view script) {
+  auto r = directive_args(script, "job.sh");
+  EXPECT_TRUE(r) << r.error();
+  return r ? *r : Args{};
+}
+
+std::string directive_error(std::string_view script) {
+  auto r = directive_args(script, "job.sh");
+  EXPECT_FALSE(r) << "accepted";
+  return r ? "" : r.error();
+}
+
+// A scratch directory for scripts a test writes, removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir() : path_(fs::temp_directory_path() / ("cadre-batch-" + std::to_string(getpid()) + "-" + std::to_string(counter_++))) {
+    fs::create_directories(path_);
+  }
+  ~ScratchDir() { fs::remove_all(path_); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ / name, std::ios::binary) << text;
+    return (path_ / name).string();
+  }
+  std::string str() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+constexpr const char* kSupported =
+    "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
+    "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
+    "-e/--error, -p/--partition, -A/--account, -D/--chdir)";
+
+// --- Sample Slurm scripts, submitted as users would ---
+
+TEST(BatchScript, ATypicalMpiScriptGetsTheShapeSlurmWouldAllocate) {
+  SubmitOptions o = submit_ok({"mpi.sh"});
+  EXPECT_TRUE(o.batch);
+  EXPECT_EQ(o.nodes, 2u);
+  EXPECT_EQ(o.tasks_per_node, 4u);
+  EXPECT_EQ(o.ntasks, 8u);
+  EXPECT_EQ(o.per_task, (Resources{2000, 4096, 0})) << "--mem 16G is per node: 4 tasks share it";
+  EXPECT_EQ(o.time_limit_s, 7200);
+  EXPECT_TRUE(o.time_limit_given);
+  EXPECT_EQ(o.name, "mpi-hello");
+  EXPECT_EQ(o.output_pattern, "mpi-%j.out");
+  EXPECT_EQ(o.error_pattern, "mpi-%j.err");
+  EXPECT_EQ(o.partition, "compute");
+  EXPECT_EQ(o.account, "physics");
+  EXPECT_EQ(o.gpu_type, "");
+  EXPECT_EQ(o.workdir, kSlurmDir);
+  EXPECT_EQ(o.argv, (Args{kSlurmDir + "/mpi.sh"}));
+  EXPECT_TRUE(o.script.starts_with("#!/bin/bash\n#SBATCH --job-name=mpi-hello\n"));
+  EXPECT_TRUE(o.script.ends_with("srun ./hello_mpi \"$@\"\n"));
+}
+
+TEST(BatchScript, AGpuTrainingScriptGetsItsGpusMemoryAndModel) {
+  SubmitOptions o = submit_ok({"gpu_train.sh", "20"});
+  EXPECT_EQ(o.nodes, 0u);
+  EXPECT_EQ(o.ntasks, 1u);
+  EXPECT_EQ(o.per_task, (Resources{8000, 65536, 2})) << "-c8, --mem 64G, --gres=gpu:2 for the one task";
+  EXPECT_EQ(o.gpu_type, "H100") << "from #CADRE --gpu-type";
+  EXPECT_EQ(o.time_limit_s, 36 * 3600);
+  EXPECT_EQ(o.name, "train-resnet");
+  EXPECT_EQ(o.output_pattern, "logs/%x-%j.out") << "Slurm's patterns pass through; the comment is dropped";
+  EXPECT_EQ(o.error_pattern, "");
+  EXPECT_EQ(o.workdir, "/scratch/ada/run 1") << "quoted directive value";
+  EXPECT_EQ(o.argv, (Args{kSlurmDir + "/gpu_train.sh", "20"}));
+}
+
+TEST(BatchScript, AMultiNodeGpuScriptSplitsGresOverTheTasksOfANode) {
+  SubmitOptions o = submit_ok({"ddp.sh"});
+  EXPECT_EQ(o.nodes, 2u);
+  EXPECT_EQ(o.tasks_per_node, 4u);
+  EXPECT_EQ(o.ntasks, 8u);
+  EXPECT_EQ(o.per_task, (Resources{4000, 4 * 6144, 1})) << "gpu:a100:4 per node over 4 tasks; 6G x 4 cpus";
+  EXPECT_EQ(o.gpu_type, "a100");
+  EXPECT_EQ(o.time_limit_s, 8 * 3600);
+  EXPECT_EQ(o.name, "ddp.sh") << "no -J: the script's file name";
+  EXPECT_EQ(o.output_pattern, "cadre-%j.out") << "a batch script runs once: one output file";
+}
+
+TEST(BatchScript, AnUnsupportedDirectiveIsRefusedNamingItAndItsLine) {
+  EXPECT_EQ(submit_error({"unsupported.sh"}),
+            std::string("unsupported.sh line 5: #SBATCH --mail-type is not supported by cadre ") + kSupported);
+}
+
+TEST(BatchScript, JobArraysAreRefusedWithAWayOut) {
+  EXPECT_EQ(submit_error({"array.sh"}),
+            "array.sh line 3: #SBATCH --array: job arrays are not supported yet; submit one job per element");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -a 1-3\n"),
+            "job.sh line 2: #SBATCH -a: job arrays are not supported yet; submit one job per element");
+}
+
+// --- The command line and the script ---
+
+TEST(BatchScript, WordsAfterTheScriptAreItsArgumentsNotFlags) {
+  SubmitOptions o = submit_ok({"-N", "1", "mpi.sh", "--nodes", "3", "-N", "--", "x"});
+  EXPECT_EQ(o.argv, (Args{kSlurmDir + "/mpi.sh", "--nodes", "3", "-N", "--", "x"}));
+  EXPECT_EQ(o.nodes, 1u) << "the command line's -N overrides the script's --nodes=2";
+}
+
+TEST(BatchScript, CommandLineFlagsOverrideDirectives) {
+  SubmitOptions o = submit_ok({"-J", "mine", "--time=30", "-o", "out.txt", "--ntasks-per-node", "2", "mpi.sh"});
+  EXPECT_EQ(o.name, "mine");
+  EXPECT_EQ(o.time_limit_s, 1800);
+  EXPECT_EQ(o.output_pattern, "out.txt");
+  EXPECT_EQ(o.error_pattern, "mpi-%j.err");
+  EXPECT_EQ(o.nodes, 2u);
+  EXPECT_EQ(o.tasks_per_node, 2u);
+  EXPECT_EQ(o.per_task.memory_mb, 8192) << "the script's --mem 16G now over 2 tasks per node";
+}
+
+TEST(BatchScript, AMemoryOrGpuFlagOnTheCommandLineReplacesTheScriptsAlternative) {
+  SubmitOptions o = submit_ok({"--mem-per-cpu", "1G", "mpi.sh"});
+  EXPECT_EQ(o.per_task.memory_mb, 2048) << "replaces the script's --mem, does not contradict it";
+  SubmitOptions g = submit_ok({"--gpus-per-task", "2", "ddp.sh"});
+  EXPECT_EQ(g.per_task.gpus, 2);
+  EXPECT_EQ(g.gpu_type, "") << "the script's gres type went with its gres";
+  SubmitOptions t = submit_ok({"--gres", "gpu:h100:8", "ddp.sh"});
+  EXPECT_EQ(t.per_task.gpus, 2);
+  EXPECT_EQ(t.gpu_type, "h100");
+}
+
+TEST(BatchScript, ARelativeScriptIsFoundFromTheCurrentDirectory) {
+  SubmitOptions o = submit_ok({"slurm/mpi.sh", "a b"}, kSlurmDir + "/..");
+  EXPECT_EQ(o.argv, (Args{kSlurmDir + "/mpi.sh", "a b"}));
+  EXPECT_EQ(o.workdir, std::string(CADRE_SOURCE_DIR) + "/tests/unit/testdata");
+  SubmitOptions abs = submit_ok({kSlurmDir + "/mpi.sh"}, "/tmp");
+  EXPECT_EQ(abs.workdir, "/tmp");
+  EXPECT_EQ(abs.name, "mpi-hello");
+}
+
+TEST(BatchScript, DoubleDashStillRunsACommandNotAScript) {
+  SubmitOptions o = submit_ok({"-N", "2", "--", "mpi.sh"});
+  EXPECT_FALSE(o.batch);
+  EXPECT_EQ(o.script, "");
+  EXPECT_EQ(o.argv, (Args{"mpi.sh"}));
+  EXPECT_EQ(o.nodes, 2u) << "no directives read";
+  EXPECT_EQ(o.output_pattern, "cadre-%j-%t.out");
+}
+
+TEST(BatchScript, ABadDirectiveValueNamesItsLine) {
+  ScratchDir dir;
+  dir.write("bad.sh", "#!/bin/bash\n#SBATCH -N 2\n#SBATCH --time=soon\nhostname\n");
+  std::string e = submit_error({"bad.sh"}, dir.str());
+  EXPECT_TRUE(e.starts_with("bad.sh line 3: --time: invalid time 'soon'")) << e;
+  dir.write("range.sh", "#!/bin/bash\n#SBATCH -N 2-4\n");
+  EXPECT_EQ(submit_error({"range.sh"}, dir.str()),
+            "range.sh line 2: --nodes: cadre runs a job on an exact number of nodes, not a range ('2-4'); "
+            "give one count, e.g. --nodes 2");
+}
+
+TEST(BatchScript, ScriptsThatAreNotScriptsAreRefused) {
+  ScratchDir dir;
+  dir.write("empty.sh", "");
+  dir.write("noshebang.sh", "#SBATCH -N 2\nhostname\n");
+  dir.write("binary", std::string("#!/x\0\1\2", 7));
+  dir.write("dos.sh", "#!/bin/bash\r\nhostname\r\n");
+  dir.write("huge.sh", "#!/bin/bash\n" + std::string(kMaxBatchScriptBytes, '#'));
+  fs::create_directory(dir.str() + "/folder");
+  const std::string d = dir.str();
+  EXPECT_EQ(submit_error({"empty.sh"}, d), d + "/empty.sh is empty");
+  EXPECT_EQ(submit_error({"noshebang.sh"}, d),
+            d + "/noshebang.sh: batch scripts must start with #! (e.g. #!/bin/bash)");
+  EXPECT_TRUE(submit_error({"binary"}, d).starts_with(d + "/binary is a binary file, not a batch script"));
+  EXPECT_TRUE(submit_error({"dos.sh"}, d).starts_with(d + "/dos.sh has DOS line breaks"));
+  EXPECT_TRUE(submit_error({"huge.sh"}, d).starts_with(d + "/huge.sh is larger than 1 MiB"));
+  EXPECT_EQ(submit_error({"folder"}, d), d + "/folder is a directory, not a batch script");
+  EXPECT_EQ(submit_error({"-N", "2", "missing.sh"}, d),
+            "no batch script 'missing.sh' (" + d +
+                "/missing.sh does not exist); to run a command instead, put it after '--', e.g. cadre submit -- "
+                "missing.sh");
+}
+
+TEST(BatchScript, AnUnreadableScriptIsRefused) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  ScratchDir dir;
+  std::string path = dir.write("secret.sh", "#!/bin/bash\n");
+  fs::permissions(path, fs::perms::none);
+  EXPECT_EQ(submit_error({"secret.sh"}, dir.str()), "cannot read " + path + " (check its permissions)");
+}
+
+// --- Directive rules ---
+
+TEST(BatchScript, DirectivesAreReadOnlyUntilTheFirstCommand) {
+  EXPECT_EQ(args_of("#!/bin/bash\n\n# setup\n#SBATCH -N 2\n   \n#SBATCH -n 4\necho hi\n#SBATCH -t 5\n"),
+            (Args{"--nodes", "2", "--ntasks", "4"}));
+  EXPECT_EQ(args_of("#!/bin/bash\nset -e\n#SBATCH -N 2\n"), Args{});
+}
+
+TEST(BatchScript, OnlyExactDirectiveTagsCount) {
+  EXPECT_EQ(args_of("#!/bin/bash\n##SBATCH -N 9\n #SBATCH -N 9\n#SBATCH--nodes=9\n#sbatch -N 9\n#SBATCH\n"
+                    "#SBATCH\t-N 3\n"),
+            (Args{"--nodes", "3"}));
+}
+
+TEST(BatchScript, SbatchOptionsTakeEverySpelling) {
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH -N 2 -N2 --nodes 2 --nodes=2\n"),
+            (Args{"--nodes", "2", "--nodes", "2", "--nodes", "2", "--nodes", "2"}));
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH -J a -n1 -c 2 -t 5 -o o -e e -p gpu -A acct -D /x\n"),
+            (Args{"--name", "a", "--ntasks", "1", "--cpus-per-task", "2", "--time", "5", "--output", "o", "--error",
+                  "e", "--partition", "gpu", "--account", "acct", "--chdir", "/x"}));
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH --ntasks-per-node=4 --mem-per-cpu=2G --gpus-per-node=a100:2 "
+                    "--gpus-per-task 1 --job-name=j --mem 4G --gres=gpu:1\n"),
+            (Args{"--tasks-per-node", "4", "--mem-per-cpu", "2G", "--gpus-per-node", "a100:2", "--gpus-per-task", "1",
+                  "--name", "j", "--mem", "4G", "--gres", "gpu:1"}));
+}
+
+TEST(BatchScript, DirectivesAreSplitLikeAShellLine) {
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH -J 'my job' --output=\"out dir/%j.log\" # a comment\n"),
+            (Args{"--name", "my job", "--output", "out dir/%j.log"}));
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH -J a\\ b -o x#y -e \"q\\\"uote\"\n"),
+            (Args{"--name", "a b", "--output", "x#y", "--error", "q\"uote"}));
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH -J ''\n#SBATCH   # only a comment\n"), (Args{"--name", ""}));
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -J 'oops\n"), "job.sh line 2: #SBATCH: unterminated ' quote");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE -J \"oops\n"), "job.sh line 2: #CADRE: unterminated \" quote");
+}
+
+TEST(BatchScript, SbatchDirectivesRefuseWhatCadreCannotHonour) {
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --exclusive\n"),
+            std::string("job.sh line 2: #SBATCH --exclusive is not supported by cadre ") + kSupported);
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -x node3\n"),
+            std::string("job.sh line 2: #SBATCH -x is not supported by cadre ") + kSupported);
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --priority=5\n"),
+            std::string("job.sh line 2: #SBATCH --priority is not supported by cadre ") + kSupported)
+      << "a cadre flag, but not an sbatch one cadre maps";
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --nodes\n"), "job.sh line 2: #SBATCH --nodes needs a value");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH hostname\n"),
+            "job.sh line 2: #SBATCH: unexpected 'hostname' (directives take options only)");
+}
+
+TEST(BatchScript, CadreDirectivesTakeCadreSubmitFlags) {
+  EXPECT_EQ(args_of("#!/bin/sh\n#CADRE --priority 5 --switches=1@5:00 --no-requeue -J x --gpu-type H100\n"),
+            (Args{"--priority", "5", "--switches=1@5:00", "--no-requeue", "-J", "x", "--gpu-type", "H100"}));
+  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE --qos high\n"),
+            "job.sh line 2: #CADRE: unknown option '--qos' (see cadre submit --help)");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE --wait\n"),
+            "job.sh line 2: #CADRE --wait belongs on the command line, not in the script");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE --parsable\n"),
+            "job.sh line 2: #CADRE --parsable belongs on the command line, not in the script");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE --no-requeue=1\n"), "job.sh line 2: #CADRE --no-requeue takes no value");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE -N\n"), "job.sh line 2: #CADRE -N needs a value");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE -- hostname\n"),
+            "job.sh line 2: #CADRE: unexpected '--' (directives take options only)");
+}
+
+TEST(BatchScript, ReadDirectivesKeepsLineNumbers) {
+  auto lines = read_directives("#!/bin/sh\n#SBATCH -N 2\n\n#CADRE --priority 3\n#SBATCH\n", "job.sh");
+  ASSERT_TRUE(lines) << lines.error();
+  ASSERT_EQ(lines->size(), 2u);
+  EXPECT_EQ((*lines)[0].line, 2);
+  EXPECT_EQ((*lines)[1].line, 4);
+  EXPECT_EQ((*lines)[1].args, (Args{"--priority", "3"}));
+}
+
+TEST(BatchScript, CheckBatchScriptWantsAnInterpreterLine) {
+  EXPECT_TRUE(check_batch_script("#!/usr/bin/env python3\nprint(1)\n", "a.py"));
+  EXPECT_EQ(check_batch_script("echo hi\n", "a.sh").error(), "a.sh: batch scripts must start with #! (e.g. #!/bin/bash)");
+  EXPECT_EQ(check_batch_script("", "a.sh").error(), "a.sh is empty");
+}
+
+}  // namespace
+}  // namespace cadre::cli
