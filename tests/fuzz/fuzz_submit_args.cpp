@@ -42,7 +42,7 @@ bool well_formed(const cadre::cli::SubmitOptions& o) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto parsed = cadre::cli::parse_submit(split_words(data, size), "/tmp");
+  auto parsed = cadre::cli::parse_submit(split_words(data, size), "/nonexistent-cadre-fuzz-cwd");
   if (parsed && !well_formed(*parsed)) __builtin_trap();
   return 0;
 }
