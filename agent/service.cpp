@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <sys/syscall.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -439,6 +440,13 @@ void AgentService::handle_launch(Launch::Reader l) {
   std::error_code ec;
   std::filesystem::create_directories(jdir, ec);
   if (!ec) std::ofstream(hostfile) << hostfile_text(spec);
+  // A private TMPDIR per job and node, removed with the job's folder: jobs
+  // leave no litter in /tmp, and two nodes' ranks on one host (MPI session
+  // folders) never meet.
+  const std::string tmpdir = jdir + "/tmp";
+  if (mkdir(tmpdir.c_str(), 0700) == 0 && geteuid() == 0 && spec.uid != 0 &&
+      chown(tmpdir.c_str(), spec.uid, spec.gid) != 0)
+    CADRE_LOG(warning) << "cannot give " << tmpdir << " to uid " << spec.uid << ": " << strerror(errno);
 
   SpawnRequest req;
   req.argv = spec.argv;
@@ -459,6 +467,7 @@ void AgentService::handle_launch(Launch::Reader l) {
   }
   req.env = rank_environment(spec, AgentContext{options_.name, options_.master, options_.cli}, hostfile,
                              base_environment(spec));
+  req.env.push_back("TMPDIR=" + tmpdir);
   req.workdir = spec.workdir;
   req.output_path = output_path(spec, options_.name);
   if (!spec.error_pattern.empty()) req.error_path = expand_pattern(spec, spec.error_pattern, options_.name);

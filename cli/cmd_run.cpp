@@ -7,6 +7,7 @@
 // `sh -c CMD` on NODE, inside the job, with that node's whole share.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -159,6 +160,8 @@ int cmd_run(const Global& g, const Args& args) {
   }
   // Outside a job: submit one like `cadre submit --wait`, and show its
   // output as it is written.
+  if (std::find(args.begin(), args.end(), "--") == args.end())
+    return fail("no command given: put it after '--', e.g. cadre run --ntasks 4 -- hostname", 2);
   auto opts = parse_submit(args, current_dir());
   if (!opts) return fail(opts.error(), 2);
   if (opts->batch) return fail("cadre run runs a command; give it after '--' (batch scripts go to cadre submit)", 2);

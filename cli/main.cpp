@@ -38,8 +38,17 @@ Run 'cadre COMMAND --help' for a command's options.
 
 const std::map<std::string, std::string> kHelp = {
     {"submit", R"(usage: cadre submit [OPTIONS] -- CMD [ARGS...]
+       cadre submit [OPTIONS] SCRIPT [ARGS...]
 
 Queues a job whose every rank runs CMD. All ranks start together or none does.
+
+With a SCRIPT (a file starting with #!, no '--'), queues a batch job, as sbatch
+does: options come from the script's #CADRE lines (cadre's flags) and #SBATCH
+lines (Slurm's: -N -n --ntasks-per-node -c --mem --mem-per-cpu --gres
+--gpus-per-node --gpus-per-task -t -J -o -e -p -A -D), read from the top of the
+file; flags on the command line win. The script runs once, on the first node
+of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
+'cadre run' starts steps and mpirun starts ranks through 'cadre rsh'.
 
   -J, --name NAME            job name (default: the command's file name)
   -N, --nodes N              spread the ranks over exactly N distinct nodes
@@ -47,8 +56,12 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
   -n, --ntasks N             number of ranks; alone, they go wherever they fit
   -c, --cpus-per-task C      cpus per rank (default 1)
       --mem-per-task SIZE    memory per rank, e.g. 512M, 4G (default 1G)
+      --mem SIZE             memory per node, as Slurm's --mem (split over its ranks)
+      --mem-per-cpu SIZE     memory per cpu of each rank
       --gpus-per-task G      GPUs per rank, each with its own indices (default 0)
       --gpus-per-node G      GPUs per node, split evenly over its ranks (needs --nodes)
+      --gres gpu[:TYPE]:N    N GPUs per node (of TYPE), as Slurm's --gres
+      --gpu-type MODEL       only nodes whose GPU model contains MODEL, e.g. H100
   -t, --time TIME            time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS
                              or UNLIMITED (default: none)
       --priority P           added to the job's priority, weighted (default 0)
@@ -59,7 +72,10 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
                              after the job has waited that long
   -o, --output PATTERN       output file per rank; %j = job id, %t = rank, %n = node,
                              %a = attempt, %% = a literal %
-                             (default cadre-%j-%t.out, relative to the working directory)
+                             %x = job name, %u = user
+                             (default cadre-%j-%t.out, batch jobs cadre-%j.out, relative to
+                             the working directory)
+  -e, --error PATTERN        stderr to its own file (default: into the output file)
   -D, --chdir DIR            working directory of the ranks (default: the current one)
       --no-requeue           end the job NODE_FAIL when a node fails, instead of
                              requeueing the whole gang as a new attempt
@@ -70,12 +86,17 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
 Each rank sees CADRE_JOB_ID, CADRE_JOB_NAME, CADRE_ATTEMPT, CADRE_RANK,
 CADRE_WORLD_SIZE, CADRE_LOCAL_RANK, CADRE_LOCAL_WORLD_SIZE, CADRE_NODE_RANK,
 CADRE_NNODES, CADRE_NODE_NAME, CADRE_NODELIST, CADRE_HOSTFILE,
-CUDA_VISIBLE_DEVICES, RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
-GROUP_RANK, MASTER_ADDR and MASTER_PORT.
+CADRE_STEP_ID, CADRE_NTASKS, CADRE_MASTER, CUDA_VISIBLE_DEVICES, RANK,
+WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR and
+MASTER_PORT (free per job), the SLURM_* names batch scripts read
+(SLURM_JOB_ID, SLURM_NNODES, SLURM_NTASKS, SLURM_JOB_NODELIST, SLURM_PROCID,
+...), and OMPI_MCA_plm_rsh_agent so that mpirun starts ranks through cadre.
 
 examples:
   cadre submit --nodes 2 --tasks-per-node 4 --gpus-per-task 1 --time 2:00:00 -- python train.py
   cadre submit --ntasks 8 --wait -- ./mpi_program
+  cadre submit --gpu-type H100 --gpus-per-task 8 -- python train.py
+  cadre submit job.sbatch input.dat
 )"},
     {"run", R"(usage: cadre run [--ntasks N] [--nodes N] -- CMD [ARGS...]     (inside a job)
        cadre run [SUBMIT OPTIONS] -- CMD [ARGS...]          (outside a job)
@@ -132,7 +153,9 @@ example:
 )"},
     {"nodes", R"(usage: cadre nodes [--json]
 
-Lists nodes with their state (UP, DRAIN, DOWN), free and total resources, and labels.
+Lists nodes with their state (UP, DRAIN, DOWN), free and total resources, their GPU
+models, how ranks are confined there (cgroup v2, or process groups and why, in
+--json), and labels.
 
 examples:
   cadre nodes

@@ -7,7 +7,7 @@ import subprocess
 import textwrap
 import unittest
 
-from harness import ClusterTestCase
+from harness import ClusterTestCase, wait_until
 
 
 def write_script(path, text, mode=0o755):
@@ -173,12 +173,16 @@ class BatchScripts(ClusterTestCase):
             """ % marker)
         job_id = self.submit_script(script)
         self.c.wait_state(job_id, "RUNNING")
-        pids = []
-        for rank in (0, 1):
-            path = "%s-%d" % (marker, rank)
-            from harness import wait_until
-            wait_until(lambda: os.path.exists(path) and open(path).read().strip(), 60, "step rank %d" % rank)
-            pids.append(int(open(path).read()))
+        def pid_in(path):
+            try:
+                with open(path) as f:
+                    text = f.read().strip()
+            except FileNotFoundError:
+                return None
+            return int(text) if text.isdigit() else None
+
+        pids = [wait_until(lambda: pid_in("%s-%d" % (marker, rank)), 60, "step rank %d to start" % rank)
+                for rank in (0, 1)]
         self.c.cancel(job_id)
         self.c.wait_state(job_id, "CANCELLED")
         self.c.wait_pids_gone(pids)

@@ -56,7 +56,7 @@ class ConfiguredCluster(Cluster):
             with open(self.config_path, "w") as f:
                 f.write(config)
 
-    def _spawn(self, argv, log_name):
+    def _spawn(self, argv, log_name, env=None):
         # The harness builds the master's and the agents' command lines; add
         # what it does not know about (--config, --labels).
         argv = list(argv)
@@ -66,7 +66,7 @@ class ConfiguredCluster(Cluster):
             labels = self.agent_specs.get(log_name[len("agent-"):-len(".log")], {}).get("labels")
             if labels:
                 argv += ["--labels", labels]
-        return super()._spawn(argv, log_name)
+        return super()._spawn(argv, log_name, env=env)
 
 
 class SchedulingTestCase(ClusterTestCase):
