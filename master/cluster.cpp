@@ -17,15 +17,23 @@ constexpr int64_t kMaxGpus = 4096;
 constexpr size_t kMaxScriptBytes = size_t{1} << 20;
 
 // The store keeps text as JSON, which must be UTF-8: anything else is
-// refused at the door rather than failing a commit later.
+// refused at the door rather than failing a commit later. Strict (RFC
+// 3629), as the JSON encoder is: no overlong forms, no surrogates, nothing
+// above U+10FFFF.
 bool valid_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     if (len == 0 || i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
+    for (size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b >> 6) != 0x2) return false;
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinOfLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i += len;
   }
   return true;
@@ -131,21 +139,23 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
   // A GPU type no node has is refused once every node has told us its GPUs
   // (after a master restart nodes are not registered yet: the job waits).
   if (!spec.gpu_type.empty()) {
-    bool all_known = true, matched = false;
+    bool any = false, all_known = true, matched = false;
     std::set<std::string> models;
     for (const auto& [name, n] : nodes_) {
       if (!((n.partitions >> part) & 1u)) continue;
+      any = true;
       all_known = all_known && n.registered;
-      for (const NodeGpu& g : n.gpus) {
-        models.insert(g.model);
-        matched = matched || gpu_model_matches(spec.gpu_type, g.model);
-      }
+      for (const NodeGpu& g : n.gpus) models.insert(g.model);
+      // As the scheduler sees it: a node of mixed models matches no type.
+      const std::string model = n.gpu_model();
+      matched = matched || (!model.empty() && gpu_model_matches(spec.gpu_type, model));
     }
-    if (all_known && !nodes_.empty() && !matched) {
+    if (any && all_known && !matched) {
       std::string known;
       for (const std::string& m : models) known += (known.empty() ? "" : ", ") + m;
       return make_error("no node" + (partitions_.size() > 1 ? " in partition " + pc.name : "") +
-                        " has a GPU of type '" + spec.gpu_type + "' (models: " + (known.empty() ? "none" : known) + ")");
+                        " has GPUs of type '" + spec.gpu_type + "' (models: " + (known.empty() ? "none" : known) +
+                        "; a node of mixed models matches no type)");
     }
   }
 
@@ -221,12 +231,18 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
     // A step rank the agent no longer has ended unseen: it counts as lost
     // for the step; the job itself goes on.
     for (auto& [step_id, step] : j.steps)
-      for (StepRank& sr : step.ranks)
-        if (sr.node == n.name && holds_resources(sr.state) && !reported(id, step_id, sr.rank, j.attempt)) {
-          sr.state = TaskState::lost;
-          sr.exit_code = 255;
-          sr.message = "vanished from node " + n.name;
+      for (StepRank& sr : step.ranks) {
+        if (sr.node != n.name || !holds_resources(sr.state)) continue;
+        if (reported(id, step_id, sr.rank, j.attempt)) {
+          // As for the job's ranks: a kill sent while the agent was away may be lost.
+          if (sr.state == TaskState::killing)
+            commands_.push_back({n.name, encode_kill(id, j.attempt, sr.rank, step_id)});
+          continue;
         }
+        sr.state = TaskState::lost;
+        sr.exit_code = 255;
+        sr.message = "vanished from node " + n.name;
+      }
     std::vector<uint32_t> vanished;
     for (Task& t : j.tasks) {
       // A batch job's idle slots have no process to report.
@@ -345,11 +361,12 @@ void Cluster::finish_if_all_done(Job& j, int64_t now_unix) {
         release(j, t);
         t.state = TaskState::completed;
       }
-    kill_steps(j);
   }
   bool all_completed = std::all_of(j.tasks.begin(), j.tasks.end(),
                                    [](const Task& t) { return t.state == TaskState::completed; });
   if (!all_completed) return;
+  // A step ends, at the latest, with its job (batch or not).
+  kill_steps(j);
   j.state = JobState::completed;
   j.exit_code = 0;
   j.reason.clear();

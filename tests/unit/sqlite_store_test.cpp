@@ -438,5 +438,94 @@ TEST_F(SqliteStoreTest, ADirectoryThatDoesNotExistIsAnError) {
   EXPECT_NE(store.error().find("cannot open database"), std::string::npos) << store.error();
 }
 
+// ---- batch jobs, GPU types, MASTER_PORT ----
+
+Job batch_job(JobId id) {
+  Job j = running_job(id);
+  j.spec.gpu_type = "H100";
+  j.spec.batch = true;
+  j.spec.script = "#!/bin/bash\n#SBATCH --nodes=2 --job-name=\"ünï\"\n\tcadre run python train.py --lr 0.1\n";
+  j.spec.error_pattern = "err-%j.log";
+  j.master_port = 29777;
+  // Only the script runs; the other slots wait for its steps.
+  j.tasks[0].state = TaskState::running;
+  for (size_t r = 1; r < j.tasks.size(); ++r) j.tasks[r].state = TaskState::allocated;
+  return j;
+}
+
+void expect_same_batch_fields(const Job& want, const Job& got) {
+  EXPECT_EQ(got.spec.gpu_type, want.spec.gpu_type);
+  EXPECT_EQ(got.spec.batch, want.spec.batch);
+  EXPECT_EQ(got.spec.script, want.spec.script);
+  EXPECT_EQ(got.spec.error_pattern, want.spec.error_pattern);
+  EXPECT_EQ(got.master_port, want.master_port);
+}
+
+TEST_F(SqliteStoreTest, BatchJobFieldsAndAllocatedSlotsRoundTrip) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job j = batch_job(11);
+  save(*store, {j});
+  auto loaded = store->load_job(11);
+  ASSERT_TRUE(loaded) << loaded.error();
+  ASSERT_TRUE(loaded->has_value());
+  expect_same_job(j, **loaded);
+  expect_same_batch_fields(j, **loaded);
+  EXPECT_EQ((*loaded)->tasks[3].state, TaskState::allocated);
+}
+
+TEST_F(SqliteStoreTest, AJobWithOnlyAllocatedSlotsLeftStaysActiveAcrossAReopen) {
+  Job j = batch_job(12);
+  // The script has exited but the master has not yet freed the other slots.
+  j.tasks[0].state = TaskState::completed;
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    save(*store, {j});
+  }
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  auto active = store->load_active_jobs();
+  ASSERT_TRUE(active) << active.error();
+  ASSERT_EQ(ids(*active), (std::vector<JobId>{12}));
+  expect_same_job(j, (*active)[0]);
+  expect_same_batch_fields(j, (*active)[0]);
+}
+
+TEST_F(SqliteStoreTest, UnsetBatchFieldsLoadAsDefaults) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job batch = batch_job(13);
+  save(*store, {batch});
+  // Saved again as a plain job: no field of the batch job may linger.
+  Job plain = running_job(13);
+  save(*store, {plain});
+  auto loaded = store->load_job(13);
+  ASSERT_TRUE(loaded) << loaded.error();
+  ASSERT_TRUE(loaded->has_value());
+  const Job& got = **loaded;
+  EXPECT_EQ(got.spec.gpu_type, "");
+  EXPECT_FALSE(got.spec.batch);
+  EXPECT_EQ(got.spec.script, "");
+  EXPECT_EQ(got.spec.error_pattern, "");
+  EXPECT_EQ(got.master_port, 0);
+  EXPECT_EQ(got.tasks[3].state, TaskState::launching);
+}
+
+TEST_F(SqliteStoreTest, ALargeScriptRoundTrips) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job j = batch_job(14);
+  j.spec.script.clear();
+  for (int line = 0; j.spec.script.size() < (size_t{1} << 20) - 64; ++line)
+    j.spec.script += "echo line " + std::to_string(line) + " \"quoted\" \\ back\tslash ✓\n";
+  save(*store, {j});
+  auto loaded = store->load_job(14);
+  ASSERT_TRUE(loaded) << loaded.error();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->spec.script.size(), j.spec.script.size());
+  EXPECT_TRUE((*loaded)->spec.script == j.spec.script);
+}
+
 }  // namespace
 }  // namespace cadre
