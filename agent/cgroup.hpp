@@ -3,7 +3,8 @@
 // cgroup v2 cannot be used it says why, and the agent runs ranks in process
 // groups instead. CgroupManager then creates one cgroup per job attempt and
 // one per rank, with cpu.max / memory.max / cpuset.cpus, and kills, inspects
-// and removes them. CpuSetAllocator chooses the cpu ids of whole-cpu jobs.
+// and removes them. CpuSetAllocator (agent/cpuset.hpp, included here)
+// chooses the cpu ids of whole-cpu jobs.
 //
 //   <base>/agent                         the agent and the supervisors
 //   <base>/job_<job>_<attempt>/          the node's allocation for the job
@@ -12,17 +13,20 @@
 // Only the file system is shared; CgroupManager and CpuSetAllocator are not
 // synchronised (one thread, the agent's event loop, owns them).
 // join_cgroup is async-signal-safe, for use between fork and exec.
+//
+// setup_cgroups and nest_cgroups are in cgroup_setup.cpp, the rest in
+// cgroup.cpp.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/cpuset.hpp"
 #include "common/ids.hpp"
 #include "common/resources.hpp"
 #include "common/result.hpp"
@@ -136,34 +140,5 @@ int join_cgroup(const char* procs_path);
 // minimum of 1000 us. memory.max: MiB in bytes.
 std::string cpu_max_value(int64_t millicores);
 std::string memory_max_value(int64_t memory_mb);
-
-// Linux cpu lists, "0-3,8,10-11". format_cpu_list sorts and merges runs;
-// parse_cpu_list returns sorted, distinct ids ("" -> none).
-std::string format_cpu_list(const std::vector<int>& cpus);
-Result<std::vector<int>> parse_cpu_list(std::string_view text);
-
-// Number of whole cpus in `millicores`, or 0 when it is not a whole number.
-int whole_cpus(int64_t millicores);
-// The cpus of local rank `local_rank` when each rank gets `per_rank` of the
-// job's cpus in order; empty (no pinning) when they do not divide that way.
-std::vector<int> rank_cpus(const std::vector<int>& job_cpus, int local_rank, int per_rank);
-
-// Chooses which cpu ids a whole-cpu job gets: the lowest free ones among
-// those the agent's cgroup may use (<base>/cpuset.cpus.effective).
-class CpuSetAllocator {
- public:
-  explicit CpuSetAllocator(std::vector<int> usable);
-  // Records cpus already held by `owner` (a job cgroup found at start).
-  void hold(const std::string& owner, const std::vector<int>& cpus);
-  // The `count` lowest free cpus, now held by `owner`, or why not.
-  Result<std::vector<int>> allocate(const std::string& owner, int count);
-  void release(const std::string& owner);
-  std::vector<int> free_cpus() const;
-  const std::vector<int>& usable() const { return usable_; }
-
- private:
-  std::vector<int> usable_;
-  std::map<std::string, std::vector<int>> held_;
-};
 
 }  // namespace cadre::agent
