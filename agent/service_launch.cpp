@@ -1,0 +1,281 @@
+// AgentService, starting ranks: from a Launch message to a rank running
+// under its supervisor, in its cgroup, with its environment; and the
+// per-job folder (hostfile, batch script, TMPDIR) and cgroup that a job's
+// ranks on this node share until the last of them is acknowledged.
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "agent/service.hpp"
+#include "agent/spawn.hpp"
+#include "agent/supervisor.hpp"
+#include "common/log.hpp"
+
+namespace cadre::agent {
+namespace {
+
+LaunchSpec spec_from(Launch::Reader l) {
+  LaunchSpec s;
+  s.job = l.getJobId();
+  s.attempt = l.getAttempt();
+  s.job_name = l.getJobName();
+  s.rank = l.getRank();
+  s.world_size = l.getWorldSize();
+  s.local_rank = l.getLocalRank();
+  s.local_world_size = l.getLocalWorldSize();
+  s.node_rank = l.getNodeRank();
+  for (auto n : l.getNodelist()) s.nodelist.emplace_back(n);
+  for (auto t : l.getTasksPerNode()) s.tasks_per_node.push_back(t);
+  for (auto g : l.getGpus()) s.gpus.push_back(g);
+  for (auto a : l.getArgv()) s.argv.emplace_back(a);
+  s.workdir = l.getWorkdir();
+  s.output_pattern = l.getOutputPattern();
+  s.master_addr = l.getMasterAddr();
+  s.master_port = l.getMasterPort();
+  s.user = l.getUser();
+  s.uid = l.getUid();
+  s.gid = l.getGid();
+  s.step = l.getStep();
+  s.error_pattern = l.getErrorPattern();
+  auto res = [](::Resources::Reader r) { return Resources{r.getMillicores(), r.getMemoryMb(), r.getGpus()}; };
+  s.per_task = res(l.getPerTask());
+  s.limits = res(l.getLimits());
+  s.batch = l.getBatch();
+  s.script = l.getScript();
+  s.ntasks = l.getNtasks() ? l.getNtasks() : s.world_size;
+  s.cpus_per_task = l.getCpusPerTask() ? l.getCpusPerTask() : 1;
+  for (auto n : l.getJobNodelist()) s.job_nodelist.emplace_back(n);
+  for (auto t : l.getJobTasksPerNode()) s.job_tasks_per_node.push_back(t);
+  return s;
+}
+
+// The small base environment every rank starts from: the agent's PATH and
+// locale, and the identity of the user it runs as.
+std::vector<std::string> base_environment(const LaunchSpec& spec) {
+  std::vector<std::string> env;
+  for (const char* name : {"PATH", "LANG", "LC_ALL", "TZ"})
+    if (const char* v = getenv(name)) env.push_back(std::string(name) + "=" + v);
+  if (!getenv("PATH")) env.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
+  uid_t uid = geteuid() == 0 ? spec.uid : geteuid();
+  if (passwd* pw = getpwuid(uid)) {
+    env.push_back(std::string("HOME=") + pw->pw_dir);
+    env.push_back(std::string("USER=") + pw->pw_name);
+    env.push_back(std::string("LOGNAME=") + pw->pw_name);
+    env.push_back(std::string("SHELL=") + (pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh"));
+  }
+  return env;
+}
+
+// Writes a batch job's script into its job folder, readable and runnable
+// by the job's user only. Returns the file's path.
+Result<std::string> write_batch_script(const std::string& job_dir, const LaunchSpec& spec) {
+  const std::string path = job_dir + "/script";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+  if (fd < 0) return make_error("cannot write the batch script to " + path + ": " + strerror(errno));
+  const char* p = spec.script.data();
+  size_t left = spec.script.size();
+  while (left > 0) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return make_error("cannot write the batch script to " + path + ": " + strerror(err));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (geteuid() == 0 && spec.uid != 0 && fchown(fd, spec.uid, spec.gid) != 0) {
+    int err = errno;
+    close(fd);
+    return make_error("cannot hand the batch script to uid " + std::to_string(spec.uid) + ": " + strerror(err));
+  }
+  close(fd);
+  return path;
+}
+
+}  // namespace
+
+void AgentService::setup_isolation() {
+  if (!options_.cgroups) {
+    isolation_ = "process groups (cgroups turned off with --no-cgroups)";
+  } else {
+    CgroupPaths paths;
+    paths.base = options_.cgroup_base;
+    CgroupSupport support = nest_cgroups(setup_cgroups(paths), "node_" + options_.name);
+    isolation_ = support.description;
+    if (support.enabled && support.cpuset) {
+      std::ifstream in(support.base + "/cpuset.cpus.effective");
+      std::string list;
+      std::getline(in, list);
+      if (auto usable = parse_cpu_list(list); usable && !usable->empty()) cpusets_.emplace(*usable);
+    }
+    cgroups_ = CgroupManager(support);
+    // Jobs that were running when an earlier agent stopped keep their cpus.
+    for (const JobCgroup& j : cgroups_.list_jobs()) {
+      job_cpus_[{j.job, j.attempt}] = j.cpus;
+      if (cpusets_ && !j.cpus.empty()) cpusets_->hold(j.path, j.cpus);
+    }
+  }
+  if (cgroups_.support().enabled)
+    CADRE_LOG(info) << "ranks run in " << isolation_ << " under " << cgroups_.support().base;
+  else
+    CADRE_LOG(warning) << "ranks run in " << isolation_ << ": no cpu or memory limits are enforced on this node";
+}
+
+Result<std::string> AgentService::rank_cgroup(const LaunchSpec& spec, const RankId& id) {
+  // This node's share of the job: its tasks here times the per-task request.
+  const std::vector<std::string>& nodes = spec.job_nodelist.empty() ? spec.nodelist : spec.job_nodelist;
+  const std::vector<uint32_t>& tpn = spec.job_nodelist.empty() ? spec.tasks_per_node : spec.job_tasks_per_node;
+  int64_t here = 1;
+  for (size_t i = 0; i < nodes.size() && i < tpn.size(); ++i)
+    if (nodes[i] == options_.name) here = tpn[i];
+  const Resources share = spec.per_task.times(here);
+
+  const std::pair<JobId, Attempt> key{id.job, id.attempt};
+  auto known = job_cpus_.find(key);
+  if (known == job_cpus_.end()) {
+    std::vector<int> cpus;
+    // Pinning needs whole cpus; a job asking for half a cpu shares them all.
+    if (int n = whole_cpus(share.millicores); cpusets_ && n > 0) {
+      auto got = cpusets_->allocate(cgroups_.job_path(id.job, id.attempt), n);
+      if (got) cpus = *got;
+      else CADRE_LOG(warning) << "job " << id.job << ": no cpus to pin (" << got.error() << "); not pinned";
+    }
+    known = job_cpus_.emplace(key, cpus).first;
+  }
+  const std::vector<int>& job_cpus = known->second;
+  auto job = cgroups_.create_job(id.job, id.attempt, share, job_cpus);
+  if (!job) return make_error(job.error());
+  // A rank of the job gets its own slice of the job's cpus; a batch script
+  // or a step's rank may use all of them.
+  std::vector<int> cpus = job_cpus;
+  if (int per = whole_cpus(spec.per_task.millicores); id.step == 0 && !spec.batch && per > 0 && !job_cpus.empty())
+    cpus = rank_cpus(job_cpus, static_cast<int>(spec.local_rank), per);
+  return cgroups_.create_process(*job, "rank_" + std::to_string(id.step) + "_" + std::to_string(id.rank),
+                                 spec.limits.is_zero() ? spec.per_task : spec.limits, cpus);
+}
+
+std::string AgentService::job_dir(JobId job, Attempt attempt) const {
+  return options_.work_dir + "/jobs/" + std::to_string(job) + "." + std::to_string(attempt);
+}
+
+void AgentService::handle_launch(Launch::Reader l) {
+  LaunchSpec spec = spec_from(l);
+  const RankId id{spec.job, spec.rank, spec.attempt, spec.step};
+  const std::string dir = rank_dir_path(options_.work_dir, id);
+  // Fencing: an attempt launches at most once here, and never after a newer one.
+  if (live_.count(id) || unacked_.count(id) || std::filesystem::exists(dir)) return;
+  auto same_rank = [&id](const RankId& o) { return o.job == id.job && o.rank == id.rank && o.step == id.step; };
+  for (auto& [other, exit] : unacked_)
+    if (same_rank(other) && other.attempt > id.attempt) return;
+  for (auto& [other, live] : live_) {
+    if (!same_rank(other)) continue;
+    if (other.attempt > id.attempt) return;
+    CADRE_LOG(warning) << "job " << id.job << " rank " << id.rank << " attempt " << id.attempt
+                       << " replaces attempt " << other.attempt;
+    if (!live.killing) ::kill(live.supervisor, SIGTERM);
+    live.killing = true;
+  }
+
+  const std::string jdir = job_dir(id.job, id.attempt);
+  std::string hostfile = jdir + "/hostfile";
+  std::error_code ec;
+  std::filesystem::create_directories(jdir, ec);
+  if (!ec) std::ofstream(hostfile) << hostfile_text(spec);
+  // A private TMPDIR per job and node, removed with the job's folder: jobs
+  // leave no litter in /tmp, and two nodes' ranks on one host (MPI session
+  // folders) never meet.
+  const std::string tmpdir = jdir + "/tmp";
+  if (mkdir(tmpdir.c_str(), 0700) == 0 && geteuid() == 0 && spec.uid != 0 &&
+      chown(tmpdir.c_str(), spec.uid, spec.gid) != 0)
+    CADRE_LOG(warning) << "cannot give " << tmpdir << " to uid " << spec.uid << ": " << strerror(errno);
+
+  SpawnRequest req;
+  req.argv = spec.argv;
+  if (spec.batch) {
+    // The script runs from the agent's copy, as sbatch's does from its
+    // spool: the submitted file may be gone or changed by now.
+    Result<std::string> script = write_batch_script(jdir, spec);
+    if (!script) {
+      RankExit failed{true, false, 127, 0, script.error()};
+      std::filesystem::create_directories(dir, ec);
+      (void)write_exit(dir, failed);
+      unacked_[id] = failed;
+      send_exit(id, failed);
+      return;
+    }
+    if (req.argv.empty()) req.argv.push_back(*script);
+    else req.argv[0] = *script;
+  }
+  req.env = rank_environment(spec, AgentContext{options_.name, options_.master, options_.cli}, hostfile,
+                             base_environment(spec));
+  req.env.push_back("TMPDIR=" + tmpdir);
+  req.workdir = spec.workdir;
+  req.output_path = output_path(spec, options_.name);
+  if (!spec.error_pattern.empty()) req.error_path = expand_pattern(spec, spec.error_pattern, options_.name);
+  req.uid = spec.uid;
+  req.gid = spec.gid;
+  req.user = spec.user;
+  req.allow_root = options_.allow_root_jobs;
+  if (cgroups_.support().enabled) {
+    Result<std::string> cg = rank_cgroup(spec, id);
+    if (!cg) {
+      RankExit failed{true, false, 127, 0, "cannot confine the rank: " + cg.error()};
+      std::filesystem::create_directories(dir, ec);
+      (void)write_exit(dir, failed);
+      unacked_[id] = failed;
+      send_exit(id, failed);
+      return;
+    }
+    req.cgroup = *cg;
+  }
+
+  std::filesystem::create_directories(dir, ec);
+  Status written = ec ? Status(make_error("cannot create " + dir + ": " + ec.message())) : write_request(dir, req);
+  Result<pid_t> pid = written ? start_supervisor(dir, options_.kill_grace_ms) : Result<pid_t>(make_error(written.error()));
+  if (!pid) {
+    RankExit failed{true, false, 127, 0, pid.error()};
+    (void)write_exit(dir, failed);
+    unacked_[id] = failed;
+    send_exit(id, failed);
+    return;
+  }
+  (void)write_pid(dir + "/supervisor", *pid);
+  if (!watch(id, *pid)) {
+    ::kill(*pid, SIGKILL);
+    RankExit failed{true, false, 127, 0, std::string("cannot watch the rank's supervisor: ") + strerror(errno)};
+    (void)write_exit(dir, failed);
+    unacked_[id] = failed;
+    send_exit(id, failed);
+    return;
+  }
+  CADRE_LOG(info) << "job " << id.job << (id.step ? " step " + std::to_string(id.step) : "") << " rank " << id.rank
+                  << " attempt " << id.attempt << " started under supervisor " << *pid;
+  send_started(id);
+}
+
+void AgentService::remove_job_dir_if_done(JobId job, Attempt attempt) {
+  auto of_job = [&](const auto& kv) { return kv.first.job == job && kv.first.attempt == attempt; };
+  if (std::any_of(live_.begin(), live_.end(), of_job) || std::any_of(unacked_.begin(), unacked_.end(), of_job)) return;
+  std::error_code ec;
+  std::filesystem::remove_all(job_dir(job, attempt), ec);
+  if (cgroups_.support().enabled) {
+    const std::string path = cgroups_.job_path(job, attempt);
+    if (std::filesystem::exists(path)) {
+      (void)cgroups_.kill(path);
+      if (Status st = cgroups_.remove(path); !st) CADRE_LOG(warning) << st.error();
+    }
+    if (cpusets_) cpusets_->release(path);
+    job_cpus_.erase({job, attempt});
+  }
+}
+
+}  // namespace cadre::agent
