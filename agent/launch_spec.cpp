@@ -4,30 +4,13 @@
 #include <type_traits>
 
 #include "common/hostlist.hpp"
+#include "common/output_pattern.hpp"
 
 namespace cadre::agent {
 
-std::string expand_pattern(const LaunchSpec& spec, const std::string& p, const std::string& node_name) {
-  std::string out;
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (p[i] != '%' || i + 1 == p.size()) {
-      out += p[i];
-      continue;
-    }
-    switch (p[++i]) {
-      case 'j': out += std::to_string(spec.job); break;
-      case 't': out += std::to_string(spec.rank); break;
-      case 'n':
-      case 'N': out += node_name; break;
-      case 'x': out += spec.job_name; break;
-      case 'u': out += spec.user; break;
-      case 'a': out += std::to_string(spec.attempt); break;
-      case '%': out += '%'; break;
-      default: out += '%'; out += p[i]; break;
-    }
-  }
-  if (!out.empty() && out[0] == '/') return out;
-  return spec.workdir + "/" + out;
+std::string expand_pattern(const LaunchSpec& spec, const std::string& pattern, const std::string& node_name) {
+  return expand_output_pattern(pattern, PatternFields{spec.job, spec.rank, spec.attempt, node_name, spec.job_name, spec.user},
+                               spec.workdir);
 }
 
 std::string output_path(const LaunchSpec& spec, const std::string& node_name) {

@@ -11,13 +11,10 @@
 #include <sstream>
 
 namespace cadre::agent {
-namespace {
 
-// Writes `data` to `path` so that readers see all of it or none of it:
-// a temporary file, fsync, then rename.
-Status write_atomically(const std::string& path, const std::string& data) {
+Status write_atomically(const std::string& path, const std::string& data, mode_t mode) {
   const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return make_error("cannot write " + tmp + ": " + strerror(errno));
   const char* p = data.data();
   size_t left = data.size();
@@ -37,6 +34,8 @@ Status write_atomically(const std::string& path, const std::string& data) {
   if (rename(tmp.c_str(), path.c_str()) != 0) return make_error("cannot rename " + tmp + ": " + strerror(errno));
   return {};
 }
+
+namespace {
 
 std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -45,6 +45,10 @@ std::string rank_dir_path(const std::string& work_dir, const RankId& id);
 // Every rank folder under WORK/ranks, parsed from the folder names.
 std::vector<RankId> list_rank_dirs(const std::string& work_dir);
 
+// Writes `data` to `path` so that readers see all of it or none of it:
+// a temporary file (created with `mode`), fsync, then rename.
+Status write_atomically(const std::string& path, const std::string& data, mode_t mode = 0600);
+
 Status write_request(const std::string& dir, const SpawnRequest& req);
 // The request changes hands once, by rename(2): the supervisor claims it
 // (request -> request.claimed) before it starts the rank, or a restarted

@@ -77,27 +77,10 @@ std::vector<std::string> base_environment(const LaunchSpec& spec) {
 // by the job's user only. Returns the file's path.
 Result<std::string> write_batch_script(const std::string& job_dir, const LaunchSpec& spec) {
   const std::string path = job_dir + "/script";
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
-  if (fd < 0) return make_error("cannot write the batch script to " + path + ": " + strerror(errno));
-  const char* p = spec.script.data();
-  size_t left = spec.script.size();
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return make_error("cannot write the batch script to " + path + ": " + strerror(err));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (geteuid() == 0 && spec.uid != 0 && fchown(fd, spec.uid, spec.gid) != 0) {
-    int err = errno;
-    close(fd);
-    return make_error("cannot hand the batch script to uid " + std::to_string(spec.uid) + ": " + strerror(err));
-  }
-  close(fd);
+  if (Status st = write_atomically(path, spec.script, 0700); !st)
+    return make_error("cannot write the batch script: " + st.error());
+  if (geteuid() == 0 && spec.uid != 0 && chown(path.c_str(), spec.uid, spec.gid) != 0)
+    return make_error("cannot hand the batch script to uid " + std::to_string(spec.uid) + ": " + strerror(errno));
   return path;
 }
 

@@ -123,9 +123,14 @@ Result<pid_t> start_supervisor(const std::string& rank_dir, int64_t grace_ms) {
   if (pid == 0) {
     // Its own session: no signal aimed at the agent's group reaches it.
     setsid();
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // The supervisor takes these with sigwaitinfo. Blocked from here on
+    // (the mask and pending signals survive exec), a kill that arrives
+    // while it is still starting waits for it instead of ending it before
+    // it can record anything.
+    sigset_t mine;
+    sigemptyset(&mine);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&mine, s);
+    sigprocmask(SIG_SETMASK, &mine, nullptr);
     for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP}) signal(sig, SIG_DFL);
     // None of the agent's descriptors (sockets, pipes) leak into the rank.
     close_range(3, ~0U, 0);

@@ -20,6 +20,7 @@
 #include "cli/job_wait.hpp"
 #include "cli/submit_options.hpp"
 #include "common/flags.hpp"
+#include "common/output_pattern.hpp"
 #include "common/resources.hpp"
 
 namespace cadre::cli {
@@ -88,30 +89,6 @@ int run_step(Client& client, uint64_t job, const std::function<void(RunStep::Bui
   }
 }
 
-// The output file of `rank` as the agent names it (see agent/launch_spec).
-std::string output_file(const std::string& pattern, JobInfo::Reader job, uint32_t rank, const std::string& node) {
-  std::string out;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] != '%' || i + 1 == pattern.size()) {
-      out += pattern[i];
-      continue;
-    }
-    switch (pattern[++i]) {
-      case 'j': out += std::to_string(job.getId()); break;
-      case 't': out += std::to_string(rank); break;
-      case 'n':
-      case 'N': out += node; break;
-      case 'x': out += job.getRequest().getName().cStr(); break;
-      case 'u': out += job.getRequest().getUser().cStr(); break;
-      case 'a': out += std::to_string(job.getAttempt()); break;
-      case '%': out += '%'; break;
-      default: out += '%'; out += pattern[i]; break;
-    }
-  }
-  if (!out.empty() && out[0] == '/') return out;
-  return std::string(job.getRequest().getWorkdir().cStr()) + "/" + out;
-}
-
 // Copies what each rank's output file gained since the last call to
 // stdout: srun's view of a job for a shared file system.
 class OutputFollower {
@@ -119,7 +96,11 @@ class OutputFollower {
   void poll(JobInfo::Reader job) {
     const std::string pattern = job.getRequest().getOutputPattern().cStr();
     for (auto t : job.getTasks()) {
-      const std::string path = output_file(pattern, job, t.getRank(), t.getNode().cStr());
+      const std::string path = expand_output_pattern(
+          pattern,
+          PatternFields{job.getId(), t.getRank(), job.getAttempt(), t.getNode().cStr(),
+                        job.getRequest().getName().cStr(), job.getRequest().getUser().cStr()},
+          job.getRequest().getWorkdir().cStr());
       std::ifstream in(path, std::ios::binary);
       if (!in) continue;
       std::streamoff& offset = offsets_[path];
