@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -34,20 +33,6 @@ namespace {
 bool adds_to_set(const std::string& path) {
   std::string_view name = std::string_view(path).substr(path.rfind('/') + 1);
   return name == "cgroup.procs" || name == "cgroup.subtree_control";
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-template <typename Int>
-std::optional<Int> to_int(std::string_view s) {
-  Int v{};
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
 }
 
 }  // namespace
@@ -130,17 +115,6 @@ std::vector<pid_t> parse_pids(std::string_view text) {
 }
 
 }  // namespace cgroup_detail
-
-using cgroup_detail::enable_controllers;
-using cgroup_detail::errno_text;
-using cgroup_detail::exists;
-using cgroup_detail::join;
-using cgroup_detail::parse_pids;
-using cgroup_detail::read_text;
-using cgroup_detail::split;
-using cgroup_detail::to_int;
-using cgroup_detail::trim;
-using cgroup_detail::write_control;
 
 // ---- Values ------------------------------------------------------------
 

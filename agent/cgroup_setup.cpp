@@ -16,16 +16,6 @@
 
 namespace cadre::agent {
 
-using cgroup_detail::enable_controllers;
-using cgroup_detail::errno_text;
-using cgroup_detail::exists;
-using cgroup_detail::join;
-using cgroup_detail::parse_pids;
-using cgroup_detail::read_text;
-using cgroup_detail::split;
-using cgroup_detail::words;
-using cgroup_detail::write_control;
-
 namespace {
 
 // The leaf the agent moves itself into (cgroup v2 lets only leaves hold

@@ -3,43 +3,15 @@
 #include "agent/cpuset.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 #include <set>
-#include <system_error>
+
+#include "agent/cgroup_files.hpp"  // split, trim, to_int
 
 namespace cadre::agent {
 namespace {
 
 constexpr int kMaxCpuId = 65535;
-
-// The same small text helpers as agent/cgroup_files.hpp declares; kept
-// private here so this file depends on nothing of the cgroup code.
-std::vector<std::string> split(std::string_view text, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(sep, start);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > start) out.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-template <typename Int>
-std::optional<Int> to_int(std::string_view s) {
-  Int v{};
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
 
 }  // namespace
 

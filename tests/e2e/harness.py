@@ -86,6 +86,16 @@ def wait_until(predicate, timeout, what, interval=0.1):
         time.sleep(interval)
 
 
+def parse_env(text):
+    """The NAME=value lines of `env` output as a dict; other lines are skipped."""
+    env = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key and key.replace("_", "").isalnum():
+            env[key] = value
+    return env
+
+
 def tail(path, lines=40):
     try:
         with open(path, errors="replace") as f:

@@ -7,7 +7,7 @@ import subprocess
 import textwrap
 import unittest
 
-from harness import ClusterTestCase, wait_until
+from harness import ClusterTestCase, parse_env, wait_until
 
 
 def write_script(path, text, mode=0o755):
@@ -15,15 +15,6 @@ def write_script(path, text, mode=0o755):
         f.write(textwrap.dedent(text).lstrip())
     os.chmod(path, mode)
     return path
-
-
-def parse_env(text):
-    env = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key and key.replace("_", "").isalnum():
-            env[key] = value
-    return env
 
 
 class BatchScripts(ClusterTestCase):
@@ -189,8 +180,11 @@ class BatchScripts(ClusterTestCase):
         self.c.wait_all_free()
 
     def test_cadre_run_outside_a_job_submits_waits_and_shows_the_output(self):
-        r = self.c.cli("run", "--nodes", "2", "--", "sh", "-c", "echo hello from $CADRE_RANK; exit $CADRE_RANK",
-                       check=False)
+        # Rank 1 fails (ending the job) only once rank 0 has written its line.
+        script = ('echo hello from $CADRE_RANK; [ $CADRE_RANK = 0 ] && exit 0; i=0; '
+                  'until grep -q "hello from 0" cadre-$CADRE_JOB_ID-0.out 2>/dev/null; do '
+                  'i=$((i+1)); [ $i -gt 300 ] && break; sleep 0.1; done; exit 1')
+        r = self.c.cli("run", "--nodes", "2", "--", "sh", "-c", script, check=False)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("hello from 0", r.stdout)
         self.assertIn("hello from 1", r.stdout)

@@ -5,16 +5,7 @@ import subprocess
 import time
 import unittest
 
-from harness import CLI_TIMEOUT, ClusterTestCase, pid_alive
-
-
-def parse_env(text):
-    env = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key and key.replace("_", "").isalnum():
-            env[key] = value
-    return env
+from harness import CLI_TIMEOUT, ClusterTestCase, parse_env, pid_alive
 
 
 class GangPlacement(ClusterTestCase):

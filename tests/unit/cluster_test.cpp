@@ -7,203 +7,31 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <stdexcept>
-#include <tuple>
+#include <string>
+#include <vector>
 
-#include "common/codec.hpp"
-#include "common/log.hpp"
-#include "master/messages.hpp"
+#include "tests/unit/cluster_fixture.hpp"
 
 namespace cadre {
 namespace {
 
-constexpr int64_t kNodeTimeoutMs = 10000;
-constexpr int64_t kT0 = 1700000000;  // unix seconds at the start of every test
+using namespace cluster_fixture;
 
-struct LaunchCmd {
-  std::string node;
-  JobId job = 0;
-  Attempt attempt = 0;
-  uint32_t rank = 0, world_size = 0, local_rank = 0, local_world_size = 0, node_rank = 0;
-  std::vector<std::string> nodelist;
-  std::vector<uint32_t> tasks_per_node;
-  std::vector<uint32_t> gpus;
-  std::vector<std::string> argv;
-  std::string workdir, output_pattern, master_addr, user, job_name;
-  uint16_t master_port = 0;
-  uint32_t uid = 0, gid = 0;
-};
-
-struct KillCmd {
-  std::string node;
-  JobId job = 0;
-  Attempt attempt = 0;
-  uint32_t rank = 0;
-  bool operator<(const KillCmd& o) const {
-    return std::tie(node, job, attempt, rank) < std::tie(o.node, o.job, o.attempt, o.rank);
-  }
-  bool operator==(const KillCmd& o) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const KillCmd& k) {
-  return os << "Kill{" << k.node << " job " << k.job << " attempt " << k.attempt << " rank " << k.rank << "}";
-}
-
-// The commands of one turn, decoded.
-struct Commands {
-  std::vector<LaunchCmd> launches;
-  std::vector<KillCmd> kills;
-  size_t total = 0;
-
-  std::set<KillCmd> kill_set() const { return {kills.begin(), kills.end()}; }
-};
-
-Commands decode_all(const std::vector<AgentCommand>& commands) {
-  Commands out;
-  out.total = commands.size();
-  for (const AgentCommand& c : commands) {
-    auto d = decode(c.bytes);
-    EXPECT_TRUE(d) << d.error();
-    if (!d) continue;
-    auto env = (*d)->envelope();
-    if (env.isLaunch()) {
-      auto l = env.getLaunch();
-      LaunchCmd x;
-      x.node = c.node;
-      x.job = l.getJobId();
-      x.attempt = l.getAttempt();
-      x.rank = l.getRank();
-      x.world_size = l.getWorldSize();
-      x.local_rank = l.getLocalRank();
-      x.local_world_size = l.getLocalWorldSize();
-      x.node_rank = l.getNodeRank();
-      for (auto n : l.getNodelist()) x.nodelist.emplace_back(n.cStr());
-      for (auto t : l.getTasksPerNode()) x.tasks_per_node.push_back(t);
-      for (auto g : l.getGpus()) x.gpus.push_back(g);
-      for (auto a : l.getArgv()) x.argv.emplace_back(a.cStr());
-      x.workdir = l.getWorkdir().cStr();
-      x.output_pattern = l.getOutputPattern().cStr();
-      x.master_addr = l.getMasterAddr().cStr();
-      x.master_port = l.getMasterPort();
-      x.user = l.getUser().cStr();
-      x.uid = l.getUid();
-      x.gid = l.getGid();
-      x.job_name = l.getJobName().cStr();
-      out.launches.push_back(std::move(x));
-    } else if (env.isKill()) {
-      auto k = env.getKill();
-      out.kills.push_back(KillCmd{c.node, k.getJobId(), k.getAttempt(), k.getRank()});
-    } else {
-      ADD_FAILURE() << "unexpected command of kind " << static_cast<int>(env.which()) << " to " << c.node;
-    }
-  }
-  return out;
-}
-
-JobSpec spec(uint32_t ntasks, Resources per_task = Resources{1000, 1024, 0}) {
-  JobSpec s;
-  s.argv = {"/usr/bin/python3", "train.py"};
-  s.workdir = "/home/ada";
-  s.per_task = per_task;
-  s.ntasks = ntasks;
-  s.user = "ada";
-  s.uid = 1000;
-  s.gid = 100;
-  // Most tests check what a node failure does without requeueing; the
-  // requeue tests turn it back on.
-  s.requeue = false;
-  return s;
-}
-
-JobSpec gang(uint32_t nodes, uint32_t tasks_per_node, Resources per_task = Resources{1000, 1024, 1}) {
-  JobSpec s = spec(nodes * tasks_per_node, per_task);
-  s.nodes = nodes;
-  s.tasks_per_node = tasks_per_node;
-  return s;
-}
-
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public ClusterFixture {
  protected:
-  void SetUp() override { log::set_level(log::Level::error); }
-  void TearDown() override { log::set_level(log::Level::info); }
+  ClusterTest() { node_labels_ = {{"rack", "r1"}}; }
 
-  // Registers a node with `cpus` cpus, 64G and `gpus` GPUs at time now_ms_.
-  // A rank an agent reports as still running.
-  static RunningTaskRef live(JobId job, uint32_t rank, Attempt attempt) {
-    RunningTaskRef r;
-    r.job = job;
-    r.rank = rank;
-    r.attempt = attempt;
-    return r;
-  }
-
-  void add_node(const std::string& name, int64_t cpus, int64_t gpus, std::vector<RunningTaskRef> running = {}) {
-    NodeRegistration reg;
-    reg.name = name;
-    reg.address = "addr-" + name;
-    reg.total = Resources{cpus * 1000, 64 * 1024, gpus};
-    reg.labels = {{"rack", "r1"}};
-    reg.running = std::move(running);
-    cluster_.register_node(reg, "route-" + name, now_ms_, kT0);
-  }
-
-  JobId submit(JobSpec s) {
-    auto id = cluster_.submit(std::move(s), kT0);
-    EXPECT_TRUE(id) << id.error();
-    return id ? *id : 0;
-  }
-
-  Commands schedule() {
-    // First come, first served among equals (no size factor): these tests
-    // are about the state machine; the scheduler's rules have their own.
-    sched::Policy policy;
-    policy.weights.size = 0;
-    cluster_.schedule(policy, kT0 + 1);
-    return decode_all(cluster_.take_commands());
-  }
-
-  Commands take() { return decode_all(cluster_.take_commands()); }
-
-  void report(const std::string& node, JobId id, uint32_t rank, TaskEventKind kind, int32_t exit_code = 0,
-              int32_t signal = 0, std::string message = "") {
-    const Job* j = cluster_.find_job(id);
-    ASSERT_NE(j, nullptr);
-    TaskEvent ev;
-    ev.node = node;
-    ev.job = id;
-    ev.rank = rank;
-    ev.attempt = j->attempt;
-    ev.kind = kind;
-    ev.exit_code = exit_code;
-    ev.signal = signal;
-    ev.message = std::move(message);
-    cluster_.task_event(ev, kT0 + 10);
-  }
-
-  // Every rank of the job reports `started`.
-  void start_all(JobId id) {
-    const Job* j = cluster_.find_job(id);
-    ASSERT_NE(j, nullptr);
-    for (const Task& t : std::vector<Task>(j->tasks)) report(t.node, id, t.rank, TaskEventKind::started);
+  using ClusterFixture::report;
+  // A report with the agent's message (launch_failed, lost).
+  void report(const std::string& node, JobId id, uint32_t rank, TaskEventKind kind, int32_t exit_code,
+              int32_t signal, std::string message) {
+    ClusterFixture::report(node, id, rank, kind, exit_code, signal, /*step=*/0, /*oom=*/false, std::move(message));
   }
 
   // Every rank still holding resources reports an exit with `signal`.
   void exit_live_ranks(JobId id, int32_t signal) {
-    const Job* j = cluster_.find_job(id);
-    ASSERT_NE(j, nullptr);
-    for (const Task& t : std::vector<Task>(j->tasks))
+    for (const Task& t : std::vector<Task>(job(id).tasks))
       if (holds_resources(t.state)) report(t.node, id, t.rank, TaskEventKind::exited, 0, signal);
-  }
-
-  const Job& job(JobId id) {
-    const Job* j = cluster_.find_job(id);
-    if (!j) throw std::runtime_error("job " + std::to_string(id) + " is not in the cluster");
-    return *j;
-  }
-  const Node& node(const std::string& name) {
-    const Node* n = cluster_.find_node(name);
-    if (!n) throw std::runtime_error("node " + name + " is not in the cluster");
-    return *n;
   }
 
   std::set<KillCmd> kills_for(JobId id, std::initializer_list<std::pair<const char*, uint32_t>> ranks) {
@@ -211,9 +39,6 @@ class ClusterTest : public ::testing::Test {
     for (auto& [n, r] : ranks) out.insert(KillCmd{n, id, job(id).attempt, r});
     return out;
   }
-
-  int64_t now_ms_ = 1000;
-  Cluster cluster_{kNodeTimeoutMs};
 };
 
 // ---- submit ----
