@@ -14,7 +14,6 @@ constexpr uint32_t kMaxTasks = 100000;
 constexpr int64_t kMaxMillicores = int64_t{1} << 30;
 constexpr int64_t kMaxMemoryMb = int64_t{1} << 40;
 constexpr int64_t kMaxGpus = 4096;
-constexpr size_t kMaxScriptBytes = size_t{1} << 20;
 
 // The store keeps text as JSON, which must be UTF-8: anything else is
 // refused at the door rather than failing a commit later. Strict (RFC
@@ -73,6 +72,13 @@ void Cluster::restore(std::vector<Node> nodes, std::vector<Job> active_jobs, Job
     jobs_[j.id] = std::move(j);
   }
   next_job_id_ = max_job_id + 1;
+  count_pending();
+}
+
+void Cluster::count_pending() {
+  pending_by_user_.clear();
+  for (const auto& [id, j] : jobs_)
+    if (j.state == JobState::pending) ++pending_by_user_[j.spec.user];
 }
 
 Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
@@ -100,9 +106,18 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
     if (!valid_utf8(arg)) return make_error("the command holds an argument that is not UTF-8");
   if (spec.batch && spec.script.empty()) return make_error("a batch job needs a script");
   if (!spec.batch && !spec.script.empty()) return make_error("a script was given for a job that is not a batch job");
-  if (spec.script.size() > kMaxScriptBytes)
+  if (limits_.max_script_bytes > 0 && spec.script.size() > limits_.max_script_bytes)
     return make_error("the batch script is " + std::to_string(spec.script.size()) + " bytes; at most " +
-                      std::to_string(kMaxScriptBytes) + " are allowed");
+                      std::to_string(limits_.max_script_bytes) + " are allowed");
+  size_t command_bytes = 0;
+  for (const std::string& arg : spec.argv) command_bytes += arg.size() + 1;
+  if (limits_.max_command_bytes > 0 && command_bytes > limits_.max_command_bytes)
+    return make_error("the command is " + std::to_string(command_bytes) + " bytes; at most " +
+                      std::to_string(limits_.max_command_bytes) + " are allowed (put long inputs in a file)");
+  if (limits_.max_pending_jobs_per_user > 0 &&
+      pending_by_user_[spec.user] >= limits_.max_pending_jobs_per_user)
+    return make_error("user " + spec.user + " already has " + std::to_string(pending_by_user_[spec.user]) +
+                      " pending jobs, the most allowed (limits.max_pending_jobs_per_user); wait for some to start");
   if (spec.output_pattern.empty()) spec.output_pattern = spec.batch ? "cadre-%j.out" : "cadre-%j-%t.out";
   if (spec.name.empty()) spec.name = spec.argv[0].substr(spec.argv[0].find_last_of('/') + 1);
   if (spec.account.empty()) spec.account = spec.user;
@@ -167,6 +182,7 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
   j.submit_time = now_unix;
   dirty_jobs_.insert(j.id);
   JobId id = j.id;
+  ++pending_by_user_[j.spec.user];
   jobs_[id] = std::move(j);
   return id;
 }

@@ -16,6 +16,7 @@
 
 #include "common/result.hpp"
 #include "master/config.hpp"
+#include "master/limits.hpp"
 #include "master/model.hpp"
 #include "master/scheduler/fairshare.hpp"
 #include "master/store/store.hpp"
@@ -116,6 +117,8 @@ class Cluster {
 
   // Partitions and fair share. Call before restore() and submit().
   void configure(SchedulerConfig config);
+  // Per-user limits checked at submit (the rate is the service's).
+  void set_limits(const Limits& limits) { limits_ = limits; }
   const std::vector<PartitionConfig>& partitions() const { return partitions_; }
   std::vector<PartitionSummary> partition_summaries() const;
   // Fair-share usage: restored at start, saved by the service now and then.
@@ -202,6 +205,12 @@ class Cluster {
   std::set<std::string> dirty_nodes_;
   std::vector<PartitionConfig> partitions_;
   sched::FairShare fairshare_;
+  Limits limits_;
+  // Pending jobs per user: recounted at restore and around every scheduling
+  // pass, counted up on submit. Between passes it can only overestimate (a
+  // job cancelled since is still counted), never let a user past the limit.
+  std::map<std::string, uint32_t> pending_by_user_;
+  void count_pending();
   int64_t charged_until_ = 0;
   bool usage_dirty_ = false;
 };

@@ -199,6 +199,7 @@ std::string history_of(const std::string& reason) {
 
 void Cluster::schedule(const sched::Policy& policy, int64_t now_unix) {
   charge_usage(now_unix);
+  count_pending();
   std::vector<std::string> names;
   std::vector<JobId> running_ids;
   sched::Snapshot snap = snapshot(policy, &names, &running_ids);
@@ -209,6 +210,8 @@ void Cluster::schedule(const sched::Policy& policy, int64_t now_unix) {
     for (JobId victim : p.victims)
       if (Job* v = job(victim); v && v->state == JobState::running) preempt(*v, p.preemptor);
   for (const sched::Placement& p : d.placements) launch(jobs_.at(p.job), p.gang, names, now_unix);
+  // Started and preempted jobs changed who has how many waiting.
+  if (!d.placements.empty() || !d.preemptions.empty()) count_pending();
 
   // What is left waits: record why, and the priority that ranks it.
   for (const sched::Waiting& w : d.waiting) {

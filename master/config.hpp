@@ -44,6 +44,13 @@
 //   preemptible = true           its jobs may be preempted by higher tiers
 //   max_running_jobs_per_user = 10  (0: no limit)
 //   max_gpus_per_user = 32          (0: no limit)
+//
+//   [limits]                     per user; each breach is refused to that client alone
+//   max_pending_jobs_per_user = 100000   (0: no limit)
+//   submit_rate = 0.0            jobs per second, sustained (0: no limit)
+//   submit_burst = 1000          jobs at once before submit_rate applies (>= 1)
+//   max_command_bytes = 262144   a job's command, all words (0: no limit)
+//   max_script_bytes = 1048576   a batch script (0: no limit)
 #pragma once
 
 #include <cstdint>
@@ -53,6 +60,8 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "master/limits.hpp"
+#include "master/node_pattern.hpp"
 #include "master/scheduler/decide.hpp"
 
 namespace cadre {
@@ -81,6 +90,7 @@ struct MasterConfig {
   int64_t fairshare_half_life_s = 7 * 86400;
   double gpu_billing = 8.0;
   std::vector<PartitionConfig> partitions;  // empty: one implicit partition "default" with every node
+  Limits limits;
 };
 
 // Parses and validates a whole file. `source_name` prefixes every error,
@@ -90,16 +100,6 @@ Result<MasterConfig> parse_master_config(std::string_view text, const std::strin
 // Reads the file at `path`, then parses it; a file that cannot be read is an
 // error that says why.
 Result<MasterConfig> load_master_config(const std::string& path);
-
-// Node pattern matching: exact name, shell-style '*' and '?' globs, and Slurm
-// host ranges like "gpu[01-16]" or "n[1-3,7]" (zero padding preserved:
-// "gpu[01-16]" matches gpu07, not gpu7). An invalid pattern matches nothing.
-bool node_matches(std::string_view pattern, std::string_view node);
-
-// Why `pattern` is not a valid node pattern (brackets unbalanced, a range
-// that is not numbers or runs backwards, whitespace or a ',' outside
-// brackets); success when it is valid.
-Status check_node_pattern(std::string_view pattern);
 
 // The partition a job with no --partition goes to: the one marked default,
 // else the first; "default" when none configured.

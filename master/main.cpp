@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
     options.scheduler.partitions = config->partitions;
     options.scheduler.fairshare_half_life_s = config->fairshare_half_life_s;
     options.scheduler.gpu_billing = config->gpu_billing;
+    options.limits = config->limits;
     if (flags.has("--check-config")) {
       std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), policy "
                 << cadre::sched::to_string(options.policy.backfill) << ")\n";

@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include "common/ids.hpp"
@@ -27,10 +28,12 @@ MasterService::MasterService(MasterOptions options, std::unique_ptr<Store> store
       channel_(io_, zmq_, zmq::socket_type::router),
       tick_(io_),
       signals_(io_, SIGTERM, SIGINT),
-      debounce_(io_) {}
+      debounce_(io_),
+      rate_limiter_(options_.limits.submit_rate, options_.limits.submit_burst) {}
 
 Status MasterService::load_cluster(Cluster& into) {
   into.configure(options_.scheduler);
+  into.set_limits(options_.limits);
   auto nodes = store_->load_nodes();
   if (!nodes) return make_error("cannot load nodes: " + nodes.error());
   auto jobs = store_->load_active_jobs();
@@ -223,8 +226,31 @@ void MasterService::handle_task_status(const std::string& peer, TaskStatus::Read
 
 void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit::Reader s) {
   if (store_error_) return reply_error(peer, rid, store_failure_message());
-  auto id = cluster_.submit(from_proto(s.getRequest()), unix_now());
-  if (!id) return reply_error(peer, rid, id.error());
+  JobSpec spec = from_proto(s.getRequest());
+  const int64_t now_ms = steady_now_ms();
+  if (auto wait_ms = rate_limiter_.take(spec.user, now_ms)) {
+    ++counters_.rate_limited;
+    // A flood is logged once per user per 10 s, not once per message.
+    int64_t& last = rate_logged_ms_[spec.user];
+    if (now_ms - last >= 10000) {
+      last = now_ms;
+      CADRE_LOG(warning) << "user " << spec.user << " is submitting faster than limits.submit_rate ("
+                         << options_.limits.submit_rate << "/s, burst " << options_.limits.submit_burst << "); "
+                         << counters_.rate_limited << " submissions refused so far";
+    }
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%g", options_.limits.submit_rate);
+    return reply_error(peer, rid,
+                       "too many submissions: user " + spec.user + " may submit " + rate + " jobs per second (" +
+                           std::to_string(options_.limits.submit_burst) + " at once); try again in " +
+                           std::to_string(*wait_ms) + " ms");
+  }
+  auto id = cluster_.submit(std::move(spec), unix_now());
+  if (!id) {
+    ++counters_.refused_submissions;
+    CADRE_LOG(debug) << "refused a submission: " << id.error();
+    return reply_error(peer, rid, id.error());
+  }
   capnp::MallocMessageBuilder m;
   start_envelope(m, rid).initSubmitReply().setId(*id);
   reply(peer, encode(m));

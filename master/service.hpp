@@ -14,6 +14,7 @@
 
 #include <zmq.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,12 +39,15 @@ struct MasterOptions {
   SchedulerConfig scheduler;       // partitions and fair share
   int64_t interval_ms = 10000;     // a pass at least this often (ages and fair share move)
   int64_t debounce_ms = 0;         // at most one event-driven pass per this long
+  Limits limits;                   // per-user limits on submissions
 };
 
 // Counters for what the master refused or dropped; logged and kept.
 struct MasterCounters {
   uint64_t malformed_messages = 0;
   uint64_t undeliverable = 0;
+  uint64_t rate_limited = 0;         // submissions refused by limits.submit_rate
+  uint64_t refused_submissions = 0;  // refused by validation or the other limits
 };
 
 class MasterService {
@@ -103,6 +107,8 @@ class MasterService {
   bool debounce_armed_ = false;
   bool failed_ = false;
   MasterCounters counters_;
+  SubmitRateLimiter rate_limiter_;
+  std::map<std::string, int64_t> rate_logged_ms_;  // user -> when a flood of theirs was last logged
 };
 
 }  // namespace cadre

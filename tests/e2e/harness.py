@@ -16,6 +16,7 @@ Debugging aids:
 
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -102,6 +103,17 @@ def tail(path, lines=40):
             return "".join(f.readlines()[-lines:])
     except OSError as e:
         return "(cannot read %s: %s)\n" % (path, e)
+
+
+def make_user(name):
+    """Creates a local user for the test (root only); returns its pwd entry."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", name], check=True,
+                   capture_output=True, timeout=60)
+    return pwd.getpwnam(name)
 
 
 class Cluster:

@@ -3,16 +3,13 @@ fake NVML library and a recorded nvidia-smi, GPU type requests, the
 isolation each node has (cgroup v2 limits and OOM where the machine allows
 it), and ranks run as the submitting user."""
 
-import json
 import os
-import pwd
 import shutil
-import stat
 import subprocess
 import tempfile
 import unittest
 
-from harness import REPO_ROOT, Cluster, ClusterTestCase, build_dir
+from harness import REPO_ROOT, ClusterTestCase, build_dir, make_user
 
 FAKE_NVML = os.path.join(build_dir(), "tests", "fake_nvml", "libfake-nvml.so")
 RECORDED_SMI = os.path.join(REPO_ROOT, "tests", "unit", "testdata", "nvidia-smi-2x-a100-crlf.csv")
@@ -128,17 +125,6 @@ class Isolation(ClusterTestCase):
                                "--mem-per-task", "64M")
         job = self.c.wait_state(job_id, "OUT_OF_MEMORY")
         self.assertIn("memory limit", job["reason"])
-
-
-def make_user(name):
-    """Creates a local user for the test (root only); returns its pwd entry."""
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", name], check=True,
-                   capture_output=True, timeout=60)
-    return pwd.getpwnam(name)
 
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("useradd"),
