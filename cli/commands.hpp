@@ -22,6 +22,7 @@ int cmd_nodes(const Global& g, const Args& args);
 int cmd_partitions(const Global& g, const Args& args);
 int cmd_run(const Global& g, const Args& args);
 int cmd_rsh(const Global& g, const Args& args);
+int cmd_keygen(const Global& g, const Args& args);
 
 // Prints "cadre: <message>" on stderr and returns `status`.
 int fail(const std::string& message, int status = 1);

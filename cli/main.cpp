@@ -28,6 +28,7 @@ commands:
   nodes    list nodes and free space:  cadre nodes [--json]
   partitions  list partitions:         cadre partitions [--json]
   rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
+  keygen   write a CURVE key pair:     cadre keygen ~/.cadre/key
 
 global options (also accepted after COMMAND):
   --master ENDPOINT   the master (default $CADRE_MASTER, else tcp://127.0.0.1:7700)
@@ -124,6 +125,15 @@ accounting), with the node's whole share of the job. Jobs get
 OMPI_MCA_plm_rsh_agent="<path>/cadre rsh" in their environment, so plain
   mpirun --hostfile $CADRE_HOSTFILE ./prog
 works in a batch script. Outside a job it refuses to run.
+)"},
+    {"keygen", R"(usage: cadre keygen PATH
+
+Writes a new CURVE key pair (ZeroMQ's CurveZMQ): PATH holds the secret key
+(mode 0600) and PATH.pub the public key, which an admin enrolls. Refuses to
+overwrite either file. See docs/security.md.
+
+example:
+  cadre keygen ~/.cadre/key
 )"},
     {"queue", R"(usage: cadre queue [--all] [--json]
 
@@ -256,5 +266,6 @@ int main(int argc, char** argv) {
   if (command == "partitions") return cmd_partitions(g, rest);
   if (command == "run") return cmd_run(g, rest);
   if (command == "rsh") return cmd_rsh(g, rest);
+  if (command == "keygen") return cmd_keygen(g, rest);
   return cmd_nodes(g, rest);
 }
