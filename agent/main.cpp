@@ -7,6 +7,7 @@
 #include "agent/gpu_discovery.hpp"
 #include "agent/service.hpp"
 #include "agent/supervisor.hpp"
+#include "common/curve_keys.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 
@@ -36,6 +37,10 @@ The cadre node agent: registers this node with the master and runs its ranks.
   --cgroup DIR          the delegated cgroup v2 folder ranks' cgroups go under
                         (default: the agent's own cgroup, as systemd's Delegate=yes gives it)
   --no-cgroups          run ranks in process groups only, without cgroup limits
+  --key FILE            this node's CURVE key pair (cadre keygen); with --master-key,
+                        traffic to the master is encrypted and the agent talks only to
+                        a master holding that key (the master must enroll FILE.pub)
+  --master-key FILE     the master's public key (its .pub file)
   --log-level LEVEL     debug, info, warning or error (default info)
   --help                this text
 
@@ -61,7 +66,7 @@ int main(int argc, char** argv) {
   Flags flags;
   flags.value("--master").value("--name").value("--cpus").value("--memory").value("--gpus").value("--labels");
   flags.value("--work-dir").value("--address").value("--kill-grace").value("--log-level").toggle("--help", {"-h"});
-  flags.toggle("--allow-root-jobs").toggle("--no-cgroups").value("--cgroup");
+  flags.toggle("--allow-root-jobs").toggle("--no-cgroups").value("--cgroup").value("--key").value("--master-key");
   if (Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
@@ -125,6 +130,18 @@ int main(int argc, char** argv) {
   }
   o.allow_root_jobs = flags.has("--allow-root-jobs");
   o.cgroups = !flags.has("--no-cgroups");
+  if (flags.has("--key") != flags.has("--master-key"))
+    return fail("--key and --master-key go together: CURVE needs this node's key pair and the master's public key");
+  if (auto k = flags.get("--key")) {
+    auto mine = read_key_file(*k);
+    if (!mine) return fail("--key: " + mine.error());
+    if (mine->secret_key.empty()) return fail("--key: " + *k + " holds no secret key (give the file cadre keygen wrote)");
+    auto master = read_key_file(*flags.get("--master-key"));
+    if (!master) return fail("--master-key: " + master.error());
+    o.curve_public = mine->public_key;
+    o.curve_secret = mine->secret_key;
+    o.master_public = master->public_key;
+  }
   o.cgroup_base = flags.get_or("--cgroup", "");
   if (flags.has("--cgroup") && (o.cgroup_base.empty() || o.cgroup_base[0] != '/'))
     return fail("--cgroup: give the absolute path of a delegated cgroup v2 folder, e.g. /sys/fs/cgroup/cadre.slice");

@@ -48,6 +48,12 @@ void AgentService::start() {
   channel_.socket().set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxMessageBytes));
   channel_.socket().set(zmq::sockopt::reconnect_ivl, 200);
   channel_.socket().set(zmq::sockopt::reconnect_ivl_max, 5000);
+  if (!options_.master_public.empty()) {
+    // The handshake only completes with the master that holds this key.
+    channel_.socket().set(zmq::sockopt::curve_serverkey, options_.master_public);
+    channel_.socket().set(zmq::sockopt::curve_publickey, options_.curve_public);
+    channel_.socket().set(zmq::sockopt::curve_secretkey, options_.curve_secret);
+  }
   channel_.socket().connect(options_.master);
   channel_.start([this](Frames&& f) { on_message(std::move(f)); });
   stop_signals_.async_wait([this](const boost::system::error_code& ec, int sig) {

@@ -44,6 +44,8 @@ struct AgentOptions {
   std::string cli;             // the cadre CLI, for Open MPI's launcher inside jobs
   bool cgroups = true;         // confine ranks in cgroup v2 where the agent can
   std::string cgroup_base;     // the delegated cgroup to use (default: the agent's own)
+  // CURVE (all three set, or none): this node's key pair and the master's public key.
+  std::string curve_public, curve_secret, master_public;
 };
 
 class AgentService {

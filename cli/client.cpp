@@ -6,25 +6,56 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "common/curve_keys.hpp"
 #include "common/ids.hpp"
 #include "common/resources.hpp"
 
 namespace cadre::cli {
 
+namespace {
+
+// $NAME, else ~/.cadre/<file> when it exists; "" when neither.
+std::string key_path(const char* env_name, const char* file) {
+  if (const char* v = getenv(env_name); v && *v) return v;
+  const char* home = getenv("HOME");
+  if (!home || !*home) return "";
+  std::string p = std::string(home) + "/.cadre/" + file;
+  return access(p.c_str(), F_OK) == 0 ? p : "";
+}
+
+}  // namespace
+
 Client::Client(std::string endpoint, int timeout_ms)
     : endpoint_(std::move(endpoint)),
       timeout_ms_(timeout_ms),
       next_request_id_((static_cast<uint64_t>(getpid()) << 32) ^ static_cast<uint64_t>(steady_now_ms())) {
+  // Over tcp with a key pair and the master's public key, the connection
+  // is CURVE: encrypted, and the master knows who this is by the key.
+  const std::string mine = key_path("CADRE_KEY", "key"), master = key_path("CADRE_MASTER_KEY", "master.pub");
+  if (endpoint_.starts_with("tcp://") && !mine.empty() && !master.empty()) {
+    auto keys = read_key_file(mine);
+    auto server = read_key_file(master);
+    if (!keys) key_error_ = keys.error();
+    else if (keys->secret_key.empty()) key_error_ = mine + " holds no secret key (give the file cadre keygen wrote)";
+    else if (!server) key_error_ = server.error();
+    else curve_ = CurveKeyPair{server->public_key, ""}, keys_ = *keys;
+  }
   reconnect();
 }
 
 void Client::reconnect() {
   socket_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   socket_->set(zmq::sockopt::linger, 0);
+  if (curve_) {
+    socket_->set(zmq::sockopt::curve_serverkey, curve_->public_key);
+    socket_->set(zmq::sockopt::curve_publickey, keys_.public_key);
+    socket_->set(zmq::sockopt::curve_secretkey, keys_.secret_key);
+  }
   socket_->connect(endpoint_);
 }
 
 Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope::Builder)>& fill) {
+  if (!key_error_.empty()) return make_error("cannot use the CURVE keys: " + key_error_);
   const uint64_t rid = ++next_request_id_;
   capnp::MallocMessageBuilder message;
   fill(start_envelope(message, rid));
@@ -39,9 +70,16 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
       if (left <= 0 || zmq::poll(&item, 1, std::chrono::milliseconds(left)) == 0) {
         // A fresh socket next time, so a late reply cannot be mistaken.
         reconnect();
+        std::string hint = curve_ ? "; if the master does not know this key, ask an admin to enroll " +
+                                        keys_.public_key + " (cadre-master enroll-user)"
+                           : endpoint_.starts_with("tcp://")
+                               ? "; if the master requires keys, make one with 'cadre keygen ~/.cadre/key', have "
+                                 "an admin enroll ~/.cadre/key.pub, and put the master's public key in "
+                                 "~/.cadre/master.pub (see docs/security.md)"
+                               : "";
         return make_error("no answer from the master at " + endpoint_ + " within " +
                           std::to_string(timeout_ms_ / 1000) +
-                          " s; is cadre-master running there? (set --master or CADRE_MASTER)");
+                          " s; is cadre-master running there? (set --master or CADRE_MASTER)" + hint);
       }
       zmq::message_t reply;
       if (!socket_->recv(reply, zmq::recv_flags::dontwait)) continue;

@@ -7,9 +7,11 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/codec.hpp"
+#include "common/curve_keys.hpp"
 #include "common/result.hpp"
 
 namespace cadre::cli {
@@ -34,6 +36,9 @@ class Client {
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> socket_;
   uint64_t next_request_id_;
+  std::optional<CurveKeyPair> curve_;  // the master's public key, when CURVE is used
+  CurveKeyPair keys_;                  // this user's pair
+  std::string key_error_;
 };
 
 // The master endpoint: the flag's value, else $CADRE_MASTER, else the default.

@@ -84,7 +84,14 @@ void ZmqChannel::drain() {
         if (!r) break;
         got = true;
         frames.emplace_back(static_cast<const char*>(part.data()), part.size());
-        if (!part.more()) break;
+        if (!part.more()) {
+          if (read_user_ids_) {
+            // zmq_msg_gets, not cppzmq's gets(): a missing property is "".
+            const char* id = zmq_msg_gets(part.handle(), "User-Id");
+            peer_user_id_ = id ? id : "";
+          }
+          break;
+        }
       }
     } catch (const zmq::error_t& e) {
       CADRE_LOG(warning) << "receive failed: " << e.what();

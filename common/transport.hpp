@@ -35,6 +35,12 @@ class ZmqChannel {
 
   zmq::socket_t& socket() { return socket_; }
 
+  // With CURVE and a ZAP handler, each connection carries the user id the
+  // handler gave it. When turned on, the id of the message being delivered
+  // is in peer_user_id() during the message handler ("" when none).
+  void read_user_ids(bool on) { read_user_ids_ = on; }
+  const std::string& peer_user_id() const { return peer_user_id_; }
+
   // Starts reading. Messages are delivered from io_context callbacks.
   void start(MessageHandler on_message, BatchEndHandler on_batch_end = {});
   // Sends one multipart message without blocking. Returns false when ZeroMQ
@@ -53,6 +59,8 @@ class ZmqChannel {
   bool armed_ = false;
   bool drain_posted_ = false;
   bool closed_ = false;
+  bool read_user_ids_ = false;
+  std::string peer_user_id_;
 };
 
 }  // namespace cadre

@@ -404,6 +404,12 @@ void Cluster::check_timeouts(int64_t now_ms, int64_t now_unix) {
   }
 }
 
+void Cluster::node_revoked(const std::string& name, int64_t now_unix) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end() || it->second.state == NodeState::down) return;
+  mark_node_down(it->second, "its key was revoked", now_unix);
+}
+
 void Cluster::mark_node_down(Node& n, const std::string& why, int64_t now_unix) {
   CADRE_LOG(warning) << "node " << n.name << " is DOWN: " << why;
   n.state = NodeState::down;

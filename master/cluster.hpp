@@ -142,6 +142,9 @@ class Cluster {
   // False when the node is not registered with this master: it must register.
   bool heartbeat(const std::string& name, const std::string& routing_id, int64_t now_ms, int64_t now_unix);
   void task_event(const TaskEvent& ev, int64_t now_unix);
+  // The node's agent key was revoked: it is DOWN at once (its ranks count
+  // as lost), and stays so until it registers with an enrolled key.
+  void node_revoked(const std::string& name, int64_t now_unix);
 
   // Marks silent nodes DOWN and ends jobs past their time limit.
   void check_timeouts(int64_t now_ms, int64_t now_unix);

@@ -123,11 +123,12 @@ class Reader {
   explicit Reader(const std::string& source) : source_(source) {}
 
   Status read(const toml::table& root, MasterConfig& c) const {
-    return each_key(root, "", "at the top level", {"master", "scheduler", "partition", "limits"},
+    return each_key(root, "", "at the top level", {"master", "scheduler", "partition", "limits", "security"},
                     [&](std::string_view key, const toml::node& v, const std::string& path) {
                       if (key == "master") return read_master(v, c);
                       if (key == "scheduler") return read_scheduler(v, c);
                       if (key == "limits") return read_limits(v, c.limits);
+                      if (key == "security") return read_security(v, c);
                       return read_partitions(v, path, c.partitions);
                     });
   }
@@ -311,6 +312,14 @@ class Reader {
     if (key == "fairshare_half_life") return read_duration_s(x, path, kMustBePositive, c.fairshare_half_life_s);
     if (key == "gpu_billing") return read_number(x, path, c.gpu_billing);
     return read_weights(x, path, p.weights);
+  }
+
+  Status read_security(const toml::node& v, MasterConfig& c) const {
+    return each_key(v, "security", "in [security]", {"key", "agent_keys", "user_keys"},
+                    [&](std::string_view key, const toml::node& x, const std::string& path) -> Status {
+                      auto& field = key == "key" ? c.key_file : key == "agent_keys" ? c.agent_keys_dir : c.user_keys_dir;
+                      return set(field, [&](std::string& out) { return read_string(x, path, out); });
+                    });
   }
 
   Status read_limits(const toml::node& v, Limits& l) const {

@@ -51,6 +51,11 @@
 //   submit_burst = 1000          jobs at once before submit_rate applies (>= 1)
 //   max_command_bytes = 262144   a job's command, all words (0: no limit)
 //   max_script_bytes = 1048576   a batch script (0: no limit)
+//
+//   [security]                   see docs/security.md
+//   key = "/etc/cadre/master.key"    the master's key pair: turns CURVE on for tcp
+//   agent_keys = "/etc/cadre/agents" folder of enrolled agents' <name>.pub
+//   user_keys = "/etc/cadre/users"   folder of enrolled users' <name>.pub
 #pragma once
 
 #include <cstdint>
@@ -91,6 +96,8 @@ struct MasterConfig {
   double gpu_billing = 8.0;
   std::vector<PartitionConfig> partitions;  // empty: one implicit partition "default" with every node
   Limits limits;
+  // [security]: CURVE on the tcp endpoint when key is set
+  std::optional<std::string> key_file, agent_keys_dir, user_keys_dir;
 };
 
 // Parses and validates a whole file. `source_name` prefixes every error,

@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "common/resources.hpp"
 #include "master/config.hpp"
+#include "master/key_store.hpp"
 #include "master/service.hpp"
 #include "master/store/sqlite_store.hpp"
 
@@ -20,7 +21,12 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: cadre-master [--config FILE] [--check-config] [--listen ENDPOINT]
                     [--state-dir DIR] [--node-timeout SECONDS] [--max-retries N]
+                    [--key FILE] [--agent-keys DIR] [--user-keys DIR]
                     [--log-level LEVEL] [--no-group-commit]
+       cadre-master [--config FILE | --agent-keys DIR] enroll-agent NAME PUBLIC_KEY_FILE
+       cadre-master [--config FILE | --agent-keys DIR] revoke-agent NAME
+       cadre-master [--config FILE | --user-keys DIR] enroll-user NAME PUBLIC_KEY_FILE
+       cadre-master [--config FILE | --user-keys DIR] revoke-user NAME
 
 The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
 
@@ -37,13 +43,22 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
                           (default 30)
   --max-retries N         a gang hit by a node failure is requeued (new attempt) up
                           to N times, then ends NODE_FAIL (default 3; 0 = never)
+  --key FILE              the master's CURVE key pair (cadre keygen): tcp is encrypted
+                          and only enrolled agents and users get in ([security] key)
+  --agent-keys DIR        enrolled agents' public keys, DIR/<node name>.pub
+  --user-keys DIR         enrolled users' public keys, DIR/<user name>.pub
   --log-level LEVEL       debug, info, warning or error (default info)
   --no-group-commit       commit every message in its own transaction (for
                           benchmarks: shows what group commit saves)
   --help                  this text
 
+enroll-agent / enroll-user copy a public key (a .pub file from cadre keygen) into
+the folder; revoke-agent / revoke-user remove it. A running master picks the
+change up within a second: a revoked agent is cut off and its node is DOWN.
+
 example:
   cadre-master --listen tcp://*:7700 --state-dir /var/lib/cadre --node-timeout 30
+  cadre-master --config /etc/cadre/cadre.toml enroll-agent node17 node17.pub
 )";
 
 int fail(const std::string& message) {
@@ -71,15 +86,35 @@ cadre::Status lock_state_dir(const std::string& dir) {
   return {};  // fd stays open (and locked) until the process exits
 }
 
+// enroll-agent, revoke-agent, enroll-user, revoke-user.
+int run_key_command(const std::vector<std::string>& words, const cadre::SecurityOptions& sec) {
+  const std::string& command = words[0];
+  const bool agent = command.ends_with("-agent");
+  const bool enroll = command.starts_with("enroll-");
+  if (command != "enroll-agent" && command != "revoke-agent" && command != "enroll-user" && command != "revoke-user")
+    return fail("unknown command '" + command + "' (see --help)");
+  const std::string& folder = agent ? sec.agent_keys_dir : sec.user_keys_dir;
+  if (folder.empty())
+    return fail(command + " needs the key folder: [security] " + (agent ? "agent_keys" : "user_keys") +
+                " in --config, or " + (agent ? "--agent-keys" : "--user-keys") + " DIR");
+  if (words.size() != (enroll ? 3u : 2u))
+    return fail("usage: cadre-master " + command + (enroll ? " NAME PUBLIC_KEY_FILE" : " NAME"));
+  cadre::Status s = enroll ? cadre::enroll_key(folder, words[1], words[2]) : cadre::revoke_key(folder, words[1]);
+  if (!s) return fail(s.error());
+  std::cout << (enroll ? "enrolled " : "revoked ") << (agent ? "agent " : "user ") << words[1] << " ("
+            << folder << "/" << words[1] << ".pub)\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   cadre::log::set_program("cadre-master");
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
-  flags.value("--config");
+  flags.value("--config").value("--key").value("--agent-keys").value("--user-keys");
   flags.toggle("--help", {"-h"}).toggle("--no-group-commit").toggle("--check-config");
-  if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return fail(s.error());
+  if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
     return 0;
@@ -105,6 +140,9 @@ int main(int argc, char** argv) {
     options.scheduler.fairshare_half_life_s = config->fairshare_half_life_s;
     options.scheduler.gpu_billing = config->gpu_billing;
     options.limits = config->limits;
+    if (config->key_file) options.security.key_file = *config->key_file;
+    if (config->agent_keys_dir) options.security.agent_keys_dir = *config->agent_keys_dir;
+    if (config->user_keys_dir) options.security.user_keys_dir = *config->user_keys_dir;
     if (flags.has("--check-config")) {
       std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), policy "
                 << cadre::sched::to_string(options.policy.backfill) << ")\n";
@@ -113,6 +151,10 @@ int main(int argc, char** argv) {
   } else if (flags.has("--check-config")) {
     return fail("--check-config needs --config FILE");
   }
+  options.security.key_file = flags.get_or("--key", options.security.key_file);
+  options.security.agent_keys_dir = flags.get_or("--agent-keys", options.security.agent_keys_dir);
+  options.security.user_keys_dir = flags.get_or("--user-keys", options.security.user_keys_dir);
+  if (!flags.positionals().empty()) return run_key_command(flags.positionals(), options.security);
   options.listen = flags.get_or("--listen", options.listen);
   options.state_dir = flags.get_or("--state-dir", options.state_dir);
   if (auto t = flags.get("--node-timeout")) {

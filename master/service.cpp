@@ -1,5 +1,7 @@
 #include "master/service.hpp"
 
+#include <pwd.h>
+
 #include <capnp/message.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 
 #include "common/ids.hpp"
 #include "common/log.hpp"
+#include "common/curve_keys.hpp"
 #include "master/messages.hpp"
 
 namespace cadre {
@@ -50,8 +53,76 @@ Status MasterService::load_cluster(Cluster& into) {
   return {};
 }
 
+void MasterService::setup_curve() {
+  const SecurityOptions& sec = options_.security;
+  auto key = read_key_file(sec.key_file);
+  if (!key) throw std::runtime_error(key.error());
+  if (key->secret_key.empty())
+    throw std::runtime_error(sec.key_file + " holds no secret key (give the file cadre keygen wrote, not the .pub)");
+  keys_ = KeyStore(sec.agent_keys_dir, sec.user_keys_dir);
+  reload_keys();
+  // The ZAP handler must be bound before the first connection arrives.
+  zap_ = std::make_unique<ZmqChannel>(io_, zmq_, zmq::socket_type::rep);
+  zap_->socket().bind("inproc://zeromq.zap.01");
+  zap_->start([this](Frames&& request) {
+    ZapAnswer a = answer_zap(request, keys_);
+    // A key enrolled a moment ago counts at once; the rescan it costs is
+    // rate-limited, so strangers knocking cannot keep the disk busy.
+    if (!a.accepted && steady_now_ms() - last_key_scan_ms_ >= 200) {
+      reload_keys();
+      a = answer_zap(request, keys_);
+    }
+    if (a.accepted) {
+      CADRE_LOG(debug) << "accepted " << a.who;
+    } else {
+      ++counters_.refused_connections;
+      CADRE_LOG(warning) << "refused a connection: " << a.who << "; " << counters_.refused_connections << " so far";
+    }
+    zap_->send(a.reply);
+  });
+  channel_.socket().set(zmq::sockopt::curve_server, true);
+  channel_.socket().set(zmq::sockopt::curve_secretkey, key->secret_key);
+  channel_.socket().set(zmq::sockopt::zap_domain, "cadre");
+  channel_.read_user_ids(true);
+  curve_ = true;
+  CADRE_LOG(info) << "CURVE on: public key " << key->public_key << "; " << keys_.agents() << " agents and "
+                  << keys_.users() << " users enrolled";
+}
+
+void MasterService::reload_keys() {
+  std::vector<std::string> problems;
+  for (const std::string& agent : keys_.reload(&problems)) {
+    CADRE_LOG(warning) << "the key of agent " << agent << " was revoked";
+    cluster_.node_revoked(agent, unix_now());
+  }
+  for (const std::string& p : problems) CADRE_LOG(warning) << "skipped a key file: " << p;
+  last_key_scan_ms_ = steady_now_ms();
+}
+
+Status MasterService::authorize(Envelope::Reader env) const {
+  if (!curve_) return {};
+  const Peer& p = *current_peer_;
+  auto as_agent = [&p](const std::string& name) -> Status {
+    if (p.kind != PeerKind::agent) return make_error("only enrolled agents may send this");
+    if (p.name != name) return make_error("agent " + p.name + " may speak only for itself, not for " + name);
+    return {};
+  };
+  switch (env.which()) {
+    case Envelope::REGISTER: return as_agent(env.getRegister().getName());
+    case Envelope::HEARTBEAT: return as_agent(env.getHeartbeat().getName());
+    case Envelope::TASK_STATUS: return as_agent(env.getTaskStatus().getNode());
+    default:
+      if (p.kind != PeerKind::user) return make_error("agent keys may not be used for client requests");
+      return {};
+  }
+}
+
 void MasterService::start() {
   if (Status s = load_cluster(cluster_); !s) throw std::runtime_error(s.error());
+  if (!options_.security.key_file.empty()) setup_curve();
+  else if (!options_.listen.starts_with("ipc://") && !options_.listen.starts_with("inproc://"))
+    CADRE_LOG(warning) << "no [security] key: " << options_.listen
+                       << " is open to anyone who can reach it, unencrypted (see docs/security.md)";
 
   channel_.socket().set(zmq::sockopt::router_mandatory, 1);
   // Agents reconnect under the same routing id; the new connection wins.
@@ -92,6 +163,9 @@ void MasterService::arm_tick() {
         store_error_.reset();
       }
     }
+    // Enrolled keys are re-read every second: enrolling takes effect, and
+    // a revoked agent is cut off, without a restart.
+    if (curve_ && steady_now_ms() - last_key_scan_ms_ >= 1000) reload_keys();
     cluster_.check_timeouts(steady_now_ms(), unix_now());
     // A pass when something changed (a job hit its limit, a node went
     // down), and every interval regardless: ages and fair share move.
@@ -109,6 +183,18 @@ void MasterService::on_message(Frames&& frames) {
     return;
   }
   const std::string& peer = frames[0];
+  if (curve_) {
+    // Checked on every message, so a revoked key is cut off at once even
+    // on a connection it opened before.
+    current_peer_ = keys_.check(channel_.peer_user_id());
+    if (!current_peer_) {
+      ++counters_.refused_messages;
+      CADRE_LOG(warning) << "dropped a message from a key that is no longer enrolled; " << counters_.refused_messages
+                         << " so far";
+      reply_error(peer, 0, "this key is no longer enrolled with the master (ask an admin; see docs/security.md)");
+      return;
+    }
+  }
   auto decoded = decode(frames[1]);
   if (!decoded) {
     ++counters_.malformed_messages;
@@ -131,6 +217,12 @@ void MasterService::on_message(Frames&& frames) {
 
 void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
   const uint64_t rid = env.getRequestId();
+  if (Status s = authorize(env); !s) {
+    ++counters_.refused_messages;
+    CADRE_LOG(warning) << "refused a message from " << (current_peer_->kind == PeerKind::agent ? "agent " : "user ")
+                       << current_peer_->name << ": " << s.error();
+    return reply_error(peer, rid, s.error());
+  }
   switch (env.which()) {
     case Envelope::SUBMIT:
     case Envelope::CANCEL:
@@ -227,6 +319,15 @@ void MasterService::handle_task_status(const std::string& peer, TaskStatus::Read
 void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit::Reader s) {
   if (store_error_) return reply_error(peer, rid, store_failure_message());
   JobSpec spec = from_proto(s.getRequest());
+  if (curve_) {
+    // The key says who this is; the request's own claim does not count.
+    passwd* pw = getpwnam(current_peer_->name.c_str());
+    if (!pw)
+      return reply_error(peer, rid, "user " + current_peer_->name + " (enrolled key) has no account on the master host");
+    spec.user = current_peer_->name;
+    spec.uid = pw->pw_uid;
+    spec.gid = pw->pw_gid;
+  }
   const int64_t now_ms = steady_now_ms();
   if (auto wait_ms = rate_limiter_.take(spec.user, now_ms)) {
     ++counters_.rate_limited;
@@ -288,6 +389,12 @@ void MasterService::handle_run_step(const std::string& peer, uint64_t rid, RunSt
   for (auto h : r.getHosts()) req.hosts.emplace_back(h);
   req.whole_node = r.getWholeNode();
   req.uid = r.getUid();
+  if (curve_) {
+    passwd* pw = getpwnam(current_peer_->name.c_str());
+    if (!pw)
+      return reply_error(peer, rid, "user " + current_peer_->name + " (enrolled key) has no account on the master host");
+    req.uid = pw->pw_uid;
+  }
   auto step = cluster_.run_step(req);
   if (!step) return reply_error(peer, rid, step.error());
   handle_show_step_id(peer, rid, req.job, *step);
@@ -342,6 +449,12 @@ void MasterService::handle_cancel(const std::string& peer, uint64_t rid, Cancel:
   if (store_error_) return reply_error(peer, rid, store_failure_message());
   std::vector<CancelOutcome> outcomes;
   for (JobId id : c.getIds()) {
+    // With verified identities, users cancel only their own jobs; root any.
+    if (const Job* j = cluster_.find_job(id); curve_ && j && current_peer_->name != "root" &&
+                                              j->spec.user != current_peer_->name) {
+      outcomes.push_back({id, false, "job " + std::to_string(id) + " belongs to " + j->spec.user});
+      continue;
+    }
     CancelOutcome o = cluster_.cancel(id, unix_now());
     if (!o.ok && !cluster_.find_job(id)) {
       auto stored = store_->load_job(id);

@@ -23,9 +23,17 @@
 #include "common/codec.hpp"
 #include "common/transport.hpp"
 #include "master/cluster.hpp"
+#include "master/key_store.hpp"
 #include "master/store/store.hpp"
 
 namespace cadre {
+
+// CURVE on the tcp endpoint: on when key_file is set.
+struct SecurityOptions {
+  std::string key_file;        // the master's key pair (cadre keygen)
+  std::string agent_keys_dir;  // <name>.pub of each enrolled agent
+  std::string user_keys_dir;   // <name>.pub of each enrolled user
+};
 
 struct MasterOptions {
   std::string listen = "tcp://*:7700";
@@ -40,6 +48,7 @@ struct MasterOptions {
   int64_t interval_ms = 10000;     // a pass at least this often (ages and fair share move)
   int64_t debounce_ms = 0;         // at most one event-driven pass per this long
   Limits limits;                   // per-user limits on submissions
+  SecurityOptions security;
 };
 
 // Counters for what the master refused or dropped; logged and kept.
@@ -48,6 +57,8 @@ struct MasterCounters {
   uint64_t undeliverable = 0;
   uint64_t rate_limited = 0;         // submissions refused by limits.submit_rate
   uint64_t refused_submissions = 0;  // refused by validation or the other limits
+  uint64_t refused_connections = 0;  // handshakes with an unknown key (ZAP)
+  uint64_t refused_messages = 0;     // from a revoked key, or a peer acting outside its role
 };
 
 class MasterService {
@@ -62,6 +73,10 @@ class MasterService {
  private:
   void on_message(Frames&& frames);
   void dispatch(const std::string& peer, Envelope::Reader env);
+  // With CURVE: whether the peer of the message being handled may send it.
+  Status authorize(Envelope::Reader env) const;
+  void setup_curve();
+  void reload_keys();
   void handle_register(const std::string& peer, Register::Reader r);
   void handle_task_status(const std::string& peer, TaskStatus::Reader s);
   void handle_submit(const std::string& peer, uint64_t request_id, Submit::Reader s);
@@ -108,6 +123,11 @@ class MasterService {
   bool failed_ = false;
   MasterCounters counters_;
   SubmitRateLimiter rate_limiter_;
+  bool curve_ = false;
+  KeyStore keys_;
+  std::unique_ptr<ZmqChannel> zap_;        // answers ZeroMQ's authentication requests
+  std::optional<Peer> current_peer_;       // who sent the message being handled (CURVE only)
+  int64_t last_key_scan_ms_ = 0;
   std::map<std::string, int64_t> rate_logged_ms_;  // user -> when a flood of theirs was last logged
 };
 

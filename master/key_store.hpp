@@ -1,0 +1,77 @@
+// KeyStore: the CURVE public keys the master trusts, one file per agent
+// or user (`<folder>/<name>.pub`, as `cadre keygen` writes them). Folders
+// are rescanned now and then, so enrolling or revoking needs no restart,
+// and a revoked key loses its connection at the next rescan.
+//
+// ZAP (ZeroMQ's authentication protocol): answer_zap() decides on one
+// handshake. A trusted key gets the user id "agent:<name> <key>" or
+// "user:<name> <key>", which ZeroMQ then attaches to every message of
+// that connection; check() tells whether such an id is still trusted.
+// Not synchronised: owned by the master's event-loop thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "common/transport.hpp"
+
+namespace cadre {
+
+enum class PeerKind { agent, user };
+
+struct Peer {
+  PeerKind kind = PeerKind::user;
+  std::string name;
+  std::string key;  // Z85
+};
+
+class KeyStore {
+ public:
+  KeyStore() = default;
+  KeyStore(std::string agents_dir, std::string users_dir)
+      : agents_dir_(std::move(agents_dir)), users_dir_(std::move(users_dir)) {}
+
+  // Rescans both folders. Returns the agents whose key was removed or
+  // replaced since the last scan. Unreadable or malformed files are
+  // skipped and reported once in `problems`.
+  std::vector<std::string> reload(std::vector<std::string>* problems = nullptr);
+
+  std::optional<Peer> find(const std::string& z85_key) const;
+  // The peer a ZAP user id names, if its key is still the one enrolled.
+  std::optional<Peer> check(const std::string& user_id) const;
+  size_t agents() const { return agents_.size(); }
+  size_t users() const { return users_.size(); }
+
+ private:
+  std::string agents_dir_, users_dir_;
+  std::map<std::string, std::string> agents_, users_;  // name -> Z85 key
+  std::map<std::string, std::string> reported_;        // file -> problem already reported
+};
+
+std::string user_id_of(const Peer& p);
+
+struct ZapAnswer {
+  Frames reply;          // the frames to send back on the ZAP socket
+  bool accepted = false;
+  std::string who;       // for the log: "agent node1", "an unknown key ..."
+};
+
+// Answers one ZAP request (RFC 27): version, request id, domain, address,
+// identity, mechanism, then the mechanism's credentials (CURVE: the
+// client's 32-byte public key). Anything but CURVE with a trusted key is
+// refused.
+ZapAnswer answer_zap(const Frames& request, const KeyStore& keys);
+
+// Checks a name for a key file: [A-Za-z0-9_.-], 1-200 characters.
+Status check_key_name(const std::string& name);
+
+// Copies the public key in `pub_file` into `folder`/`name`.pub (refusing
+// to replace another key), or removes it. For `cadre-master enroll-agent`
+// and friends.
+Status enroll_key(const std::string& folder, const std::string& name, const std::string& pub_file);
+Status revoke_key(const std::string& folder, const std::string& name);
+
+}  // namespace cadre

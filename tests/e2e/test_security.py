@@ -1,0 +1,229 @@
+"""End to end: CURVE on the master's tcp endpoint. Only enrolled agents get
+in and a revoked one is cut off; a client without an enrolled key gets no
+service; users cancel only their own jobs; and the bytes on the wire do not
+show what a job runs."""
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import unittest
+
+from harness import CLI_TIMEOUT, Cluster, ClusterTestCase, free_port, make_user, wait_until
+
+
+class SecureCluster(Cluster):
+    """A Cluster whose master requires CURVE: a master key, every agent's key
+    enrolled, and the user running the tests enrolled under their name."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.keys = self.path("keys")
+        os.makedirs(self.keys)
+        self.agent_keys = os.path.join(self.keys, "agents")
+        self.user_keys = os.path.join(self.keys, "users")
+        self.master_key = self.keygen("master")
+        self.user_key = self.keygen("user")
+        self.master_cmd("enroll-user", pwd.getpwuid(os.getuid()).pw_name, self.user_key + ".pub")
+        for name in self.agent_specs:
+            self.enroll_agent(name)
+
+    def keygen(self, name):
+        path = os.path.join(self.keys, name)
+        subprocess.run([self.cli_bin, "keygen", path], check=True, capture_output=True, timeout=CLI_TIMEOUT)
+        return path
+
+    def master_cmd(self, *args):
+        return subprocess.run([self.master_bin, "--agent-keys", self.agent_keys, "--user-keys", self.user_keys] +
+                              list(args), check=True, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+
+    def enroll_agent(self, name):
+        key = self.keygen("agent-" + name)
+        self.master_cmd("enroll-agent", name, key + ".pub")
+        self.agent_specs[name]["key"] = key
+
+    def _spawn(self, argv, log_name, env=None):
+        argv = list(argv)
+        if log_name == "master.log":
+            argv += ["--key", self.master_key, "--agent-keys", self.agent_keys, "--user-keys", self.user_keys]
+        elif log_name.startswith("agent-"):
+            name = log_name[len("agent-"):-len(".log")]
+            argv += ["--key", self.agent_specs[name]["key"], "--master-key", self.master_key + ".pub"]
+        return super()._spawn(argv, log_name, env=env)
+
+    def cli(self, *args, env=None, **kw):
+        full = {"CADRE_KEY": self.user_key, "CADRE_MASTER_KEY": self.master_key + ".pub"}
+        full.update(env or {})
+        return super().cli(*args, env=full, **kw)
+
+
+class Security(ClusterTestCase):
+    AGENTS = 2
+    GPUS = 0
+    NODE_TIMEOUT = 120  # long: a node that goes DOWN sooner was cut off, not timed out
+
+    def setUp(self):
+        self.c = SecureCluster(agents=self.AGENTS, gpus=self.GPUS, node_timeout=self.NODE_TIMEOUT, name="security")
+        self.addCleanup(self._stop_cluster)
+        self.c.start()
+
+    def master_log(self):
+        with open(self.c.master_log()) as f:
+            return f.read()
+
+    def test_enrolled_agents_run_jobs_and_an_agent_with_an_unknown_key_never_joins(self):
+        job_id = self.c.submit("echo ran on $CADRE_NODE_NAME", "--nodes", "2")
+        self.c.wait_state(job_id, "COMPLETED")
+
+        # A third agent with a key nobody enrolled.
+        self.c.agent_specs["node3"] = {"cpus": 8, "memory": "32G", "gpus": 0, "address": "127.0.0.3",
+                                       "key": self.c.keygen("stranger")}
+        self.c.start_agent("node3")
+        wait_until(lambda: "refused a connection: an unknown key" in self.master_log(), 60,
+                   "the master to refuse node3's key")
+        self.assertNotIn("node3", [n["name"] for n in self.c.nodes()])
+
+    def test_a_revoked_agent_is_cut_off_at_once(self):
+        self.c.master_cmd("revoke-agent", "node2")
+        self.c.wait_node_state("node2", "DOWN", timeout=60)
+        self.assertIn("node node2 is DOWN: its key was revoked", self.master_log())
+        # Its messages are refused from then on; node1 still serves.
+        wait_until(lambda: "dropped a message from a key that is no longer enrolled" in self.master_log(), 60,
+                   "node2's heartbeats to be refused")
+        job_id = self.c.submit("true")
+        self.assertEqual(self.c.wait_state(job_id, "COMPLETED")["tasks"][0]["node"], "node1")
+
+    def test_a_client_without_an_enrolled_key_gets_no_service(self):
+        home = tempfile.mkdtemp(prefix="cadre-e2e-home-")
+        self.addCleanup(shutil.rmtree, home, True)
+        no_key = {"HOME": home, "CADRE_KEY": "", "CADRE_MASTER_KEY": ""}
+        for args in (["queue"], ["submit", "--", "true"], ["cancel", "1"], ["nodes"]):
+            r = self.c.cli("--timeout", "2", *args, env=no_key, check=False)
+            self.assertNotEqual(r.returncode, 0, args)
+            self.assertIn("cadre keygen", r.stderr, "the error says how to get enrolled")
+
+        stranger = self.c.keygen("stranger")
+        r = self.c.cli("--timeout", "2", "queue", env={"CADRE_KEY": stranger}, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("enroll", r.stderr)
+        self.assertIn("refused a connection: an unknown key", self.master_log())
+        self.assertEqual(self.c.queue(), [], "nothing was submitted")
+
+    def test_the_bytes_on_the_wire_never_show_the_command(self):
+        marker = "cadre-secret-marker-%d" % os.getpid()
+        proxy = TcpRecorder(self.c.port)
+        self.addCleanup(proxy.close)
+        r = self.c.cli("submit", "--parsable", "--", "sh", "-c", "echo " + marker,
+                       master="tcp://127.0.0.1:%d" % proxy.port)
+        job_id = int(r.stdout)
+        self.assertEqual(self.c.show(job_id)["command"][2], "echo " + marker)
+        captured = proxy.captured()
+        self.assertGreater(len(captured), 200, "the proxy saw the conversation")
+        self.assertNotIn(marker.encode(), captured)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("useradd"), "needs root and useradd for a second user")
+class Ownership(Security):
+    def test_a_user_cannot_cancel_another_users_job(self):
+        other = make_user("cadre-e2e-user")
+        self.c.master_cmd("enroll-user", other.pw_name, self.c.keygen("other") + ".pub")
+        # Their secret key, where only they can read it (the cluster's folder is root's alone).
+        home = tempfile.mkdtemp(prefix="cadre-e2e-other-")
+        self.addCleanup(shutil.rmtree, home, True)
+        os.chmod(home, 0o755)
+        key = os.path.join(home, "key")
+        shutil.copy(os.path.join(self.c.keys, "other"), key)
+        shutil.chown(key, other.pw_uid, other.pw_gid)
+        master_pub = os.path.join(home, "master.pub")
+        shutil.copy(self.c.master_key + ".pub", master_pub)
+        mine = self.c.submit("sleep 300")
+        self.c.wait_state(mine, "RUNNING")
+
+        def as_other(*args):
+            argv = [self.c.cli_bin, "--master", self.c.endpoint] + list(args)
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CADRE_KEY": key,
+                   "CADRE_MASTER_KEY": master_pub}
+            return subprocess.run(argv, capture_output=True, text=True, timeout=CLI_TIMEOUT, user=other.pw_uid,
+                                  group=other.pw_gid, env=env, cwd="/")
+
+        r = as_other("cancel", str(mine))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("belongs to", r.stderr)
+        self.assertEqual(self.c.show(mine)["state"], "RUNNING")
+        # They still see it, as in Slurm.
+        r = as_other("queue", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('"id": %d' % mine, r.stdout)
+        # Root (an admin) may cancel anyone's job; the owner may cancel their own.
+        self.c.cancel(mine)
+        self.c.wait_state(mine, "CANCELLED")
+
+    # The Security tests need not run twice.
+    test_enrolled_agents_run_jobs_and_an_agent_with_an_unknown_key_never_joins = None
+    test_a_revoked_agent_is_cut_off_at_once = None
+    test_a_client_without_an_enrolled_key_gets_no_service = None
+    test_the_bytes_on_the_wire_never_show_the_command = None
+
+
+class TcpRecorder:
+    """A loopback TCP proxy to `port` that keeps every byte it forwards."""
+
+    def __init__(self, port):
+        self.target = port
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.data = bytearray()
+        self.lock = threading.Lock()
+        self.sockets = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src, dst):
+        while True:
+            try:
+                chunk = src.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            with self.lock:
+                self.data += chunk
+            try:
+                dst.sendall(chunk)
+            except OSError:
+                return
+
+    def captured(self):
+        with self.lock:
+            return bytes(self.data)
+
+    def close(self):
+        for s in self.sockets:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+if __name__ == "__main__":
+    unittest.main()
