@@ -201,6 +201,15 @@ void AgentService::handle_launch(Launch::Reader l) {
   req.env = rank_environment(spec, AgentContext{options_.name, options_.master, options_.cli}, hostfile,
                              base_environment(spec));
   req.env.push_back("TMPDIR=" + tmpdir);
+  if (!options_.master_public.empty()) {
+    // `cadre run` inside the job speaks CURVE to the master: the master's
+    // public key comes with the job; the user's own key is theirs
+    // (~/.cadre/key or CADRE_KEY).
+    const std::string master_pub = jdir + "/master.pub";
+    if (!std::filesystem::exists(master_pub))
+      std::ofstream(master_pub) << "public-key = \"" << options_.master_public << "\"\n";
+    req.env.push_back("CADRE_MASTER_KEY=" + master_pub);
+  }
   req.workdir = spec.workdir;
   req.output_path = output_path(spec, options_.name);
   if (!spec.error_pattern.empty()) req.error_path = expand_pattern(spec, spec.error_pattern, options_.name);
