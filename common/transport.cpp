@@ -85,10 +85,10 @@ void ZmqChannel::drain() {
         got = true;
         frames.emplace_back(static_cast<const char*>(part.data()), part.size());
         if (!part.more()) {
-          if (read_user_ids_) {
+          if (!property_.empty()) {
             // zmq_msg_gets, not cppzmq's gets(): a missing property is "".
-            const char* id = zmq_msg_gets(part.handle(), "User-Id");
-            peer_user_id_ = id ? id : "";
+            const char* value = zmq_msg_gets(part.handle(), property_.c_str());
+            peer_property_ = value ? value : "";
           }
           break;
         }

@@ -35,11 +35,13 @@ class ZmqChannel {
 
   zmq::socket_t& socket() { return socket_; }
 
-  // With CURVE and a ZAP handler, each connection carries the user id the
-  // handler gave it. When turned on, the id of the message being delivered
-  // is in peer_user_id() during the message handler ("" when none).
-  void read_user_ids(bool on) { read_user_ids_ = on; }
-  const std::string& peer_user_id() const { return peer_user_id_; }
+  // ZeroMQ attaches properties to each message of a connection: "User-Id"
+  // (what a ZAP handler said, with CURVE), "Peer-Address" (for ipc on
+  // Linux, ":uid:gid:pid" from the kernel). When a name is set, that
+  // property of the message being delivered is in peer_property() during
+  // the message handler ("" when the message has none).
+  void read_property(std::string name) { property_ = std::move(name); }
+  const std::string& peer_property() const { return peer_property_; }
 
   // Starts reading. Messages are delivered from io_context callbacks.
   void start(MessageHandler on_message, BatchEndHandler on_batch_end = {});
@@ -59,8 +61,8 @@ class ZmqChannel {
   bool armed_ = false;
   bool drain_posted_ = false;
   bool closed_ = false;
-  bool read_user_ids_ = false;
-  std::string peer_user_id_;
+  std::string property_;
+  std::string peer_property_;
 };
 
 }  // namespace cadre

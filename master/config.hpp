@@ -56,6 +56,8 @@
 //   key = "/etc/cadre/master.key"    the master's key pair: turns CURVE on for tcp
 //   agent_keys = "/etc/cadre/agents" folder of enrolled agents' <name>.pub
 //   user_keys = "/etc/cadre/users"   folder of enrolled users' <name>.pub
+//   local_socket = "/run/cadre/cadre.sock"  ipc socket for users on the master's host
+//                                (default <state_dir>/cadre.sock; "" for none)
 #pragma once
 
 #include <cstdint>
@@ -97,7 +99,7 @@ struct MasterConfig {
   std::vector<PartitionConfig> partitions;  // empty: one implicit partition "default" with every node
   Limits limits;
   // [security]: CURVE on the tcp endpoint when key is set
-  std::optional<std::string> key_file, agent_keys_dir, user_keys_dir;
+  std::optional<std::string> key_file, agent_keys_dir, user_keys_dir, local_socket;
 };
 
 // Parses and validates a whole file. `source_name` prefixes every error,

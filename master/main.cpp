@@ -21,7 +21,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: cadre-master [--config FILE] [--check-config] [--listen ENDPOINT]
                     [--state-dir DIR] [--node-timeout SECONDS] [--max-retries N]
-                    [--key FILE] [--agent-keys DIR] [--user-keys DIR]
+                    [--key FILE] [--agent-keys DIR] [--user-keys DIR] [--local-socket PATH]
                     [--log-level LEVEL] [--no-group-commit]
        cadre-master [--config FILE | --agent-keys DIR] enroll-agent NAME PUBLIC_KEY_FILE
        cadre-master [--config FILE | --agent-keys DIR] revoke-agent NAME
@@ -47,6 +47,8 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
                           and only enrolled agents and users get in ([security] key)
   --agent-keys DIR        enrolled agents' public keys, DIR/<node name>.pub
   --user-keys DIR         enrolled users' public keys, DIR/<user name>.pub
+  --local-socket PATH     ipc socket for users on this host, who are known by their uid
+                          (default STATE_DIR/cadre.sock; "" for none)
   --log-level LEVEL       debug, info, warning or error (default info)
   --no-group-commit       commit every message in its own transaction (for
                           benchmarks: shows what group commit saves)
@@ -112,7 +114,7 @@ int main(int argc, char** argv) {
   cadre::log::set_program("cadre-master");
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
-  flags.value("--config").value("--key").value("--agent-keys").value("--user-keys");
+  flags.value("--config").value("--key").value("--agent-keys").value("--user-keys").value("--local-socket");
   flags.toggle("--help", {"-h"}).toggle("--no-group-commit").toggle("--check-config");
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {
@@ -122,6 +124,7 @@ int main(int argc, char** argv) {
 
   cadre::MasterOptions options;
   options.state_dir = "/var/lib/cadre";
+  bool local_socket_configured = false;
   if (auto path = flags.get("--config")) {
     auto config = cadre::load_master_config(*path);
     if (!config) return fail(config.error());
@@ -143,6 +146,10 @@ int main(int argc, char** argv) {
     if (config->key_file) options.security.key_file = *config->key_file;
     if (config->agent_keys_dir) options.security.agent_keys_dir = *config->agent_keys_dir;
     if (config->user_keys_dir) options.security.user_keys_dir = *config->user_keys_dir;
+    if (config->local_socket) {
+      options.security.local_socket = *config->local_socket;
+      local_socket_configured = true;
+    }
     if (flags.has("--check-config")) {
       std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), policy "
                 << cadre::sched::to_string(options.policy.backfill) << ")\n";
@@ -157,6 +164,8 @@ int main(int argc, char** argv) {
   if (!flags.positionals().empty()) return run_key_command(flags.positionals(), options.security);
   options.listen = flags.get_or("--listen", options.listen);
   options.state_dir = flags.get_or("--state-dir", options.state_dir);
+  if (auto l = flags.get("--local-socket")) options.security.local_socket = *l;
+  else if (!local_socket_configured) options.security.local_socket = options.state_dir + "/cadre.sock";
   if (auto t = flags.get("--node-timeout")) {
     auto seconds = cadre::parse_count(*t, 86400);
     if (!seconds || *seconds == 0) return fail("--node-timeout: expected whole seconds from 1 to 86400, got '" + *t + "'");

@@ -1,6 +1,8 @@
 #include "master/service.hpp"
 
 #include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <capnp/message.h>
 
@@ -11,6 +13,7 @@
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/curve_keys.hpp"
+#include "common/resources.hpp"
 #include "master/messages.hpp"
 
 namespace cadre {
@@ -83,7 +86,7 @@ void MasterService::setup_curve() {
   channel_.socket().set(zmq::sockopt::curve_server, true);
   channel_.socket().set(zmq::sockopt::curve_secretkey, key->secret_key);
   channel_.socket().set(zmq::sockopt::zap_domain, "cadre");
-  channel_.read_user_ids(true);
+  channel_.read_property("User-Id");
   curve_ = true;
   CADRE_LOG(info) << "CURVE on: public key " << key->public_key << "; " << keys_.agents() << " agents and "
                   << keys_.users() << " users enrolled";
@@ -100,7 +103,8 @@ void MasterService::reload_keys() {
 }
 
 Status MasterService::authorize(Envelope::Reader env) const {
-  if (!curve_) return {};
+  // Without an identity (tcp without CURVE) the request's claims stand.
+  if (!current_peer_) return {};
   const Peer& p = *current_peer_;
   auto as_agent = [&p](const std::string& name) -> Status {
     if (p.kind != PeerKind::agent) return make_error("only enrolled agents may send this");
@@ -117,8 +121,28 @@ Status MasterService::authorize(Envelope::Reader env) const {
   }
 }
 
+void MasterService::setup_local_socket() {
+  const std::string& path = options_.security.local_socket;
+  local_ = std::make_unique<ZmqChannel>(io_, zmq_, zmq::socket_type::router);
+  local_->socket().set(zmq::sockopt::router_mandatory, 1);
+  local_->socket().set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxMessageBytes));
+  local_->read_property("Peer-Address");
+  // A socket file left by a master that died would refuse the bind.
+  ::unlink(path.c_str());
+  try {
+    local_->socket().bind("ipc://" + path);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error("cannot listen on the local socket " + path + ": " + e.what());
+  }
+  // Every local user may connect; the kernel tells who they are.
+  ::chmod(path.c_str(), 0666);
+  local_->start([this](Frames&& f) { on_local_message(std::move(f)); }, [this] { end_turn(); });
+  CADRE_LOG(info) << "local users connect on ipc://" << path << " (identified by the kernel)";
+}
+
 void MasterService::start() {
   if (Status s = load_cluster(cluster_); !s) throw std::runtime_error(s.error());
+  if (!options_.security.local_socket.empty()) setup_local_socket();
   if (!options_.security.key_file.empty()) setup_curve();
   else if (!options_.listen.starts_with("ipc://") && !options_.listen.starts_with("inproc://"))
     CADRE_LOG(warning) << "no [security] key: " << options_.listen
@@ -183,10 +207,11 @@ void MasterService::on_message(Frames&& frames) {
     return;
   }
   const std::string& peer = frames[0];
+  current_peer_.reset();
   if (curve_) {
     // Checked on every message, so a revoked key is cut off at once even
     // on a connection it opened before.
-    current_peer_ = keys_.check(channel_.peer_user_id());
+    current_peer_ = keys_.check(channel_.peer_property());
     if (!current_peer_) {
       ++counters_.refused_messages;
       CADRE_LOG(warning) << "dropped a message from a key that is no longer enrolled; " << counters_.refused_messages
@@ -195,7 +220,40 @@ void MasterService::on_message(Frames&& frames) {
       return;
     }
   }
-  auto decoded = decode(frames[1]);
+  handle(peer, frames[1]);
+}
+
+void MasterService::on_local_message(Frames&& frames) {
+  if (frames.size() != 2) {
+    ++counters_.malformed_messages;
+    return;
+  }
+  // Replies find their way back to this socket by the prefix.
+  const std::string peer = std::string(kLocalPeerPrefix) + frames[0];
+  // The kernel's word for who is at the other end: libzmq ends the peer
+  // address of a unix socket with ":uid:gid:pid" (SO_PEERCRED).
+  const std::string& address = local_->peer_property();
+  const passwd* pw = nullptr;
+  const size_t pid_colon = address.rfind(':');
+  const size_t gid_colon = pid_colon == std::string::npos || pid_colon == 0 ? std::string::npos
+                                                                           : address.rfind(':', pid_colon - 1);
+  const size_t uid_colon = gid_colon == std::string::npos || gid_colon == 0 ? std::string::npos
+                                                                           : address.rfind(':', gid_colon - 1);
+  if (uid_colon != std::string::npos) {
+    auto uid = parse_count(std::string_view(address).substr(uid_colon + 1, gid_colon - uid_colon - 1), UINT32_MAX);
+    if (uid) pw = getpwuid(static_cast<uid_t>(*uid));
+  }
+  if (!pw) {
+    ++counters_.refused_messages;
+    return reply_error(peer, 0, "the master cannot tell who is on the local socket (peer " +
+                                    (address.empty() ? std::string("unknown") : address) + " has no account here)");
+  }
+  current_peer_ = Peer{PeerKind::user, pw->pw_name, ""};
+  handle(peer, frames[1]);
+}
+
+void MasterService::handle(const std::string& peer, const std::string& body) {
+  auto decoded = decode(body);
   if (!decoded) {
     ++counters_.malformed_messages;
     CADRE_LOG(warning) << "dropped a bad message: " << decoded.error() << "; " << counters_.malformed_messages
@@ -319,11 +377,12 @@ void MasterService::handle_task_status(const std::string& peer, TaskStatus::Read
 void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit::Reader s) {
   if (store_error_) return reply_error(peer, rid, store_failure_message());
   JobSpec spec = from_proto(s.getRequest());
-  if (curve_) {
-    // The key says who this is; the request's own claim does not count.
+  if (current_peer_) {
+    // The key (or the kernel, on the local socket) says who this is; the
+    // request's own claim does not count.
     passwd* pw = getpwnam(current_peer_->name.c_str());
     if (!pw)
-      return reply_error(peer, rid, "user " + current_peer_->name + " (enrolled key) has no account on the master host");
+      return reply_error(peer, rid, "user " + current_peer_->name + " has no account on the master host");
     spec.user = current_peer_->name;
     spec.uid = pw->pw_uid;
     spec.gid = pw->pw_gid;
@@ -389,10 +448,10 @@ void MasterService::handle_run_step(const std::string& peer, uint64_t rid, RunSt
   for (auto h : r.getHosts()) req.hosts.emplace_back(h);
   req.whole_node = r.getWholeNode();
   req.uid = r.getUid();
-  if (curve_) {
+  if (current_peer_) {
     passwd* pw = getpwnam(current_peer_->name.c_str());
     if (!pw)
-      return reply_error(peer, rid, "user " + current_peer_->name + " (enrolled key) has no account on the master host");
+      return reply_error(peer, rid, "user " + current_peer_->name + " has no account on the master host");
     req.uid = pw->pw_uid;
   }
   auto step = cluster_.run_step(req);
@@ -450,7 +509,7 @@ void MasterService::handle_cancel(const std::string& peer, uint64_t rid, Cancel:
   std::vector<CancelOutcome> outcomes;
   for (JobId id : c.getIds()) {
     // With verified identities, users cancel only their own jobs; root any.
-    if (const Job* j = cluster_.find_job(id); curve_ && j && current_peer_->name != "root" &&
+    if (const Job* j = cluster_.find_job(id); current_peer_ && j && current_peer_->name != "root" &&
                                               j->spec.user != current_peer_->name) {
       outcomes.push_back({id, false, "job " + std::to_string(id) + " belongs to " + j->spec.user});
       continue;
@@ -582,7 +641,12 @@ void MasterService::end_turn() {
     }
   }
   for (Frames& f : replies_) {
-    if (!channel_.send(f)) ++counters_.undeliverable;
+    ZmqChannel* out = &channel_;
+    if (local_ && f[0].starts_with(kLocalPeerPrefix)) {
+      f[0].erase(0, kLocalPeerPrefix.size());
+      out = local_.get();
+    }
+    if (!out->send(f)) ++counters_.undeliverable;
   }
   replies_.clear();
   cluster_.evict_ended();

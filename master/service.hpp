@@ -33,6 +33,7 @@ struct SecurityOptions {
   std::string key_file;        // the master's key pair (cadre keygen)
   std::string agent_keys_dir;  // <name>.pub of each enrolled agent
   std::string user_keys_dir;   // <name>.pub of each enrolled user
+  std::string local_socket;    // path of the ipc socket for users on this host; "" = none
 };
 
 struct MasterOptions {
@@ -76,6 +77,10 @@ class MasterService {
   // With CURVE: whether the peer of the message being handled may send it.
   Status authorize(Envelope::Reader env) const;
   void setup_curve();
+  void setup_local_socket();
+  void on_local_message(Frames&& frames);
+  // Decodes and dispatches one request from `peer` (current_peer_ set).
+  void handle(const std::string& peer, const std::string& body);
   void reload_keys();
   void handle_register(const std::string& peer, Register::Reader r);
   void handle_task_status(const std::string& peer, TaskStatus::Reader s);
@@ -126,7 +131,13 @@ class MasterService {
   bool curve_ = false;
   KeyStore keys_;
   std::unique_ptr<ZmqChannel> zap_;        // answers ZeroMQ's authentication requests
-  std::optional<Peer> current_peer_;       // who sent the message being handled (CURVE only)
+  std::unique_ptr<ZmqChannel> local_;      // the local (ipc) socket, when configured
+  // Replies to peers of the local socket carry this before their routing id.
+  static constexpr std::string_view kLocalPeerPrefix = "\x01local:";
+  // Who sent the message being handled, when known for sure: by an
+  // enrolled key (CURVE) or by the kernel (local socket). Empty for tcp
+  // without CURVE, where a request's own claims are taken.
+  std::optional<Peer> current_peer_;
   int64_t last_key_scan_ms_ = 0;
   std::map<std::string, int64_t> rate_logged_ms_;  // user -> when a flood of theirs was last logged
 };

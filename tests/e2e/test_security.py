@@ -30,6 +30,14 @@ class SecureCluster(Cluster):
         self.master_cmd("enroll-user", pwd.getpwuid(os.getuid()).pw_name, self.user_key + ".pub")
         for name in self.agent_specs:
             self.enroll_agent(name)
+        # The local socket, where any local user can reach it.
+        self.socket_dir = tempfile.mkdtemp(prefix="cadre-e2e-sock-")
+        os.chmod(self.socket_dir, 0o755)
+        self.local_socket = os.path.join(self.socket_dir, "cadre.sock")
+
+    def stop(self):
+        super().stop()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def keygen(self, name):
         path = os.path.join(self.keys, name)
@@ -48,7 +56,8 @@ class SecureCluster(Cluster):
     def _spawn(self, argv, log_name, env=None):
         argv = list(argv)
         if log_name == "master.log":
-            argv += ["--key", self.master_key, "--agent-keys", self.agent_keys, "--user-keys", self.user_keys]
+            argv += ["--key", self.master_key, "--agent-keys", self.agent_keys, "--user-keys", self.user_keys,
+                     "--local-socket", self.local_socket]
         elif log_name.startswith("agent-"):
             name = log_name[len("agent-"):-len(".log")]
             argv += ["--key", self.agent_specs[name]["key"], "--master-key", self.master_key + ".pub"]
@@ -112,6 +121,16 @@ class Security(ClusterTestCase):
         self.assertIn("refused a connection: an unknown key", self.master_log())
         self.assertEqual(self.c.queue(), [], "nothing was submitted")
 
+    def test_local_users_need_no_key_and_are_who_the_kernel_says(self):
+        home = tempfile.mkdtemp(prefix="cadre-e2e-home-")
+        self.addCleanup(shutil.rmtree, home, True)
+        local = "ipc://" + self.c.local_socket
+        no_key = {"HOME": home, "CADRE_KEY": "", "CADRE_MASTER_KEY": ""}
+        r = self.c.cli("submit", "--parsable", "--", "true", master=local, env=no_key)
+        job = self.c.wait_state(int(r.stdout), "COMPLETED")
+        self.assertEqual(job["user"], pwd.getpwuid(os.getuid()).pw_name)
+        self.assertEqual(os.stat(self.c.local_socket).st_mode & 0o777, 0o666)
+
     def test_the_bytes_on_the_wire_never_show_the_command(self):
         marker = "cadre-secret-marker-%d" % os.getpid()
         proxy = TcpRecorder(self.c.port)
@@ -153,6 +172,15 @@ class Ownership(Security):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("belongs to", r.stderr)
         self.assertEqual(self.c.show(mine)["state"], "RUNNING")
+        # The same over the local socket, where the kernel names the user.
+        r = as_other("--master", "ipc://" + self.c.local_socket, "cancel", str(mine))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("belongs to", r.stderr)
+        r = as_other("--master", "ipc://" + self.c.local_socket, "submit", "--parsable", "--chdir", "/tmp", "--",
+                     "true")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        theirs = int(r.stdout)
+        self.assertEqual(self.c.show(theirs)["user"], other.pw_name)
         # They still see it, as in Slurm.
         r = as_other("queue", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -166,6 +194,7 @@ class Ownership(Security):
     test_a_revoked_agent_is_cut_off_at_once = None
     test_a_client_without_an_enrolled_key_gets_no_service = None
     test_the_bytes_on_the_wire_never_show_the_command = None
+    test_local_users_need_no_key_and_are_who_the_kernel_says = None
 
 
 class TcpRecorder:
