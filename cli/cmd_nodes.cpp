@@ -26,6 +26,34 @@ int cmd_nodes(const Global& g, const Args& args) {
   return 0;
 }
 
+// cadre drain / cadre resume (admins): sets nodes DRAIN or UP.
+int set_node_state(const Global& g, const Args& args, const char* state) {
+  Flags f;
+  f.value("--reason");
+  if (Status s = f.parse(args, true); !s) return fail(s.error(), 2);
+  if (f.positionals().empty())
+    return fail(std::string(state == std::string("DRAIN") ? "drain" : "resume") + " takes node names, e.g. cadre " +
+                    (state == std::string("DRAIN") ? "drain node7 --reason 'bad DIMM'" : "resume node7"),
+                2);
+  if (f.has("--reason") && state != std::string("DRAIN")) return fail("--reason goes with drain", 2);
+  Client client(g.master, g.timeout_ms);
+  auto reply = client.call([&](Envelope::Builder e) {
+    auto r = e.initSetNodeState();
+    auto names = r.initNames(static_cast<unsigned>(f.positionals().size()));
+    for (unsigned i = 0; i < f.positionals().size(); ++i) names.set(i, f.positionals()[i]);
+    r.setState(state);
+    r.setReason(f.get_or("--reason", ""));
+  });
+  if (!reply) return fail(reply.error());
+  for (auto n : (*reply)->envelope().getNodesReply().getNodes())
+    std::cout << n.getName().cStr() << " " << n.getState().cStr()
+              << (n.getReason().size() ? std::string(": ") + n.getReason().cStr() : "") << "\n";
+  return 0;
+}
+
+int cmd_drain(const Global& g, const Args& args) { return set_node_state(g, args, "DRAIN"); }
+int cmd_resume(const Global& g, const Args& args) { return set_node_state(g, args, "UP"); }
+
 int cmd_partitions(const Global& g, const Args& args) {
   Flags f;
   f.toggle("--json");

@@ -110,7 +110,8 @@ nlohmann::json node_json(NodeInfo::Reader n) {
           {"labels", labels},
           {"last_seen", n.getLastSeen()},
           {"gpu_devices", gpus},
-          {"isolation", n.getIsolation().cStr()}};
+          {"isolation", n.getIsolation().cStr()},
+          {"reason", n.getReason().cStr()}};
 }
 
 std::string render_table(const std::vector<std::vector<std::string>>& rows) {

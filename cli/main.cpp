@@ -29,6 +29,8 @@ commands:
   partitions  list partitions:         cadre partitions [--json]
   rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
   keygen   write a CURVE key pair:     cadre keygen ~/.cadre/key
+  drain    stop placing on nodes:      cadre drain node7 --reason 'bad DIMM'   (admins)
+  resume   bring DRAIN nodes back:     cadre resume node7                      (admins)
 
 global options (also accepted after COMMAND):
   --master ENDPOINT   the master (default $CADRE_MASTER, else tcp://127.0.0.1:7700)
@@ -134,6 +136,22 @@ overwrite either file. See docs/security.md.
 
 example:
   cadre keygen ~/.cadre/key
+)"},
+    {"drain", R"(usage: cadre drain NODE... [--reason TEXT]
+
+Admins only (root, or the master's [security] admin_group): sets nodes DRAIN.
+Jobs running there go on; nothing new is placed there until 'cadre resume'.
+
+example:
+  cadre drain node7 node8 --reason 'firmware update'
+)"},
+    {"resume", R"(usage: cadre resume NODE...
+
+Admins only: brings DRAIN nodes back UP. A DOWN node comes back by itself when
+its agent registers again.
+
+example:
+  cadre resume node7 node8
 )"},
     {"queue", R"(usage: cadre queue [--all] [--json]
 
@@ -267,5 +285,7 @@ int main(int argc, char** argv) {
   if (command == "run") return cmd_run(g, rest);
   if (command == "rsh") return cmd_rsh(g, rest);
   if (command == "keygen") return cmd_keygen(g, rest);
+  if (command == "drain") return cmd_drain(g, rest);
+  if (command == "resume") return cmd_resume(g, rest);
   return cmd_nodes(g, rest);
 }

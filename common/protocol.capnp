@@ -104,6 +104,7 @@ struct NodeInfo {
   lastSeen  @6 :Int64;
   gpus      @7 :List(GpuDevice);
   isolation @8 :Text;               # how ranks are confined there: "cgroup v2 (cpu, memory, cpuset)" or why not
+  reason    @9 :Text;               # why it is DRAIN or DOWN
 }
 
 # A rank as an agent knows it; used in registration so a restarted master
@@ -247,6 +248,14 @@ struct RunStep {
   uid      @7 :UInt32;
 }
 
+# Admins only: DRAIN nodes (running jobs go on, nothing new starts) or
+# bring DRAIN nodes back UP.
+struct SetNodeState {
+  names  @0 :List(Text);
+  state  @1 :Text;                  # "DRAIN" or "UP"
+  reason @2 :Text;
+}
+
 struct ShowStep {
   jobId @0 :UInt64;
   step  @1 :UInt32;
@@ -326,5 +335,6 @@ struct Envelope {
     runStep        @22 :RunStep;
     showStep       @23 :ShowStep;
     stepReply      @24 :StepReply;
+    setNodeState   @25 :SetNodeState;  # answered with nodesReply (the nodes named)
   }
 }

@@ -209,7 +209,10 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
   n.last_seen_ms = now_ms;
   n.last_seen_unix = now_unix;
   n.registered = true;
-  if (n.state == NodeState::down) n.state = NodeState::up;
+  if (n.state == NodeState::down) {
+    n.state = NodeState::up;
+    n.reason.clear();
+  }
   if (n.total != reg.total) {
     n.total = reg.total;
     n.gpu_busy.resize(static_cast<size_t>(std::max<int64_t>(reg.total.gpus, 0)), false);
@@ -404,6 +407,32 @@ void Cluster::check_timeouts(int64_t now_ms, int64_t now_unix) {
   }
 }
 
+Status Cluster::drain_node(const std::string& name, const std::string& reason) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return make_error("no node " + name);
+  Node& n = it->second;
+  if (n.state == NodeState::down) return make_error("node " + name + " is DOWN" + (n.reason.empty() ? "" : ": " + n.reason));
+  n.state = NodeState::drain;
+  n.reason = reason.empty() ? "drained by an admin" : reason;
+  dirty_nodes_.insert(name);
+  CADRE_LOG(info) << "node " << name << " is DRAIN: " << n.reason;
+  return {};
+}
+
+Status Cluster::resume_node(const std::string& name) {
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return make_error("no node " + name);
+  Node& n = it->second;
+  if (n.state == NodeState::down)
+    return make_error("node " + name + " is DOWN" + (n.reason.empty() ? "" : ": " + n.reason) +
+                      "; it comes back UP when its agent registers");
+  if (n.state == NodeState::drain) CADRE_LOG(info) << "node " << name << " is UP again";
+  n.state = NodeState::up;
+  n.reason.clear();
+  dirty_nodes_.insert(name);
+  return {};
+}
+
 void Cluster::node_revoked(const std::string& name, int64_t now_unix) {
   auto it = nodes_.find(name);
   if (it == nodes_.end() || it->second.state == NodeState::down) return;
@@ -413,6 +442,7 @@ void Cluster::node_revoked(const std::string& name, int64_t now_unix) {
 void Cluster::mark_node_down(Node& n, const std::string& why, int64_t now_unix) {
   CADRE_LOG(warning) << "node " << n.name << " is DOWN: " << why;
   n.state = NodeState::down;
+  n.reason = why;
   n.registered = false;
   dirty_nodes_.insert(n.name);
   for (auto& [id, j] : jobs_) {

@@ -145,6 +145,10 @@ class Cluster {
   // The node's agent key was revoked: it is DOWN at once (its ranks count
   // as lost), and stays so until it registers with an enrolled key.
   void node_revoked(const std::string& name, int64_t now_unix);
+  // An admin drains a node (running jobs go on, nothing new is placed) or
+  // brings a drained one back UP.
+  Status drain_node(const std::string& name, const std::string& reason);
+  Status resume_node(const std::string& name);
 
   // Marks silent nodes DOWN and ends jobs past their time limit.
   void check_timeouts(int64_t now_ms, int64_t now_unix);

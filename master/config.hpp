@@ -58,6 +58,7 @@
 //   user_keys = "/etc/cadre/users"   folder of enrolled users' <name>.pub
 //   local_socket = "/run/cadre/cadre.sock"  ipc socket for users on the master's host
 //                                (default <state_dir>/cadre.sock; "" for none)
+//   admin_group = "hpcadmin"     members may cancel any job and drain/resume nodes (root always may)
 #pragma once
 
 #include <cstdint>
@@ -99,7 +100,7 @@ struct MasterConfig {
   std::vector<PartitionConfig> partitions;  // empty: one implicit partition "default" with every node
   Limits limits;
   // [security]: CURVE on the tcp endpoint when key is set
-  std::optional<std::string> key_file, agent_keys_dir, user_keys_dir, local_socket;
+  std::optional<std::string> key_file, agent_keys_dir, user_keys_dir, local_socket, admin_group;
 };
 
 // Parses and validates a whole file. `source_name` prefixes every error,

@@ -22,6 +22,7 @@ namespace {
 constexpr const char* kUsage = R"(usage: cadre-master [--config FILE] [--check-config] [--listen ENDPOINT]
                     [--state-dir DIR] [--node-timeout SECONDS] [--max-retries N]
                     [--key FILE] [--agent-keys DIR] [--user-keys DIR] [--local-socket PATH]
+                    [--admin-group GROUP]
                     [--log-level LEVEL] [--no-group-commit]
        cadre-master [--config FILE | --agent-keys DIR] enroll-agent NAME PUBLIC_KEY_FILE
        cadre-master [--config FILE | --agent-keys DIR] revoke-agent NAME
@@ -49,6 +50,7 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
   --user-keys DIR         enrolled users' public keys, DIR/<user name>.pub
   --local-socket PATH     ipc socket for users on this host, who are known by their uid
                           (default STATE_DIR/cadre.sock; "" for none)
+  --admin-group GROUP     members may cancel any job and drain/resume nodes (root always may)
   --log-level LEVEL       debug, info, warning or error (default info)
   --no-group-commit       commit every message in its own transaction (for
                           benchmarks: shows what group commit saves)
@@ -115,6 +117,7 @@ int main(int argc, char** argv) {
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
   flags.value("--config").value("--key").value("--agent-keys").value("--user-keys").value("--local-socket");
+  flags.value("--admin-group");
   flags.toggle("--help", {"-h"}).toggle("--no-group-commit").toggle("--check-config");
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {
@@ -146,6 +149,7 @@ int main(int argc, char** argv) {
     if (config->key_file) options.security.key_file = *config->key_file;
     if (config->agent_keys_dir) options.security.agent_keys_dir = *config->agent_keys_dir;
     if (config->user_keys_dir) options.security.user_keys_dir = *config->user_keys_dir;
+    if (config->admin_group) options.security.admin_group = *config->admin_group;
     if (config->local_socket) {
       options.security.local_socket = *config->local_socket;
       local_socket_configured = true;
@@ -166,6 +170,7 @@ int main(int argc, char** argv) {
   options.state_dir = flags.get_or("--state-dir", options.state_dir);
   if (auto l = flags.get("--local-socket")) options.security.local_socket = *l;
   else if (!local_socket_configured) options.security.local_socket = options.state_dir + "/cadre.sock";
+  options.security.admin_group = flags.get_or("--admin-group", options.security.admin_group);
   if (auto t = flags.get("--node-timeout")) {
     auto seconds = cadre::parse_count(*t, 86400);
     if (!seconds || *seconds == 0) return fail("--node-timeout: expected whole seconds from 1 to 86400, got '" + *t + "'");

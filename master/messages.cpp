@@ -150,6 +150,7 @@ void to_proto(const Node& node, NodeInfo::Builder out) {
   auto gpus = out.initGpus(static_cast<unsigned>(node.gpus.size()));
   for (unsigned g = 0; g < node.gpus.size(); ++g) to_proto(node.gpus[g], gpus[g]);
   out.setIsolation(text(node.isolation));
+  out.setReason(text(node.reason));
 }
 
 void to_proto(const PartitionSummary& p, PartitionInfo::Builder out) {

@@ -129,6 +129,7 @@ struct Node {
   int64_t last_seen_unix = 0;
   std::vector<NodeGpu> gpus;           // as the agent discovered them (reported at registration)
   std::string isolation;               // how ranks are confined there, as the agent reports it
+  std::string reason;                  // why it is DRAIN or DOWN (this run only)
 
   // Volatile, this run only: where to reach the agent and when it last spoke.
   std::string routing_id;

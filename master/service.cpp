@@ -1,5 +1,6 @@
 #include "master/service.hpp"
 
+#include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -288,6 +289,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::SHOW_JOB:
     case Envelope::LIST_PARTITIONS:
     case Envelope::RUN_STEP:
+    case Envelope::SET_NODE_STATE:
     case Envelope::SHOW_STEP:
     case Envelope::LIST_NODES: turn_requests_.emplace_back(peer, rid); break;
     default: break;
@@ -307,6 +309,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::LIST_NODES: return handle_list_nodes(peer, rid);
     case Envelope::LIST_PARTITIONS: return handle_list_partitions(peer, rid);
     case Envelope::RUN_STEP: return handle_run_step(peer, rid, env.getRunStep());
+    case Envelope::SET_NODE_STATE: return handle_set_node_state(peer, rid, env.getSetNodeState());
     case Envelope::SHOW_STEP: return handle_show_step(peer, rid, env.getShowStep());
     default:
       ++counters_.malformed_messages;
@@ -489,6 +492,48 @@ void MasterService::handle_show_step_id(const std::string& peer, uint64_t rid, J
   reply(peer, encode(m));
 }
 
+bool MasterService::is_admin() const {
+  // Without a verified identity (tcp without CURVE) nobody is checked.
+  if (!current_peer_) return true;
+  if (current_peer_->kind != PeerKind::user) return false;
+  if (current_peer_->name == "root") return true;
+  const std::string& admins = options_.security.admin_group;
+  if (admins.empty()) return false;
+  const struct group* g = getgrnam(admins.c_str());
+  if (!g) return false;
+  for (char** m = g->gr_mem; m && *m; ++m)
+    if (current_peer_->name == *m) return true;
+  const passwd* pw = getpwnam(current_peer_->name.c_str());
+  return pw && pw->pw_gid == g->gr_gid;
+}
+
+void MasterService::handle_set_node_state(const std::string& peer, uint64_t rid, SetNodeState::Reader r) {
+  if (store_error_) return reply_error(peer, rid, store_failure_message());
+  if (!is_admin())
+    return reply_error(peer, rid, "only admins (root" +
+                                      (options_.security.admin_group.empty()
+                                           ? std::string()
+                                           : " and group " + options_.security.admin_group) +
+                                      ") may drain or resume nodes");
+  const std::string state = r.getState();
+  if (state != "DRAIN" && state != "UP") return reply_error(peer, rid, "a node can be set DRAIN or UP, not '" + state + "'");
+  std::vector<std::string> names;
+  for (auto n : r.getNames()) names.emplace_back(n);
+  if (names.empty()) return reply_error(peer, rid, "name at least one node");
+  // All or nothing: check every name first.
+  for (const std::string& name : names)
+    if (!cluster_.find_node(name)) return reply_error(peer, rid, "no node " + name);
+  for (const std::string& name : names) {
+    Status s = state == "DRAIN" ? cluster_.drain_node(name, r.getReason()) : cluster_.resume_node(name);
+    if (!s) return reply_error(peer, rid, s.error());
+  }
+  capnp::MallocMessageBuilder m;
+  auto out = start_envelope(m, rid).initNodesReply().initNodes(static_cast<unsigned>(names.size()));
+  for (unsigned i = 0; i < names.size(); ++i) to_proto(*cluster_.find_node(names[i]), out[i]);
+  reply(peer, encode(m));
+  schedule_wanted_ = true;
+}
+
 void MasterService::handle_show_job(const std::string& peer, uint64_t rid, JobId id) {
   std::optional<Job> loaded;
   const Job* job = cluster_.find_job(id);
@@ -509,8 +554,7 @@ void MasterService::handle_cancel(const std::string& peer, uint64_t rid, Cancel:
   std::vector<CancelOutcome> outcomes;
   for (JobId id : c.getIds()) {
     // With verified identities, users cancel only their own jobs; root any.
-    if (const Job* j = cluster_.find_job(id); current_peer_ && j && current_peer_->name != "root" &&
-                                              j->spec.user != current_peer_->name) {
+    if (const Job* j = cluster_.find_job(id); j && current_peer_ && j->spec.user != current_peer_->name && !is_admin()) {
       outcomes.push_back({id, false, "job " + std::to_string(id) + " belongs to " + j->spec.user});
       continue;
     }

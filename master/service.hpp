@@ -34,6 +34,7 @@ struct SecurityOptions {
   std::string agent_keys_dir;  // <name>.pub of each enrolled agent
   std::string user_keys_dir;   // <name>.pub of each enrolled user
   std::string local_socket;    // path of the ipc socket for users on this host; "" = none
+  std::string admin_group;     // besides root, members of this group are admins
 };
 
 struct MasterOptions {
@@ -92,6 +93,9 @@ class MasterService {
   void handle_list_partitions(const std::string& peer, uint64_t request_id);
   void handle_run_step(const std::string& peer, uint64_t request_id, RunStep::Reader r);
   void handle_show_step(const std::string& peer, uint64_t request_id, ShowStep::Reader s);
+  void handle_set_node_state(const std::string& peer, uint64_t request_id, SetNodeState::Reader r);
+  // Root, or a member of admin_group (always true without a verified identity).
+  bool is_admin() const;
   void handle_show_step_id(const std::string& peer, uint64_t request_id, JobId job, uint32_t step);
   // A Cluster configured from the options, with the stored state loaded.
   Status load_cluster(Cluster& into);

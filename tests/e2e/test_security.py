@@ -15,6 +15,9 @@ import unittest
 from harness import CLI_TIMEOUT, Cluster, ClusterTestCase, free_port, make_user, wait_until
 
 
+ADMIN_GROUP = "cadre-e2e-admins"
+
+
 class SecureCluster(Cluster):
     """A Cluster whose master requires CURVE: a master key, every agent's key
     enrolled, and the user running the tests enrolled under their name."""
@@ -57,7 +60,7 @@ class SecureCluster(Cluster):
         argv = list(argv)
         if log_name == "master.log":
             argv += ["--key", self.master_key, "--agent-keys", self.agent_keys, "--user-keys", self.user_keys,
-                     "--local-socket", self.local_socket]
+                     "--local-socket", self.local_socket, "--admin-group", ADMIN_GROUP]
         elif log_name.startswith("agent-"):
             name = log_name[len("agent-"):-len(".log")]
             argv += ["--key", self.agent_specs[name]["key"], "--master-key", self.master_key + ".pub"]
@@ -177,7 +180,7 @@ class Ownership(Security):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("belongs to", r.stderr)
         r = as_other("--master", "ipc://" + self.c.local_socket, "submit", "--parsable", "--chdir", "/tmp", "--",
-                     "true")
+                     "sleep", "300")
         self.assertEqual(r.returncode, 0, r.stderr)
         theirs = int(r.stdout)
         self.assertEqual(self.c.show(theirs)["user"], other.pw_name)
@@ -188,6 +191,28 @@ class Ownership(Security):
         # Root (an admin) may cancel anyone's job; the owner may cancel their own.
         self.c.cancel(mine)
         self.c.wait_state(mine, "CANCELLED")
+        r = as_other("cancel", str(theirs))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.c.wait_state(theirs, "CANCELLED")
+
+        # Draining nodes is for admins: root, and members of the admin group.
+        r = as_other("drain", "node1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("only admins", r.stderr)
+        self.assertEqual(self.c.node("node1")["state"], "UP")
+        if not shutil.which("groupadd"):
+            return
+        subprocess.run(["groupadd", "-f", ADMIN_GROUP], check=True, capture_output=True, timeout=60)
+        self.addCleanup(subprocess.run, ["gpasswd", "-d", other.pw_name, ADMIN_GROUP], capture_output=True)
+        subprocess.run(["gpasswd", "-a", other.pw_name, ADMIN_GROUP], check=True, capture_output=True, timeout=60)
+        r = as_other("drain", "node1", "--reason", "firmware update")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        node = self.c.node("node1")
+        self.assertEqual((node["state"], node["reason"]), ("DRAIN", "firmware update"))
+        job_id = self.c.submit("true")
+        self.assertEqual(self.c.wait_state(job_id, "COMPLETED")["tasks"][0]["node"], "node2")
+        self.c.cli("resume", "node1")
+        self.assertEqual(self.c.node("node1")["state"], "UP")
 
     # The Security tests need not run twice.
     test_enrolled_agents_run_jobs_and_an_agent_with_an_unknown_key_never_joins = None
