@@ -2,13 +2,17 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "cli/batch_script.hpp"
 #include "cli/job_wait.hpp"
+#include "common/flags.hpp"
 #include "cli/submit_options.hpp"
 #include "common/ids.hpp"
 
@@ -94,10 +98,74 @@ int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Read
   }
 }
 
+namespace {
+
+// Jobs sent per message: well under the protocol's message size even with
+// long commands, and big enough that a message costs little per job.
+constexpr size_t kJobsPerMessage = 2000;
+
+// cadre submit --from FILE: one job per line, each line the words that
+// would follow `cadre submit` (batch scripts included); '#' lines and blank
+// lines are skipped. All lines are checked before anything is sent.
+int submit_from(const Global& g, const std::string& path, bool parsable, const std::string& cwd) {
+  std::ifstream in(path == "-" ? "/dev/stdin" : path);
+  if (!in) return fail("cannot read " + path);
+  std::vector<SubmitOptions> jobs;
+  std::vector<int> line_of;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    const size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos || line[start] == '#') continue;
+    auto words = split_directive(line);
+    if (!words) return fail(path + " line " + std::to_string(n) + ": " + words.error(), 2);
+    auto opts = parse_submit(*words, cwd);
+    if (!opts) return fail(path + " line " + std::to_string(n) + ": " + opts.error(), 2);
+    if (opts->wait) return fail(path + " line " + std::to_string(n) + ": --wait cannot go in a --from file", 2);
+    jobs.push_back(std::move(*opts));
+    line_of.push_back(n);
+  }
+  if (jobs.empty()) return fail(path + " holds no jobs", 2);
+  Client client(g.master, g.timeout_ms);
+  size_t accepted = 0;
+  int status = 0;
+  for (size_t first = 0; first < jobs.size(); first += kJobsPerMessage) {
+    const size_t count = std::min(kJobsPerMessage, jobs.size() - first);
+    auto reply = client.call([&](Envelope::Builder e) {
+      auto list = e.initSubmitMany().initRequests(static_cast<unsigned>(count));
+      for (size_t i = 0; i < count; ++i) fill_request(jobs[first + i], list[static_cast<unsigned>(i)]);
+    });
+    if (!reply) {
+      std::cerr << "cadre: " << accepted << " jobs submitted before the error\n";
+      return fail(reply.error());
+    }
+    auto r = (*reply)->envelope().getSubmitManyReply();
+    for (unsigned i = 0; i < r.getIds().size(); ++i) {
+      if (r.getIds()[i] != 0) {
+        ++accepted;
+        if (parsable) std::cout << r.getIds()[i] << "\n";
+      } else {
+        status = 1;
+        std::cerr << "cadre: " << path << " line " << line_of[first + i] << ": " << r.getErrors()[i].cStr() << "\n";
+      }
+    }
+  }
+  if (!parsable) std::cout << "Submitted " << accepted << " of " << jobs.size() << " jobs" << std::endl;
+  return status;
+}
+
+}  // namespace
+
 int cmd_submit(const Global& g, const Args& args) {
   std::error_code ec;
   std::string cwd = std::filesystem::current_path(ec).string();
   if (ec) return fail("cannot read the current directory: " + ec.message());
+  if (!args.empty() && (args[0] == "--from" || args[0].starts_with("--from=") ||
+                        (args.size() > 1 && args[0] == "--parsable" && (args[1] == "--from" || args[1].starts_with("--from="))))) {
+    Flags f;
+    f.value("--from").toggle("--parsable");
+    if (Status s = f.parse(args); !s) return fail(s.error() + " (with --from, the jobs' options go in the file)", 2);
+    return submit_from(g, *f.get("--from"), f.has("--parsable"), cwd);
+  }
   auto opts = parse_submit(args, cwd);
   if (!opts) return fail(opts.error(), 2);
 

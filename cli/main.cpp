@@ -42,6 +42,7 @@ Run 'cadre COMMAND --help' for a command's options.
 const std::map<std::string, std::string> kHelp = {
     {"submit", R"(usage: cadre submit [OPTIONS] -- CMD [ARGS...]
        cadre submit [OPTIONS] SCRIPT [ARGS...]
+       cadre submit [--parsable] --from FILE
 
 Queues a job whose every rank runs CMD. All ranks start together or none does.
 
@@ -95,11 +96,17 @@ MASTER_PORT (free per job), the SLURM_* names batch scripts read
 (SLURM_JOB_ID, SLURM_NNODES, SLURM_NTASKS, SLURM_JOB_NODELIST, SLURM_PROCID,
 ...), and OMPI_MCA_plm_rsh_agent so that mpirun starts ranks through cadre.
 
+With --from FILE (or - for stdin), submits many jobs in few messages: one job per
+line, each line the words that would follow 'cadre submit'. Every line is
+checked first; each job is then accepted or refused on its own (the refused
+ones are listed with their line).
+
 examples:
   cadre submit --nodes 2 --tasks-per-node 4 --gpus-per-task 1 --time 2:00:00 -- python train.py
   cadre submit --ntasks 8 --wait -- ./mpi_program
   cadre submit --gpu-type H100 --gpus-per-task 8 -- python train.py
   cadre submit job.sbatch input.dat
+  cadre submit --parsable --from jobs.txt
 )"},
     {"run", R"(usage: cadre run [--ntasks N] [--nodes N] -- CMD [ARGS...]     (inside a job)
        cadre run [SUBMIT OPTIONS] -- CMD [ARGS...]          (outside a job)

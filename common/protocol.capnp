@@ -256,6 +256,17 @@ struct SetNodeState {
   reason @2 :Text;
 }
 
+# Many jobs in one message (`cadre submit --from FILE`): each is accepted or
+# refused on its own, all in one durable commit.
+struct SubmitMany {
+  requests @0 :List(JobRequest);
+}
+
+struct SubmitManyReply {
+  ids    @0 :List(UInt64);          # parallel to the requests; 0 = refused
+  errors @1 :List(Text);            # why each refused one was refused ("" when accepted)
+}
+
 struct ShowStep {
   jobId @0 :UInt64;
   step  @1 :UInt32;
@@ -336,5 +347,7 @@ struct Envelope {
     showStep       @23 :ShowStep;
     stepReply      @24 :StepReply;
     setNodeState   @25 :SetNodeState;  # answered with nodesReply (the nodes named)
+    submitMany     @26 :SubmitMany;
+    submitManyReply @27 :SubmitManyReply;
   }
 }

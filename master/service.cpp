@@ -290,6 +290,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::LIST_PARTITIONS:
     case Envelope::RUN_STEP:
     case Envelope::SET_NODE_STATE:
+    case Envelope::SUBMIT_MANY:
     case Envelope::SHOW_STEP:
     case Envelope::LIST_NODES: turn_requests_.emplace_back(peer, rid); break;
     default: break;
@@ -310,6 +311,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::LIST_PARTITIONS: return handle_list_partitions(peer, rid);
     case Envelope::RUN_STEP: return handle_run_step(peer, rid, env.getRunStep());
     case Envelope::SET_NODE_STATE: return handle_set_node_state(peer, rid, env.getSetNodeState());
+    case Envelope::SUBMIT_MANY: return handle_submit_many(peer, rid, env.getSubmitMany());
     case Envelope::SHOW_STEP: return handle_show_step(peer, rid, env.getShowStep());
     default:
       ++counters_.malformed_messages;
@@ -377,15 +379,12 @@ void MasterService::handle_task_status(const std::string& peer, TaskStatus::Read
   schedule_wanted_ = true;
 }
 
-void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit::Reader s) {
-  if (store_error_) return reply_error(peer, rid, store_failure_message());
-  JobSpec spec = from_proto(s.getRequest());
+Result<JobId> MasterService::submit_one(JobSpec spec) {
   if (current_peer_) {
     // The key (or the kernel, on the local socket) says who this is; the
     // request's own claim does not count.
     passwd* pw = getpwnam(current_peer_->name.c_str());
-    if (!pw)
-      return reply_error(peer, rid, "user " + current_peer_->name + " has no account on the master host");
+    if (!pw) return make_error("user " + current_peer_->name + " has no account on the master host");
     spec.user = current_peer_->name;
     spec.uid = pw->pw_uid;
     spec.gid = pw->pw_gid;
@@ -403,19 +402,40 @@ void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit:
     }
     char rate[32];
     std::snprintf(rate, sizeof rate, "%g", options_.limits.submit_rate);
-    return reply_error(peer, rid,
-                       "too many submissions: user " + spec.user + " may submit " + rate + " jobs per second (" +
-                           std::to_string(options_.limits.submit_burst) + " at once); try again in " +
-                           std::to_string(*wait_ms) + " ms");
+    return make_error("too many submissions: user " + spec.user + " may submit " + rate + " jobs per second (" +
+                      std::to_string(options_.limits.submit_burst) + " at once); try again in " +
+                      std::to_string(*wait_ms) + " ms");
   }
   auto id = cluster_.submit(std::move(spec), unix_now());
   if (!id) {
     ++counters_.refused_submissions;
     CADRE_LOG(debug) << "refused a submission: " << id.error();
-    return reply_error(peer, rid, id.error());
   }
+  return id;
+}
+
+void MasterService::handle_submit(const std::string& peer, uint64_t rid, Submit::Reader s) {
+  if (store_error_) return reply_error(peer, rid, store_failure_message());
+  auto id = submit_one(from_proto(s.getRequest()));
+  if (!id) return reply_error(peer, rid, id.error());
   capnp::MallocMessageBuilder m;
   start_envelope(m, rid).initSubmitReply().setId(*id);
+  reply(peer, encode(m));
+  schedule_wanted_ = true;
+}
+
+void MasterService::handle_submit_many(const std::string& peer, uint64_t rid, SubmitMany::Reader s) {
+  if (store_error_) return reply_error(peer, rid, store_failure_message());
+  auto requests = s.getRequests();
+  capnp::MallocMessageBuilder m;
+  auto out = start_envelope(m, rid).initSubmitManyReply();
+  auto ids = out.initIds(requests.size());
+  auto errors = out.initErrors(requests.size());
+  for (unsigned i = 0; i < requests.size(); ++i) {
+    auto id = submit_one(from_proto(requests[i]));
+    ids.set(i, id ? *id : 0);
+    errors.set(i, id ? "" : id.error());
+  }
   reply(peer, encode(m));
   schedule_wanted_ = true;
 }

@@ -189,6 +189,31 @@ class BatchScripts(ClusterTestCase):
         self.assertIn("hello from 0", r.stdout)
         self.assertIn("hello from 1", r.stdout)
 
+    def test_submit_from_a_file_sends_every_line_and_names_the_refused_ones(self):
+        jobs = self.c.path("jobs.txt")
+        with open(jobs, "w") as f:
+            f.write("# three jobs and one the master refuses\n"
+                    "--name first -- sh -c 'echo one'\n"
+                    "\n"
+                    "--ntasks 2 --name second -- true\n"
+                    "--partition nowhere -- true\n"
+                    "--nodes 2 --name third -- hostname\n")
+        r = self.c.cli("submit", "--parsable", "--from", jobs, check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        ids = [int(x) for x in r.stdout.split()]
+        self.assertEqual(len(ids), 3)
+        self.assertIn("jobs.txt line 5: no partition 'nowhere'", r.stderr)
+        names = [self.c.wait_state(i, "COMPLETED")["name"] for i in ids]
+        self.assertEqual(names, ["first", "second", "third"])
+
+        # A line that does not parse stops everything before anything is sent.
+        with open(jobs, "a") as f:
+            f.write("--ntasks many -- true\n")
+        r = self.c.cli("submit", "--from", jobs, check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("line 7: --ntasks", r.stderr)
+        self.assertEqual(len(self.c.queue()), 3)
+
     def test_cadre_rsh_refuses_to_run_outside_a_job(self):
         r = self.c.cli("rsh", "node1", "hostname", check=False)
         self.assertEqual(r.returncode, 2)
