@@ -138,14 +138,19 @@ int submit_from(const Global& g, const std::string& path, bool parsable, const s
       std::cerr << "cadre: " << accepted << " jobs submitted before the error\n";
       return fail(reply.error());
     }
+    // Each getX() walks the message again and counts against Cap'n Proto's
+    // traversal limit: read the lists once.
     auto r = (*reply)->envelope().getSubmitManyReply();
-    for (unsigned i = 0; i < r.getIds().size(); ++i) {
-      if (r.getIds()[i] != 0) {
+    auto ids = r.getIds();
+    auto errors = r.getErrors();
+    if (ids.size() != count || errors.size() != count) return fail("the master answered for a different number of jobs");
+    for (unsigned i = 0; i < ids.size(); ++i) {
+      if (ids[i] != 0) {
         ++accepted;
-        if (parsable) std::cout << r.getIds()[i] << "\n";
+        if (parsable) std::cout << ids[i] << "\n";
       } else {
         status = 1;
-        std::cerr << "cadre: " << path << " line " << line_of[first + i] << ": " << r.getErrors()[i].cStr() << "\n";
+        std::cerr << "cadre: " << path << " line " << line_of[first + i] << ": " << errors[i].cStr() << "\n";
       }
     }
   }
