@@ -33,7 +33,11 @@ commands:
   resume   bring DRAIN nodes back:     cadre resume node7                      (admins)
 
 global options (also accepted after COMMAND):
-  --master ENDPOINT   the master (default $CADRE_MASTER, else tcp://127.0.0.1:7700)
+  --master ENDPOINT   the master (default $CADRE_MASTER, else the master's local socket
+                      /run/cadre/cadre.sock or /var/lib/cadre/cadre.sock when this host
+                      has one, else tcp://127.0.0.1:7700). Over tcp, with CADRE_KEY and
+                      CADRE_MASTER_KEY (or ~/.cadre/key and ~/.cadre/master.pub) set,
+                      the connection is CURVE-encrypted (see cadre keygen)
   --timeout SECONDS   how long to wait for an answer (default $CADRE_TIMEOUT, else 10)
 
 Run 'cadre COMMAND --help' for a command's options.

@@ -317,11 +317,17 @@ class Reader {
   Status read_security(const toml::node& v, MasterConfig& c) const {
     return each_key(v, "security", "in [security]", {"key", "agent_keys", "user_keys", "local_socket", "admin_group"},
                     [&](std::string_view key, const toml::node& x, const std::string& path) -> Status {
+                      // "" turns the local socket off; every other key names something.
+                      if (key == "local_socket") {
+                        const auto* text = x.as_string();
+                        if (!text) return expected(x, path, "a string (\"\" for no local socket)");
+                        c.local_socket = text->get();
+                        return Status{};
+                      }
                       auto& field = key == "key"          ? c.key_file
                                     : key == "agent_keys" ? c.agent_keys_dir
                                     : key == "user_keys"  ? c.user_keys_dir
-                                    : key == "local_socket" ? c.local_socket
-                                                            : c.admin_group;
+                                                          : c.admin_group;
                       return set(field, [&](std::string& out) { return read_string(x, path, out); });
                     });
   }

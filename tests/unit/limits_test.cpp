@@ -144,3 +144,31 @@ TEST(LimitsConfig, BadValuesAndUnknownKeysNameTheLine) {
 
 }  // namespace
 }  // namespace cadre
+
+namespace cadre {
+namespace {
+
+TEST(SecurityConfig, EveryKeyIsReadAndAnEmptyLocalSocketTurnsItOff) {
+  auto c = parse_master_config(
+      "[security]\nkey = \"/etc/cadre/master.key\"\nagent_keys = \"/etc/cadre/agents\"\n"
+      "user_keys = \"/etc/cadre/users\"\nlocal_socket = \"\"\nadmin_group = \"hpc\"\n",
+      "cadre.toml");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->key_file, "/etc/cadre/master.key");
+  EXPECT_EQ(c->agent_keys_dir, "/etc/cadre/agents");
+  EXPECT_EQ(c->user_keys_dir, "/etc/cadre/users");
+  EXPECT_EQ(c->local_socket, "");
+  EXPECT_EQ(c->admin_group, "hpc");
+
+  auto bad = parse_master_config("[security]\nkey = \"\"\n", "cadre.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("security.key"), std::string::npos) << bad.error();
+  bad = parse_master_config("[security]\nlocal_socket = 3\n", "cadre.toml");
+  ASSERT_FALSE(bad);
+  bad = parse_master_config("[security]\ncert = \"x\"\n", "cadre.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("cert"), std::string::npos) << bad.error();
+}
+
+}  // namespace
+}  // namespace cadre
