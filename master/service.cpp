@@ -80,7 +80,12 @@ void MasterService::setup_curve() {
       CADRE_LOG(debug) << "accepted " << a.who;
     } else {
       ++counters_.refused_connections;
-      CADRE_LOG(warning) << "refused a connection: " << a.who << "; " << counters_.refused_connections << " so far";
+      // Strangers knocking in a loop get one line per 10 s, not one each.
+      const int64_t now = steady_now_ms();
+      if (last_refusal_log_ms_ == 0 || now - last_refusal_log_ms_ >= 10000) {
+        last_refusal_log_ms_ = now;
+        CADRE_LOG(warning) << "refused a connection: " << a.who << "; " << counters_.refused_connections << " so far";
+      }
     }
     zap_->send(a.reply);
   });

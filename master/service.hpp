@@ -146,6 +146,7 @@ class MasterService {
   // without CURVE, where a request's own claims are taken.
   std::optional<Peer> current_peer_;
   int64_t last_key_scan_ms_ = 0;
+  int64_t last_refusal_log_ms_ = 0;      // refused handshakes are logged at most every 10 s
   std::map<std::string, int64_t> rate_logged_ms_;  // user -> when a flood of theirs was last logged
 };
 
