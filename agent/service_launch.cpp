@@ -122,27 +122,32 @@ Result<std::string> AgentService::rank_cgroup(const LaunchSpec& spec, const Rank
     if (nodes[i] == options_.name) here = tpn[i];
   const Resources share = spec.per_task.times(here);
 
+  // The job's cgroup is made by its first rank here (or found at start,
+  // left by an earlier agent): job_cpus_ holds exactly the ones that exist.
   const std::pair<JobId, Attempt> key{id.job, id.attempt};
+  const std::string job = cgroups_.job_path(id.job, id.attempt);
   auto known = job_cpus_.find(key);
   if (known == job_cpus_.end()) {
     std::vector<int> cpus;
     // Pinning needs whole cpus; a job asking for half a cpu shares them all.
     if (int n = whole_cpus(share.millicores); cpusets_ && n > 0) {
-      auto got = cpusets_->allocate(cgroups_.job_path(id.job, id.attempt), n);
+      auto got = cpusets_->allocate(job, n);
       if (got) cpus = *got;
       else CADRE_LOG(warning) << "job " << id.job << ": no cpus to pin (" << got.error() << "); not pinned";
+    }
+    if (auto made = cgroups_.create_job(id.job, id.attempt, share, cpus); !made) {
+      if (cpusets_) cpusets_->release(job);
+      return make_error(made.error());
     }
     known = job_cpus_.emplace(key, cpus).first;
   }
   const std::vector<int>& job_cpus = known->second;
-  auto job = cgroups_.create_job(id.job, id.attempt, share, job_cpus);
-  if (!job) return make_error(job.error());
   // A rank of the job gets its own slice of the job's cpus; a batch script
   // or a step's rank may use all of them.
   std::vector<int> cpus = job_cpus;
   if (int per = whole_cpus(spec.per_task.millicores); id.step == 0 && !spec.batch && per > 0 && !job_cpus.empty())
     cpus = rank_cpus(job_cpus, static_cast<int>(spec.local_rank), per);
-  return cgroups_.create_process(*job, "rank_" + std::to_string(id.step) + "_" + std::to_string(id.rank),
+  return cgroups_.create_process(job, "rank_" + std::to_string(id.step) + "_" + std::to_string(id.rank),
                                  spec.limits.is_zero() ? spec.per_task : spec.limits, cpus);
 }
 

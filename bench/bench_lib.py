@@ -191,27 +191,6 @@ def build_stamp(workdir):
     return ["sh", "-c", STAMP_SH, "sh"], "sh -c 'date +%s%N' (no C compiler)"
 
 
-def read_stamp(path):
-    """The ns in a stamp file, or None while it is not there."""
-    try:
-        with open(path) as f:
-            text = f.read().strip()
-    except FileNotFoundError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
-def wait_for(predicate, timeout, what, interval):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value is not None and value is not False:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError("timed out after %ss waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
 # ------------------------------------------------------------------ table
 
 

@@ -26,6 +26,9 @@ struct Peer {
   PeerKind kind = PeerKind::user;
   std::string name;
   std::string key;  // Z85
+  // A user's account on the master's host (looked up once per message).
+  bool has_account = false;
+  uint32_t uid = 0, gid = 0;
 };
 
 class KeyStore {

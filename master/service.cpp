@@ -218,6 +218,13 @@ void MasterService::on_message(Frames&& frames) {
     // Checked on every message, so a revoked key is cut off at once even
     // on a connection it opened before.
     current_peer_ = keys_.check(channel_.peer_property());
+    if (current_peer_ && current_peer_->kind == PeerKind::user) {
+      if (const passwd* pw = getpwnam(current_peer_->name.c_str())) {
+        current_peer_->has_account = true;
+        current_peer_->uid = pw->pw_uid;
+        current_peer_->gid = pw->pw_gid;
+      }
+    }
     if (!current_peer_) {
       ++counters_.refused_messages;
       CADRE_LOG(warning) << "dropped a message from a key that is no longer enrolled; " << counters_.refused_messages
@@ -254,7 +261,7 @@ void MasterService::on_local_message(Frames&& frames) {
     return reply_error(peer, 0, "the master cannot tell who is on the local socket (peer " +
                                     (address.empty() ? std::string("unknown") : address) + " has no account here)");
   }
-  current_peer_ = Peer{PeerKind::user, pw->pw_name, ""};
+  current_peer_ = Peer{PeerKind::user, pw->pw_name, "", true, pw->pw_uid, pw->pw_gid};
   handle(peer, frames[1]);
 }
 
@@ -388,11 +395,10 @@ Result<JobId> MasterService::submit_one(JobSpec spec) {
   if (current_peer_) {
     // The key (or the kernel, on the local socket) says who this is; the
     // request's own claim does not count.
-    passwd* pw = getpwnam(current_peer_->name.c_str());
-    if (!pw) return make_error("user " + current_peer_->name + " has no account on the master host");
+    if (!current_peer_->has_account) return make_error(no_account_message());
     spec.user = current_peer_->name;
-    spec.uid = pw->pw_uid;
-    spec.gid = pw->pw_gid;
+    spec.uid = current_peer_->uid;
+    spec.gid = current_peer_->gid;
   }
   const int64_t now_ms = steady_now_ms();
   if (auto wait_ms = rate_limiter_.take(spec.user, now_ms)) {
@@ -477,10 +483,8 @@ void MasterService::handle_run_step(const std::string& peer, uint64_t rid, RunSt
   req.whole_node = r.getWholeNode();
   req.uid = r.getUid();
   if (current_peer_) {
-    passwd* pw = getpwnam(current_peer_->name.c_str());
-    if (!pw)
-      return reply_error(peer, rid, "user " + current_peer_->name + " has no account on the master host");
-    req.uid = pw->pw_uid;
+    if (!current_peer_->has_account) return reply_error(peer, rid, no_account_message());
+    req.uid = current_peer_->uid;
   }
   auto step = cluster_.run_step(req);
   if (!step) return reply_error(peer, rid, step.error());
@@ -528,8 +532,11 @@ bool MasterService::is_admin() const {
   if (!g) return false;
   for (char** m = g->gr_mem; m && *m; ++m)
     if (current_peer_->name == *m) return true;
-  const passwd* pw = getpwnam(current_peer_->name.c_str());
-  return pw && pw->pw_gid == g->gr_gid;
+  return current_peer_->has_account && current_peer_->gid == g->gr_gid;
+}
+
+std::string MasterService::no_account_message() const {
+  return "user " + current_peer_->name + " has no account on the master host";
 }
 
 void MasterService::handle_set_node_state(const std::string& peer, uint64_t rid, SetNodeState::Reader r) {

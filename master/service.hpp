@@ -99,6 +99,7 @@ class MasterService {
   void handle_set_node_state(const std::string& peer, uint64_t request_id, SetNodeState::Reader r);
   // Root, or a member of admin_group (always true without a verified identity).
   bool is_admin() const;
+  std::string no_account_message() const;
   void handle_show_step_id(const std::string& peer, uint64_t request_id, JobId job, uint32_t step);
   // A Cluster configured from the options, with the stored state loaded.
   Status load_cluster(Cluster& into);

@@ -105,6 +105,17 @@ def tail(path, lines=40):
         return "(cannot read %s: %s)\n" % (path, e)
 
 
+def read_number(path):
+    """The whole number a file holds (a pid, a time stamp), or None while the
+    file is missing or not yet complete."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
 def make_user(name):
     """Creates a local user for the test (root only); returns its pwd entry."""
     try:

@@ -7,7 +7,7 @@ import subprocess
 import textwrap
 import unittest
 
-from harness import ClusterTestCase, parse_env, wait_until
+from harness import ClusterTestCase, parse_env, read_number, wait_until
 
 
 def write_script(path, text, mode=0o755):
@@ -164,15 +164,7 @@ class BatchScripts(ClusterTestCase):
             """ % marker)
         job_id = self.submit_script(script)
         self.c.wait_state(job_id, "RUNNING")
-        def pid_in(path):
-            try:
-                with open(path) as f:
-                    text = f.read().strip()
-            except FileNotFoundError:
-                return None
-            return int(text) if text.isdigit() else None
-
-        pids = [wait_until(lambda: pid_in("%s-%d" % (marker, rank)), 60, "step rank %d to start" % rank)
+        pids = [wait_until(lambda: read_number("%s-%d" % (marker, rank)), 60, "step rank %d to start" % rank)
                 for rank in (0, 1)]
         self.c.cancel(job_id)
         self.c.wait_state(job_id, "CANCELLED")
