@@ -1,10 +1,18 @@
 // cadre-agent: runs on every node; reports resources and runs ranks.
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "agent/config.hpp"
 #include "agent/discovery.hpp"
 #include "agent/gpu_discovery.hpp"
+#include "agent/join.hpp"
+#include "agent/launcher.hpp"
 #include "agent/service.hpp"
 #include "agent/supervisor.hpp"
 #include "common/curve_keys.hpp"
@@ -13,12 +21,21 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: cadre-agent [--master ENDPOINT] [--name NAME] [--cpus N] [--memory SIZE]
-                   [--gpus N] [--labels k=v,...] [--work-dir DIR] [--address ADDR]
-                   [--kill-grace SECONDS] [--log-level LEVEL]
+constexpr const char* kUsage = R"(usage: cadre-agent [--config FILE] [--check-config] [--master ENDPOINT] [--name NAME]
+                   [--cpus N] [--memory SIZE] [--gpus N] [--labels k=v,...] [--work-dir DIR]
+                   [--address ADDR] [--kill-grace SECONDS] [--allow-root-jobs]
+                   [--cgroup DIR | --no-cgroups] [--key FILE --master-key FILE]
+                   [--log-level LEVEL]
+       cadre-agent join TOKEN [--config-dir DIR] [--force]
 
 The cadre node agent: registers this node with the master and runs its ranks.
 
+  --config FILE         TOML config: its [agent] section, then FILE.d/*.toml drop-ins
+                        (see docs/operations.md; default: none). Every flag below has a
+                        key there of the same name (--work-dir: work_dir, --no-cgroups:
+                        cgroups = false); a flag given here overrides the file.
+  --check-config        validate --config and exit (0 when it is usable, 2 with the
+                        file, line and problem when not)
   --master ENDPOINT     master to register with (default tcp://127.0.0.1:7700)
   --name NAME           node name (default: the host name)
   --cpus N              cpus to offer (default: this process's affinity mask)
@@ -44,13 +61,45 @@ The cadre node agent: registers this node with the master and runs its ranks.
   --log-level LEVEL     debug, info, warning or error (default info)
   --help                this text
 
-example:
+join TOKEN takes the token `cadre-master enroll-agent NAME` printed (or "-" to read it
+from stdin, which keeps it out of the process list) and writes, in the config folder
+(--config-dir, default /etc/cadre): this node's key pair node.key and node.key.pub, the
+master's public key master.pub, and cadre.toml.d/50-join.toml with [agent] master, name,
+key and master_key. cadre.toml itself is never changed. An existing, different node key
+or master key is replaced only with --force. The token holds this node's secret key:
+treat it as a password.
+
+examples:
   cadre-agent --master tcp://head:7700 --labels rack=r1,switch=s1
+  cadre-agent --config /etc/cadre/cadre.toml --check-config
+  sudo cadre-agent join cadre1:ZW5kcG9pbnQ9dGNw... && sudo systemctl enable --now cadre-agent
 )";
 
 int fail(const std::string& message) {
   std::cerr << "cadre-agent: " << message << "\n";
   return 2;
+}
+
+// `cadre-agent join TOKEN [--config-dir DIR] [--force]`.
+int run_join(const std::vector<std::string>& words, const cadre::Flags& flags) {
+  if (words.size() != 2) return fail("usage: cadre-agent join TOKEN [--config-dir DIR] [--force]");
+  cadre::agent::JoinOptions join;
+  join.token = words[1];
+  if (join.token == "-" && !std::getline(std::cin, join.token)) return fail("join: no token on stdin");
+  join.config_dir = flags.get_or("--config-dir", join.config_dir);
+  join.force = flags.has("--force");
+  auto report = cadre::agent::join_cluster(join);
+  if (!report) return fail("join: " + report.error());
+  std::cout << *report;
+  return 0;
+}
+
+// The value of a flag, else of the config key, else nothing.
+template <typename T>
+std::optional<std::string> flag_or(const cadre::Flags& flags, const std::string& flag, const std::optional<T>& key) {
+  if (auto f = flags.get(flag)) return f;
+  if (key) return *key;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -62,94 +111,126 @@ int main(int argc, char** argv) {
     auto grace = parse_count(argv[3], int64_t{3600} * 1000);
     return agent::run_supervisor(argv[2], grace ? *grace : 10000);
   }
+  // The helper that forks supervisors for the agent (agent/launcher.hpp).
+  if (argc == 4 && std::string(argv[1]) == agent::kLauncherFlag)
+    return agent::run_launcher(std::atoi(argv[2]), argv[0], static_cast<size_t>(argv[3] + strlen(argv[3]) + 1 - argv[0]));
   log::set_program("cadre-agent");
   Flags flags;
   flags.value("--master").value("--name").value("--cpus").value("--memory").value("--gpus").value("--labels");
   flags.value("--work-dir").value("--address").value("--kill-grace").value("--log-level").toggle("--help", {"-h"});
   flags.toggle("--allow-root-jobs").toggle("--no-cgroups").value("--cgroup").value("--key").value("--master-key");
-  if (Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return fail(s.error());
+  flags.value("--config").toggle("--check-config").value("--config-dir").toggle("--force");
+  if (Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
     return 0;
   }
+  if (!flags.positionals().empty()) {
+    if (flags.positionals()[0] == "join") return run_join(flags.positionals(), flags);
+    return fail("unknown command '" + flags.positionals()[0] + "' (see --help)");
+  }
+  if (flags.has("--config-dir") || flags.has("--force")) return fail("--config-dir and --force go with join");
+
+  agent::AgentConfig config;
+  if (auto path = flags.get("--config")) {
+    auto loaded = agent::load_agent_config(*path);
+    if (!loaded) return fail(loaded.error());
+    config = std::move(*loaded);
+    if (flags.has("--check-config")) {
+      std::cout << *path << ": OK (node " << config.name.value_or("<host name>") << ", master "
+                << config.master.value_or("tcp://127.0.0.1:7700") << (config.key ? ", CURVE" : "") << ")\n";
+      return 0;
+    }
+  } else if (flags.has("--check-config")) {
+    return fail("--check-config needs --config FILE");
+  }
+  // The log level first, so the rest of start-up logs at it.
+  if (auto lv = flag_or(flags, "--log-level", config.log_level)) {
+    log::Level level;
+    if (!log::parse_level(*lv, &level)) return fail("--log-level: expected debug, info, warning or error");
+    log::set_level(level);
+  }
+
   agent::AgentOptions o;
-  o.master = flags.get_or("--master", o.master);
-  if (auto n = flags.get("--name")) {
+  o.master = flag_or(flags, "--master", config.master).value_or(o.master);
+  if (auto n = flag_or(flags, "--name", config.name)) {
     o.name = *n;
   } else {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     o.name = host;
   }
-  if (o.name.empty() || o.name.size() > 200 || o.name.find_first_of(", \t\n=") != std::string::npos)
-    return fail("--name: a node name is 1-200 characters without commas, spaces or '='");
+  if (Status s = agent::check_node_name(o.name); !s) return fail("--name: " + s.error());
 
   if (auto c = flags.get("--cpus")) {
-    auto n = parse_count(*c, 1 << 20);
+    auto n = parse_count(*c, agent::kMaxCpus);
     if (!n || *n == 0) return fail("--cpus: expected a whole number of cpus, got '" + *c + "'");
     o.total.millicores = *n * 1000;
   } else {
-    o.total.millicores = agent::discover_millicores();
+    o.total.millicores = config.cpus ? *config.cpus * 1000 : agent::discover_millicores();
   }
   if (auto m = flags.get("--memory")) {
     auto mb = parse_size_mb(*m);
     if (!mb) return fail("--memory: " + mb.error());
     o.total.memory_mb = *mb;
   } else {
-    o.total.memory_mb = agent::discover_memory_mb();
+    o.total.memory_mb = config.memory_mb ? *config.memory_mb : agent::discover_memory_mb();
   }
   agent::GpuInventory inventory = agent::discover_gpu_inventory();
+  std::optional<int64_t> gpus = config.gpus;
   if (auto g = flags.get("--gpus")) {
-    auto n = parse_count(*g, 4096);
+    auto n = parse_count(*g, agent::kMaxGpus);
     if (!n) return fail("--gpus: " + n.error());
-    o.total.gpus = *n;
+    gpus = *n;
+  }
+  if (gpus) {
+    o.total.gpus = *gpus;
     // Fewer than found: offer the first N (their indices are what ranks see).
-    if (inventory.gpus.size() > static_cast<size_t>(*n)) inventory.gpus.resize(static_cast<size_t>(*n));
+    if (inventory.gpus.size() > static_cast<size_t>(*gpus)) inventory.gpus.resize(static_cast<size_t>(*gpus));
   } else {
     o.total.gpus = static_cast<int64_t>(inventory.gpus.size());
   }
   o.gpus = inventory.gpus;
   if (auto l = flags.get("--labels")) {
-    size_t start = 0;
-    while (start <= l->size()) {
-      size_t comma = l->find(',', start);
-      std::string item = l->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      auto eq = item.find('=');
-      if (eq == std::string::npos || eq == 0) return fail("--labels: expected key=value pairs, got '" + item + "'");
-      o.labels.emplace_back(item.substr(0, eq), item.substr(eq + 1));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
+    auto labels = agent::parse_labels(*l);
+    if (!labels) return fail("--labels: " + labels.error());
+    o.labels = std::move(*labels);
+  } else if (config.labels) {
+    o.labels = *config.labels;
   }
-  o.work_dir = flags.get_or("--work-dir", "/var/lib/cadre-agent");
-  o.address = flags.has("--address") ? *flags.get("--address") : agent::discover_address(o.master);
+  o.work_dir = flag_or(flags, "--work-dir", config.work_dir).value_or("/var/lib/cadre-agent");
+  auto address = flag_or(flags, "--address", config.address);
+  o.address = address ? *address : agent::discover_address(o.master);
   if (auto k = flags.get("--kill-grace")) {
-    auto s = parse_count(*k, 3600);
+    auto s = parse_count(*k, agent::kMaxKillGraceS);
     if (!s) return fail("--kill-grace: " + s.error());
     o.kill_grace_ms = *s * 1000;
+  } else if (config.kill_grace_s) {
+    o.kill_grace_ms = *config.kill_grace_s * 1000;
   }
-  o.allow_root_jobs = flags.has("--allow-root-jobs");
-  o.cgroups = !flags.has("--no-cgroups");
-  if (flags.has("--key") != flags.has("--master-key"))
-    return fail("--key and --master-key go together: CURVE needs this node's key pair and the master's public key");
-  if (auto k = flags.get("--key")) {
-    auto mine = read_key_file(*k);
+  o.allow_root_jobs = flags.has("--allow-root-jobs") || config.allow_root_jobs.value_or(false);
+  o.cgroups = !flags.has("--no-cgroups") && config.cgroups.value_or(true);
+  // A key pair from the flags replaces the file's as a whole.
+  std::optional<std::string> key = config.key, master_key = config.master_key;
+  if (flags.has("--key") || flags.has("--master-key")) {
+    if (flags.has("--key") != flags.has("--master-key"))
+      return fail("--key and --master-key go together: CURVE needs this node's key pair and the master's public key");
+    key = flags.get("--key");
+    master_key = flags.get("--master-key");
+  }
+  if (key) {
+    auto mine = read_key_file(*key);
     if (!mine) return fail("--key: " + mine.error());
-    if (mine->secret_key.empty()) return fail("--key: " + *k + " holds no secret key (give the file cadre keygen wrote)");
-    auto master = read_key_file(*flags.get("--master-key"));
+    if (mine->secret_key.empty()) return fail("--key: " + *key + " holds no secret key (give the file cadre keygen wrote)");
+    auto master = read_key_file(*master_key);
     if (!master) return fail("--master-key: " + master.error());
     o.curve_public = mine->public_key;
     o.curve_secret = mine->secret_key;
     o.master_public = master->public_key;
   }
-  o.cgroup_base = flags.get_or("--cgroup", "");
+  o.cgroup_base = flag_or(flags, "--cgroup", config.cgroup).value_or("");
   if (flags.has("--cgroup") && (o.cgroup_base.empty() || o.cgroup_base[0] != '/'))
     return fail("--cgroup: give the absolute path of a delegated cgroup v2 folder, e.g. /sys/fs/cgroup/cadre.slice");
-  if (auto lv = flags.get("--log-level")) {
-    log::Level level;
-    if (!log::parse_level(*lv, &level)) return fail("--log-level: expected debug, info, warning or error");
-    log::set_level(level);
-  }
 
   o.cli = agent::find_cli();
   if (inventory.source == "none")

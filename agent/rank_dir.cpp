@@ -12,7 +12,7 @@
 
 namespace cadre::agent {
 
-Status write_atomically(const std::string& path, const std::string& data, mode_t mode) {
+Status write_atomically(const std::string& path, const std::string& data, mode_t mode, Durability durability) {
   const std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return make_error("cannot write " + tmp + ": " + strerror(errno));
@@ -29,7 +29,7 @@ Status write_atomically(const std::string& path, const std::string& data, mode_t
     p += n;
     left -= static_cast<size_t>(n);
   }
-  fsync(fd);
+  if (durability == Durability::survives_power_loss) fsync(fd);
   close(fd);
   if (rename(tmp.c_str(), path.c_str()) != 0) return make_error("cannot rename " + tmp + ": " + strerror(errno));
   return {};
@@ -100,7 +100,7 @@ Status write_request(const std::string& dir, const SpawnRequest& req) {
   // Appended fields: a request written by an older agent just lacks them.
   field(req.error_path);
   field(req.cgroup);
-  return write_atomically(dir + "/request", data);
+  return write_atomically(dir + "/request", data, 0600, Durability::lost_with_the_node);
 }
 
 bool claim_request(const std::string& dir) {
@@ -184,7 +184,27 @@ bool is_rank_process(pid_t pid, const RankId& id) {
           (id.step == 0 && env->find("CADRE_STEP_ID=") == std::string::npos));
 }
 
-Status write_pid(const std::string& path, pid_t pid) { return write_atomically(path, std::to_string(pid) + "\n"); }
+Status write_pid(const std::string& path, pid_t pid) {
+  return write_atomically(path, std::to_string(pid) + "\n", 0600, Durability::lost_with_the_node);
+}
+
+std::optional<uint64_t> process_start_time(pid_t pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return std::nullopt;
+  // The command name (field 2) is in parentheses and may hold anything, so
+  // count fields from the last ')': the start time is field 22.
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(stat->substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i)
+    if (!(rest >> field)) return std::nullopt;
+  try {
+    return std::stoull(field);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
 
 std::optional<pid_t> read_pid(const std::string& path) {
   auto data = read_file(path);

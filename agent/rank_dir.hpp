@@ -45,9 +45,17 @@ std::string rank_dir_path(const std::string& work_dir, const RankId& id);
 // Every rank folder under WORK/ranks, parsed from the folder names.
 std::vector<RankId> list_rank_dirs(const std::string& work_dir);
 
+// Whether a file must survive the node losing power. Files that only
+// describe processes of this boot (a request, a pid) skip the fsync: after
+// a crash none of those processes exists, and a restarted agent treats a
+// rank folder without them as a rank that never started. A rank's exit is
+// kept (fsync'd) until the master has it.
+enum class Durability { survives_power_loss, lost_with_the_node };
+
 // Writes `data` to `path` so that readers see all of it or none of it:
-// a temporary file (created with `mode`), fsync, then rename.
-Status write_atomically(const std::string& path, const std::string& data, mode_t mode = 0600);
+// a temporary file (created with `mode`), fsync when asked, then rename.
+Status write_atomically(const std::string& path, const std::string& data, mode_t mode = 0600,
+                        Durability durability = Durability::survives_power_loss);
 
 Status write_request(const std::string& dir, const SpawnRequest& req);
 // The request changes hands once, by rename(2): the supervisor claims it
@@ -67,6 +75,9 @@ std::optional<RankExit> read_exit(const std::string& dir);
 bool is_rank_process(pid_t pid, const RankId& id);
 
 Status write_pid(const std::string& path, pid_t pid);
+// The process's start time (clock ticks since boot, /proc/PID/stat), which
+// with its pid names a process uniquely; nullopt when it does not exist.
+std::optional<uint64_t> process_start_time(pid_t pid);
 std::optional<pid_t> read_pid(const std::string& path);
 
 }  // namespace cadre::agent

@@ -37,6 +37,8 @@ void AgentService::start() {
   std::filesystem::create_directories(options_.work_dir + "/ranks");
   setup_isolation();
   arm_sigchld();
+  // After setup_isolation, so the helper starts in the agent's own cgroup.
+  launcher_.prestart();
   recover_ranks();
   // Job cgroups (and cpus) of jobs whose ranks all ended while no agent ran.
   std::vector<std::pair<JobId, Attempt>> jobs;
@@ -109,9 +111,9 @@ void AgentService::recover_ranks() {
                     << " unreported exits from an earlier agent";
 }
 
-bool AgentService::watch(const RankId& id, pid_t supervisor) {
+bool AgentService::watch(const RankId& id, pid_t supervisor, int pidfd) {
   // Via syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, supervisor, 0));
+  int fd = pidfd >= 0 ? pidfd : static_cast<int>(syscall(SYS_pidfd_open, supervisor, 0));
   if (fd < 0) return false;
   LiveRank& r = live_[id];
   r.supervisor = supervisor;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "agent/cgroup.hpp"
+#include "agent/launcher.hpp"
 #include "agent/gpu_discovery.hpp"
 #include "agent/launch_spec.hpp"
 #include "agent/rank_dir.hpp"
@@ -65,7 +66,8 @@ class AgentService {
   };
 
   void recover_ranks();
-  bool watch(const RankId& id, pid_t supervisor);
+  // Watches the supervisor through `pidfd` (taken over), or one it opens.
+  bool watch(const RankId& id, pid_t supervisor, int pidfd = -1);
   void on_supervisor_exit(const RankId& id);
 
   void on_message(Frames&& frames);
@@ -104,6 +106,9 @@ class AgentService {
   CgroupManager cgroups_{CgroupSupport{}};
   std::optional<CpuSetAllocator> cpusets_;     // with the cpuset controller: whole cpus per job
   std::map<std::pair<JobId, Attempt>, std::vector<int>> job_cpus_;
+  // Forks rank supervisors; /proc/self/exe still names this binary after a
+  // package upgrade replaced the file.
+  SupervisorLauncher launcher_{"/proc/self/exe"};
 };
 
 }  // namespace cadre::agent

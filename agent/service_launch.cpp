@@ -237,25 +237,20 @@ void AgentService::handle_launch(Launch::Reader l) {
 
   std::filesystem::create_directories(dir, ec);
   Status written = ec ? Status(make_error("cannot create " + dir + ": " + ec.message())) : write_request(dir, req);
-  Result<pid_t> pid = written ? start_supervisor(dir, options_.kill_grace_ms) : Result<pid_t>(make_error(written.error()));
-  if (!pid) {
-    RankExit failed{true, false, 127, 0, pid.error()};
+  Result<StartedSupervisor> started = written ? launcher_.start(dir, options_.kill_grace_ms)
+                                              : Result<StartedSupervisor>(make_error(written.error()));
+  if (!started) {
+    RankExit failed{true, false, 127, 0, started.error()};
     (void)write_exit(dir, failed);
     unacked_[id] = failed;
     send_exit(id, failed);
     return;
   }
-  (void)write_pid(dir + "/supervisor", *pid);
-  if (!watch(id, *pid)) {
-    ::kill(*pid, SIGKILL);
-    RankExit failed{true, false, 127, 0, std::string("cannot watch the rank's supervisor: ") + strerror(errno)};
-    (void)write_exit(dir, failed);
-    unacked_[id] = failed;
-    send_exit(id, failed);
-    return;
-  }
+  const pid_t supervisor = started->pid;
+  (void)write_supervisor_pid(dir, supervisor);
+  watch(id, supervisor, started->pidfd);
   CADRE_LOG(info) << "job " << id.job << (id.step ? " step " + std::to_string(id.step) : "") << " rank " << id.rank
-                  << " attempt " << id.attempt << " started under supervisor " << *pid;
+                  << " attempt " << id.attempt << " started under supervisor " << supervisor;
   send_started(id);
 }
 

@@ -48,7 +48,7 @@ int run_supervisor(const std::string& dir, int64_t grace_ms) {
 
   // Also written by the agent after fork; written here too so an agent that
   // dies in between still finds this supervisor when it restarts.
-  (void)write_pid(dir + "/supervisor", getpid());
+  (void)write_supervisor_pid(dir, getpid());
   // Claimed only once the pid is recorded, so an agent that finds the
   // request claimed also finds this supervisor. Withdrawn: a restarted agent
   // found no supervisor recorded and gave the rank up; start nothing.
@@ -116,37 +116,57 @@ int run_supervisor(const std::string& dir, int64_t grace_ms) {
   return 0;
 }
 
-Result<pid_t> start_supervisor(const std::string& rank_dir, int64_t grace_ms) {
+Result<pid_t> start_supervisor(const std::string& agent_binary, const std::string& rank_dir, int64_t grace_ms) {
   const std::string grace = std::to_string(grace_ms);
   pid_t pid = fork();
   if (pid < 0) return make_error(std::string("fork: ") + strerror(errno));
   if (pid == 0) {
-    // Its own session: no signal aimed at the agent's group reaches it.
-    setsid();
-    // The supervisor takes these with sigwaitinfo. Blocked from here on
-    // (the mask and pending signals survive exec), a kill that arrives
-    // while it is still starting waits for it instead of ending it before
-    // it can record anything.
-    sigset_t mine;
-    sigemptyset(&mine);
-    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&mine, s);
-    sigprocmask(SIG_SETMASK, &mine, nullptr);
-    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP}) signal(sig, SIG_DFL);
-    // None of the agent's descriptors (sockets, pipes) leak into the rank.
-    close_range(3, ~0U, 0);
-    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null_fd >= 0) {
-      dup2(null_fd, STDIN_FILENO);
-      dup2(null_fd, STDOUT_FILENO);
-    }
-    execl("/proc/self/exe", "cadre-agent", kSuperviseFlag, rank_dir.c_str(), grace.c_str(),
+    prepare_supervisor_process();
+    execl(agent_binary.c_str(), "cadre-agent", kSuperviseFlag, rank_dir.c_str(), grace.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
   return pid;
 }
 
+void prepare_supervisor_process() {
+  setsid();
+  // The supervisor takes these with sigwaitinfo. Blocked from here on (the
+  // mask and pending signals survive exec), a kill that arrives while it is
+  // still starting waits for it instead of ending it before it can record
+  // anything.
+  sigset_t mine;
+  sigemptyset(&mine);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&mine, s);
+  sigprocmask(SIG_SETMASK, &mine, nullptr);
+  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP}) signal(sig, SIG_DFL);
+  // None of the agent's descriptors (sockets, pipes) leak into the rank.
+  close_range(3, ~0U, 0);
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0) {
+    dup2(null_fd, STDIN_FILENO);
+    dup2(null_fd, STDOUT_FILENO);
+  }
+}
+
+Status write_supervisor_pid(const std::string& rank_dir, pid_t pid) {
+  std::optional<uint64_t> started = process_start_time(pid);
+  return write_atomically(rank_dir + "/supervisor",
+                          std::to_string(pid) + "\n" + (started ? std::to_string(*started) + "\n" : ""), 0600,
+                          Durability::lost_with_the_node);
+}
+
 bool is_supervisor_of(pid_t pid, const std::string& rank_dir) {
+  // Recorded "PID\nSTART_TIME\n": the pid is this supervisor's only if the
+  // process behind it started when the recorded one did.
+  if (std::ifstream file(rank_dir + "/supervisor"); file) {
+    long long recorded_pid = 0;
+    uint64_t recorded_start = 0;
+    if (file >> recorded_pid >> recorded_start && recorded_pid == pid) {
+      std::optional<uint64_t> started = process_start_time(pid);
+      return started && *started == recorded_start;
+    }
+  }
   std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
   if (!in) return false;
   std::ostringstream data;

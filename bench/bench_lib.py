@@ -1,5 +1,6 @@
-"""Helpers for bench/run: the machine header, statistics, the start-time
-stamp program, and the table. Standard library only."""
+"""Helpers for bench/run and bench/compare-slurm: the machine header,
+statistics, the start-time stamp program, and the table. Standard library
+only."""
 
 import os
 import platform
@@ -144,7 +145,8 @@ def fmt(x):
 
 STAMP_C = r"""
 /* bench/run's start stamp: the first thing it does is read CLOCK_REALTIME;
- * it then writes it, in ns, to ARGV1.RANK (RANK from $CADRE_RANK, else 0),
+ * it then writes it, in ns, to ARGV1.RANK (RANK from $CADRE_RANK, else from
+ * $SLURM_PROCID for bench/compare-slurm's Slurm jobs, else 0),
  * through a temporary file and rename() so a reader never sees half of it. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -157,6 +159,7 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_REALTIME, &ts);
   if (argc < 2) return 2;
   const char *rank = getenv("CADRE_RANK");
+  if (!rank || !*rank) rank = getenv("SLURM_PROCID");
   char path[4096], tmp[4200], buf[32];
   snprintf(path, sizeof path, "%s.%s", argv[1], rank && *rank ? rank : "0");
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -171,7 +174,7 @@ int main(int argc, char **argv) {
 
 # The fallback when no C compiler is there: the same through sh and date
 # (slower to start, so the latencies it gives are a little higher).
-STAMP_SH = 'f="$1.${CADRE_RANK:-0}"; date +%s%N > "$f.tmp" && mv "$f.tmp" "$f"'
+STAMP_SH = 'f="$1.${CADRE_RANK:-${SLURM_PROCID:-0}}"; date +%s%N > "$f.tmp" && mv "$f.tmp" "$f"'
 
 
 def build_stamp(workdir):

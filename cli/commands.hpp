@@ -25,6 +25,7 @@ int cmd_rsh(const Global& g, const Args& args);
 int cmd_keygen(const Global& g, const Args& args);
 int cmd_drain(const Global& g, const Args& args);
 int cmd_resume(const Global& g, const Args& args);
+int cmd_diag(const Global& g, const Args& args);
 
 // Prints "cadre: <message>" on stderr and returns `status`.
 int fail(const std::string& message, int status = 1);

@@ -31,6 +31,7 @@ commands:
   keygen   write a CURVE key pair:     cadre keygen ~/.cadre/key
   drain    stop placing on nodes:      cadre drain node7 --reason 'bad DIMM'   (admins)
   resume   bring DRAIN nodes back:     cadre resume node7                      (admins)
+  diag     the master's own figures:   cadre diag [--json]
 
 global options (also accepted after COMMAND):
   --master ENDPOINT   the master (default $CADRE_MASTER, else the master's local socket
@@ -200,6 +201,19 @@ examples:
   cadre nodes
   cadre nodes --json
 )"},
+    {"diag", R"(usage: cadre diag [--json]
+
+Shows the master's own figures, as Slurm's sdiag: scheduling passes run and
+their wall time (last, max, mean; the last one split into building the
+snapshot, decide() and applying its decisions), pending and running jobs,
+registered and UP nodes, messages handled (malformed ones dropped,
+heartbeats), the store's commits and how long the last one took, and the
+master's resident memory and CPU time.
+
+examples:
+  cadre diag
+  cadre diag --json | jq .scheduler.max_pass_us
+)"},
     {"partitions", R"(usage: cadre partitions [--json]
 
 Lists partitions: member nodes, free and total GPUs and cpus on UP nodes, time
@@ -298,5 +312,6 @@ int main(int argc, char** argv) {
   if (command == "keygen") return cmd_keygen(g, rest);
   if (command == "drain") return cmd_drain(g, rest);
   if (command == "resume") return cmd_resume(g, rest);
+  if (command == "diag") return cmd_diag(g, rest);
   return cmd_nodes(g, rest);
 }

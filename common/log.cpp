@@ -1,8 +1,12 @@
 #include "common/log.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -10,6 +14,18 @@ namespace cadre::log {
 namespace {
 std::atomic<Level> g_level{Level::info};
 std::string g_program = "cadre";
+std::atomic<bool> g_journal{is_journal_stream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO)};
+
+// syslog(3) priorities: LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR.
+const char* priority(Level l) {
+  switch (l) {
+    case Level::debug: return "<7>";
+    case Level::info: return "<6>";
+    case Level::warning: return "<4>";
+    case Level::error: return "<3>";
+  }
+  return "<6>";
+}
 
 const char* level_name(Level l) {
   switch (l) {
@@ -21,6 +37,37 @@ const char* level_name(Level l) {
   return "?";
 }
 }  // namespace
+
+bool is_journal_stream(const char* journal_stream, int fd) {
+  if (!journal_stream) return false;
+  uintmax_t dev = 0, ino = 0;
+  int used = 0;
+  if (std::sscanf(journal_stream, "%ju:%ju%n", &dev, &ino, &used) != 2 || journal_stream[used] != '\0') return false;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return false;
+  return static_cast<uintmax_t>(st.st_dev) == dev && static_cast<uintmax_t>(st.st_ino) == ino;
+}
+
+void set_journal_format(bool on) { g_journal = on; }
+
+std::string format_record(Level level, std::string_view message, bool journal, std::string_view program,
+                          std::string_view timestamp) {
+  if (!journal)
+    return std::string(timestamp) + " " + std::string(program) + " " + level_name(level) + ": " +
+           std::string(message) + "\n";
+  // The journal splits on newlines; each piece keeps the record's priority.
+  std::string out;
+  size_t start = 0;
+  do {
+    const size_t end = message.find('\n', start);
+    out += priority(level);
+    if (start == 0) out.append(level_name(level)).append(": ");
+    out.append(message.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    out += '\n';
+    start = end == std::string_view::npos ? message.size() + 1 : end + 1;
+  } while (start <= message.size());
+  return out;
+}
 
 void set_level(Level level) { g_level = level; }
 Level level() { return g_level; }
@@ -41,6 +88,14 @@ bool parse_level(std::string_view text, Level* out) {
 }
 
 Record::~Record() {
+  const bool journal = g_journal;
+  const std::string line = format_record(level_, out_.str(), journal, g_program, journal ? "" : timestamp());
+  // One write keeps records whole when several processes share a stream.
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+std::string Record::timestamp() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   tm parts{};
@@ -48,10 +103,7 @@ Record::~Record() {
   char stamp[40];
   size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &parts);
   snprintf(stamp + n, sizeof stamp - n, ".%03ldZ", ts.tv_nsec / 1000000);
-  std::string line = std::string(stamp) + " " + g_program + " " + level_name(level_) + ": " + out_.str() + "\n";
-  // One write keeps records whole when several processes share a stream.
-  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
-  (void)ignored;
+  return stamp;
 }
 
 }  // namespace cadre::log

@@ -1,9 +1,14 @@
 // Minimal leveled logging to stderr, one line per record, safe to call from
 // any thread (each record is written with a single write(2)).
 //   CADRE_LOG(info) << "node " << name << " is DOWN";
+// Lines read "2024-05-01T12:00:00.123Z cadre-master info: ...", except when
+// stderr is the systemd journal ($JOURNAL_STREAM names it): then
+// "<6>info: ..." — a syslog priority the journal files the line under,
+// and no time stamp, since the journal keeps its own.
 #pragma once
 
 #include <sstream>
+#include <string>
 #include <string_view>
 
 namespace cadre::log {
@@ -17,6 +22,16 @@ bool parse_level(std::string_view text, Level* out);
 // Prefix for every record, typically the program name.
 void set_program(std::string_view name);
 
+// True when $JOURNAL_STREAM ("DEVICE:INODE") names the file `fd` is open
+// on, as systemd sets it for a service's stdout and stderr.
+bool is_journal_stream(const char* journal_stream, int fd);
+// Journal format on or off; decided from stderr at start-up by default.
+void set_journal_format(bool on);
+// One record as written, ending in a newline; in journal format every line
+// of a multi-line message carries the priority.
+std::string format_record(Level level, std::string_view message, bool journal, std::string_view program,
+                          std::string_view timestamp);
+
 class Record {
  public:
   explicit Record(Level level) : level_(level) {}
@@ -28,6 +43,7 @@ class Record {
   }
 
  private:
+  static std::string timestamp();
   Level level_;
   std::ostringstream out_;
 };

@@ -319,6 +319,33 @@ struct Error {
   message @0 :Text;
 }
 
+# What the master reports about itself (`cadre diag`, bench/scale_loadgen).
+struct GetStats {}
+
+struct StatsReply {
+  uptimeSec          @0 :Int64;
+  passes             @1 :UInt64;   # scheduling passes run (with pending jobs to consider)
+  lastPassUs         @2 :Int64;    # wall time of the last pass, microseconds
+  maxPassUs          @3 :Int64;
+  totalPassUs        @4 :Int64;
+  lastSnapshotUs     @5 :Int64;    # the last pass split: building the snapshot,
+  lastDecideUs       @6 :Int64;    # decide() itself,
+  lastApplyUs        @7 :Int64;    # applying its decisions (launches, wait reasons)
+  jobsPending        @8 :UInt32;
+  jobsRunning        @9 :UInt32;
+  nodesRegistered    @10 :UInt32;
+  nodesUp            @11 :UInt32;
+  messagesHandled    @12 :UInt64;
+  malformedMessages  @13 :UInt64;
+  heartbeats         @14 :UInt64;
+  lastCommitUs       @15 :Int64;   # wall time of the store's last commit (write + fsync)
+  commits            @16 :UInt64;
+  rssBytes           @17 :UInt64;  # the master's resident memory (/proc/self/statm)
+  cpuUserUs          @18 :Int64;   # the master's CPU time so far (getrusage)
+  cpuSystemUs        @19 :Int64;
+  lastPassCpuUs      @20 :Int64;   # CPU time of the last pass (less than its wall time on a busy host)
+}
+
 struct Envelope {
   version   @0 :UInt16;
   requestId @1 :UInt64;
@@ -349,5 +376,7 @@ struct Envelope {
     setNodeState   @25 :SetNodeState;  # answered with nodesReply (the nodes named)
     submitMany     @26 :SubmitMany;
     submitManyReply @27 :SubmitManyReply;
+    getStats       @28 :GetStats;
+    statsReply     @29 :StatsReply;
   }
 }

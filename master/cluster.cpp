@@ -1,6 +1,7 @@
 #include "master/cluster.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "common/log.hpp"
@@ -69,7 +70,9 @@ void Cluster::restore(std::vector<Node> nodes, std::vector<Job> active_jobs, Job
       for (uint32_t g : t.gpus)
         if (g < it->second.gpu_busy.size()) it->second.gpu_busy[g] = true;
     }
-    jobs_[j.id] = std::move(j);
+    // The store gives jobs in id order: each goes at the end of the map.
+    const JobId id = j.id;
+    jobs_.insert_or_assign(jobs_.end(), id, std::move(j));
   }
   next_job_id_ = max_job_id + 1;
   count_pending();
@@ -143,14 +146,9 @@ Result<JobId> Cluster::submit(JobSpec spec, int64_t now_unix) {
 
   // Judged only once the partition has nodes: before they first register
   // the job waits (PartitionDown) rather than being refused.
-  std::vector<sched::NodeView> views = node_views(nullptr);
-  if (std::any_of(views.begin(), views.end(), [&](const sched::NodeView& v) { return (v.partitions >> part) & 1u; })) {
-    sched::PlaceConstraints c;
-    c.partition = part;
-    c.max_switches = spec.switches_wait_s == 0 ? spec.max_switches : 0;
-    if (std::string why = sched::never_fits_reason(shape_of(spec), views, c); !why.empty())
-      return make_error("job can never run" + (partitions_.size() > 1 ? " in partition " + pc.name : "") + ": " + why);
-  }
+  if (std::string why = never_fits(shape_of(spec), part, spec.switches_wait_s == 0 ? spec.max_switches : 0);
+      !why.empty())
+    return make_error("job can never run" + (partitions_.size() > 1 ? " in partition " + pc.name : "") + ": " + why);
   // A GPU type no node has is refused once every node has told us its GPUs
   // (after a master restart nodes are not registered yet: the job waits).
   if (!spec.gpu_type.empty()) {
@@ -219,6 +217,7 @@ void Cluster::register_node(const NodeRegistration& reg, const std::string& rout
   }
   n.partitions = partition_mask(n.name);
   dirty_nodes_.insert(n.name);
+  never_fits_cache_.clear();  // its totals, labels or GPUs may differ now
   CADRE_LOG(info) << "node " << n.name << " registered (" << n.total.to_string() << ", address " << n.address
                   << (was_registered ? ", again" : "") << ")";
 
@@ -400,11 +399,19 @@ void Cluster::check_timeouts(int64_t now_ms, int64_t now_unix) {
     if (now_ms - n.last_seen_ms > node_timeout_ms_)
       mark_node_down(n, "no heartbeat for " + std::to_string((now_ms - n.last_seen_ms) / 1000) + "s", now_unix);
   }
+  // This runs every tick: the jobs are looked at only once the earliest
+  // time limit may have come, not 100,000 pending jobs every second.
+  if (now_unix < next_time_limit_) return;
+  int64_t next = std::numeric_limits<int64_t>::max();
   for (auto& [id, j] : jobs_) {
-    if (j.state == JobState::running && j.spec.time_limit_s > 0 && now_unix - j.start_time >= j.spec.time_limit_s)
+    if (j.state != JobState::running || j.spec.time_limit_s <= 0) continue;
+    if (now_unix - j.start_time >= j.spec.time_limit_s)
       end_job(j, JobState::timeout, 0, "time limit of " + format_duration_s(j.spec.time_limit_s) + " reached",
               now_unix);
+    else
+      next = std::min(next, j.start_time + j.spec.time_limit_s);
   }
+  next_time_limit_ = next;
 }
 
 Status Cluster::drain_node(const std::string& name, const std::string& reason) {
@@ -521,6 +528,7 @@ void Cluster::launch(Job& j, const sched::GangPlacement& gang, const std::vector
   j.reason.clear();
   j.attempt += 1;
   j.start_time = now_unix;
+  if (j.spec.time_limit_s > 0) next_time_limit_ = std::min(next_time_limit_, now_unix + j.spec.time_limit_s);
   j.tasks.clear();
   j.steps.clear();
   j.next_step = 1;
@@ -550,6 +558,12 @@ void Cluster::evict_ended() {
     if (is_final(it->second.state) && !it->second.holds_resources()) it = jobs_.erase(it);
     else ++it;
   }
+}
+
+void Cluster::evict_ended(const std::set<JobId>& changed) {
+  for (JobId id : changed)
+    if (auto it = jobs_.find(id); it != jobs_.end() && is_final(it->second.state) && !it->second.holds_resources())
+      jobs_.erase(it);
 }
 
 Job* Cluster::job(JobId id) {

@@ -12,12 +12,14 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/result.hpp"
 #include "master/config.hpp"
 #include "master/limits.hpp"
 #include "master/model.hpp"
+#include "master/stats.hpp"
 #include "master/scheduler/fairshare.hpp"
 #include "master/store/store.hpp"
 #include "master/scheduler/decide.hpp"
@@ -153,11 +155,17 @@ class Cluster {
   // Marks silent nodes DOWN and ends jobs past their time limit.
   void check_timeouts(int64_t now_ms, int64_t now_unix);
   // Runs the scheduler over the current state: launches what it places,
-  // preempts what it must, and records why the rest waits.
-  void schedule(const sched::Policy& policy, int64_t now_unix);
+  // preempts what it must, and records why the rest waits. True when
+  // decide() ran (there were pending jobs); `timing` gets what it cost.
+  bool schedule(const sched::Policy& policy, int64_t now_unix, PassTiming* timing = nullptr);
   // Builds the scheduler's view of the cluster (also used by tests).
+  // `pending_jobs`, when given, gets the Job of each Snapshot::pending
+  // entry. With `charge_to` (unix seconds) running jobs' fair-share usage
+  // is charged up to then before the factors are read (as a pass does).
+  // Recounts the pending jobs per user.
   sched::Snapshot snapshot(const sched::Policy& policy, std::vector<std::string>* node_names,
-                           std::vector<JobId>* running_ids);
+                           std::vector<JobId>* running_ids, std::vector<Job*>* pending_jobs = nullptr,
+                           int64_t charge_to = 0);
 
   // Effects for the service to persist, then send.
   std::vector<AgentCommand> take_commands() { return std::exchange(commands_, {}); }
@@ -167,6 +175,9 @@ class Cluster {
   // Drops ended jobs that hold nothing (they live on in the store). Call
   // only after their last change has been persisted.
   void evict_ended();
+  // The same, looking only at `changed` (the jobs of a turn's commit): a
+  // job becomes evictable only by a change, so the others need no look.
+  void evict_ended(const std::set<JobId>& changed);
 
   const Job* find_job(JobId id) const;
   const std::map<JobId, Job>& jobs() const { return jobs_; }
@@ -194,13 +205,22 @@ class Cluster {
   // Stops a whole gang for a higher-tier job and puts it back in the queue.
   void preempt(Job& j, JobId by);
   // Charges running jobs' usage up to now.
-  void charge_usage(int64_t now_unix);
+  void charge_usage(int64_t now_unix, const std::vector<const Job*>& running);
   uint64_t partition_mask(const std::string& node) const;
   std::string default_partition_name() const;
   // Every node as the scheduler sees it, in name order.
   std::vector<sched::NodeView> node_views(std::vector<std::string>* names,
                                          std::vector<std::string>* gpu_models = nullptr) const;
   int32_t partition_index(const std::string& name) const;
+  // Why a gang of `shape` can never run in partition `part` on the nodes
+  // known, even all idle ("" when it can, or no node is a member yet).
+  // Remembered per shape until a node registers or the partitions change
+  // (what it depends on: totals, labels, GPUs, memberships), so a submit
+  // does not cost a placement over every node.
+  std::string never_fits(const sched::GangShape& shape, int32_t part, uint32_t max_switches);
+  using NeverFitsKey = std::tuple<int64_t, int64_t, int64_t, uint32_t, uint32_t, uint32_t, int32_t, uint32_t>;
+  std::map<NeverFitsKey, std::string> never_fits_cache_;
+  size_t never_fits_nodes_ = 0;  // nodes_.size() the cache was filled with
 
   int64_t node_timeout_ms_;
   uint32_t max_retries_;
@@ -219,6 +239,9 @@ class Cluster {
   std::map<std::string, uint32_t> pending_by_user_;
   void count_pending();
   int64_t charged_until_ = 0;
+  // No running job reaches its time limit before this (unix seconds); 0:
+  // not known yet, look. Lowered by every launch, recomputed by each look.
+  int64_t next_time_limit_ = 0;
   bool usage_dirty_ = false;
 };
 

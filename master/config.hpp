@@ -59,6 +59,8 @@
 //   local_socket = "/run/cadre/cadre.sock"  ipc socket for users on the master's host
 //                                (default <state_dir>/cadre.sock; "" for none)
 //   admin_group = "hpcadmin"     members may cancel any job and drain/resume nodes (root always may)
+//
+//   [agent]                      the agent's (agent/config.hpp): accepted, not read here
 #pragma once
 
 #include <cstdint>
@@ -107,8 +109,10 @@ struct MasterConfig {
 // which names line, column and key: "cadre.toml:7:10: scheduler.policy: ...".
 Result<MasterConfig> parse_master_config(std::string_view text, const std::string& source_name);
 
-// Reads the file at `path`, then parses it; a file that cannot be read is an
-// error that says why.
+// Reads the file at `path` and its drop-ins `path`.d/*.toml (see
+// common/toml_file.hpp), then checks the result; errors name the file the
+// bad value came from. A file that cannot be read is an error that says why.
+// [agent] is the agent's section: accepted and left to agent/config.hpp.
 Result<MasterConfig> load_master_config(const std::string& path);
 
 // The partition a job with no --partition goes to: the one marked default,

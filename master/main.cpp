@@ -12,7 +12,9 @@
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/resources.hpp"
+#include "common/sd_notify.hpp"
 #include "master/config.hpp"
+#include "master/enroll_node.hpp"
 #include "master/key_store.hpp"
 #include "master/service.hpp"
 #include "master/store/sqlite_store.hpp"
@@ -25,16 +27,20 @@ constexpr const char* kUsage = R"(usage: cadre-master [--config FILE] [--check-c
                     [--admin-group GROUP]
                     [--log-level LEVEL] [--no-group-commit]
        cadre-master [--config FILE | --agent-keys DIR] enroll-agent NAME PUBLIC_KEY_FILE
+       cadre-master [--config FILE | --key FILE --agent-keys DIR] enroll-agent NAME
+                    [--endpoint tcp://HOST:PORT] [--package SPEC]
        cadre-master [--config FILE | --agent-keys DIR] revoke-agent NAME
        cadre-master [--config FILE | --user-keys DIR] enroll-user NAME PUBLIC_KEY_FILE
        cadre-master [--config FILE | --user-keys DIR] revoke-user NAME
 
 The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
 
-  --config FILE           TOML config: [master], [scheduler], [[partition]] (see
+  --config FILE           TOML config: [master], [scheduler], [[partition]], [limits],
+                          [security], then the drop-ins FILE.d/*.toml (see
                           docs/operations.md; default: none, built-in defaults).
                           The flags below override it.
-  --check-config          validate --config and exit (0 when it is usable)
+  --check-config          validate --config and exit (0 when it is usable, 2 with
+                          the file, line and problem when not)
 
   --listen ENDPOINT       ZeroMQ endpoint agents and clients connect to
                           (default tcp://*:7700)
@@ -60,9 +66,22 @@ enroll-agent / enroll-user copy a public key (a .pub file from cadre keygen) int
 the folder; revoke-agent / revoke-user remove it. A running master picks the
 change up within a second: a revoked agent is cut off and its node is DOWN.
 
-example:
+enroll-agent NAME with no key file makes a key pair for the node, enrolls its
+public half and prints one line to run as root on the new node: it installs the
+package, runs `cadre-agent join TOKEN` and starts the agent. The token holds the
+node's SECRET key, printed this once and kept nowhere by the master: treat the
+line as a password (revoke-agent NAME and enroll again if it leaks).
+  --endpoint tcp://HOST:PORT  where the node reaches the master (default: [master]
+                          listen, with this host's FQDN for a '*' host)
+  --package SPEC          what apt-get installs (default cadre-agent; or a .deb path)
+
+When started by systemd (Type=notify) the master sends READY=1 once it listens
+and has loaded its state, and STOPPING=1 when it shuts down.
+
+examples:
   cadre-master --listen tcp://*:7700 --state-dir /var/lib/cadre --node-timeout 30
   cadre-master --config /etc/cadre/cadre.toml enroll-agent node17 node17.pub
+  cadre-master --config /etc/cadre/cadre.toml enroll-agent node18
 )";
 
 int fail(const std::string& message) {
@@ -90,8 +109,33 @@ cadre::Status lock_state_dir(const std::string& dir) {
   return {};  // fd stays open (and locked) until the process exits
 }
 
+// enroll-agent NAME with no key file: prints the node's install line.
+int enroll_new_node(const std::string& name, const cadre::Flags& flags, const cadre::SecurityOptions& sec,
+                    const std::string& listen) {
+  cadre::NodeEnrollment e;
+  e.name = name;
+  e.agent_keys_dir = sec.agent_keys_dir;
+  e.master_key_file = sec.key_file;
+  if (auto endpoint = flags.get("--endpoint")) {
+    e.endpoint = *endpoint;
+  } else {
+    auto derived = cadre::agent_endpoint(listen, cadre::fqdn());
+    if (!derived) return fail(derived.error());
+    e.endpoint = *derived;
+  }
+  e.package = flags.get_or("--package", e.package);
+  auto line = cadre::enroll_new_node(e);
+  if (!line) return fail(line.error());
+  // stdout holds the line alone, so scripts can capture it.
+  std::cerr << "enrolled agent " << name << " (" << e.agent_keys_dir << "/" << name << ".pub); run this as root on "
+            << name << ". It holds the node's secret key, shown this once and not kept here:\n";
+  std::cout << *line << "\n";
+  return 0;
+}
+
 // enroll-agent, revoke-agent, enroll-user, revoke-user.
-int run_key_command(const std::vector<std::string>& words, const cadre::SecurityOptions& sec) {
+int run_key_command(const std::vector<std::string>& words, const cadre::Flags& flags,
+                    const cadre::SecurityOptions& sec, const std::string& listen) {
   const std::string& command = words[0];
   const bool agent = command.ends_with("-agent");
   const bool enroll = command.starts_with("enroll-");
@@ -101,6 +145,9 @@ int run_key_command(const std::vector<std::string>& words, const cadre::Security
   if (folder.empty())
     return fail(command + " needs the key folder: [security] " + (agent ? "agent_keys" : "user_keys") +
                 " in --config, or " + (agent ? "--agent-keys" : "--user-keys") + " DIR");
+  if (command == "enroll-agent" && words.size() == 2) return enroll_new_node(words[1], flags, sec, listen);
+  if (flags.has("--endpoint") || flags.has("--package"))
+    return fail("--endpoint and --package go with enroll-agent NAME (no key file)");
   if (words.size() != (enroll ? 3u : 2u))
     return fail("usage: cadre-master " + command + (enroll ? " NAME PUBLIC_KEY_FILE" : " NAME"));
   cadre::Status s = enroll ? cadre::enroll_key(folder, words[1], words[2]) : cadre::revoke_key(folder, words[1]);
@@ -117,7 +164,7 @@ int main(int argc, char** argv) {
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
   flags.value("--config").value("--key").value("--agent-keys").value("--user-keys").value("--local-socket");
-  flags.value("--admin-group");
+  flags.value("--admin-group").value("--endpoint").value("--package");
   flags.toggle("--help", {"-h"}).toggle("--no-group-commit").toggle("--check-config");
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {
@@ -165,8 +212,8 @@ int main(int argc, char** argv) {
   options.security.key_file = flags.get_or("--key", options.security.key_file);
   options.security.agent_keys_dir = flags.get_or("--agent-keys", options.security.agent_keys_dir);
   options.security.user_keys_dir = flags.get_or("--user-keys", options.security.user_keys_dir);
-  if (!flags.positionals().empty()) return run_key_command(flags.positionals(), options.security);
   options.listen = flags.get_or("--listen", options.listen);
+  if (!flags.positionals().empty()) return run_key_command(flags.positionals(), flags, options.security, options.listen);
   options.state_dir = flags.get_or("--state-dir", options.state_dir);
   if (auto l = flags.get("--local-socket")) options.security.local_socket = *l;
   else if (!local_socket_configured) options.security.local_socket = options.state_dir + "/cadre.sock";
@@ -198,7 +245,11 @@ int main(int argc, char** argv) {
   try {
     cadre::MasterService service(options, std::move(*store));
     service.start();
-    return service.run();
+    // Listening, state loaded: systemd may start what depends on the master.
+    if (cadre::Status s = cadre::sd_notify("READY=1"); !s) CADRE_LOG(warning) << s.error();
+    const int status = service.run();
+    if (cadre::Status s = cadre::sd_notify("STOPPING=1"); !s) CADRE_LOG(warning) << s.error();
+    return status;
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -293,4 +293,51 @@ std::string encode_register_reply(uint32_t heartbeat_interval_ms) {
   return encode(message);
 }
 
+StatsReport make_stats_report(const MasterStats& stats, const Cluster& cluster, uint64_t malformed_messages,
+                              int64_t now_ms) {
+  StatsReport r;
+  r.stats = stats;
+  r.uptime_s = (now_ms - stats.started_ms) / 1000;
+  r.malformed_messages = malformed_messages;
+  for (const auto& [id, j] : cluster.jobs()) {
+    if (j.state == JobState::pending) r.jobs_pending += 1;
+    else if (j.state == JobState::running) r.jobs_running += 1;
+  }
+  for (const auto& [name, n] : cluster.nodes()) {
+    if (!n.registered) continue;
+    r.nodes_registered += 1;
+    if (n.state == NodeState::up) r.nodes_up += 1;
+  }
+  r.usage = sample_process_usage();
+  return r;
+}
+
+std::string encode_stats_reply(uint64_t request_id, const StatsReport& report) {
+  capnp::MallocMessageBuilder message;
+  auto out = start_envelope(message, request_id).initStatsReply();
+  const MasterStats& s = report.stats;
+  out.setUptimeSec(report.uptime_s);
+  out.setPasses(s.passes);
+  out.setLastPassUs(s.last_pass.total_us());
+  out.setMaxPassUs(s.max_pass_us);
+  out.setTotalPassUs(s.total_pass_us);
+  out.setLastSnapshotUs(s.last_pass.snapshot_us);
+  out.setLastDecideUs(s.last_pass.decide_us);
+  out.setLastApplyUs(s.last_pass.apply_us);
+  out.setLastPassCpuUs(s.last_pass.cpu_us);
+  out.setJobsPending(report.jobs_pending);
+  out.setJobsRunning(report.jobs_running);
+  out.setNodesRegistered(report.nodes_registered);
+  out.setNodesUp(report.nodes_up);
+  out.setMessagesHandled(s.messages);
+  out.setMalformedMessages(report.malformed_messages);
+  out.setHeartbeats(s.heartbeats);
+  out.setLastCommitUs(s.last_commit_us);
+  out.setCommits(s.commits);
+  out.setRssBytes(report.usage.rss_bytes);
+  out.setCpuUserUs(report.usage.cpu_user_us);
+  out.setCpuSystemUs(report.usage.cpu_system_us);
+  return encode(message);
+}
+
 }  // namespace cadre

@@ -6,6 +6,7 @@
 
 #include "common/protocol.capnp.h"
 #include "master/model.hpp"
+#include "master/stats.hpp"
 #include "master/scheduler/priority.hpp"
 
 namespace cadre {
@@ -57,5 +58,12 @@ std::string encode_kill(JobId id, Attempt attempt, uint32_t rank, uint32_t step 
 std::string encode_please_register();
 std::string encode_task_ack(JobId id, uint32_t rank, Attempt attempt, uint32_t step = 0);
 std::string encode_register_reply(uint32_t heartbeat_interval_ms);
+
+// getStats: the report of `stats`, the cluster's jobs and nodes counted now,
+// and this process's usage; and its reply.
+class Cluster;
+StatsReport make_stats_report(const MasterStats& stats, const Cluster& cluster, uint64_t malformed_messages,
+                              int64_t now_ms);
+std::string encode_stats_reply(uint64_t request_id, const StatsReport& report);
 
 }  // namespace cadre

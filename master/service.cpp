@@ -8,6 +8,7 @@
 #include <capnp/message.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 
@@ -147,6 +148,7 @@ void MasterService::setup_local_socket() {
 }
 
 void MasterService::start() {
+  stats_.started_ms = steady_now_ms();
   if (Status s = load_cluster(cluster_); !s) throw std::runtime_error(s.error());
   if (!options_.security.local_socket.empty()) setup_local_socket();
   if (!options_.security.key_file.empty()) setup_curve();
@@ -288,6 +290,7 @@ void MasterService::handle(const std::string& peer, const std::string& body) {
 
 void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
   const uint64_t rid = env.getRequestId();
+  ++stats_.messages;
   if (Status s = authorize(env); !s) {
     ++counters_.refused_messages;
     CADRE_LOG(warning) << "refused a message from " << (current_peer_->kind == PeerKind::agent ? "agent " : "user ")
@@ -304,12 +307,14 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::SET_NODE_STATE:
     case Envelope::SUBMIT_MANY:
     case Envelope::SHOW_STEP:
+    case Envelope::GET_STATS:
     case Envelope::LIST_NODES: turn_requests_.emplace_back(peer, rid); break;
     default: break;
   }
   switch (env.which()) {
     case Envelope::REGISTER: return handle_register(peer, env.getRegister());
     case Envelope::HEARTBEAT: {
+      ++stats_.heartbeats;
       std::string name = env.getHeartbeat().getName();
       if (!cluster_.heartbeat(name, peer, steady_now_ms(), unix_now())) reply(peer, encode_please_register());
       return;
@@ -325,6 +330,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     case Envelope::SET_NODE_STATE: return handle_set_node_state(peer, rid, env.getSetNodeState());
     case Envelope::SUBMIT_MANY: return handle_submit_many(peer, rid, env.getSubmitMany());
     case Envelope::SHOW_STEP: return handle_show_step(peer, rid, env.getShowStep());
+    case Envelope::GET_STATS: return handle_get_stats(peer, rid);
     default:
       ++counters_.malformed_messages;
       CADRE_LOG(warning) << "unexpected message kind " << static_cast<int>(env.which());
@@ -625,6 +631,11 @@ void MasterService::handle_list_partitions(const std::string& peer, uint64_t rid
   reply(peer, encode(m));
 }
 
+void MasterService::handle_get_stats(const std::string& peer, uint64_t rid) {
+  reply(peer, encode_stats_reply(rid, make_stats_report(stats_, cluster_, counters_.malformed_messages,
+                                                        steady_now_ms())));
+}
+
 void MasterService::reply(const std::string& peer, std::string bytes) {
   replies_.push_back(Frames{peer, std::move(bytes)});
 }
@@ -683,7 +694,8 @@ void MasterService::end_turn() {
     } else {
       schedule_wanted_ = false;
       last_pass_ms_ = now_ms;
-      cluster_.schedule(options_.policy, unix_now());
+      PassTiming timing;
+      if (cluster_.schedule(options_.policy, unix_now(), &timing)) stats_.record_pass(timing);
     }
   }
   auto dirty_jobs = cluster_.take_dirty_jobs();
@@ -705,7 +717,12 @@ void MasterService::end_turn() {
       if (!s) break;
       if (const Node* n = cluster_.find_node(name)) s = store_->save_node(*n);
     }
-    if (s) s = store_->commit();
+    if (s) {
+      const auto commit_started = std::chrono::steady_clock::now();
+      s = store_->commit();
+      stats_.last_commit_us = micros_since(commit_started);
+      if (s) stats_.commits += 1;
+    }
     if (!s) return recover_from_store_failure(s.error());
   }
   turn_requests_.clear();
@@ -725,7 +742,9 @@ void MasterService::end_turn() {
     if (!out->send(f)) ++counters_.undeliverable;
   }
   replies_.clear();
-  cluster_.evict_ended();
+  // Every job that can have ended this turn is among the turn's changes:
+  // looking at those alone keeps a turn's cost off the queue's length.
+  cluster_.evict_ended(dirty_jobs);
 }
 
 }  // namespace cadre

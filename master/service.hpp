@@ -24,6 +24,7 @@
 #include "common/transport.hpp"
 #include "master/cluster.hpp"
 #include "master/key_store.hpp"
+#include "master/stats.hpp"
 #include "master/store/store.hpp"
 
 namespace cadre {
@@ -94,6 +95,7 @@ class MasterService {
   void handle_cancel(const std::string& peer, uint64_t request_id, Cancel::Reader c);
   void handle_list_nodes(const std::string& peer, uint64_t request_id);
   void handle_list_partitions(const std::string& peer, uint64_t request_id);
+  void handle_get_stats(const std::string& peer, uint64_t request_id);
   void handle_run_step(const std::string& peer, uint64_t request_id, RunStep::Reader r);
   void handle_show_step(const std::string& peer, uint64_t request_id, ShowStep::Reader s);
   void handle_set_node_state(const std::string& peer, uint64_t request_id, SetNodeState::Reader r);
@@ -135,6 +137,7 @@ class MasterService {
   bool debounce_armed_ = false;
   bool failed_ = false;
   MasterCounters counters_;
+  MasterStats stats_;  // for getStats (cadre diag)
   SubmitRateLimiter rate_limiter_;
   bool curve_ = false;
   KeyStore keys_;

@@ -73,6 +73,7 @@ class Pass {
 
   Decisions run() {
     prepare();
+    out_.waiting.reserve(s_.pending.size());
     for (uint32_t idx : rank_order()) consider(s_.pending[idx]);
     return std::move(out_);
   }
@@ -162,7 +163,8 @@ class Pass {
   }
 
   void wait(const PendingJob& j, WaitReason why, int64_t expected = 0) {
-    out_.waiting.push_back(Waiting{j.id, why, expected, factors_[static_cast<size_t>(&j - s_.pending.data())]});
+    const auto index = static_cast<uint32_t>(&j - s_.pending.data());
+    out_.waiting.push_back(Waiting{j.id, index, why, expected, factors_[index]});
   }
 
   void consider(const PendingJob& j) {

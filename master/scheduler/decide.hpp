@@ -71,6 +71,7 @@ std::string_view to_string(WaitReason r);
 
 struct Waiting {
   JobId job = 0;
+  uint32_t pending = 0;        // its index in Snapshot::pending
   WaitReason reason = WaitReason::resources;
   int64_t expected_start = 0;  // 0: unknown
   PriorityFactors priority;    // what ranked it (for `cadre show`)

@@ -4,8 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <iterator>
 #include <sstream>
+#include <string_view>
+
+#include "master/store/row_json.hpp"
 
 namespace cadre {
 namespace {
@@ -47,6 +51,12 @@ class Stmt {
   std::string text(int col) const {
     auto* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : std::string();
+  }
+  // Valid until the next step or reset of this statement.
+  std::string_view view(int col) const {
+    auto* p = sqlite3_column_text(stmt_, col);
+    if (!p) return {};
+    return std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
   }
   std::string error() const { return sqlite3_errmsg(db_); }
   sqlite3_stmt* get() const { return stmt_; }
@@ -133,11 +143,48 @@ constexpr const char* kMigrations[] = {
     "ALTER TABLE jobs ADD COLUMN sched TEXT NOT NULL DEFAULT '{}';"
     "CREATE TABLE fairshare (kind TEXT NOT NULL, name TEXT NOT NULL, usage REAL NOT NULL, as_of INTEGER NOT NULL,"
     " PRIMARY KEY (kind, name));",
+    // 4: every job in the index on `active`, not only the live ones: the
+    // newest ended jobs (`cadre queue --all`) were found by walking the
+    // whole table back from the newest id, a million live rows included.
+    "DROP INDEX IF EXISTS jobs_active;"
+    "CREATE INDEX jobs_by_active ON jobs(active);",
 };
 
 constexpr const char* kJobColumns =
     "id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, tasks_per_node, ntasks, time_limit_s, "
     "priority, user, uid, gid, state, reason, exit_code, attempt, submit_time, start_time, end_time, requeue, sched";
+
+// The current row of a query of kJobColumns, into `j` (default-constructed).
+// Throws on corrupt JSON.
+Status read_job_row(const Stmt& q, Job& j) {
+  j.id = static_cast<JobId>(q.i64(0));
+  JobSpec& s = j.spec;
+  s.name = q.view(1);
+  row_json::read_argv(q.view(2), &s.argv);
+  s.workdir = q.view(3);
+  s.output_pattern = q.view(4);
+  s.per_task = Resources{q.i64(5), q.i64(6), q.i64(7)};
+  s.nodes = static_cast<uint32_t>(q.i64(8));
+  s.tasks_per_node = static_cast<uint32_t>(q.i64(9));
+  s.ntasks = static_cast<uint32_t>(q.i64(10));
+  s.time_limit_s = q.i64(11);
+  s.priority = static_cast<int32_t>(q.i64(12));
+  s.user = q.view(13);
+  s.uid = static_cast<uint32_t>(q.i64(14));
+  s.gid = static_cast<uint32_t>(q.i64(15));
+  auto state = parse_job_state(q.view(16));
+  if (!state) return make_error("job " + std::to_string(j.id) + " has unknown state '" + q.text(16) + "'");
+  j.state = *state;
+  j.reason = q.view(17);
+  j.exit_code = static_cast<int32_t>(q.i64(18));
+  j.attempt = static_cast<Attempt>(q.i64(19));
+  j.submit_time = q.i64(20);
+  j.start_time = q.i64(21);
+  j.end_time = q.i64(22);
+  s.requeue = q.i64(23) != 0;
+  row_json::read_sched(q.view(24), j);
+  return {};
+}
 
 }  // namespace
 
@@ -186,9 +233,13 @@ Status SqliteStore::exec(const char* sql) {
 }
 
 Status SqliteStore::migrate() {
-  Stmt q(db_, "PRAGMA user_version");
-  if (!q.prepared() || q.step() != SQLITE_ROW) return sql_error(db_, "cannot read schema version");
-  int64_t version = q.i64(0);
+  int64_t version = 0;
+  {
+    // Finalized before migrating: DROP INDEX fails while a statement runs.
+    Stmt q(db_, "PRAGMA user_version");
+    if (!q.prepared() || q.step() != SQLITE_ROW) return sql_error(db_, "cannot read schema version");
+    version = q.i64(0);
+  }
   if (version > kSchemaVersion)
     return make_error("schema version " + std::to_string(version) + " is newer than this cadre understands (" +
                       std::to_string(kSchemaVersion) + "); run the cadre release that wrote it");
@@ -307,94 +358,74 @@ Status SqliteStore::save_node(const Node& node) {
   return {};
 }
 
-Result<std::vector<Job>> SqliteStore::load_jobs(const std::string& where, const std::string& suffix) {
+Result<std::vector<Job>> SqliteStore::load_jobs(const std::string& where) {
   std::vector<Job> jobs;
-  std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs " + where + " " + suffix;
+  // Sized once: growing a vector of a million jobs moves each several
+  // times and, at the last doubling, holds twice the memory.
+  const std::string count = "SELECT COUNT(*) FROM jobs WHERE " + where;
+  Stmt c(db_, count.c_str());
+  if (!c.prepared() || c.step() != SQLITE_ROW) return sql_error(db_, "count jobs");
+  jobs.reserve(static_cast<size_t>(c.i64(0)));
+  const std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " + where + " ORDER BY id";
   Stmt q(db_, sql.c_str());
   if (!q.prepared()) return sql_error(db_, "load jobs");
   int rc;
   try {
     while ((rc = q.step()) == SQLITE_ROW) {
-      Job j;
-      j.id = static_cast<JobId>(q.i64(0));
-      JobSpec& s = j.spec;
-      s.name = q.text(1);
-      s.argv = nlohmann::json::parse(q.text(2)).get<std::vector<std::string>>();
-      s.workdir = q.text(3);
-      s.output_pattern = q.text(4);
-      s.per_task = Resources{q.i64(5), q.i64(6), q.i64(7)};
-      s.nodes = static_cast<uint32_t>(q.i64(8));
-      s.tasks_per_node = static_cast<uint32_t>(q.i64(9));
-      s.ntasks = static_cast<uint32_t>(q.i64(10));
-      s.time_limit_s = q.i64(11);
-      s.priority = static_cast<int32_t>(q.i64(12));
-      s.user = q.text(13);
-      s.uid = static_cast<uint32_t>(q.i64(14));
-      s.gid = static_cast<uint32_t>(q.i64(15));
-      auto state = parse_job_state(q.text(16));
-      if (!state) return make_error("job " + std::to_string(j.id) + " has unknown state '" + q.text(16) + "'");
-      j.state = *state;
-      j.reason = q.text(17);
-      j.exit_code = static_cast<int32_t>(q.i64(18));
-      j.attempt = static_cast<Attempt>(q.i64(19));
-      j.submit_time = q.i64(20);
-      j.start_time = q.i64(21);
-      j.end_time = q.i64(22);
-      s.requeue = q.i64(23) != 0;
-      const auto sched = nlohmann::json::parse(q.text(24));
-      s.partition = sched.value("partition", "");
-      s.account = sched.value("account", "");
-      s.max_switches = sched.value("max_switches", 0u);
-      s.switches_wait_s = sched.value("switches_wait_s", int64_t{0});
-      j.preemptions = sched.value("preemptions", 0u);
-      s.gpu_type = sched.value("gpu_type", "");
-      s.batch = sched.value("batch", false);
-      s.script = sched.value("script", "");
-      s.error_pattern = sched.value("error_pattern", "");
-      j.master_port = sched.value("master_port", uint16_t{0});
-      jobs.push_back(std::move(j));
+      jobs.emplace_back();
+      if (Status s = read_job_row(q, jobs.back()); !s) return make_error(s.error());
     }
   } catch (const std::exception& e) {
     return make_error(std::string("corrupt job row: ") + e.what());
   }
   if (rc != SQLITE_DONE) return sql_error(db_, "load jobs");
-
-  // Tasks, matched to their jobs by id.
-  Stmt tq(db_, "SELECT rank, node, gpus, state, exit_code FROM tasks WHERE job_id = ? ORDER BY rank");
-  if (!tq.prepared()) return sql_error(db_, "load tasks");
-  for (Job& j : jobs) {
-    tq.reset();
-    tq.bind(1, static_cast<int64_t>(j.id));
-    while ((rc = tq.step()) == SQLITE_ROW) {
-      Task task;
-      task.rank = static_cast<uint32_t>(tq.i64(0));
-      task.node = tq.text(1);
-      try {
-        task.gpus = split_u32(tq.text(2));
-      } catch (const std::exception&) {
-        return make_error("job " + std::to_string(j.id) + " has a corrupt GPU list");
-      }
-      auto state = parse_task_state(tq.text(3));
-      if (!state) return make_error("job " + std::to_string(j.id) + " has a task in unknown state '" + tq.text(3) + "'");
-      task.state = *state;
-      task.exit_code = static_cast<int32_t>(tq.i64(4));
-      j.tasks.push_back(std::move(task));
-    }
-    if (rc != SQLITE_DONE) return sql_error(db_, "load tasks");
-  }
+  if (Status s = load_tasks(where, jobs); !s) return make_error(s.error());
   return jobs;
 }
 
-Result<std::vector<Job>> SqliteStore::load_active_jobs() { return load_jobs("WHERE active = 1", "ORDER BY id"); }
+Status SqliteStore::load_tasks(const std::string& where, std::vector<Job>& jobs) {
+  // One ordered pass over the tasks of all these jobs, merged by id: a
+  // query per job would cost a statement step for each of a million
+  // pending jobs that have no task at all.
+  const std::string sql = "SELECT job_id, rank, node, gpus, state, exit_code FROM tasks WHERE job_id IN "
+                          "(SELECT id FROM jobs WHERE " + where + ") ORDER BY job_id, rank";
+  Stmt tq(db_, sql.c_str());
+  if (!tq.prepared()) return sql_error(db_, "load tasks");
+  size_t at = 0;
+  int rc;
+  while ((rc = tq.step()) == SQLITE_ROW) {
+    const auto job_id = static_cast<JobId>(tq.i64(0));
+    while (at < jobs.size() && jobs[at].id < job_id) ++at;
+    if (at == jobs.size()) break;
+    if (jobs[at].id != job_id) continue;  // cannot happen in one read transaction; harmless if it did
+    Job& j = jobs[at];
+    Task task;
+    task.rank = static_cast<uint32_t>(tq.i64(1));
+    task.node = tq.text(2);
+    try {
+      task.gpus = split_u32(tq.text(3));
+    } catch (const std::exception&) {
+      return make_error("job " + std::to_string(j.id) + " has a corrupt GPU list");
+    }
+    auto state = parse_task_state(tq.view(4));
+    if (!state) return make_error("job " + std::to_string(j.id) + " has a task in unknown state '" + tq.text(4) + "'");
+    task.state = *state;
+    task.exit_code = static_cast<int32_t>(tq.i64(5));
+    j.tasks.push_back(std::move(task));
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sql_error(db_, "load tasks");
+  return {};
+}
+
+Result<std::vector<Job>> SqliteStore::load_active_jobs() { return load_jobs("active = 1"); }
 
 Result<std::vector<Job>> SqliteStore::load_ended_jobs(size_t limit) {
-  return load_jobs("WHERE id IN (SELECT id FROM jobs WHERE active = 0 ORDER BY id DESC LIMIT " +
-                       std::to_string(limit) + ")",
-                   "ORDER BY id");
+  return load_jobs("id IN (SELECT id FROM jobs WHERE active = 0 ORDER BY id DESC LIMIT " + std::to_string(limit) +
+                   ")");
 }
 
 Result<std::optional<Job>> SqliteStore::load_job(JobId id) {
-  auto jobs = load_jobs("WHERE id = " + std::to_string(id), "");
+  auto jobs = load_jobs("id = " + std::to_string(id));
   if (!jobs) return make_error(jobs.error());
   if (jobs->empty()) return std::optional<Job>();
   return std::optional<Job>(std::move(jobs->front()));

@@ -18,7 +18,7 @@ namespace cadre {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens (creating if missing) the database at `path`.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
@@ -45,7 +45,9 @@ class SqliteStore final : public Store {
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
   Status migrate();
-  Result<std::vector<Job>> load_jobs(const std::string& where, const std::string& suffix);
+  // Jobs matching `where` (SQL over the jobs table), in id order, with tasks.
+  Result<std::vector<Job>> load_jobs(const std::string& where);
+  Status load_tasks(const std::string& where, std::vector<Job>& jobs);
   // A statement prepared on first use and kept; keyed by the SQL literal.
   sqlite3_stmt* cached(const char* sql);
 

@@ -1,12 +1,16 @@
 // Specification of master/config: cadre.toml, its checks and node patterns.
 #include "master/config.hpp"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "common/toml_file.hpp"
 
 namespace cadre {
 namespace {
@@ -361,6 +365,89 @@ TEST(ConfigLoad, ErrorsNameThePathGiven) {
   std::remove(path.c_str());
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(starts_with(c.error(), path + ":2:1: unknown key 'polcy'"));
+}
+
+TEST(ConfigParse, TheAgentSectionIsKnownAndLeftToTheAgent) {
+  // A value the agent would refuse is the agent's business.
+  MasterConfig c = parse_ok("[agent]\ncpus = \"many\"\n[master]\nmax_retries = 2\n");
+  EXPECT_EQ(c.max_retries, 2u);
+  EXPECT_TRUE(starts_with(error_of("agent = 1\n"), "cadre.toml:1:9: agent: expected a table"));
+}
+
+// ---- Drop-ins: FILE.d/*.toml ----
+
+class ConfigDropIns : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::TempDir() + "/config_test_dropins_" + std::to_string(getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ + "/cadre.toml.d");
+    path_ = dir_ + "/cadre.toml";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ + "/" + name) << text; }
+
+  std::string dir_, path_;
+};
+
+TEST_F(ConfigDropIns, LaterFilesOverrideKeyByKeyInNameOrder) {
+  write("cadre.toml", "[master]\nlisten = \"tcp://*:7700\"\nmax_retries = 1\n[scheduler.weights]\nage = 1.0\nsize = 2.0\n");
+  write("cadre.toml.d/20-b.toml", "[master]\nmax_retries = 3\n[scheduler.weights]\nsize = 5.0\n");
+  write("cadre.toml.d/10-a.toml", "[master]\nmax_retries = 2\nstate_dir = \"/srv\"\n");
+  write("cadre.toml.d/30-c.toml.dpkg-old", "[master]\nmax_retries = 99\n");
+  write("cadre.toml.d/.40-hidden.toml", "[master]\nmax_retries = 98\n");
+  auto c = load_master_config(path_);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->listen, "tcp://*:7700");
+  EXPECT_EQ(c->state_dir, "/srv");
+  EXPECT_EQ(c->max_retries, 3u);
+  EXPECT_EQ(c->policy.weights.age, 1.0);
+  EXPECT_EQ(c->policy.weights.size, 5.0);
+}
+
+TEST_F(ConfigDropIns, ALaterPartitionListReplacesTheWholeList) {
+  write("cadre.toml", "[[partition]]\nname = \"a\"\n[[partition]]\nname = \"b\"\n");
+  write("cadre.toml.d/50-site.toml", "[[partition]]\nname = \"c\"\ndefault = true\n");
+  auto c = load_master_config(path_);
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->partitions.size(), 1u);
+  EXPECT_EQ(c->partitions[0].name, "c");
+}
+
+TEST_F(ConfigDropIns, ErrorsNameTheFileTheValueCameFrom) {
+  write("cadre.toml", "[master]\nlisten = \"tcp://*:7700\"\n");
+  write("cadre.toml.d/50-site.toml", "# site\n[master]\nnode_timeout = \"soon\"\n");
+  auto c = load_master_config(path_);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(starts_with(c.error(), dir_ + "/cadre.toml.d/50-site.toml:3:16: master.node_timeout: expected a duration"));
+
+  write("cadre.toml.d/50-site.toml", "[master]\nlisten = \n");
+  c = load_master_config(path_);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(starts_with(c.error(), dir_ + "/cadre.toml.d/50-site.toml:2:"));
+
+  write("cadre.toml.d/50-site.toml", "[scheduler]\npolcy = \"easy\"\n");
+  c = load_master_config(path_);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(starts_with(c.error(), dir_ + "/cadre.toml.d/50-site.toml:2:1: unknown key 'polcy'"));
+}
+
+TEST_F(ConfigDropIns, AValueOverriddenByALaterFileIsNotChecked) {
+  write("cadre.toml", "[master]\nmax_retries = -1\n");
+  write("cadre.toml.d/50-fix.toml", "[master]\nmax_retries = 4\n");
+  auto c = load_master_config(path_);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->max_retries, 4u);
+}
+
+TEST(TomlDurations, TextFormsInMilliseconds) {
+  bool too_long = false;
+  EXPECT_EQ(duration_text_ms("500ms", too_long), 500);
+  EXPECT_EQ(duration_text_ms("2h", too_long), 7'200'000);
+  EXPECT_EQ(duration_text_ms("1:00:00", too_long), 3'600'000);
+  EXPECT_EQ(duration_text_ms("90", too_long), std::nullopt);
+  EXPECT_EQ(duration_text_ms("999999999d", too_long), std::nullopt);
+  EXPECT_TRUE(too_long);
 }
 
 // ---- Node patterns ----

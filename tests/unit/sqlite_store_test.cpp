@@ -48,14 +48,15 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.error();
   }
 
-  // Runs one query with sqlite3 directly and returns the first column of the first row.
-  std::string query(const std::string& sql) {
+  // Runs one query with sqlite3 directly and returns a column (the first
+  // unless told) of the first row.
+  std::string query(const std::string& sql, int column = 0) {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
     sqlite3_stmt* stmt = nullptr;
     std::string out;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-      auto* text = sqlite3_column_text(stmt, 0);
+      auto* text = sqlite3_column_text(stmt, column);
       out = text ? reinterpret_cast<const char*>(text) : "";
     } else {
       ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
@@ -63,6 +64,16 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return out;
+  }
+
+  // Runs SQL with sqlite3 directly, read-write (to build old or odd rows).
+  void exec_sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << sql << ": " << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
   }
 
   void write_file(const std::string& bytes) {
@@ -525,6 +536,153 @@ TEST_F(SqliteStoreTest, ALargeScriptRoundTrips) {
   ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ((*loaded)->spec.script.size(), j.spec.script.size());
   EXPECT_TRUE((*loaded)->spec.script == j.spec.script);
+}
+
+// ---- loading many jobs, the JSON columns, and the schema of version 3 ----
+
+TEST_F(SqliteStoreTest, EachLoadedJobGetsItsOwnTasksInRankOrder) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job a = running_job(3);
+  Job b = running_job(7);
+  b.tasks.resize(2);
+  b.tasks[1].node = "gpu-09";
+  std::swap(b.tasks[0], b.tasks[1]);  // in the job out of rank order: rank 1 (gpu-09), then rank 0
+  Job c = running_job(9);
+  save(*store, {pending_job(1), a, pending_job(5), b, ended_job(8, JobState::completed), c, pending_job(10)});
+  auto active = store->load_active_jobs();
+  ASSERT_TRUE(active) << active.error();
+  ASSERT_EQ(ids(*active), (std::vector<JobId>{1, 3, 5, 7, 9, 10}));
+  EXPECT_TRUE((*active)[0].tasks.empty());
+  expect_same_job(a, (*active)[1]);
+  EXPECT_TRUE((*active)[2].tasks.empty());
+  ASSERT_EQ((*active)[3].tasks.size(), 2u);
+  EXPECT_EQ((*active)[3].tasks[0].rank, 0u);
+  EXPECT_EQ((*active)[3].tasks[0].node, "gpu-01");
+  EXPECT_EQ((*active)[3].tasks[1].rank, 1u);
+  EXPECT_EQ((*active)[3].tasks[1].node, "gpu-09");
+  expect_same_job(c, (*active)[4]);
+  EXPECT_TRUE((*active)[5].tasks.empty());
+  // The ended one keeps its own tasks too.
+  auto ended = store->load_ended_jobs(10);
+  ASSERT_TRUE(ended) << ended.error();
+  ASSERT_EQ(ids(*ended), (std::vector<JobId>{8}));
+  expect_same_job(ended_job(8, JobState::completed), (*ended)[0]);
+}
+
+TEST_F(SqliteStoreTest, JsonColumnsWithEscapesOrUnknownFieldsStillLoad) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    save(*store, {pending_job(1), pending_job(2), pending_job(3)});
+  }
+  // As another writer (or a newer cadre) might leave them: escapes,
+  // spacing, a nested field nobody knows, a number past 32 bits.
+  exec_sql(R"sql(UPDATE jobs SET argv = '[ "echo", "tab\tand \"quote\"", "\u00fc" ]',
+                 sched = '{"partition": "gpu", "account": "a\\b", "future": {"x": [1, 2]}, "preemptions": 2,
+                           "switches_wait_s": 9000000000, "batch": true, "master_port": 29501}' WHERE id = 1;
+                 UPDATE jobs SET argv = '[]', sched = '{ }' WHERE id = 2;
+                 UPDATE jobs SET sched = '{"partition":"cpu","max_switches":3,"newer":"field"}' WHERE id = 3;)sql");
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  auto active = store->load_active_jobs();
+  ASSERT_TRUE(active) << active.error();
+  ASSERT_EQ(active->size(), 3u);
+  const Job& odd = (*active)[0];
+  EXPECT_EQ(odd.spec.argv, (std::vector<std::string>{"echo", "tab\tand \"quote\"", "ü"}));
+  EXPECT_EQ(odd.spec.partition, "gpu");
+  EXPECT_EQ(odd.spec.account, "a\\b");
+  EXPECT_EQ(odd.preemptions, 2u);
+  EXPECT_EQ(odd.spec.switches_wait_s, int64_t{9000000000});
+  EXPECT_TRUE(odd.spec.batch);
+  EXPECT_EQ(odd.master_port, 29501);
+  EXPECT_TRUE((*active)[1].spec.argv.empty());
+  EXPECT_EQ((*active)[1].spec.partition, "");
+  EXPECT_EQ((*active)[2].spec.partition, "cpu");
+  EXPECT_EQ((*active)[2].spec.max_switches, 3u);
+  EXPECT_EQ((*active)[2].spec.argv, pending_job(3).spec.argv);
+}
+
+TEST_F(SqliteStoreTest, ACorruptJsonColumnIsRefusedNotGuessed) {
+  for (const char* bad : {R"(argv = '["sleep", "1"')", R"(argv = '{"not": "a list"}')", R"(argv = '["a", 2]')",
+                          R"(sched = '{"partition": "gpu",}')", R"(sched = '{"batch": "yes"}')"}) {
+    SCOPED_TRACE(bad);
+    {
+      auto store = open_store();
+      ASSERT_TRUE(store);
+      save(*store, {pending_job(1)});
+    }
+    exec_sql(std::string("UPDATE jobs SET ") + bad + " WHERE id = 1");
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    auto active = store->load_active_jobs();
+    ASSERT_FALSE(active);
+    EXPECT_NE(active.error().find("corrupt job row"), std::string::npos) << active.error();
+  }
+}
+
+// The schema a cadre of version 3 wrote, verbatim, with one live and one
+// ended job: opening it must migrate it in place and keep every row.
+constexpr const char* kSchemaVersion3 = R"sql(
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, argv TEXT NOT NULL, workdir TEXT NOT NULL, output TEXT NOT NULL,
+  millicores INTEGER NOT NULL, memory_mb INTEGER NOT NULL, gpus INTEGER NOT NULL, nodes INTEGER NOT NULL,
+  tasks_per_node INTEGER NOT NULL, ntasks INTEGER NOT NULL, time_limit_s INTEGER NOT NULL, priority INTEGER NOT NULL,
+  user TEXT NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
+  exit_code INTEGER NOT NULL, attempt INTEGER NOT NULL, submit_time INTEGER NOT NULL, start_time INTEGER NOT NULL,
+  end_time INTEGER NOT NULL, active INTEGER NOT NULL, requeue INTEGER NOT NULL DEFAULT 1,
+  sched TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX jobs_active ON jobs(active) WHERE active = 1;
+CREATE TABLE tasks (job_id INTEGER NOT NULL, rank INTEGER NOT NULL, node TEXT NOT NULL, gpus TEXT NOT NULL,
+  state TEXT NOT NULL, exit_code INTEGER NOT NULL, PRIMARY KEY (job_id, rank)) WITHOUT ROWID;
+CREATE TABLE nodes (name TEXT PRIMARY KEY, address TEXT NOT NULL, state TEXT NOT NULL, millicores INTEGER NOT NULL,
+  memory_mb INTEGER NOT NULL, gpus INTEGER NOT NULL, labels TEXT NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE fairshare (kind TEXT NOT NULL, name TEXT NOT NULL, usage REAL NOT NULL, as_of INTEGER NOT NULL,
+  PRIMARY KEY (kind, name));
+INSERT INTO jobs VALUES (1, 'old', '["sleep","1"]', '/tmp', 'cadre-%j-%t.out', 1000, 1024, 0, 0, 0, 1, 60, 0,
+  'ada', 1000, 1000, 'COMPLETED', '', 0, 1, 1700000000, 1700000010, 1700000020, 0, 1,
+  '{"account":"ada","partition":"default"}');
+INSERT INTO tasks VALUES (1, 0, 'n1', '', 'COMPLETED', 0);
+INSERT INTO jobs VALUES (2, 'live', '["sleep","2"]', '/tmp', 'cadre-%j-%t.out', 1000, 1024, 0, 0, 0, 1, 60, 0,
+  'ada', 1000, 1000, 'PENDING', 'Priority', 0, 0, 1700000030, 0, 0, 1, 1, '{"account":"ada","partition":"default"}');
+INSERT INTO fairshare VALUES ('user', 'ada', 12.5, 1700000040);
+PRAGMA user_version = 3;
+)sql";
+
+TEST_F(SqliteStoreTest, ADatabaseOfSchemaVersion3MigratesAndKeepsItsJobs) {
+  exec_sql(kSchemaVersion3);
+  ASSERT_EQ(query("PRAGMA user_version"), "3");
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(query("PRAGMA user_version"), std::to_string(SqliteStore::kSchemaVersion));
+  EXPECT_EQ(query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_by_active'"), "1");
+  EXPECT_EQ(query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_active'"), "0");
+  // The newest ended jobs are found through the index, not by walking
+  // every row back from the newest id.
+  const std::string plan =
+      query("EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE active = 0 ORDER BY id DESC LIMIT 10", 3);
+  EXPECT_NE(plan.find("jobs_by_active"), std::string::npos) << plan;
+
+  auto active = store->load_active_jobs();
+  ASSERT_TRUE(active) << active.error();
+  ASSERT_EQ(ids(*active), (std::vector<JobId>{2}));
+  EXPECT_EQ((*active)[0].reason, "Priority");
+  auto ended = store->load_ended_jobs(10);
+  ASSERT_TRUE(ended) << ended.error();
+  ASSERT_EQ(ids(*ended), (std::vector<JobId>{1}));
+  ASSERT_EQ((*ended)[0].tasks.size(), 1u);
+  EXPECT_EQ((*ended)[0].tasks[0].node, "n1");
+  EXPECT_EQ((*ended)[0].spec.account, "ada");
+  auto usage = store->load_usage();
+  ASSERT_TRUE(usage) << usage.error();
+  EXPECT_DOUBLE_EQ(usage->users["ada"], 12.5);
+
+  // It takes writes in the new schema, and reopens without migrating again.
+  save(*store, {ended_job(3, JobState::failed)});
+  store.reset();
+  auto again = open_store();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(ids(*again->load_ended_jobs(10)), (std::vector<JobId>{1, 3}));
 }
 
 }  // namespace

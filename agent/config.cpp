@@ -1,0 +1,152 @@
+// Reads the [agent] section of cadre.toml; see config.hpp.
+#include "agent/config.hpp"
+
+#include "common/toml_file.hpp"
+
+namespace cadre::agent {
+namespace {
+
+class Reader : public TomlReader {
+ public:
+  using TomlReader::TomlReader;
+
+  Status read(const toml::table& root, AgentConfig& c) const {
+    // The master's sections are known, and read by the master alone.
+    Status s = each_key(root, "", "at the top level",
+                        {"agent", "master", "scheduler", "partition", "limits", "security"},
+                        [&](std::string_view key, const toml::node& v, const std::string& path) -> Status {
+                          if (key != "agent") return {};
+                          return each_key(v, path, "in [agent]",
+                                          {"master", "name", "cpus", "memory", "gpus", "labels", "work_dir",
+                                           "address", "kill_grace", "allow_root_jobs", "cgroup", "cgroups", "key",
+                                           "master_key", "log_level"},
+                                          [&](std::string_view k, const toml::node& x, const std::string& p) {
+                                            return read_key(k, x, p, c);
+                                          });
+                        });
+    if (!s) return s;
+    return check_key_pair(root, c);
+  }
+
+ private:
+  Status read_key(std::string_view key, const toml::node& x, const std::string& path, AgentConfig& c) const {
+    auto string_into = [&](std::optional<std::string>& field) {
+      return set(field, [&](std::string& out) { return read_string(x, path, out); });
+    };
+    if (key == "master") return string_into(c.master);
+    if (key == "name") return set(c.name, [&](std::string& out) { return read_name(x, path, out); });
+    if (key == "cpus")
+      return set(c.cpus, [&](int64_t& out) { return read_int64(x, path, out, 1, kMaxCpus); });
+    if (key == "memory") return set(c.memory_mb, [&](int64_t& out) { return read_size_mb(x, path, out); });
+    if (key == "gpus") return set(c.gpus, [&](int64_t& out) { return read_int64(x, path, out, 0, kMaxGpus); });
+    if (key == "labels") return set(c.labels, [&](Labels& out) { return read_labels(x, path, out); });
+    if (key == "work_dir") return string_into(c.work_dir);
+    if (key == "address") return string_into(c.address);
+    if (key == "kill_grace")
+      return set(c.kill_grace_s, [&](int64_t& out) { return read_kill_grace(x, path, out); });
+    if (key == "allow_root_jobs") return set(c.allow_root_jobs, [&](bool& out) { return read_bool(x, path, out); });
+    if (key == "cgroup") return set(c.cgroup, [&](std::string& out) { return read_cgroup(x, path, out); });
+    if (key == "cgroups") return set(c.cgroups, [&](bool& out) { return read_bool(x, path, out); });
+    if (key == "key") return string_into(c.key);
+    if (key == "master_key") return string_into(c.master_key);
+    return set(c.log_level, [&](std::string& out) { return read_log_level(x, path, out); });
+  }
+
+  Status read_name(const toml::node& x, const std::string& path, std::string& out) const {
+    const auto* s = x.as_string();
+    if (!s) return expected(x, path, "a node name (a string)");
+    if (Status st = check_node_name(s->get()); !st) return fail(x, path, st.error());
+    out = s->get();
+    return {};
+  }
+
+  Status read_kill_grace(const toml::node& x, const std::string& path, int64_t& out) const {
+    if (Status s = read_duration_s(x, path, kZeroAllowed, out); !s) return s;
+    if (out > kMaxKillGraceS) return fail(x, path, "must be at most 1h, got " + describe_toml(x));
+    return {};
+  }
+
+  Status read_cgroup(const toml::node& x, const std::string& path, std::string& out) const {
+    const auto* s = x.as_string();
+    if (!s || s->get().empty() || s->get()[0] != '/')
+      return expected(x, path, "the absolute path of a delegated cgroup v2 folder, e.g. \"/sys/fs/cgroup/cadre.slice\"");
+    out = s->get();
+    return {};
+  }
+
+  // A table of strings, or the flag's "k=v,..." text.
+  Status read_labels(const toml::node& x, const std::string& path, Labels& out) const {
+    if (const auto* s = x.as_string()) {
+      auto labels = parse_labels(s->get());
+      if (!labels) return fail(x, path, labels.error());
+      out = std::move(*labels);
+      return {};
+    }
+    const toml::table* table = x.as_table();
+    if (!table) return expected(x, path, "a table such as { rack = \"r1\" } or a string \"rack=r1,switch=s3\"");
+    for (const auto& [key, value] : *table) {
+      const std::string name(key.str());
+      const auto* text = value.as_string();
+      if (!text) return expected(value, path + "." + name, "a string");
+      if (name.empty() || name.find_first_of(",=") != std::string::npos || text->get().find(',') != std::string::npos)
+        return fail(value, path + "." + name, "labels have no ',' and their names no '='");
+      out.emplace_back(name, text->get());
+    }
+    return {};
+  }
+
+  // CURVE needs both halves; a file with one of them names it.
+  Status check_key_pair(const toml::table& root, const AgentConfig& c) const {
+    if (c.key.has_value() == c.master_key.has_value()) return {};
+    const char* present = c.key ? "key" : "master_key";
+    const char* missing = c.key ? "master_key" : "key";
+    const toml::node* at = root.at_path(std::string("agent.") + present).node();
+    return fail(*at, std::string("agent.") + present,
+                std::string("needs agent.") + missing +
+                    " too: CURVE needs this node's key pair and the master's public key");
+  }
+};
+
+Result<AgentConfig> read_agent_config(const TomlDocument& doc, const std::string& source_name) {
+  AgentConfig config;
+  if (Status s = Reader(doc, source_name).read(doc.root, config); !s) return make_error(s.error());
+  return config;
+}
+
+}  // namespace
+
+Result<AgentConfig> parse_agent_config(std::string_view text, const std::string& source_name) {
+  auto doc = parse_toml(text, source_name);
+  if (!doc) return make_error(doc.error());
+  return read_agent_config(*doc, source_name);
+}
+
+Result<AgentConfig> load_agent_config(const std::string& path) {
+  auto doc = load_toml(path);
+  if (!doc) return make_error(doc.error());
+  return read_agent_config(*doc, path);
+}
+
+Result<Labels> parse_labels(std::string_view text) {
+  Labels labels;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      return make_error("expected key=value pairs, got '" + std::string(item) + "'");
+    labels.emplace_back(std::string(item.substr(0, eq)), std::string(item.substr(eq + 1)));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return labels;
+}
+
+Status check_node_name(std::string_view name) {
+  if (name.empty() || name.size() > 200 || name.find_first_of(", \t\n=") != std::string_view::npos)
+    return make_error("a node name is 1-200 characters without commas, spaces or '='");
+  return {};
+}
+
+}  // namespace cadre::agent
