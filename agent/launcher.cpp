@@ -32,6 +32,9 @@ constexpr size_t kTitleRoom = 4200;
 // only thread must not hang on it.
 constexpr int kReplyTimeoutMs = 10000;
 
+// waitid()'s P_PIDFD (Linux 5.4), which glibc 2.36's headers may lack.
+constexpr int kWaitPidfd = 3;
+
 void on_sigchld(int) {}  // only interrupts recv(), so the loop reaps
 
 Status send_reply(int fd, const Reply& reply, int pidfd) {
@@ -159,6 +162,9 @@ Status SupervisorLauncher::start_helper() {
     _exit(127);
   }
   close(fds[1]);
+  // Opened before anything could reap the helper, so stop_helper() never
+  // waits on a pid that has since been reused.
+  helper_pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   timeval timeout{kReplyTimeoutMs / 1000, (kReplyTimeoutMs % 1000) * 1000};
   setsockopt(fds[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   fd_ = fds[0];
@@ -170,12 +176,20 @@ Status SupervisorLauncher::start_helper() {
 void SupervisorLauncher::stop_helper() {
   if (fd_ >= 0) close(fd_);  // the helper sees EOF and exits
   fd_ = -1;
-  if (helper_pid_ > 0) {
-    // A helper that stopped answering is ended here; one that exits on
-    // the EOF is reaped by the agent's SIGCHLD handler or here.
+  if (helper_pidfd_ >= 0) {
+    // A helper that stopped answering ends here, and is reaped here unless
+    // the agent's SIGCHLD handler already did (then waitid says ECHILD).
+    syscall(SYS_pidfd_send_signal, helper_pidfd_, SIGKILL, nullptr, 0);
+    siginfo_t info{};
+    while (waitid(static_cast<idtype_t>(kWaitPidfd), static_cast<id_t>(helper_pidfd_), &info, WEXITED) < 0 &&
+           errno == EINTR) {
+    }
+    close(helper_pidfd_);
+  } else if (helper_pid_ > 0) {
     kill(helper_pid_, SIGKILL);
     waitpid(helper_pid_, nullptr, WNOHANG);
   }
+  helper_pidfd_ = -1;
   helper_pid_ = -1;
 }
 

@@ -69,6 +69,7 @@ class SupervisorLauncher {
 
   std::string agent_binary_;
   pid_t helper_pid_ = -1;
+  int helper_pidfd_ = -1;
   int fd_ = -1;
 };
 
