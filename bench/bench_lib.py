@@ -113,6 +113,13 @@ def machine(repo, tmpdir):
 # ------------------------------------------------------------- statistics
 
 
+# Submit-to-start and gang start measure an idle cluster: after each job
+# ends, this long passes before the next submit, so the last job's cleanup
+# (exit reports, acknowledgements, folders removed) is not timed into the
+# next one. The same pause for cadre and Slurm.
+SETTLE_S = 0.1
+
+
 def percentile(values, p):
     """The p-th percentile (0-100) of values, interpolating linearly between
     the two nearest ranks (as numpy's default does)."""

@@ -215,6 +215,7 @@ def start_latencies(c, env, cfg, count, ranks, tag, flags=()):
     for i in range(count):
         prefix = c.marker("%s-%d" % (tag, i))
         argv = cli_argv(c, "submit", "--parsable", *flags, "--", *cfg.stamp, prefix)
+        time.sleep(bench_lib.SETTLE_S)  # an idle cluster: see SETTLE_S
         before = time.time_ns()
         jid = job_id(run_cli(c, argv, env))
         acks.append((time.time_ns() - before) / 1e6)

@@ -211,6 +211,7 @@ def start_latencies(c, cfg, count, ranks, tag, flags, command):
     latencies, acks = [], []
     for i in range(count):
         prefix = os.path.join(c.tmp, "out", "%s-%d" % (tag, i))
+        time.sleep(bench_lib.SETTLE_S)  # an idle cluster: see SETTLE_S
         before = time.time_ns()
         jid = sbatch(c, *flags, "--wrap", command(prefix))
         acks.append((time.time_ns() - before) / 1e6)
