@@ -1,5 +1,7 @@
 // cadre queue, show and cancel.
 #include <iostream>
+#include <memory>
+#include <vector>
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
@@ -24,10 +26,25 @@ int cmd_queue(const Global& g, const Args& args) {
   f.toggle("--all", {"-a"}).toggle("--json");
   if (Status s = f.parse(args); !s) return fail(s.error(), 2);
   Client client(g.master, g.timeout_ms);
-  bool all = f.has("--all");
-  auto reply = client.call([all](Envelope::Builder e) { e.initListJobs().setAll(all); });
-  if (!reply) return fail(reply.error());
-  auto jobs = (*reply)->envelope().getJobsReply().getJobs();
+  const bool all = f.has("--all");
+  // The master answers in pages (of at most 10,000 jobs); each page's
+  // message is kept, since the readers point into it.
+  std::vector<std::unique_ptr<Decoded>> pages;
+  std::vector<JobInfo::Reader> jobs;
+  uint64_t after = 0;
+  while (true) {
+    auto reply = client.call([all, after](Envelope::Builder e) {
+      auto l = e.initListJobs();
+      l.setAll(all);
+      l.setAfterId(after);
+    });
+    if (!reply) return fail(reply.error());
+    auto page = (*reply)->envelope().getJobsReply();
+    for (auto j : page.getJobs()) jobs.push_back(j);
+    pages.push_back(std::move(*reply));
+    if (!page.getMore() || jobs.empty() || jobs.back().getId() <= after) break;
+    after = jobs.back().getId();
+  }
   if (f.has("--json")) {
     nlohmann::json out = {{"jobs", nlohmann::json::array()}};
     for (auto j : jobs) out["jobs"].push_back(job_json(j));

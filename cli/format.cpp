@@ -133,7 +133,7 @@ std::string render_table(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-std::string jobs_table(capnp::List<JobInfo>::Reader jobs, int64_t now) {
+std::string jobs_table(const std::vector<JobInfo::Reader>& jobs, int64_t now) {
   std::vector<std::vector<std::string>> rows{{"JOBID", "NAME", "USER", "STATE", "TIME", "NODES", "NODELIST(REASON)"}};
   for (auto j : jobs) {
     std::string where = join(j.getNodes(), ",");

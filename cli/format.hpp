@@ -15,7 +15,7 @@ nlohmann::json job_json(JobInfo::Reader job);
 nlohmann::json node_json(NodeInfo::Reader node);
 
 // squeue-like table: JOBID NAME USER STATE TIME NODES NODELIST(REASON).
-std::string jobs_table(capnp::List<JobInfo>::Reader jobs, int64_t now_unix);
+std::string jobs_table(const std::vector<JobInfo::Reader>& jobs, int64_t now_unix);
 // scontrol-show-like "Key=Value" block for one job.
 std::string job_details(JobInfo::Reader job, int64_t now_unix);
 // sinfo-like table: NAME STATE CPUS MEMORY GPUS (free/total) ADDRESS LABELS.

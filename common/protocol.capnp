@@ -220,7 +220,9 @@ struct Submit {
 }
 
 struct ListJobs {
-  all @0 :Bool;                     # include ended jobs
+  all     @0 :Bool;                 # include ended jobs
+  afterId @1 :UInt64;               # only jobs with a larger id: the next page (0: from the first)
+  limit   @2 :UInt32;               # at most this many; 0 or more than the master's page size: its page size
 }
 
 struct ShowJob {
@@ -287,6 +289,7 @@ struct SubmitReply {
 
 struct JobsReply {
   jobs @0 :List(JobInfo);
+  more @1 :Bool;                    # listJobs stopped at its limit: ask again with afterId = the last id
 }
 
 struct CancelResult {

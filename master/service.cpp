@@ -22,6 +22,9 @@ namespace cadre {
 namespace {
 
 constexpr size_t kMaxEndedJobsListed = 10000;
+// Jobs in one listJobs reply (about 6 MB): a million waiting jobs are listed
+// in pages instead of one reply over the message size limit.
+constexpr size_t kJobsPerPage = 10000;
 constexpr size_t kMaxNameBytes = 200;
 
 kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
@@ -321,7 +324,7 @@ void MasterService::dispatch(const std::string& peer, Envelope::Reader env) {
     }
     case Envelope::TASK_STATUS: return handle_task_status(peer, env.getTaskStatus());
     case Envelope::SUBMIT: return handle_submit(peer, rid, env.getSubmit());
-    case Envelope::LIST_JOBS: return handle_list_jobs(peer, rid, env.getListJobs().getAll());
+    case Envelope::LIST_JOBS: return handle_list_jobs(peer, rid, env.getListJobs());
     case Envelope::SHOW_JOB: return handle_show_job(peer, rid, env.getShowJob().getId());
     case Envelope::CANCEL: return handle_cancel(peer, rid, env.getCancel());
     case Envelope::LIST_NODES: return handle_list_nodes(peer, rid);
@@ -457,7 +460,10 @@ void MasterService::handle_submit_many(const std::string& peer, uint64_t rid, Su
   schedule_wanted_ = true;
 }
 
-void MasterService::handle_list_jobs(const std::string& peer, uint64_t rid, bool all) {
+void MasterService::handle_list_jobs(const std::string& peer, uint64_t rid, ListJobs::Reader request) {
+  const bool all = request.getAll();
+  const JobId after = request.getAfterId();
+  const size_t limit = request.getLimit() == 0 ? kJobsPerPage : std::min<size_t>(request.getLimit(), kJobsPerPage);
   std::vector<const Job*> shown;
   std::vector<Job> ended;
   if (all) {
@@ -465,14 +471,24 @@ void MasterService::handle_list_jobs(const std::string& peer, uint64_t rid, bool
     if (!loaded) return reply_error(peer, rid, "cannot read ended jobs: " + loaded.error());
     ended = std::move(*loaded);
     for (const Job& j : ended)
-      if (!cluster_.find_job(j.id)) shown.push_back(&j);
+      if (j.id > after && !cluster_.find_job(j.id)) shown.push_back(&j);
   }
-  for (auto& [id, j] : cluster_.jobs())
-    if (all || !is_final(j.state)) shown.push_back(&j);
+  // Jobs are kept in id order: a page reads from `after` on, and never more
+  // than one job past what it can show.
+  size_t live = 0;
+  for (auto it = cluster_.jobs().upper_bound(after); it != cluster_.jobs().end() && live <= limit; ++it)
+    if (all || !is_final(it->second.state)) {
+      shown.push_back(&it->second);
+      ++live;
+    }
   std::sort(shown.begin(), shown.end(), [](const Job* a, const Job* b) { return a->id < b->id; });
+  const bool more = shown.size() > limit;
+  if (more) shown.resize(limit);
 
   capnp::MallocMessageBuilder m;
-  auto list = start_envelope(m, rid).initJobsReply().initJobs(static_cast<unsigned>(shown.size()));
+  auto jobs_reply = start_envelope(m, rid).initJobsReply();
+  jobs_reply.setMore(more);
+  auto list = jobs_reply.initJobs(static_cast<unsigned>(shown.size()));
   for (unsigned i = 0; i < shown.size(); ++i) to_proto(*shown[i], list[i], options_.policy.weights);
   reply(peer, encode(m));
 }

@@ -90,7 +90,7 @@ class MasterService {
   void handle_submit_many(const std::string& peer, uint64_t request_id, SubmitMany::Reader s);
   // One job through identity, the rate limit and Cluster::submit.
   Result<JobId> submit_one(JobSpec spec);
-  void handle_list_jobs(const std::string& peer, uint64_t request_id, bool all);
+  void handle_list_jobs(const std::string& peer, uint64_t request_id, ListJobs::Reader request);
   void handle_show_job(const std::string& peer, uint64_t request_id, JobId id);
   void handle_cancel(const std::string& peer, uint64_t request_id, Cancel::Reader c);
   void handle_list_nodes(const std::string& peer, uint64_t request_id);

@@ -206,6 +206,23 @@ class BatchScripts(ClusterTestCase):
         self.assertIn("line 7: --ntasks", r.stderr)
         self.assertEqual(len(self.c.queue()), 3)
 
+    def test_queue_lists_more_jobs_than_one_reply_holds(self):
+        # The master answers listJobs in pages of 10,000 jobs; cadre queue
+        # asks for every page. The first job takes both nodes, the rest wait.
+        count = 10500
+        jobs = self.c.path("many.txt")
+        with open(jobs, "w") as f:
+            for i in range(count):
+                f.write("--nodes 2 --tasks-per-node 1 --cpus-per-task 8 --time 10:00 -- sleep 600\n")
+        r = self.c.cli("submit", "--parsable", "--from", jobs, timeout=300)
+        ids = [int(x) for x in r.stdout.split()]
+        self.assertEqual(len(ids), count)
+        listed = self.c.queue(all_jobs=False)
+        self.assertEqual([j["id"] for j in listed], sorted(ids))
+        self.assertEqual(sum(1 for j in listed if j["state"] == "PENDING"), count - 1)
+        table = self.c.cli("queue").stdout.splitlines()
+        self.assertEqual(len(table), count + 1)  # and the header
+
     def test_cadre_rsh_refuses_to_run_outside_a_job(self):
         r = self.c.cli("rsh", "node1", "hostname", check=False)
         self.assertEqual(r.returncode, 2)
