@@ -7,6 +7,7 @@ import platform
 import shutil
 import statistics
 import subprocess
+import threading
 import time
 
 # ---------------------------------------------------------------- machine
@@ -111,6 +112,40 @@ def machine(repo, tmpdir):
 
 
 # ------------------------------------------------------------- statistics
+
+
+def submit_in_parallel(submit_one, n, threads, what):
+    """Calls submit_one() n times from `threads` threads (the calls split as
+    evenly as they go) and returns (ids, seconds): the ids it returned, all
+    distinct, and the wall time from the first call to the last return.
+    Raises the first error a thread met."""
+    shares = [n // threads + (1 if i < n % threads else 0) for i in range(threads)]
+    ids, errors = [], []
+    lock = threading.Lock()
+
+    def submitter(count):
+        mine = []
+        try:
+            for _ in range(count):
+                mine.append(submit_one())
+        except Exception as e:  # reported by the calling thread
+            errors.append(e)
+        with lock:
+            ids.extend(mine)
+
+    workers = [threading.Thread(target=submitter, args=(s,), daemon=True) for s in shares]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        while w.is_alive():
+            w.join(timeout=1)
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    if len(set(ids)) != n:
+        raise RuntimeError("%d %s gave %d distinct job ids" % (n, what, len(set(ids))))
+    return ids, elapsed
 
 
 # Submit-to-start and gang start measure an idle cluster: after each job

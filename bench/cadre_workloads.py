@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -163,32 +162,7 @@ def w_submit_parallel(cfg):
     env = cli_env()
     with cluster(0, "submit-par") as c:
         argv = cli_argv(c, "submit", "--parsable", "--", "true")
-        shares = [n // threads + (1 if i < n % threads else 0) for i in range(threads)]
-        ids, errors = [], []
-        lock = threading.Lock()
-
-        def submitter(count):
-            mine = []
-            try:
-                for _ in range(count):
-                    mine.append(job_id(run_cli(c, argv, env)))
-            except Exception as e:  # reported by the main thread
-                errors.append(e)
-            with lock:
-                ids.extend(mine)
-
-        workers = [threading.Thread(target=submitter, args=(s,), daemon=True) for s in shares]
-        start = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            while w.is_alive():
-                w.join(timeout=1)
-        elapsed = time.perf_counter() - start
-        if errors:
-            raise errors[0]
-        if len(set(ids)) != n:
-            raise RuntimeError("%d submits gave %d distinct job ids" % (n, len(set(ids))))
+        ids, elapsed = bench_lib.submit_in_parallel(lambda: job_id(run_cli(c, argv, env)), n, threads, "submits")
         check_all_pending(c, env, n, ids)
     return {"submit_par4": n / elapsed}, {"seconds": elapsed}
 

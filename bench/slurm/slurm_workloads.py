@@ -11,12 +11,16 @@ slurmd cannot run as several nodes on one host) and cfg.progress.
 
 import contextlib
 import os
+import sys
 import tempfile
-import threading
 import time
 
 import bench_lib  # bench/, on sys.path (bench/compare-slurm puts it there)
 import slurm_cluster
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "tests", "e2e"))
+from harness import read_number, wait_until  # noqa: E402
 
 JOB_TIMEOUT = 120
 FAILED_STATES = ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
@@ -99,26 +103,6 @@ def wait_job_completed(c, jid):
     wait_until(ended, JOB_TIMEOUT, "job %d to complete" % jid, 0.01)
 
 
-def read_number(path):
-    try:
-        with open(path) as f:
-            text = f.read().strip()
-    except FileNotFoundError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
-def wait_until(predicate, timeout, what, interval):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError("timed out after %ss waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
 def wait_stamps(c, jid, prefix, ranks):
     """The start stamps (ns) of ranks 0..ranks-1; fails at once when the job
     ends without them (checked every half second)."""
@@ -162,32 +146,7 @@ def w_submit_sequential(cfg):
 def w_submit_parallel(cfg):
     n, threads = cfg.submit_jobs, 4
     with slurm(cfg, 1, 8, "submit-par") as c:
-        shares = [n // threads + (1 if i < n % threads else 0) for i in range(threads)]
-        ids, errors = [], []
-        lock = threading.Lock()
-
-        def submitter(count):
-            mine = []
-            try:
-                for _ in range(count):
-                    mine.append(sbatch(c, "-p", "hold", "--wrap", "true"))
-            except Exception as e:  # reported by the main thread
-                errors.append(e)
-            with lock:
-                ids.extend(mine)
-
-        workers = [threading.Thread(target=submitter, args=(s,), daemon=True) for s in shares]
-        start = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            while w.is_alive():
-                w.join(timeout=1)
-        elapsed = time.perf_counter() - start
-        if errors:
-            raise errors[0]
-        if len(set(ids)) != n:
-            raise RuntimeError("%d sbatch calls gave %d distinct job ids" % (n, len(set(ids))))
+        ids, elapsed = bench_lib.submit_in_parallel(lambda: sbatch(c, "-p", "hold", "--wrap", "true"), n, threads, "sbatch calls")
         check_all_pending(c, n, ids)
     return {"submit_par4": n / elapsed}, {"seconds": elapsed}
 
@@ -281,7 +240,7 @@ def probe_nodes(cfg):
             jid = sbatch(c, "-N", "4", "--ntasks-per-node", "1", "--wrap", "exec srun true")
             wait_job_completed(c, jid)
             return 4, None, c.versions()
-    except (slurm_cluster.SlurmError, RuntimeError) as e:
+    except (slurm_cluster.SlurmError, RuntimeError, AssertionError) as e:  # AssertionError: a wait timed out
         reason = str(e).splitlines()[0]
     # One node must work, or this Slurm cannot start at all: that error (with
     # the daemons' log tails) goes to the caller.
