@@ -15,7 +15,12 @@ import signal
 import socket
 import string
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "tests", "e2e"))
+from harness import free_port, pid_alive  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONF_TEMPLATE = os.path.join(HERE, "slurm.conf.in")
@@ -42,16 +47,6 @@ class SlurmError(RuntimeError):
 # Clusters started and not yet fully stopped: the caller's last line of
 # defence (Ctrl-C during a stop) stops them again.
 LIVE = set()
-
-
-def _alive(pid):
-    """True while pid runs (a zombie counts as dead)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-        return stat[stat.rindex(")") + 2] != "Z"
-    except (OSError, ValueError, IndexError):
-        return False
 
 
 def missing_programs():
@@ -96,12 +91,6 @@ def ensure_installed(progress):
     still = missing_programs()
     if still:
         raise SlurmError("still missing after apt-get install: %s" % ", ".join(still))
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def first_line(argv, env=None):
@@ -348,7 +337,7 @@ class SlurmCluster:
     def _kill_job_processes(self):
         deadline = time.monotonic() + STOP_GRACE
         while True:
-            pids = [pid for pid in self.job_processes() if _alive(pid)]
+            pids = [pid for pid in self.job_processes() if pid_alive(pid)]
             if not pids:
                 return []
             if time.monotonic() > deadline:
