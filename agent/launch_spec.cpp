@@ -1,6 +1,7 @@
 #include "agent/launch_spec.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <type_traits>
 
 #include "common/hostlist.hpp"
@@ -15,6 +16,12 @@ std::string expand_pattern(const LaunchSpec& spec, const std::string& pattern, c
 
 std::string output_path(const LaunchSpec& spec, const std::string& node_name) {
   return expand_pattern(spec, spec.output_pattern, node_name);
+}
+
+std::string umask_octal(int32_t umask) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(umask) & 07777u);
+  return buf;
 }
 
 std::string slurm_tasks_per_node(const std::vector<uint32_t>& counts) {
@@ -98,6 +105,7 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
   set("SLURM_NODEID", std::to_string(spec.node_rank));
   set("SLURM_STEP_ID", spec.batch ? "batch" : std::to_string(spec.step));
   set("SLURM_GPUS_ON_NODE", std::to_string(spec.gpus.size()));
+  if (spec.umask >= 0) set("SLURM_UMASK", umask_octal(spec.umask));
 
   // Open MPI's mpirun starts its daemons on other nodes through cadre
   // (`cadre rsh NODE CMD`), so they run inside this job's allocation.

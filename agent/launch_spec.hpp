@@ -41,6 +41,7 @@ struct LaunchSpec {
   uint32_t cpus_per_task = 1;
   std::vector<std::string> job_nodelist;   // the allocation's nodes (a step may use fewer)
   std::vector<uint32_t> job_tasks_per_node;
+  int32_t umask = -1;                      // the submitter's umask (0..0777) for the rank; -1: the agent's
 };
 
 // Where the agent and the programs it starts find each other.
@@ -57,13 +58,17 @@ std::string output_path(const LaunchSpec& spec, const std::string& node_name);
 std::string expand_pattern(const LaunchSpec& spec, const std::string& pattern, const std::string& node_name);
 
 // "NAME=value" entries a rank starts with: the cadre variables, the names
-// PyTorch, Open MPI and Slurm scripts read, and a small base (PATH, HOME,
-// USER, ...). `hostfile` is the path of the job's hostfile on this node.
+// PyTorch, Open MPI and Slurm scripts read (SLURM_UMASK when the job
+// carries a umask), and a small base (PATH, HOME, USER, ...). `hostfile`
+// is the path of the job's hostfile on this node.
 std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentContext& agent,
                                           const std::string& hostfile, const std::vector<std::string>& base);
 
 // The job's hostfile: one "node slots=N" line per node of the allocation.
 std::string hostfile_text(const LaunchSpec& spec);
+
+// A umask as Slurm's SLURM_UMASK spells it: four octal digits ("0027").
+std::string umask_octal(int32_t umask);
 
 // Slurm's SLURM_TASKS_PER_NODE form: "2(x3),1" for 2,2,2,1.
 std::string slurm_tasks_per_node(const std::vector<uint32_t>& counts);

@@ -100,6 +100,7 @@ Status write_request(const std::string& dir, const SpawnRequest& req) {
   // Appended fields: a request written by an older agent just lacks them.
   field(req.error_path);
   field(req.cgroup);
+  field(std::to_string(req.umask));
   return write_atomically(dir + "/request", data, 0600, Durability::lost_with_the_node);
 }
 
@@ -135,6 +136,7 @@ Result<SpawnRequest> read_request(const std::string& dir) {
     for (size_t k = 0; k < envc; ++k) req.env.push_back(next());
     if (i < f.size()) req.error_path = next();
     if (i < f.size()) req.cgroup = next();
+    if (i < f.size()) req.umask = static_cast<int32_t>(std::stol(next()));
     if (req.argv.empty()) return bad();
     return req;
   } catch (const std::exception&) {

@@ -11,14 +11,14 @@
 
 #include "agent/spawn.hpp"
 #include "agent/supervisor.hpp"
+#include "common/curve_keys.hpp"
 #include "common/log.hpp"
+#include "common/proto_text.hpp"
 
 namespace cadre::agent {
 namespace {
 
 constexpr int kRegisterRetryMs = 1000;
-
-kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
 
 }  // namespace
 
@@ -45,8 +45,17 @@ void AgentService::start() {
   for (const auto& [key, cpus] : job_cpus_) jobs.push_back(key);
   for (const auto& [job, attempt] : jobs) remove_job_dir_if_done(job, attempt);
   // A fixed routing id lets the master reach this agent right after a
-  // reconnect, before its next heartbeat.
-  channel_.socket().set(zmq::sockopt::routing_id, "agent:" + options_.name);
+  // reconnect, before its next heartbeat. With CURVE it is derived from
+  // this node's key and the master's (curve_routing_id): the master sends
+  // this node's commands there and nowhere else, and no one without one of
+  // the two secret keys can take it over.
+  std::string routing_id = "agent:" + options_.name;
+  if (!options_.master_public.empty()) {
+    auto derived = curve_routing_id(options_.curve_secret, options_.master_public);
+    if (!derived) throw std::runtime_error("cannot derive the routing id from the CURVE keys: " + derived.error());
+    routing_id = *derived;
+  }
+  channel_.socket().set(zmq::sockopt::routing_id, routing_id);
   channel_.socket().set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxMessageBytes));
   channel_.socket().set(zmq::sockopt::reconnect_ivl, 200);
   channel_.socket().set(zmq::sockopt::reconnect_ivl_max, 5000);

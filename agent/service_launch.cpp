@@ -53,6 +53,8 @@ LaunchSpec spec_from(Launch::Reader l) {
   s.cpus_per_task = l.getCpusPerTask() ? l.getCpusPerTask() : 1;
   for (auto n : l.getJobNodelist()) s.job_nodelist.emplace_back(n);
   for (auto t : l.getJobTasksPerNode()) s.job_tasks_per_node.push_back(t);
+  // Anything but a umask (a newer or broken master) leaves the agent's own.
+  if (int32_t u = l.getUmask(); u >= 0 && u <= 0777) s.umask = u;
   return s;
 }
 
@@ -222,6 +224,7 @@ void AgentService::handle_launch(Launch::Reader l) {
   req.gid = spec.gid;
   req.user = spec.user;
   req.allow_root = options_.allow_root_jobs;
+  req.umask = spec.umask;
   if (cgroups_.support().enabled) {
     Result<std::string> cg = rank_cgroup(spec, id);
     if (!cg) {

@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,6 +86,9 @@ Result<pid_t> spawn_rank(const SpawnRequest& req) {
         child_fail(err_fd, "initgroups");
       if (setuid(req.uid) != 0) child_fail(err_fd, "setuid");
     }
+    // As the job's user now; before the output files are created, so they
+    // too are as private as the submitter's umask asks.
+    if (req.umask >= 0) umask(static_cast<mode_t>(req.umask & 0777));
     if (chdir(req.workdir.c_str()) != 0) child_fail(err_fd, chdir_what.c_str());
     int out = open(req.output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (out < 0) child_fail(err_fd, open_what.c_str());

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct SpawnRequest {
   uint32_t gid = 0;
   std::string user;
   bool allow_root = false;
+  // The rank's umask (0..0777), set after dropping privileges, so its output
+  // files and everything it creates get it; -1: keep the supervisor's.
+  int32_t umask = -1;
 };
 
 // Returns the child's pid (also its process group id), or why it could not

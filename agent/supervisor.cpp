@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +12,10 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "agent/cgroup.hpp"
 #include "agent/rank_dir.hpp"
@@ -36,6 +40,148 @@ int64_t monotonic_ms() {
   return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// This process's children: the rank and, the supervisor being a child
+// subreaper, every descendant of the rank that lost its parent (a daemon,
+// a setsid escapee). Read from /proc/self/task/<tid>/children where the
+// kernel has it (CONFIG_PROC_CHILDREN; the supervisor has one thread), else
+// from every process's parent in /proc/<pid>/stat. A snapshot: callers
+// repeat it.
+std::vector<pid_t> own_children() {
+  std::vector<pid_t> out;
+  const pid_t self = getpid();
+  if (std::ifstream in("/proc/self/task/" + std::to_string(self) + "/children"); in) {
+    long long child = 0;
+    while (in >> child) out.push_back(static_cast<pid_t>(child));
+    return out;
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!all_digits(name)) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat)) continue;
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    long long ppid = 0;
+    if (rest >> state >> ppid && ppid == self) out.push_back(static_cast<pid_t>(std::stoll(name)));
+  }
+  return out;
+}
+
+// Runs one rank to its end and takes every process it left behind with it.
+//
+// The rank leads its own process group, which a kill reaches; what left the
+// group (setsid, a double-forked daemon) is found instead as the
+// supervisor's own children, since orphans reparent to a child subreaper.
+// Only own children are signalled (their pids cannot be recycled until they
+// are reaped); killing one makes its children own children for the next
+// round, so repeated rounds reach the whole tree.
+class RankSupervision {
+ public:
+  RankSupervision(pid_t rank, int64_t grace_ms, std::string cgroup)
+      : rank_(rank), grace_ms_(grace_ms), cgroup_(std::move(cgroup)) {}
+
+  // Waits until the rank and all that it left are gone and reaped (or, for
+  // what even SIGKILL does not end, kKillPatienceMs after the rank);
+  // returns the rank's own wait status, never an orphan's.
+  int run(const sigset_t& signals) {
+    while (true) {
+      if (reap_and_check_done()) break;
+      const int64_t now = monotonic_ms();
+      if (terminating_ && !killing_ && now >= kill_at_) start_killing(now);
+      if (killing_) {
+        signal_escapees(SIGKILL);
+        if (rank_status_ && now >= give_up_at_) break;  // unkillable orphans: report the rank anyway
+      }
+      int sig = wait_signal(signals, now);
+      if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !terminating_) terminate(monotonic_ms());
+    }
+    return rank_status_.value_or(0);
+  }
+
+ private:
+  // How often the kill phase looks for newly reparented processes, and how
+  // long it keeps at it once the rank is gone.
+  static constexpr int64_t kKillRoundMs = 50;
+  static constexpr int64_t kKillPatienceMs = 60000;
+
+  // Reaps every child that ended; true once none is left.
+  bool reap_and_check_done() {
+    while (true) {
+      int status = 0;
+      pid_t done = waitpid(-1, &status, WNOHANG);
+      if (done == rank_) {
+        rank_status_ = status;
+        rank_ended();
+        continue;
+      }
+      if (done > 0) continue;  // an orphan: reaped, its status is not the rank's
+      if (done < 0 && errno == EINTR) continue;
+      return done < 0;  // ECHILD: nothing left; 0: children still run
+    }
+  }
+
+  // The leader is gone; whatever it left in its group goes at once (as
+  // before escapees were chased), and what left the group gets the grace.
+  void rank_ended() {
+    kill(-rank_, SIGKILL);
+    if (!cgroup_.empty()) (void)rank_cgroup_manager(cgroup_).kill(cgroup_);
+    if (!terminating_) {
+      terminating_ = true;
+      kill_at_ = monotonic_ms() + grace_ms_;
+    }
+    signal_escapees(SIGTERM);
+  }
+
+  void terminate(int64_t now) {
+    terminating_ = true;
+    kill(-rank_, SIGTERM);
+    signal_escapees(SIGTERM);
+    kill_at_ = now + grace_ms_;
+  }
+
+  void start_killing(int64_t now) {
+    killing_ = true;
+    if (!rank_status_) kill(-rank_, SIGKILL);
+    // Whatever left the process group also goes with the cgroup.
+    if (!cgroup_.empty()) (void)rank_cgroup_manager(cgroup_).kill(cgroup_);
+    give_up_at_ = now + kKillPatienceMs;
+  }
+
+  // Every child that left the rank's process group (the group signal
+  // reaches the rest, orphans of the group included).
+  void signal_escapees(int sig) const {
+    for (pid_t child : own_children())
+      if (child > 0 && child != rank_ && getpgid(child) != rank_) kill(child, sig);
+  }
+
+  // The next signal, or -1 when it is time to look again.
+  int wait_signal(const sigset_t& signals, int64_t now) const {
+    siginfo_t info;
+    if (!terminating_) return sigwaitinfo(&signals, &info);
+    int64_t left = killing_ ? kKillRoundMs : std::max<int64_t>(kill_at_ - now, 0);
+    timespec timeout{static_cast<time_t>(left / 1000), static_cast<long>(left % 1000) * 1000000};
+    return sigtimedwait(&signals, &info, &timeout);
+  }
+
+  const pid_t rank_;
+  const int64_t grace_ms_;
+  const std::string cgroup_;
+  std::optional<int> rank_status_;
+  bool terminating_ = false;  // SIGTERM sent (or the rank ended): SIGKILL at kill_at_
+  bool killing_ = false;      // past kill_at_: SIGKILL to whatever is left, every round
+  int64_t kill_at_ = 0;
+  int64_t give_up_at_ = 0;
+};
+
 }  // namespace
 
 int run_supervisor(const std::string& dir, int64_t grace_ms) {
@@ -45,6 +191,9 @@ int run_supervisor(const std::string& dir, int64_t grace_ms) {
   sigemptyset(&set);
   for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
   sigprocmask(SIG_BLOCK, &set, nullptr);
+  // Orphaned descendants of the rank (setsid escapees, daemons) become
+  // this process's children, so they can be found and killed with it.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
 
   // Also written by the agent after fork; written here too so an agent that
   // dies in between still finds this supervisor when it restarts.
@@ -65,42 +214,12 @@ int run_supervisor(const std::string& dir, int64_t grace_ms) {
   }
   (void)write_pid(dir + "/rank", *pid);
 
-  int status = 0;
-  bool terminating = false;
-  int64_t kill_at = 0;
-  while (true) {
-    pid_t done = waitpid(*pid, &status, WNOHANG);
-    if (done == *pid) break;
-    if (done < 0 && errno != EINTR) break;  // cannot happen: it is our child
-    siginfo_t info;
-    int sig;
-    if (terminating) {
-      int64_t left = std::max<int64_t>(kill_at - monotonic_ms(), 0);
-      timespec timeout{static_cast<time_t>(left / 1000), static_cast<long>(left % 1000) * 1000000};
-      sig = sigtimedwait(&set, &info, &timeout);
-      if (sig < 0 && errno == EAGAIN) {
-        kill(-*pid, SIGKILL);
-        // Also whatever left the process group (setsid, daemons).
-        if (!req->cgroup.empty()) (void)rank_cgroup_manager(req->cgroup).kill(req->cgroup);
-        kill_at = monotonic_ms() + 60000;  // only the reap is left to wait for
-      }
-    } else {
-      sig = sigwaitinfo(&set, &info);
-    }
-    if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !terminating) {
-      terminating = true;
-      kill(-*pid, SIGTERM);
-      kill_at = monotonic_ms() + grace_ms;
-    }
-  }
-  // The leader is gone; whatever it left in its group goes too.
-  kill(-*pid, SIGKILL);
+  const int status = RankSupervision(*pid, grace_ms, req->cgroup).run(set);
   RankExit exit;
   exit.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
   exit.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   if (!req->cgroup.empty()) {
-    // Whatever escaped the group goes with the cgroup; the kernel's OOM
-    // count says whether the memory limit is what ended it.
+    // The kernel's OOM count says whether the memory limit is what ended it.
     CgroupManager cg = rank_cgroup_manager(req->cgroup);
     exit.oom_killed = cg.oom_killed(req->cgroup);
     if (exit.oom_killed) {

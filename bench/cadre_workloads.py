@@ -59,6 +59,17 @@ def cli_argv(c, *args):
     return [c.cli_bin, "--master", c.endpoint, *[str(a) for a in args]]
 
 
+def job_flags(c):
+    """Flags for every job that runs: its working directory and output files
+    are in the cluster's temporary folder, named outright rather than left
+    to the CLI's current directory (the default output, cadre-%j-%t.out,
+    goes there), so a run never writes into the checkout it was started
+    from. scripts/test fails when a test run leaves files in the tree."""
+    out = c.path("jobs")
+    os.makedirs(out, exist_ok=True)
+    return ["--chdir", out, "--output", os.path.join(out, "cadre-%j-%t.out")]
+
+
 def run_cli(c, argv, env):
     """Runs one CLI process; returns its stdout; raises on failure."""
     r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -126,10 +137,10 @@ def wait_stamps(c, env, jid, prefix, ranks):
     return harness.wait_until(all_there, JOB_TIMEOUT, "%d start stamps %s.*" % (ranks, prefix), interval=0.002)
 
 
-def write_job_file(c, count):
+def write_job_file(c, count, flags=()):
     path = c.path("jobs.txt")
     with open(path, "w") as f:
-        f.write("-- true\n" * count)
+        f.write(" ".join([*flags, "--", "true\n"]) * count)
     return path
 
 
@@ -188,7 +199,7 @@ def start_latencies(c, env, cfg, count, ranks, tag, flags=()):
     latencies, acks = [], []
     for i in range(count):
         prefix = c.marker("%s-%d" % (tag, i))
-        argv = cli_argv(c, "submit", "--parsable", *flags, "--", *cfg.stamp, prefix)
+        argv = cli_argv(c, "submit", "--parsable", *job_flags(c), *flags, "--", *cfg.stamp, prefix)
         time.sleep(bench_lib.SETTLE_S)  # an idle cluster: see SETTLE_S
         before = time.time_ns()
         jid = job_id(run_cli(c, argv, env))
@@ -211,7 +222,7 @@ def w_drain(cfg):
     d = cfg.drain_jobs
     env = cli_env()
     with cluster(4, "drain") as c:
-        argv = cli_argv(c, "submit", "--parsable", "--from", write_job_file(c, d))
+        argv = cli_argv(c, "submit", "--parsable", "--from", write_job_file(c, d, job_flags(c)))
         queue_argv = cli_argv(c, "queue", "--json")
         polls = 0
 

@@ -22,7 +22,7 @@
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/resources.hpp"
-#include "master/cluster.hpp"
+#include "master/state/cluster.hpp"
 #include "master/store/sqlite_store.hpp"
 
 namespace {

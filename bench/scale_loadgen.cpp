@@ -5,6 +5,7 @@
 // phases, prints the figures, and parses the command line.
 
 #include "bench/scale_nodes.hpp"
+#include "common/proto_text.hpp"
 
 namespace cadre::bench {
 namespace {
@@ -38,8 +39,6 @@ Start it against a fresh master; bench/run-scale does that for you.
 example:
   cadre-bench-scale --master tcp://127.0.0.1:7700 --master-pid 4242 --nodes 10000 --jobs 100000
 )";
-
-kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
 
 constexpr int64_t kMaxNodes = 100'000;
 constexpr int64_t kMaxJobs = 10'000'000;

@@ -1,4 +1,5 @@
 #include "bench/scale_nodes.hpp"
+#include "common/proto_text.hpp"
 
 namespace cadre::bench {
 namespace {
@@ -7,8 +8,6 @@ int fail(const std::string& message, int status = 1) {
   std::cerr << "cadre-bench-scale: " << message << "\n";
   return status;
 }
-
-kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
 
 }  // namespace
 

@@ -27,9 +27,12 @@
 #include "cli/client.hpp"
 #include "common/codec.hpp"
 #include "common/flags.hpp"
+#include "common/proto_text.hpp"
 #include "common/resources.hpp"
 
 namespace {
+
+using cadre::text;
 
 using Clock = std::chrono::steady_clock;
 
@@ -81,7 +84,6 @@ struct ClientResult {
   Clock::time_point last_ack{};
 };
 
-kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
 
 std::string current_user() {
   passwd* pw = getpwuid(getuid());

@@ -1,11 +1,12 @@
 #include "cli/batch_script.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "cli/submit_options.hpp"
+#include "common/bounded_file.hpp"
+#include "common/limits.hpp"
 
 namespace cadre::cli {
 namespace {
@@ -212,23 +213,11 @@ Status check_batch_script(std::string_view text, std::string_view script_name) {
 }
 
 Result<std::string> load_batch_script(const std::string& path) {
-  std::error_code ec;
-  auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) return make_error("no batch script " + path + "");
-  if (std::filesystem::is_directory(status)) return make_error(path + " is a directory, not a batch script");
-  auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxBatchScriptBytes)
-    return make_error(path + " is larger than 1 MiB; a batch script should be short and run programs kept elsewhere");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read " + path + " (check its permissions)");
-  std::string text(kMaxBatchScriptBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return make_error("cannot read " + path);
-  text.resize(static_cast<size_t>(in.gcount()));
-  // Checked again after reading: the file may have grown, or be a pipe.
-  if (text.size() > kMaxBatchScriptBytes)
-    return make_error(path + " is larger than 1 MiB; a batch script should be short and run programs kept elsewhere");
-  if (Status s = check_batch_script(text, path); !s) return make_error(s.error());
+  // Never opened with a plain read: a FIFO would hang `cadre submit`, a
+  // device would be read without end.
+  auto text = read_bounded_file(path, limits::kMaxScriptBytes, "batch script");
+  if (!text) return make_error(text.error());
+  if (Status s = check_batch_script(*text, path); !s) return make_error(s.error());
   return text;
 }
 

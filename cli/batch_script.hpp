@@ -42,8 +42,9 @@ Result<std::vector<std::string>> split_directive(std::string_view text);
 // line ends, and a first line "#!interpreter".
 Status check_batch_script(std::string_view script_text, std::string_view script_name);
 
-// Reads and checks the script at `path` (at most kMaxBatchScriptBytes).
-constexpr size_t kMaxBatchScriptBytes = 1024 * 1024;
+// Reads and checks the script at `path`: a regular file of at most
+// limits::kMaxScriptBytes (never a FIFO or device, which would block or
+// never end).
 Result<std::string> load_batch_script(const std::string& path);
 
 }  // namespace cadre::cli

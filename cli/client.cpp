@@ -46,6 +46,9 @@ Client::Client(std::string endpoint, int timeout_ms)
 void Client::reconnect() {
   socket_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   socket_->set(zmq::sockopt::linger, 0);
+  // An unguessable routing id: libzmq's own are a counter, which another
+  // client could claim to receive this one's replies.
+  socket_->set(zmq::sockopt::routing_id, random_routing_id());
   if (curve_) {
     socket_->set(zmq::sockopt::curve_serverkey, curve_->public_key);
     socket_->set(zmq::sockopt::curve_publickey, keys_.public_key);

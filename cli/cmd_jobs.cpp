@@ -6,6 +6,7 @@
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/ids.hpp"
 #include "common/resources.hpp"
@@ -92,7 +93,7 @@ int cmd_cancel(const Global& g, const Args& args) {
   int status = 0;
   for (auto r : (*reply)->envelope().getCancelReply().getResults()) {
     if (!r.getOk()) {
-      std::cerr << "cadre: cannot cancel job " << r.getId() << ": " << r.getMessage().cStr() << "\n";
+      std::cerr << "cadre: cannot cancel job " << r.getId() << ": " << escape_control(r.getMessage().cStr()) << "\n";
       status = 1;
     }
   }

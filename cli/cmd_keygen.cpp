@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "common/curve_keys.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 
 namespace cadre::cli {
@@ -15,7 +16,8 @@ int cmd_keygen(const Global&, const Args& args) {
   auto keys = generate_curve_keypair();
   if (!keys) return fail(keys.error());
   if (Status s = write_key_pair(path, *keys); !s) return fail(s.error());
-  std::cout << "wrote " << path << " (secret, mode 0600) and " << path << ".pub (public)\n"
+  std::cout << "wrote " << escape_control(path) << " (secret, mode 0600) and " << escape_control(path)
+            << ".pub (public)\n"
             << "public key: " << keys->public_key << "\n";
   return 0;
 }

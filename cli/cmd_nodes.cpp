@@ -4,6 +4,7 @@
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 
 namespace cadre::cli {
@@ -46,8 +47,8 @@ int set_node_state(const Global& g, const Args& args, const char* state) {
   });
   if (!reply) return fail(reply.error());
   for (auto n : (*reply)->envelope().getNodesReply().getNodes())
-    std::cout << n.getName().cStr() << " " << n.getState().cStr()
-              << (n.getReason().size() ? std::string(": ") + n.getReason().cStr() : "") << "\n";
+    std::cout << escape_control(n.getName().cStr()) << " " << escape_control(n.getState().cStr())
+              << (n.getReason().size() ? ": " + escape_control(n.getReason().cStr()) : "") << "\n";
   return 0;
 }
 

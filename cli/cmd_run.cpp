@@ -21,12 +21,11 @@
 #include "cli/submit_options.hpp"
 #include "common/flags.hpp"
 #include "common/output_pattern.hpp"
+#include "common/proto_text.hpp"
 #include "common/resources.hpp"
 
 namespace cadre::cli {
 namespace {
-
-kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
 
 std::optional<uint64_t> job_from_environment() {
   const char* id = std::getenv("CADRE_JOB_ID");

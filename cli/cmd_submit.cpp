@@ -1,59 +1,63 @@
 // cadre submit: queue a gang job, optionally wait for it to end.
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
+#include "cli/batch_script.hpp"
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
-#include "cli/batch_script.hpp"
 #include "cli/job_wait.hpp"
-#include "common/flags.hpp"
 #include "cli/submit_options.hpp"
+#include "common/bounded_file.hpp"
+#include "common/flags.hpp"
 #include "common/ids.hpp"
+#include "common/job_request.hpp"
 
 namespace cadre::cli {
 namespace {
 
-kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
+// Who submits: looked up once, however many jobs go.
+struct Caller {
+  std::string user;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int32_t umask = -1;
+};
+
+Caller the_caller() {
+  Caller c;
+  c.uid = getuid();
+  c.gid = getgid();
+  passwd* pw = getpwuid(c.uid);
+  c.user = pw ? pw->pw_name : std::to_string(c.uid);
+  // Reading the umask means setting it: put it back at once.
+  const mode_t old = ::umask(0);
+  ::umask(old);
+  c.umask = static_cast<int32_t>(old & 0777);
+  return c;
+}
+
+JobSpec job_of(const SubmitOptions& o, const Caller& c) {
+  JobSpec s = to_job_spec(o);
+  s.user = c.user;
+  s.uid = c.uid;
+  s.gid = c.gid;
+  s.umask = c.umask;
+  return s;
+}
 
 }  // namespace
 
-void fill_request(const SubmitOptions& o, JobRequest::Builder r) {
-  r.setName(text(o.name));
-  auto argv = r.initArgv(static_cast<unsigned>(o.argv.size()));
-  for (unsigned i = 0; i < o.argv.size(); ++i) argv.set(i, text(o.argv[i]));
-  r.setWorkdir(text(o.workdir));
-  r.setOutputPattern(text(o.output_pattern));
-  auto per = r.initPerTask();
-  per.setMillicores(o.per_task.millicores);
-  per.setMemoryMb(o.per_task.memory_mb);
-  per.setGpus(static_cast<int32_t>(o.per_task.gpus));
-  r.setNodes(o.nodes);
-  r.setTasksPerNode(o.tasks_per_node);
-  r.setNtasks(o.ntasks);
-  r.setTimeLimitSec(static_cast<uint64_t>(o.time_limit_s));
-  r.setTimeLimitGiven(o.time_limit_given);
-  r.setPriority(o.priority);
-  r.setNoRequeue(!o.requeue);
-  r.setPartition(text(o.partition));
-  r.setAccount(text(o.account));
-  r.setMaxSwitches(o.max_switches);
-  r.setSwitchesWaitSec(static_cast<uint64_t>(o.switches_wait_s));
-  r.setGpuType(text(o.gpu_type));
-  r.setBatch(o.batch);
-  r.setScript(text(o.script));
-  r.setErrorPattern(text(o.error_pattern));
-  uid_t uid = getuid();
-  passwd* pw = getpwuid(uid);
-  r.setUser(pw ? pw->pw_name : std::to_string(uid));
-  r.setUid(uid);
-  r.setGid(getgid());
-}
+JobSpec job_spec_for_caller(const SubmitOptions& o) { return job_of(o, the_caller()); }
+
+void fill_request(const SubmitOptions& o, JobRequest::Builder r) { to_proto(job_spec_for_caller(o), r); }
 
 int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Reader)>& on_poll) {
   constexpr int kMaxMisses = 6;  // tolerate a master restart
@@ -100,39 +104,116 @@ int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Read
 
 namespace {
 
-// Jobs sent per message: well under the protocol's message size even with
-// long commands, and big enough that a message costs little per job.
-constexpr size_t kJobsPerMessage = 2000;
+// A submitMany message holds at most limits::kMaxJobsPerSubmitMany jobs (the
+// master refuses more) and about this many bytes, so long commands and
+// scripts never push it past limits::kMaxMessageBytes.
+constexpr size_t kBatchBytes = limits::kMaxMessageBytes / 2;
+
+// What a request takes in a message, generously: its text, and room for
+// pointers, padding and the fixed fields.
+size_t encoded_bytes_at_most(const JobSpec& s) {
+  size_t n = 512;
+  for (const std::string* t : {&s.name, &s.workdir, &s.output_pattern, &s.error_pattern, &s.user, &s.partition,
+                               &s.account, &s.gpu_type, &s.script})
+    n += t->size() + 16;
+  for (const std::string& a : s.argv) n += a.size() + 16;
+  return n;
+}
+
+// The end of the batch that starts at `first`: one job at least.
+size_t batch_end(const std::vector<JobSpec>& jobs, size_t first) {
+  size_t end = first, bytes = 0;
+  while (end < jobs.size() && end - first < limits::kMaxJobsPerSubmitMany) {
+    const size_t b = encoded_bytes_at_most(jobs[end]);
+    if (end > first && bytes + b > kBatchBytes) break;
+    bytes += b;
+    ++end;
+  }
+  return end;
+}
+
+// Standard input, held to the bound a --from file is: read one byte past
+// it so a longer input is noticed, never more.
+Result<std::string> read_stdin(size_t max_bytes) {
+  std::string text;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(std::string("cannot read standard input: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > max_bytes)
+      return make_error("standard input is over the limit of " + std::to_string(max_bytes) +
+                        " bytes; split the jobs over several files");
+  }
+  if (auto nul = text.find('\0'); nul != std::string::npos)
+    return make_error("standard input contains a NUL byte at offset " + std::to_string(nul) +
+                      ": it is binary, not a list of jobs");
+  return text;
+}
+
+Result<std::string> read_job_list(const std::string& path) {
+  if (path == "-") return read_stdin(limits::kMaxSubmitFromBytes);
+  return read_bounded_file(path, limits::kMaxSubmitFromBytes, "job list");
+}
+
+// The jobs of a --from file, each checked as the master will check it, and
+// the line each came from. Nothing is sent unless every line is good.
+struct JobList {
+  std::vector<JobSpec> jobs;
+  std::vector<size_t> line_of;
+};
+
+Result<JobList> parse_job_list(const std::string& label, const std::string& content, const std::string& cwd) {
+  const Caller caller = the_caller();
+  JobList list;
+  size_t n = 0;
+  for (size_t at = 0; at < content.size();) {
+    const size_t eol = std::min(content.find('\n', at), content.size());
+    const std::string_view line(content.data() + at, eol - at);
+    at = eol + 1;
+    ++n;
+    const size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos || line[start] == '#') continue;
+    auto at_line = [&](const std::string& message) {
+      return make_error(label + " line " + std::to_string(n) + ": " + message);
+    };
+    auto words = split_directive(line);
+    if (!words) return at_line(words.error());
+    auto opts = parse_submit(*words, cwd);
+    if (!opts) return at_line(opts.error());
+    if (opts->wait) return at_line("--wait cannot go in a --from file");
+    JobSpec spec = job_of(*opts, caller);
+    if (Status s = validate_job_request(spec, kClientBounds); !s) return at_line(s.error());
+    list.jobs.push_back(std::move(spec));
+    list.line_of.push_back(n);
+  }
+  if (list.jobs.empty()) return make_error(label + " holds no jobs");
+  return list;
+}
 
 // cadre submit --from FILE: one job per line, each line the words that
 // would follow `cadre submit` (batch scripts included); '#' lines and blank
 // lines are skipped. All lines are checked before anything is sent.
 int submit_from(const Global& g, const std::string& path, bool parsable, const std::string& cwd) {
-  std::ifstream in(path == "-" ? "/dev/stdin" : path);
-  if (!in) return fail("cannot read " + path);
-  std::vector<SubmitOptions> jobs;
-  std::vector<int> line_of;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    const size_t start = line.find_first_not_of(" \t\r");
-    if (start == std::string::npos || line[start] == '#') continue;
-    auto words = split_directive(line);
-    if (!words) return fail(path + " line " + std::to_string(n) + ": " + words.error(), 2);
-    auto opts = parse_submit(*words, cwd);
-    if (!opts) return fail(path + " line " + std::to_string(n) + ": " + opts.error(), 2);
-    if (opts->wait) return fail(path + " line " + std::to_string(n) + ": --wait cannot go in a --from file", 2);
-    jobs.push_back(std::move(*opts));
-    line_of.push_back(n);
-  }
-  if (jobs.empty()) return fail(path + " holds no jobs", 2);
+  const std::string label = path == "-" ? "standard input" : path;
+  auto content = read_job_list(path);
+  if (!content) return fail(content.error(), 2);
+  auto parsed = parse_job_list(label, *content, cwd);
+  if (!parsed) return fail(parsed.error(), 2);
+  const std::vector<JobSpec>& jobs = parsed->jobs;
   Client client(g.master, g.timeout_ms);
   size_t accepted = 0;
   int status = 0;
-  for (size_t first = 0; first < jobs.size(); first += kJobsPerMessage) {
-    const size_t count = std::min(kJobsPerMessage, jobs.size() - first);
+  for (size_t first = 0, end = 0; first < jobs.size(); first = end) {
+    end = batch_end(jobs, first);
+    const size_t count = end - first;
     auto reply = client.call([&](Envelope::Builder e) {
       auto list = e.initSubmitMany().initRequests(static_cast<unsigned>(count));
-      for (size_t i = 0; i < count; ++i) fill_request(jobs[first + i], list[static_cast<unsigned>(i)]);
+      for (size_t i = 0; i < count; ++i) to_proto(jobs[first + i], list[static_cast<unsigned>(i)]);
     });
     if (!reply) {
       std::cerr << "cadre: " << accepted << " jobs submitted before the error\n";
@@ -150,7 +231,7 @@ int submit_from(const Global& g, const std::string& path, bool parsable, const s
         if (parsable) std::cout << ids[i] << "\n";
       } else {
         status = 1;
-        std::cerr << "cadre: " << path << " line " << line_of[first + i] << ": " << errors[i].cStr() << "\n";
+        std::cerr << "cadre: " << label << " line " << parsed->line_of[first + i] << ": " << errors[i].cStr() << "\n";
       }
     }
   }
@@ -173,9 +254,11 @@ int cmd_submit(const Global& g, const Args& args) {
   }
   auto opts = parse_submit(args, cwd);
   if (!opts) return fail(opts.error(), 2);
+  const JobSpec spec = job_spec_for_caller(*opts);
+  if (Status s = validate_job_request(spec, kClientBounds); !s) return fail(s.error(), 2);
 
   Client client(g.master, g.timeout_ms);
-  auto reply = client.call([&](Envelope::Builder e) { fill_request(*opts, e.initSubmit().initRequest()); });
+  auto reply = client.call([&](Envelope::Builder e) { to_proto(spec, e.initSubmit().initRequest()); });
   if (!reply) return fail(reply.error());
   uint64_t id = (*reply)->envelope().getSubmitReply().getId();
   if (opts->parsable) std::cout << id << std::endl;

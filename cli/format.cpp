@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "common/escape.hpp"
 #include "common/resources.hpp"
 
 namespace cadre::cli {
@@ -114,7 +115,16 @@ nlohmann::json node_json(NodeInfo::Reader n) {
           {"reason", n.getReason().cStr()}};
 }
 
-std::string render_table(const std::vector<std::vector<std::string>>& rows) {
+std::string render_table(const std::vector<std::vector<std::string>>& raw_rows) {
+  // Every cell may hold a user's text (a job name, a label): escaped here,
+  // once, so no table can carry a terminal control sequence or a fake line.
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(raw_rows.size());
+  for (auto& raw : raw_rows) {
+    auto& row = rows.emplace_back();
+    row.reserve(raw.size());
+    for (auto& cell : raw) row.push_back(escape_control(cell));
+  }
   std::vector<size_t> width;
   for (auto& row : rows)
     for (size_t i = 0; i < row.size(); ++i) {
@@ -152,7 +162,8 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   auto per = r.getPerTask();
   std::string argv = join(r.getArgv(), " ");
   std::string out;
-  auto line = [&out](const std::string& k, const std::string& v) { out += k + "=" + v + "\n"; };
+  // Values are the user's text: escaped so each stays on its own line.
+  auto line = [&out](const std::string& k, const std::string& v) { out += k + "=" + escape_control(v) + "\n"; };
   line("JobId", std::to_string(j.getId()));
   line("Name", r.getName().cStr());
   line("User", std::string(r.getUser().cStr()) + "(" + std::to_string(r.getUid()) + ")");
@@ -187,8 +198,8 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   for (auto t : j.getTasks()) {
     std::string gpus;
     for (auto g : t.getGpus()) gpus.append(gpus.empty() ? "" : ",").append(std::to_string(g));
-    out += "  Rank=" + std::to_string(t.getRank()) + " Node=" + t.getNode().cStr() +
-           " Gpus=" + (gpus.empty() ? "-" : gpus) + " State=" + t.getState().cStr() +
+    out += "  Rank=" + std::to_string(t.getRank()) + " Node=" + escape_control(t.getNode().cStr()) +
+           " Gpus=" + (gpus.empty() ? "-" : gpus) + " State=" + escape_control(t.getState().cStr()) +
            " ExitCode=" + std::to_string(t.getExitCode()) + "\n";
   }
   return out;

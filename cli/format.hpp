@@ -1,5 +1,7 @@
 // How the CLI shows jobs and nodes: stable JSON for scripts and aligned
-// tables for people. Pure functions; thread-safe.
+// tables for people. The human forms escape control characters in every
+// user-supplied string; the JSON forms keep them exact (the JSON writer
+// escapes them). Pure functions; thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -25,7 +27,8 @@ nlohmann::json partition_json(PartitionInfo::Reader partition);
 // sinfo-like table of partitions; the default one is marked '*'.
 std::string partitions_table(capnp::List<PartitionInfo>::Reader partitions);
 
-// Pads columns to their widest cell.
+// Pads columns to their widest cell. Every cell is printed through
+// escape_control (common/escape.hpp): callers pass raw text.
 std::string render_table(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace cadre::cli

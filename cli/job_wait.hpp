@@ -1,5 +1,6 @@
 // Shared by `cadre submit` and `cadre run`: turning options into a job
-// request, and waiting for a job to end. Not thread-safe.
+// request, checking and encoding it, and waiting for a job to end.
+// Not thread-safe (reads the process umask).
 #pragma once
 
 #include <cstdint>
@@ -7,11 +8,25 @@
 
 #include "cli/client.hpp"
 #include "cli/submit_options.hpp"
+#include "common/job_spec.hpp"
+#include "common/job_validation.hpp"
+#include "common/limits.hpp"
 #include "common/protocol.capnp.h"
 
 namespace cadre::cli {
 
-// Fills a JobRequest from parsed options and the caller's identity.
+// The bounds the CLI checks before sending. The two an admin may change
+// are the master's to judge (it may allow more than the defaults); here
+// they only keep a request well inside one message.
+inline constexpr RequestBounds kClientBounds{limits::kMaxMessageBytes / 4, limits::kMaxMessageBytes / 4};
+
+// The job `o` describes, submitted by the caller: with the caller's user
+// name, uid, gid and umask.
+JobSpec job_spec_for_caller(const SubmitOptions& o);
+
+// Fills a JobRequest from parsed options and the caller's identity
+// (job_spec_for_caller, encoded by common/job_request.hpp). Does not
+// validate: call validate_job_request first.
 void fill_request(const SubmitOptions& o, JobRequest::Builder r);
 
 // Polls job `id` until it ends, printing each state change on stderr, and

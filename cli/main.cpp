@@ -4,11 +4,14 @@
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "common/escape.hpp"
 
 namespace cadre::cli {
 
 int fail(const std::string& message, int status) {
-  std::cerr << "cadre: " << message << "\n";
+  // Errors echo what they refuse (a path, a name, the master's message):
+  // escaped, so a hostile value cannot drive the terminal or fake a line.
+  std::cerr << "cadre: " << escape_control(message) << "\n";
   return status;
 }
 

@@ -8,11 +8,12 @@
 
 #include "cli/batch_script.hpp"
 #include "common/flags.hpp"
+#include "common/limits.hpp"
 
 namespace cadre::cli {
 namespace {
 
-constexpr int64_t kMaxCount = 100000;
+constexpr int64_t kMaxCount = limits::kMaxTasksPerJob;
 constexpr size_t kNoScript = static_cast<size_t>(-1);
 
 Result<uint32_t> parse_count_named(const std::string& name, const std::string& text, bool allow_zero) {
@@ -226,10 +227,11 @@ Status apply_limits(const Flags& f, SubmitOptions& o) {
     try {
       size_t used = 0;
       long v = std::stol(*p, &used);
-      if (used != p->size() || v < -1000000 || v > 1000000) throw std::out_of_range("range");
+      if (used != p->size() || v < limits::kMinPriority || v > limits::kMaxPriority) throw std::out_of_range("range");
       o.priority = static_cast<int32_t>(v);
     } catch (const std::exception&) {
-      return make_error("--priority: expected a whole number from -1000000 to 1000000, got '" + *p + "'");
+      return make_error("--priority: expected a whole number from " + std::to_string(limits::kMinPriority) + " to " +
+                        std::to_string(limits::kMaxPriority) + ", got '" + *p + "'");
     }
   }
   o.partition = f.get_or("--partition", "");
@@ -443,6 +445,31 @@ Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const s
   size_t script_at = script_index(args);
   if (script_at == kNoScript) return parse_flags(args, cwd, false);
   return parse_batch(args, script_at, cwd);
+}
+
+JobSpec to_job_spec(const SubmitOptions& o) {
+  JobSpec s;
+  s.name = o.name;
+  s.argv = o.argv;
+  s.workdir = o.workdir;
+  s.output_pattern = o.output_pattern;
+  s.error_pattern = o.error_pattern;
+  s.per_task = o.per_task;
+  s.nodes = o.nodes;
+  s.tasks_per_node = o.tasks_per_node;
+  s.ntasks = o.ntasks;
+  s.gpu_type = o.gpu_type;
+  s.time_limit_s = o.time_limit_s;
+  s.time_limit_given = o.time_limit_given;
+  s.priority = o.priority;
+  s.requeue = o.requeue;
+  s.partition = o.partition;
+  s.account = o.account;
+  s.max_switches = o.max_switches;
+  s.switches_wait_s = o.switches_wait_s;
+  s.batch = o.batch;
+  s.script = o.script;
+  return s;
 }
 
 }  // namespace cadre::cli

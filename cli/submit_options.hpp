@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/job_spec.hpp"
 #include "common/resources.hpp"
 #include "common/result.hpp"
 
@@ -57,5 +58,10 @@ const SubmitFlag* find_submit_flag(const std::string& spelling);
 //     #SBATCH directives are read first, so FLAGS given here override them.
 // Errors name the flag (and the script line) and what it expects.
 Result<SubmitOptions> parse_submit(const std::vector<std::string>& args, const std::string& cwd);
+
+// The job the options describe. Who submits it (user, uid, gid) and with
+// what umask are the caller's to fill in (job_spec_for_caller in
+// cli/job_wait.hpp); they stay at JobSpec's defaults here.
+JobSpec to_job_spec(const SubmitOptions& o);
 
 }  // namespace cadre::cli

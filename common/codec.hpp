@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/limits.hpp"
 #include "common/protocol.capnp.h"
 #include "common/result.hpp"
 
@@ -23,7 +24,7 @@ namespace cadre {
 
 inline constexpr uint16_t kProtocolVersion = 1;
 // Largest message any peer accepts. A job listing of ~50k jobs fits.
-inline constexpr size_t kMaxMessageBytes = 64 * 1024 * 1024;
+inline constexpr size_t kMaxMessageBytes = limits::kMaxMessageBytes;
 
 // A decoded message and the memory that backs it.
 class Decoded {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace cadre {
 namespace {
@@ -91,6 +93,47 @@ Result<CurveKeyPair> read_key_file(const std::string& path) {
   }
   if (keys.public_key.empty()) return make_error(path + ": no public-key");
   return keys;
+}
+
+}  // namespace cadre
+
+namespace cadre {
+namespace {
+
+std::string hex(const uint8_t* bytes, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> curve_routing_id(const std::string& own_secret, const std::string& their_public) {
+  if (!valid_z85_key(own_secret) || !valid_z85_key(their_public))
+    return make_error("a routing id needs two 40-character Z85 keys");
+  if (sodium_init() < 0) return make_error("libsodium failed to start");
+  uint8_t secret[32], peer[32], shared[crypto_scalarmult_BYTES], digest[16];
+  zmq_z85_decode(secret, own_secret.c_str());
+  zmq_z85_decode(peer, their_public.c_str());
+  // A low-order public key gives an all-zero secret: refuse it.
+  if (crypto_scalarmult(shared, secret, peer) != 0) return make_error("the peer's public key is not usable");
+  static constexpr char kContext[] = "cadre routing id v1";
+  crypto_generichash(digest, sizeof digest, shared, sizeof shared, reinterpret_cast<const uint8_t*>(kContext),
+                     sizeof kContext - 1);
+  sodium_memzero(shared, sizeof shared);
+  sodium_memzero(secret, sizeof secret);
+  return "k" + hex(digest, sizeof digest);
+}
+
+std::string random_routing_id() {
+  uint8_t bytes[16];
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to start");
+  randombytes_buf(bytes, sizeof bytes);
+  return "r" + hex(bytes, sizeof bytes);
 }
 
 }  // namespace cadre

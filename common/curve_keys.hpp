@@ -35,3 +35,21 @@ Result<CurveKeyPair> read_key_file(const std::string& path);
 bool valid_z85_key(const std::string& text);
 
 }  // namespace cadre
+
+namespace cadre {
+
+// The ZeroMQ routing id a peer holding the secret key `own_secret` uses
+// towards the peer whose public key is `their_public` (both Z85). Both
+// ends compute the same value (X25519: a.secret x B.public equals
+// b.secret x A.public), hashed to 16 bytes; no one without one of the two
+// secret keys can. The master thus knows, from an enrolled key alone,
+// where that key's commands go, and refuses a message that arrives under
+// any other routing id: an impostor can neither guess nor take over an
+// agent's connection. "k" + 32 hex digits.
+Result<std::string> curve_routing_id(const std::string& own_secret, const std::string& their_public);
+
+// A random routing id ("r" + 32 hex digits) for a client that may run many
+// times at once under one key: unguessable, so no other peer can claim it.
+std::string random_routing_id();
+
+}  // namespace cadre

@@ -35,6 +35,7 @@ struct JobRequest {
   batch         @20 :Bool;           # a batch job: `script` runs once, on the first node of the allocation
   script        @21 :Text;           # the batch script's contents (argv[0] is its path at submit)
   errorPattern  @22 :Text;           # stderr to its own file; empty = into the output file
+  umask         @23 :Int32 = -1;     # the submitter's umask, given to the ranks (SLURM_UMASK); -1 = the agent's
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -193,6 +194,7 @@ struct Launch {
   cpusPerTask     @26 :UInt32;
   jobNodelist     @27 :List(Text); # the allocation's nodes (a step's nodelist may be fewer)
   jobTasksPerNode @28 :List(UInt32);
+  umask           @29 :Int32 = -1;  # set before exec (and exported as SLURM_UMASK); -1 = leave the agent's
 }
 
 struct Kill {
@@ -347,6 +349,8 @@ struct StatsReply {
   cpuUserUs          @18 :Int64;   # the master's CPU time so far (getrusage)
   cpuSystemUs        @19 :Int64;
   lastPassCpuUs      @20 :Int64;   # CPU time of the last pass (less than its wall time on a busy host)
+  overLimitRequests  @21 :UInt64;  # requests refused for a bound of common/limits.hpp
+  refusedMessages    @22 :UInt64;  # from a revoked key, a wrong routing id, or a peer outside its role
 }
 
 struct Envelope {

@@ -9,6 +9,7 @@
 #include "common/resources.hpp"
 #include "common/toml_file.hpp"
 #include "master/scheduler/snapshot.hpp"
+#include "master/state/accounts.hpp"
 
 namespace cadre {
 namespace {
@@ -26,13 +27,15 @@ class Reader : public TomlReader {
 
   Status read(const toml::table& root, MasterConfig& c) const {
     // [agent] is the agent's (agent/config.hpp): known here, read there.
-    return each_key(root, "", "at the top level", {"master", "scheduler", "partition", "limits", "security", "agent"},
+    return each_key(root, "", "at the top level",
+                    {"master", "scheduler", "partition", "limits", "security", "accounts", "agent"},
                     [&](std::string_view key, const toml::node& v, const std::string& path) -> Status {
                       if (key == "agent") return v.is_table() ? Status{} : expected(v, path, "a table");
                       if (key == "master") return read_master(v, c);
                       if (key == "scheduler") return read_scheduler(v, c);
                       if (key == "limits") return read_limits(v, c.limits);
                       if (key == "security") return read_security(v, c);
+                      if (key == "accounts") return read_accounts(v, c.accounts);
                       return read_partitions(v, path, c.partitions);
                     });
   }
@@ -106,6 +109,32 @@ class Reader : public TomlReader {
                                                           : c.admin_group;
                       return set(field, [&](std::string& out) { return read_string(x, path, out); });
                     });
+  }
+
+  // [accounts]: any key is an account's name, its value the members.
+  Status read_accounts(const toml::node& v, std::map<std::string, std::vector<std::string>>& out) const {
+    const toml::table* table = v.as_table();
+    if (!table) return expected(v, "accounts", "a table: [accounts] with lines like physics = [\"alice\", \"bob\"]");
+    for (const auto& [key, value] : *table) {
+      const std::string name(key.str());
+      const std::string path = "accounts." + name;
+      if (Status s = check_account_name(name, "account"); !s) return fail(value, path, s.error());
+      if (Status s = read_members(value, path, out[name]); !s) return s;
+    }
+    return {};
+  }
+  Status read_members(const toml::node& v, const std::string& path, std::vector<std::string>& out) const {
+    const toml::array* list = v.as_array();
+    if (!list) return expected(v, path, "a list of user names like [\"alice\", \"bob\"]");
+    for (const toml::node& item : *list) {
+      const auto* user = item.as_string();
+      if (!user) return expected(item, path, "a user name (a string)");
+      if (Status s = check_account_name(user->get(), "user"); !s) return fail(item, path, s.error());
+      if (std::find(out.begin(), out.end(), user->get()) != out.end())
+        return fail(item, path, quoted(user->get()) + " is listed twice");
+      out.push_back(user->get());
+    }
+    return {};
   }
 
   Status read_limits(const toml::node& v, Limits& l) const {

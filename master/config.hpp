@@ -60,10 +60,16 @@
 //                                (default <state_dir>/cadre.sock; "" for none)
 //   admin_group = "hpcadmin"     members may cancel any job and drain/resume nodes (root always may)
 //
+//   [accounts]                   who may charge a job to which account (--account)
+//   physics = ["alice", "bob"]   an account and its members (user names); every
+//                                user also has an account of their own name,
+//                                admins may charge any (master/state/accounts.hpp)
+//
 //   [agent]                      the agent's (agent/config.hpp): accepted, not read here
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,6 +109,8 @@ struct MasterConfig {
   Limits limits;
   // [security]: CURVE on the tcp endpoint when key is set
   std::optional<std::string> key_file, agent_keys_dir, user_keys_dir, local_socket, admin_group;
+  // [accounts]: account name -> its members (user names), as AccountTable takes it
+  std::map<std::string, std::vector<std::string>> accounts;
 };
 
 // Parses and validates a whole file. `source_name` prefixes every error,

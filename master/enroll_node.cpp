@@ -29,9 +29,9 @@ Status check_package(const std::string& spec) {
 }
 
 // Enrolls through key_store's enroll_key (which refuses a name that has
-// another key) from a .pub file in a private temporary folder; the secret
-// half is never written to disk.
-Status enroll_public_key(const std::string& folder, const std::string& name, const std::string& public_key) {
+// another key, and a key another agent or user holds) from a .pub file in
+// a private temporary folder; the secret half is never written to disk.
+Status enroll_public_key(const KeyFolders& folders, const std::string& name, const std::string& public_key) {
   std::string tmp = (std::filesystem::temp_directory_path() / "cadre-enroll-XXXXXX").string();
   if (!mkdtemp(tmp.data())) return make_error("cannot make a temporary folder: " + std::string(std::strerror(errno)));
   const std::string pub = tmp + "/" + name + ".pub";
@@ -41,7 +41,7 @@ Status enroll_public_key(const std::string& folder, const std::string& name, con
     out << "public-key = \"" << public_key << "\"\n";
     if (!out.flush()) s = make_error("cannot write " + pub);
   }
-  if (s) s = enroll_key(folder, name, pub);
+  if (s) s = enroll_key(folders, PeerKind::agent, name, pub);
   std::error_code ec;
   std::filesystem::remove_all(tmp, ec);
   return s;
@@ -88,7 +88,8 @@ Result<std::string> enroll_new_node(const NodeEnrollment& e) {
   if (!master) return make_error(master.error());
   auto node = generate_curve_keypair();
   if (!node) return make_error(node.error());
-  if (Status s = enroll_public_key(e.agent_keys_dir, e.name, node->public_key); !s) return make_error(s.error());
+  const KeyFolders folders{e.agent_keys_dir, e.user_keys_dir};
+  if (Status s = enroll_public_key(folders, e.name, node->public_key); !s) return make_error(s.error());
 
   const std::string token = encode_join_token({e.endpoint, master->public_key, e.name, node->secret_key});
   // apt-get installs a local .deb only when given as a path.

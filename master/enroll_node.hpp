@@ -17,9 +17,11 @@ struct NodeEnrollment {
   std::string master_key_file;  // [security] key: the master's key pair
   std::string endpoint;         // tcp://HOST:PORT agents connect to
   std::string package = "cadre-agent";  // or a path to a .deb
+  std::string user_keys_dir{};  // [security] user_keys: one key is one identity across both
 };
 
-// Enrolls a fresh key for `e.name` (refusing a name that already has a key)
+// Enrolls a fresh key for `e.name` (refusing a name that already has a key,
+// and, through enroll_key, a key some agent or user already holds)
 // and returns the shell line, which holds the node's secret key.
 Result<std::string> enroll_new_node(const NodeEnrollment& e);
 

@@ -7,6 +7,12 @@
 // handshake. A trusted key gets the user id "agent:<name> <key>" or
 // "user:<name> <key>", which ZeroMQ then attaches to every message of
 // that connection; check() tells whether such an id is still trusted.
+//
+// One key is one identity: a public key is enrolled under one name, in
+// one of the two folders. enroll_key refuses a key held by any other name
+// of either kind; a key found in two files (copied there by hand) is kept
+// in the first met (agents before users, then by name) and skipped in the
+// other, so a user's key can never act as an agent.
 // Not synchronised: owned by the master's event-loop thread.
 #pragma once
 
@@ -38,13 +44,20 @@ class KeyStore {
       : agents_dir_(std::move(agents_dir)), users_dir_(std::move(users_dir)) {}
 
   // Rescans both folders. Returns the agents whose key was removed or
-  // replaced since the last scan. Unreadable or malformed files are
-  // skipped and reported once in `problems`.
+  // replaced since the last scan. Unreadable or malformed files, and files
+  // whose key an earlier file (agents first, then users, each by name)
+  // already holds, are skipped and reported once in `problems`.
   std::vector<std::string> reload(std::vector<std::string>* problems = nullptr);
 
   std::optional<Peer> find(const std::string& z85_key) const;
   // The peer a ZAP user id names, if its key is still the one enrolled.
   std::optional<Peer> check(const std::string& user_id) const;
+  // The key enrolled for agent `name`, if any.
+  std::optional<std::string> agent_key(const std::string& name) const {
+    auto it = agents_.find(name);
+    if (it == agents_.end()) return std::nullopt;
+    return it->second;
+  }
   size_t agents() const { return agents_.size(); }
   size_t users() const { return users_.size(); }
 
@@ -71,10 +84,20 @@ ZapAnswer answer_zap(const Frames& request, const KeyStore& keys);
 // Checks a name for a key file: [A-Za-z0-9_.-], 1-200 characters.
 Status check_key_name(const std::string& name);
 
-// Copies the public key in `pub_file` into `folder`/`name`.pub (refusing
-// to replace another key), or removes it. For `cadre-master enroll-agent`
-// and friends.
-Status enroll_key(const std::string& folder, const std::string& name, const std::string& pub_file);
+// The two folders of enrolled keys ([security] agent_keys, user_keys).
+struct KeyFolders {
+  std::string agents, users;
+  const std::string& of(PeerKind kind) const { return kind == PeerKind::agent ? agents : users; }
+};
+
+// Copies the public key in `pub_file` into the folder of `kind` as
+// <name>.pub. Refuses a name that has another key (revoke it first) and a
+// key already enrolled under any other name, agent or user: "this key is
+// already enrolled as agent n1 (DIR/n1.pub); one key is one identity".
+// Enrolling the same key under the same name again is a no-op. For
+// `cadre-master enroll-agent` and friends.
+Status enroll_key(const KeyFolders& folders, PeerKind kind, const std::string& name, const std::string& pub_file);
+// Removes `folder`/`name`.pub.
 Status revoke_key(const std::string& folder, const std::string& name);
 
 }  // namespace cadre

@@ -1,12 +1,12 @@
 // cadre-master: the cluster's controller. See docs/operations.md.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 
 #include "common/flags.hpp"
@@ -16,7 +16,8 @@
 #include "master/config.hpp"
 #include "master/enroll_node.hpp"
 #include "master/key_store.hpp"
-#include "master/service.hpp"
+#include "master/server/service.hpp"
+#include "master/state_dir.hpp"
 #include "master/store/sqlite_store.hpp"
 
 namespace {
@@ -45,7 +46,8 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
   --listen ENDPOINT       ZeroMQ endpoint agents and clients connect to
                           (default tcp://*:7700)
   --state-dir DIR         folder for the database cadre.db (default /var/lib/cadre;
-                          created if missing)
+                          created 0700 if missing, cadre.db 0600; looser modes are
+                          logged as a warning at start)
   --node-timeout SECONDS  a node silent this long is DOWN; its gangs are requeued
                           (default 30)
   --max-retries N         a gang hit by a node failure is requeued (new attempt) up
@@ -115,6 +117,7 @@ int enroll_new_node(const std::string& name, const cadre::Flags& flags, const ca
   cadre::NodeEnrollment e;
   e.name = name;
   e.agent_keys_dir = sec.agent_keys_dir;
+  e.user_keys_dir = sec.user_keys_dir;
   e.master_key_file = sec.key_file;
   if (auto endpoint = flags.get("--endpoint")) {
     e.endpoint = *endpoint;
@@ -150,7 +153,10 @@ int run_key_command(const std::vector<std::string>& words, const cadre::Flags& f
     return fail("--endpoint and --package go with enroll-agent NAME (no key file)");
   if (words.size() != (enroll ? 3u : 2u))
     return fail("usage: cadre-master " + command + (enroll ? " NAME PUBLIC_KEY_FILE" : " NAME"));
-  cadre::Status s = enroll ? cadre::enroll_key(folder, words[1], words[2]) : cadre::revoke_key(folder, words[1]);
+  // Both folders: a key already enrolled as any agent or user is refused.
+  const cadre::KeyFolders folders{sec.agent_keys_dir, sec.user_keys_dir};
+  const cadre::PeerKind kind = agent ? cadre::PeerKind::agent : cadre::PeerKind::user;
+  cadre::Status s = enroll ? cadre::enroll_key(folders, kind, words[1], words[2]) : cadre::revoke_key(folder, words[1]);
   if (!s) return fail(s.error());
   std::cout << (enroll ? "enrolled " : "revoked ") << (agent ? "agent " : "user ") << words[1] << " ("
             << folder << "/" << words[1] << ".pub)\n";
@@ -193,6 +199,7 @@ int main(int argc, char** argv) {
     options.scheduler.fairshare_half_life_s = config->fairshare_half_life_s;
     options.scheduler.gpu_billing = config->gpu_billing;
     options.limits = config->limits;
+    options.accounts = config->accounts;
     if (config->key_file) options.security.key_file = *config->key_file;
     if (config->agent_keys_dir) options.security.agent_keys_dir = *config->agent_keys_dir;
     if (config->user_keys_dir) options.security.user_keys_dir = *config->user_keys_dir;
@@ -235,12 +242,16 @@ int main(int argc, char** argv) {
     cadre::log::set_level(level);
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(options.state_dir, ec);
-  if (ec) return fail("cannot create state folder " + options.state_dir + ": " + ec.message());
+  // From here on the master writes only its own state: nothing it creates
+  // is for other users (the local socket sets its own 0666). Not earlier:
+  // the key commands above write public keys the master's user must read.
+  umask(077);
+  if (cadre::Status s = cadre::make_state_dir(options.state_dir); !s) return fail(s.error());
   if (cadre::Status s = lock_state_dir(options.state_dir); !s) return fail(s.error());
-  auto store = cadre::SqliteStore::open(options.state_dir + "/cadre.db");
+  const std::string db_path = options.state_dir + "/cadre.db";
+  auto store = cadre::SqliteStore::open(db_path);
   if (!store) return fail(store.error());
+  for (const std::string& warning : cadre::loose_state_files(options.state_dir, db_path)) CADRE_LOG(warning) << warning;
 
   try {
     cadre::MasterService service(options, std::move(*store));

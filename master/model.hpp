@@ -10,38 +10,12 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "common/job_spec.hpp"
 #include "common/job_state.hpp"
 #include "common/resources.hpp"
 #include "master/scheduler/priority.hpp"
 
 namespace cadre {
-
-// What the user asked for. Fixed at submit.
-struct JobSpec {
-  std::string name;
-  std::vector<std::string> argv;
-  std::string workdir;
-  std::string output_pattern;
-  Resources per_task;
-  uint32_t nodes = 0;           // 0: ranks go wherever they fit (ntasks mode)
-  uint32_t tasks_per_node = 0;  // with nodes > 0
-  uint32_t ntasks = 1;          // total ranks
-  int64_t time_limit_s = 0;     // 0: no limit
-  bool time_limit_given = false;  // at submit: --time was given (0 = UNLIMITED, not the partition's default)
-  int32_t priority = 0;
-  std::string user;
-  uint32_t uid = 0;
-  uint32_t gid = 0;
-  bool requeue = true;          // a node failure requeues the gang (up to the master's limit)
-  std::string partition;        // resolved at submit (the default partition when none given)
-  std::string account;          // fair-share account; the user's name when none given
-  uint32_t max_switches = 0;    // 0: no limit
-  int64_t switches_wait_s = 0;  // relax max_switches after this long pending; 0: never
-  std::string gpu_type;         // only nodes whose GPU model contains this (case-insensitive); empty: any
-  bool batch = false;           // `script` runs once on the first node; the rest of the allocation waits for steps
-  std::string script;           // a batch job's script (argv[0] is the path it was submitted from)
-  std::string error_pattern;    // stderr to its own file; empty: into the output file
-};
 
 // True when a GPU `model` ("NVIDIA H100 80GB HBM3") is what `requested`
 // ("H100", "h100") names: a case-insensitive substring match.
@@ -131,8 +105,8 @@ struct Node {
   std::string isolation;               // how ranks are confined there, as the agent reports it
   std::string reason;                  // why it is DRAIN or DOWN (this run only)
 
-  // Volatile, this run only: where to reach the agent and when it last spoke.
-  std::string routing_id;
+  // Volatile, this run only: when the agent last spoke. (Where to reach it
+  // is the service's to know.)
   int64_t last_seen_ms = 0;
   bool registered = false;             // registered with this master process
   uint64_t partitions = 0;             // bit p: member of partition p (from the config's patterns)

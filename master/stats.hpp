@@ -61,6 +61,8 @@ struct StatsReport {
   uint32_t nodes_registered = 0;
   uint32_t nodes_up = 0;
   uint64_t malformed_messages = 0;
+  uint64_t over_limit_requests = 0;
+  uint64_t refused_messages = 0;
   ProcessUsage usage;
 };
 

@@ -3,7 +3,7 @@
 
 CADRE_PACKAGES=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev capnproto libcapnp-dev
                 libsqlite3-dev libboost-dev libgtest-dev libgmock-dev nlohmann-json3-dev python3 procps
-                libtomlplusplus-dev libbenchmark-dev)
+                libtomlplusplus-dev libbenchmark-dev libsodium-dev)
 
 cadre_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 

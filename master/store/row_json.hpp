@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -185,6 +186,11 @@ inline void read_sched(std::string_view text, Job& j) {
       s.batch = v.number != 0;
       return true;
     }
+    if (key == "umask") {
+      if (v.kind != Kind::number || v.number < 0 || v.number > 0777) return false;
+      s.umask = static_cast<int32_t>(v.number);
+      return true;
+    }
     if (key == "master_port") {
       if (v.kind != Kind::number || v.number < 0 || v.number > UINT16_MAX) return false;
       j.master_port = static_cast<uint16_t>(v.number);
@@ -205,6 +211,8 @@ inline void read_sched(std::string_view text, Job& j) {
   s.script = sched.value("script", "");
   s.error_pattern = sched.value("error_pattern", "");
   j.master_port = sched.value("master_port", uint16_t{0});
+  s.umask = sched.value("umask", int32_t{-1});
+  if (s.umask > 0777) throw std::runtime_error("umask out of range");
 }
 
 }  // namespace cadre::row_json

@@ -1,10 +1,15 @@
 #include "master/store/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <sstream>
 #include <string_view>
@@ -186,9 +191,25 @@ Status read_job_row(const Stmt& q, Job& j) {
   return {};
 }
 
+// Creates an empty `path` as kFileMode unless it exists: SQLite itself
+// would create it 0644 less the umask.
+Status create_private(const std::string& path, mode_t mode) {
+  if (path.empty() || path == ":memory:") return {};
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    if (errno == EEXIST) return {};
+    return make_error("cannot open database " + path + ": " + std::strerror(errno));
+  }
+  Status s;
+  if (::fchmod(fd, mode) != 0) s = make_error("cannot set the mode of database " + path + ": " + std::strerror(errno));
+  ::close(fd);
+  return s;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  if (Status s = create_private(path, kFileMode); !s) return make_error(s.error());
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -328,6 +349,7 @@ Status SqliteStore::save_job(const Job& job) {
   if (!s.script.empty()) sched["script"] = s.script;
   if (!s.error_pattern.empty()) sched["error_pattern"] = s.error_pattern;
   if (job.master_port != 0) sched["master_port"] = job.master_port;
+  if (s.umask >= 0) sched["umask"] = s.umask;
   up.bind(26, sched.dump());
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
 

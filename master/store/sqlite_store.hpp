@@ -20,7 +20,12 @@ class SqliteStore final : public Store {
  public:
   static constexpr int kSchemaVersion = 4;
 
-  // Opens (creating if missing) the database at `path`.
+  // The database holds every job's command, environment and user: a file
+  // open() creates is this mode whatever the umask, and SQLite gives the
+  // -wal and -shm files the database's mode. An existing file keeps its own.
+  static constexpr unsigned kFileMode = 0600;
+
+  // Opens (creating if missing, as kFileMode) the database at `path`.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
   ~SqliteStore() override;
 

@@ -3,6 +3,9 @@
 // readable field by field, as a handler would read it: a pointer of the
 // wrong kind may throw kj::Exception (every handler catches that), anything
 // else is a bug. An accepted message, copied and encoded again, must decode.
+// Every job request in it goes through the master's path, from_proto then
+// validate_job_request: a request the validator accepts must keep every
+// bound, and every decoded request must survive to_proto/from_proto whole.
 #include <capnp/dynamic.h>
 #include <capnp/message.h>
 #include <kj/exception.h>
@@ -14,6 +17,8 @@
 #include <string_view>
 
 #include "common/codec.hpp"
+#include "common/job_request.hpp"
+#include "common/job_validation.hpp"
 
 namespace {
 
@@ -45,7 +50,7 @@ void failure_feature(uint64_t where, std::string_view text) {
   feature(where, h);
 }
 
-enum Where : uint64_t { kDecode = 1, kRead, kField, kList };
+enum Where : uint64_t { kDecode = 1, kRead, kField, kList, kValidate };
 
 void visit(const capnp::DynamicValue::Reader& value);
 
@@ -125,6 +130,63 @@ void check_reencodes(::Envelope::Reader env) {
   if (!cadre::decode(bytes)) __builtin_trap();
 }
 
+bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+// What validate_job_request promises of a request it accepts.
+void check_accepted(const cadre::JobSpec& s, const cadre::RequestBounds& b) {
+  namespace limits = cadre::limits;
+  bool ok = !s.argv.empty() && !s.argv[0].empty() && s.argv.size() <= limits::kMaxArgvWords;
+  size_t command_bytes = 0;
+  for (const std::string& a : s.argv) {
+    command_bytes += a.size() + 1;
+    ok = ok && !has_nul(a) && cadre::valid_utf8(a);
+  }
+  ok = ok && command_bytes <= b.max_command_bytes && s.script.size() <= b.max_script_bytes;
+  ok = ok && s.name.size() <= limits::kMaxJobNameBytes && s.user.size() <= limits::kMaxUserNameBytes &&
+       s.account.size() <= limits::kMaxUserNameBytes && s.partition.size() <= limits::kMaxPartitionNameBytes &&
+       s.gpu_type.size() <= limits::kMaxGpuTypeBytes && s.workdir.size() <= limits::kMaxPathBytes &&
+       s.output_pattern.size() <= limits::kMaxPathBytes && s.error_pattern.size() <= limits::kMaxPathBytes;
+  for (const std::string* t : {&s.name, &s.user, &s.account, &s.partition, &s.gpu_type, &s.workdir,
+                               &s.output_pattern, &s.error_pattern, &s.script})
+    ok = ok && !has_nul(*t) && cadre::valid_utf8(*t);
+  ok = ok && !s.workdir.empty() && s.workdir[0] == '/';
+  ok = ok && s.ntasks >= 1 && s.ntasks <= limits::kMaxTasksPerJob;
+  ok = ok && (s.nodes == 0 || uint64_t{s.nodes} * s.tasks_per_node == s.ntasks);
+  ok = ok && s.per_task.millicores > 0 && s.per_task.millicores <= limits::kMaxMillicoresPerTask &&
+       s.per_task.memory_mb >= 0 && s.per_task.memory_mb <= limits::kMaxMemoryMbPerTask &&
+       s.per_task.gpus >= 0 && s.per_task.gpus <= limits::kMaxGpusPerTask;
+  ok = ok && s.time_limit_s >= 0 && s.time_limit_s <= limits::kMaxTimeLimitS && s.switches_wait_s >= 0 &&
+       s.switches_wait_s <= limits::kMaxTimeLimitS;
+  ok = ok && s.priority >= limits::kMinPriority && s.priority <= limits::kMaxPriority;
+  ok = ok && s.umask >= -1 && s.umask <= 0777;
+  ok = ok && s.batch == !s.script.empty();
+  if (!ok) __builtin_trap();
+}
+
+void check_job_request(::JobRequest::Reader r) {
+  guarded([&] {
+    const cadre::JobSpec spec = cadre::from_proto(r);
+    // Small bounds too, so the fuzzer reaches the size checks with small inputs.
+    for (const cadre::RequestBounds& b : {cadre::RequestBounds{}, cadre::RequestBounds{64, 64}}) {
+      cadre::Status st = cadre::validate_job_request(spec, b);
+      if (st) check_accepted(spec, b);
+      else failure_feature(kValidate, st.error());
+    }
+    capnp::MallocMessageBuilder copy;
+    cadre::to_proto(spec, copy.initRoot<::JobRequest>());
+    if (!(cadre::from_proto(copy.getRoot<::JobRequest>().asReader()) == spec)) __builtin_trap();
+  });
+}
+
+// As the master reads them: each request of a submit or a submitMany.
+void check_job_requests(::Envelope::Reader env) {
+  guarded([&] {
+    if (env.isSubmit()) check_job_request(env.getSubmit().getRequest());
+    if (env.isSubmitMany())
+      for (auto r : env.getSubmitMany().getRequests()) check_job_request(r);
+  });
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -136,6 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ::Envelope::Reader env = (*decoded)->envelope();
   if (env.getVersion() != cadre::kProtocolVersion) __builtin_trap();
   consume(static_cast<uint64_t>(env.which()));
+  check_job_requests(env);
   visit_struct(capnp::toDynamic(env));
   check_reencodes(env);
   return 0;

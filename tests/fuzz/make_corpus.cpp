@@ -50,6 +50,14 @@ void fill_request(::JobRequest::Builder req) {
   req.setUid(1000);
   req.setGid(1001);
   req.setNoRequeue(true);
+  req.setPartition("gpu");
+  req.setAccount("physics");
+  req.setMaxSwitches(1);
+  req.setSwitchesWaitSec(600);
+  req.setTimeLimitGiven(true);
+  req.setGpuType("H100");
+  req.setErrorPattern("err-%j.log");
+  req.setUmask(022);
 }
 
 void fill_labels(capnp::List<::Label>::Builder labels) {

@@ -3,12 +3,15 @@
 #include "cli/batch_script.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "cli/submit_options.hpp"
+#include "common/limits.hpp"
 
 namespace cadre::cli {
 namespace {
@@ -191,16 +194,22 @@ TEST(BatchScript, ScriptsThatAreNotScriptsAreRefused) {
   dir.write("noshebang.sh", "#SBATCH -N 2\nhostname\n");
   dir.write("binary", std::string("#!/x\0\1\2", 7));
   dir.write("dos.sh", "#!/bin/bash\r\nhostname\r\n");
-  dir.write("huge.sh", "#!/bin/bash\n" + std::string(kMaxBatchScriptBytes, '#'));
+  dir.write("huge.sh", "#!/bin/bash\n" + std::string(limits::kMaxScriptBytes, '#'));
   fs::create_directory(dir.str() + "/folder");
   const std::string d = dir.str();
   EXPECT_EQ(submit_error({"empty.sh"}, d), d + "/empty.sh is empty");
   EXPECT_EQ(submit_error({"noshebang.sh"}, d),
             d + "/noshebang.sh: batch scripts must start with #! (e.g. #!/bin/bash)");
-  EXPECT_TRUE(submit_error({"binary"}, d).starts_with(d + "/binary is a binary file, not a batch script"));
+  EXPECT_EQ(submit_error({"binary"}, d),
+            "batch script " + d + "/binary contains a NUL byte at offset 4: it is binary, not a script");
   EXPECT_TRUE(submit_error({"dos.sh"}, d).starts_with(d + "/dos.sh has DOS line breaks"));
-  EXPECT_TRUE(submit_error({"huge.sh"}, d).starts_with(d + "/huge.sh is larger than 1 MiB"));
-  EXPECT_EQ(submit_error({"folder"}, d), d + "/folder is a directory, not a batch script");
+  EXPECT_EQ(submit_error({"huge.sh"}, d), "batch script " + d + "/huge.sh is " +
+                                              std::to_string(limits::kMaxScriptBytes + 12) +
+                                              " bytes, over the limit of " + std::to_string(limits::kMaxScriptBytes) +
+                                              " bytes");
+  EXPECT_EQ(submit_error({"folder"}, d), "batch script " + d +
+                                             "/folder is not a regular file (a FIFO, device or directory cannot "
+                                             "be submitted)");
   EXPECT_EQ(submit_error({"-N", "2", "missing.sh"}, d),
             "no batch script 'missing.sh' (" + d +
                 "/missing.sh does not exist); to run a command instead, put it after '--', e.g. cadre submit -- "
@@ -212,7 +221,34 @@ TEST(BatchScript, AnUnreadableScriptIsRefused) {
   ScratchDir dir;
   std::string path = dir.write("secret.sh", "#!/bin/bash\n");
   fs::permissions(path, fs::perms::none);
-  EXPECT_EQ(submit_error({"secret.sh"}, dir.str()), "cannot read " + path + " (check its permissions)");
+  EXPECT_EQ(submit_error({"secret.sh"}, dir.str()), "cannot open batch script " + path + ": Permission denied");
+}
+
+TEST(BatchScript, AFifoIsRefusedAtOnceInsteadOfHangingSubmit) {
+  ScratchDir dir;
+  const std::string path = dir.str() + "/pipe.sh";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  // No writer ever opens the FIFO: a blocking open would never return.
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(submit_error({"pipe.sh"}, dir.str()),
+            "batch script " + path + " is not a regular file (a FIFO, device or directory cannot be submitted)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST(BatchScript, ADeviceIsRefusedNotReadForever) {
+  auto r = load_batch_script("/dev/zero");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(),
+            "batch script /dev/zero is not a regular file (a FIFO, device or directory cannot be submitted)");
+}
+
+TEST(BatchScript, AScriptOfExactlyTheLimitIsAccepted) {
+  ScratchDir dir;
+  std::string head = "#!/bin/bash\n";
+  std::string path = dir.write("full.sh", head + std::string(limits::kMaxScriptBytes - head.size(), '#'));
+  auto r = load_batch_script(path);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->size(), limits::kMaxScriptBytes);
 }
 
 // --- Directive rules ---

@@ -1,4 +1,5 @@
-// Specification of draining and resuming nodes in master/cluster.
+// Specification of draining and resuming nodes in master/state's Cluster:
+// what a drain means for scheduling.
 #include <gtest/gtest.h>
 
 #include "cluster_fixture.hpp"
@@ -36,22 +37,7 @@ TEST_F(ClusterDrain, ADrainedNodeKeepsItsJobsButTakesNoNewOnes) {
   EXPECT_EQ(job(second).tasks[0].node, idle);
 }
 
-TEST_F(ClusterDrain, DownAndUnknownNodesAreRefused) {
-  EXPECT_FALSE(cluster_.drain_node("ghost", ""));
-  EXPECT_FALSE(cluster_.resume_node("ghost"));
-  add_node("a", 1, 0);
-  cluster_.node_revoked("a", kT0);
-  EXPECT_EQ(node("a").state, NodeState::down);
-  EXPECT_EQ(node("a").reason, "its key was revoked");
-  auto r = cluster_.resume_node("a");
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("comes back UP when its agent registers"), std::string::npos) << r.error();
-  EXPECT_FALSE(cluster_.drain_node("a", "x"));
-  // Registering again brings it back and clears the reason.
-  add_node("a", 1, 0);
-  EXPECT_EQ(node("a").state, NodeState::up);
-  EXPECT_EQ(node("a").reason, "");
-}
+// Refusals for DOWN and unknown nodes: node_table_test.cpp.
 
 }  // namespace
 }  // namespace cadre

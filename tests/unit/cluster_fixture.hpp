@@ -1,7 +1,9 @@
-// Shared by the specifications of master/cluster (cluster_test.cpp and
-// cluster_steps_test.cpp): the commands to agents, decoded with
-// cadre::decode as an agent would, job specs, and a fixture that drives a
-// Cluster (nodes registering, jobs submitted and scheduled, ranks reporting).
+// Shared by the specifications of master/state (cluster_test.cpp,
+// cluster_steps_test.cpp, node_table_test.cpp, admission_test.cpp): the
+// typed commands to agents, with what the agent would receive of the job
+// (the launch encoded and decoded with cadre::decode, as an agent would),
+// job specs, and fixtures that drive a Cluster (nodes registering, jobs
+// submitted and scheduled, ranks reporting) or a bare ClusterState.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,12 +16,15 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "common/codec.hpp"
 #include "common/log.hpp"
-#include "master/cluster.hpp"
-#include "master/messages.hpp"
+#include "master/wire/encode.hpp"
+#include "master/state/cluster.hpp"
+#include "master/state/node_table.hpp"
+#include "master/state/partitions.hpp"
 
 namespace cadre::cluster_fixture {
 
@@ -63,49 +68,62 @@ struct Commands {
   std::set<KillCmd> kill_set() const { return {kills.begin(), kills.end()}; }
 };
 
-inline Commands decode_all(const std::vector<AgentCommand>& commands) {
+// What the agent receives of the job besides the layout (command, user,
+// output files, the job's node list): `l`'s launch encoded as the service
+// does and decoded as an agent would.
+inline void fill_from_wire(const Job& job, const LaunchCommand& cmd, LaunchCmd& x) {
+  auto d = decode(wire::encode_launch(job, cmd));
+  EXPECT_TRUE(d) << d.error();
+  if (!d) return;
+  auto env = (*d)->envelope();
+  ASSERT_TRUE(env.isLaunch());
+  auto l = env.getLaunch();
+  EXPECT_EQ(l.getJobId(), cmd.job);
+  EXPECT_EQ(l.getAttempt(), cmd.attempt);
+  EXPECT_EQ(l.getRank(), cmd.target.rank);
+  EXPECT_EQ(l.getMasterPort(), cmd.master_port);
+  for (auto n : l.getJobNodelist()) x.job_nodelist.emplace_back(n.cStr());
+  x.script = l.getScript().cStr();
+  x.workdir = l.getWorkdir().cStr();
+  x.output_pattern = l.getOutputPattern().cStr();
+  x.user = l.getUser().cStr();
+  x.uid = l.getUid();
+  x.gid = l.getGid();
+  x.job_name = l.getJobName().cStr();
+}
+
+// The typed commands of a turn; `cluster` holds their jobs.
+inline Commands decode_all(const Cluster& cluster, const std::vector<AgentCommand>& commands) {
   Commands out;
   out.total = commands.size();
   for (const AgentCommand& c : commands) {
-    auto d = decode(c.bytes);
-    EXPECT_TRUE(d) << d.error();
-    if (!d) continue;
-    auto env = (*d)->envelope();
-    if (env.isLaunch()) {
-      auto l = env.getLaunch();
-      LaunchCmd x;
-      x.node = c.node;
-      x.job = l.getJobId();
-      x.attempt = l.getAttempt();
-      x.step = l.getStep();
-      x.rank = l.getRank();
-      x.world_size = l.getWorldSize();
-      x.local_rank = l.getLocalRank();
-      x.local_world_size = l.getLocalWorldSize();
-      x.node_rank = l.getNodeRank();
-      for (auto n : l.getNodelist()) x.nodelist.emplace_back(n.cStr());
-      for (auto n : l.getJobNodelist()) x.job_nodelist.emplace_back(n.cStr());
-      for (auto a : l.getArgv()) x.argv.emplace_back(a.cStr());
-      for (auto t : l.getTasksPerNode()) x.tasks_per_node.push_back(t);
-      for (auto g : l.getGpus()) x.gpus.push_back(g);
-      x.limits = from_proto(l.getLimits());
-      x.batch = l.getBatch();
-      x.script = l.getScript().cStr();
-      x.workdir = l.getWorkdir().cStr();
-      x.output_pattern = l.getOutputPattern().cStr();
-      x.master_addr = l.getMasterAddr().cStr();
-      x.master_port = l.getMasterPort();
-      x.user = l.getUser().cStr();
-      x.uid = l.getUid();
-      x.gid = l.getGid();
-      x.job_name = l.getJobName().cStr();
-      out.launches.push_back(std::move(x));
-    } else if (env.isKill()) {
-      auto k = env.getKill();
-      out.kills.push_back(KillCmd{c.node, k.getJobId(), k.getAttempt(), k.getRank(), k.getStep()});
-    } else {
-      ADD_FAILURE() << "unexpected command of kind " << static_cast<int>(env.which()) << " to " << c.node;
+    if (const auto* k = std::get_if<KillCommand>(&c.what)) {
+      out.kills.push_back(KillCmd{c.node, k->job, k->attempt, k->rank, k->step});
+      continue;
     }
+    const LaunchCommand& l = std::get<LaunchCommand>(c.what);
+    const LaunchTarget& t = l.target;
+    LaunchCmd x;
+    x.node = c.node;
+    x.job = l.job;
+    x.attempt = l.attempt;
+    x.step = t.step;
+    x.rank = t.rank;
+    x.world_size = t.world_size;
+    x.local_rank = t.local_rank;
+    x.local_world_size = t.local_world_size;
+    x.node_rank = t.node_rank;
+    x.nodelist = t.nodes;
+    x.argv = t.argv;
+    x.tasks_per_node = t.tasks_per_node;
+    x.gpus = t.gpus;
+    x.limits = t.limits;
+    x.batch = t.batch;
+    x.master_addr = l.master_addr;
+    x.master_port = l.master_port;
+    if (const Job* j = cluster.find_job(l.job)) fill_from_wire(*j, l, x);
+    else ADD_FAILURE() << "a launch for job " << l.job << ", which the cluster does not hold";
+    out.launches.push_back(std::move(x));
   }
   return out;
 }
@@ -142,6 +160,43 @@ inline RunningTaskRef live(JobId job, uint32_t rank, Attempt attempt, uint32_t s
   return r;
 }
 
+// A node's registration: `cpus` cpus, 64G, GPUs of `models` (or `gpus`
+// GPUs of no known model when given), reached at "addr-<name>".
+inline NodeRegistration registration(const std::string& name, int64_t cpus, const std::vector<std::string>& models,
+                                     std::vector<RunningTaskRef> running = {}, int64_t gpus = -1,
+                                     std::map<std::string, std::string> labels = {}) {
+  NodeRegistration reg;
+  reg.name = name;
+  reg.address = "addr-" + name;
+  reg.total = Resources{cpus * 1000, 64 * 1024, gpus < 0 ? static_cast<int64_t>(models.size()) : gpus};
+  reg.labels = std::move(labels);
+  reg.running = std::move(running);
+  for (uint32_t i = 0; i < models.size(); ++i) reg.gpus.push_back(NodeGpu{i, "GPU-" + name + std::to_string(i), models[i], 81920, {}});
+  return reg;
+}
+
+// A bare ClusterState (one partition of every node) for the pieces of
+// master/state that can be specified alone.
+class StateFixture : public ::testing::Test {
+ protected:
+  StateFixture() { state::set_partitions(s_, {}); }
+  void SetUp() override { log::set_level(log::Level::error); }
+  void TearDown() override { log::set_level(log::Level::info); }
+
+  void add_node(const std::string& name, int64_t cpus, int64_t gpus,
+                std::map<std::string, std::string> labels = {}) {
+    state::register_node(s_, registration(name, cpus, {}, {}, gpus, std::move(labels)), now_ms_, kT0);
+  }
+  const Node& node(const std::string& name) {
+    const Node* n = s_.find_node(name);
+    if (!n) throw std::runtime_error("node " + name + " is not in the cluster");
+    return *n;
+  }
+
+  int64_t now_ms_ = 1000;
+  ClusterState s_{kNodeTimeoutMs, 3};
+};
+
 class ClusterFixture : public ::testing::Test {
  protected:
   void SetUp() override { log::set_level(log::Level::error); }
@@ -157,14 +212,7 @@ class ClusterFixture : public ::testing::Test {
   }
   void add_node_with_models(const std::string& name, int64_t cpus, const std::vector<std::string>& models,
                             std::vector<RunningTaskRef> running = {}, int64_t gpus = -1) {
-    NodeRegistration reg;
-    reg.name = name;
-    reg.address = "addr-" + name;
-    reg.total = Resources{cpus * 1000, 64 * 1024, gpus < 0 ? static_cast<int64_t>(models.size()) : gpus};
-    reg.labels = node_labels_;
-    reg.running = std::move(running);
-    for (uint32_t i = 0; i < models.size(); ++i) reg.gpus.push_back(NodeGpu{i, "GPU-" + name + std::to_string(i), models[i], 81920, {}});
-    cluster_.register_node(reg, "route-" + name, now_ms_, kT0);
+    cluster_.register_node(registration(name, cpus, models, std::move(running), gpus, node_labels_), now_ms_, kT0);
   }
 
   JobId submit(JobSpec s) {
@@ -181,7 +229,7 @@ class ClusterFixture : public ::testing::Test {
     cluster_.schedule(policy, kT0 + 1);
     return take();
   }
-  Commands take() { return decode_all(cluster_.take_commands()); }
+  Commands take() { return decode_all(cluster_, cluster_.take_commands()); }
 
   void report(const std::string& node, JobId id, uint32_t rank, TaskEventKind kind, int32_t exit_code = 0,
               int32_t signal = 0, uint32_t step = 0, bool oom = false, std::string message = "") {

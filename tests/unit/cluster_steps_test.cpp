@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "master/cluster.hpp"
+#include "master/state/cluster.hpp"
 #include "tests/unit/cluster_fixture.hpp"
 
 namespace cadre {
@@ -126,7 +126,7 @@ TEST_F(ClusterBatch, ANodeHoldingOnlyAllocatedSlotsFailingRequeuesTheGang) {
   report("a", id, 0, TaskEventKind::started);
   const Attempt first = job(id).attempt;
   now_ms_ += kNodeTimeoutMs + 1;
-  ASSERT_TRUE(cluster_.heartbeat("a", "route-a", now_ms_, kT0 + 20));
+  ASSERT_TRUE(cluster_.heartbeat("a", now_ms_, kT0 + 20));
   cluster_.check_timeouts(now_ms_, kT0 + 20);
   const Job& j = job(id);
   EXPECT_EQ(j.state, JobState::pending);
@@ -148,7 +148,7 @@ TEST_F(ClusterBatch, ANodeHoldingOnlyAllocatedSlotsFailingRequeuesTheGang) {
 TEST_F(ClusterBatch, ANodeHoldingOnlyAllocatedSlotsFailingWithoutRequeueIsNodeFail) {
   JobId id = start_batch();
   now_ms_ += kNodeTimeoutMs + 1;
-  ASSERT_TRUE(cluster_.heartbeat("a", "route-a", now_ms_, kT0 + 20));
+  ASSERT_TRUE(cluster_.heartbeat("a", now_ms_, kT0 + 20));
   cluster_.check_timeouts(now_ms_, kT0 + 20);
   EXPECT_EQ(job(id).state, JobState::node_fail);
   EXPECT_TRUE(node("b").used.is_zero());

@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "common/toml_file.hpp"
 
@@ -179,6 +181,13 @@ TEST(ConfigParse, ExampleFileParses) {
   EXPECT_EQ(default_partition(*c), "gpu");
 }
 
+TEST(ConfigParse, AccountsAreNamesWithTheirMembers) {
+  MasterConfig c = parse_ok("[accounts]\nphysics = [\"alice\", \"bob\"]\nchem-lab = []\n\"a.b_c\" = [\"Carol-2\"]\n");
+  EXPECT_EQ(c.accounts, (std::map<std::string, std::vector<std::string>>{
+                            {"a.b_c", {"Carol-2"}}, {"chem-lab", {}}, {"physics", {"alice", "bob"}}}));
+  EXPECT_TRUE(parse_ok("").accounts.empty()) << "no [accounts]: everyone charges their own name only";
+}
+
 // ---- Errors name file, line, column and key ----
 
 TEST(ConfigErrors, UnknownKeyNamesItsTableAndSuggestsTheKey) {
@@ -338,6 +347,27 @@ TEST(ConfigErrors, NodePatternsMustBeValid) {
                           "cadre.toml:3:9: partition.nodes: an empty list matches no node"));
 }
 
+TEST(ConfigErrors, AccountNamesAndMembersAreUserNames) {
+  EXPECT_TRUE(starts_with(error_of("[accounts]\nphysics = \"alice\"\n"),
+                          "cadre.toml:2:11: accounts.physics: expected a list of user names"));
+  EXPECT_TRUE(starts_with(error_of("[accounts]\nphysics = [\"alice\", 7]\n"),
+                          "cadre.toml:2:21: accounts.physics: expected a user name (a string)"));
+  std::string e = error_of("[accounts]\nphysics = [\"alice\", \"bob smith\"]\n");
+  EXPECT_TRUE(starts_with(e, "cadre.toml:2:21: accounts.physics: 'bob smith' is not a usable user name"));
+  EXPECT_TRUE(starts_with(error_of("[accounts]\nphysics = [\"\"]\n"), "cadre.toml:2:12: accounts.physics: '' is not"));
+  EXPECT_TRUE(starts_with(error_of("[accounts]\nphysics = [\"-rf\"]\n"), "cadre.toml:2:12: accounts.physics:"));
+  EXPECT_TRUE(starts_with(error_of("[accounts]\nphysics = [\"alice\", \"alice\"]\n"),
+                          "cadre.toml:2:21: accounts.physics: 'alice' is listed twice"));
+
+  const std::string long_name(65, 'a');
+  e = error_of("[accounts]\n" + long_name + " = []\n");
+  EXPECT_TRUE(starts_with(e, "cadre.toml:2:") && contains(e, "is not a usable account name (1 to 64")) << e;
+  EXPECT_EQ(parse_ok("[accounts]\n" + std::string(64, 'a') + " = []\n").accounts.size(), 1u);
+  e = error_of("[accounts]\n\"high energy\" = [\"alice\"]\n");
+  EXPECT_TRUE(contains(e, "'high energy' is not a usable account name")) << e;
+  EXPECT_TRUE(starts_with(error_of("accounts = 3\n"), "cadre.toml:1:12: accounts: expected a table"));
+}
+
 TEST(ConfigErrors, FirstErrorInTheFileIsReported) {
   // toml++ keeps keys sorted; errors still come in the order of the file.
   EXPECT_TRUE(starts_with(error_of("[scheduler]\npolicy = \"x\"\ninterval = true\n"), "cadre.toml:2:"));
@@ -430,6 +460,20 @@ TEST_F(ConfigDropIns, ErrorsNameTheFileTheValueCameFrom) {
   c = load_master_config(path_);
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(starts_with(c.error(), dir_ + "/cadre.toml.d/50-site.toml:2:1: unknown key 'polcy'"));
+}
+
+TEST_F(ConfigDropIns, ADropInAddsAnAccountOrReplacesOnesMembers) {
+  write("cadre.toml", "[accounts]\nphysics = [\"alice\"]\nchem = [\"carol\"]\n");
+  write("cadre.toml.d/50-site.toml", "[accounts]\nphysics = [\"bob\"]\nbio = [\"dan\"]\n");
+  auto c = load_master_config(path_);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->accounts, (std::map<std::string, std::vector<std::string>>{
+                             {"bio", {"dan"}}, {"chem", {"carol"}}, {"physics", {"bob"}}}));
+
+  write("cadre.toml.d/60-bad.toml", "\n[accounts]\nbio = [\"d n\"]\n");
+  c = load_master_config(path_);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(starts_with(c.error(), dir_ + "/cadre.toml.d/60-bad.toml:3:8: accounts.bio:")) << c.error();
 }
 
 TEST_F(ConfigDropIns, AValueOverriddenByALaterFileIsNotChecked) {

@@ -98,3 +98,36 @@ TEST(CurveKeyText, OnlyFortyZ85CharactersAreAKey) {
 
 }  // namespace
 }  // namespace cadre
+
+namespace cadre {
+namespace {
+
+TEST(CurveRoutingId, BothEndsDeriveTheSameIdAndNoOtherKeyDoes) {
+  auto master = generate_curve_keypair();
+  auto agent = generate_curve_keypair();
+  auto other = generate_curve_keypair();
+  ASSERT_TRUE(master && agent && other);
+  auto at_agent = curve_routing_id(agent->secret_key, master->public_key);
+  auto at_master = curve_routing_id(master->secret_key, agent->public_key);
+  auto impostor = curve_routing_id(other->secret_key, master->public_key);
+  ASSERT_TRUE(at_agent && at_master && impostor);
+  EXPECT_EQ(*at_agent, *at_master);
+  EXPECT_NE(*impostor, *at_master);
+  EXPECT_EQ(at_agent->size(), 33u);
+  EXPECT_EQ(at_agent->front(), 'k');
+}
+
+TEST(CurveRoutingId, RefusesKeysThatAreNotZ85) {
+  auto master = generate_curve_keypair();
+  ASSERT_TRUE(master);
+  EXPECT_FALSE(curve_routing_id("short", master->public_key));
+  EXPECT_FALSE(curve_routing_id(master->secret_key, "not a key"));
+}
+
+TEST(RandomRoutingId, IsFreshEachTime) {
+  EXPECT_NE(random_routing_id(), random_routing_id());
+  EXPECT_EQ(random_routing_id().size(), 33u);
+}
+
+}  // namespace
+}  // namespace cadre

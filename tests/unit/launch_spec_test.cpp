@@ -107,6 +107,25 @@ TEST(LaunchSpec, SlurmTasksPerNodeFoldsRepeats) {
   EXPECT_EQ(slurm_tasks_per_node({}), "");
 }
 
+TEST(LaunchSpec, UmaskOctalIsFourOctalDigitsAsSlurmWritesIt) {
+  EXPECT_EQ(umask_octal(0), "0000");
+  EXPECT_EQ(umask_octal(022), "0022");
+  EXPECT_EQ(umask_octal(027), "0027");
+  EXPECT_EQ(umask_octal(0777), "0777");
+}
+
+TEST(LaunchSpec, AJobWithAUmaskExportsSlurmUmask) {
+  LaunchSpec s = two_node_spec();
+  s.umask = 027;
+  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", ""}, "/h", {"SLURM_UMASK=0000"}));
+  EXPECT_EQ(only(env, "SLURM_UMASK"), "0027");
+}
+
+TEST(LaunchSpec, AJobWithoutAUmaskExportsNone) {
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", ""}, "/h", {}));
+  EXPECT_EQ(env.count("SLURM_UMASK"), 0u);
+}
+
 TEST(LaunchSpec, JobsGetOpenMpisLauncherAndTheCliOnPath) {
   auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "tcp://head:7700", "/opt/cadre/bin/cadre"},
                                         "/h", {"PATH=/usr/bin:/bin"}));

@@ -4,7 +4,7 @@
 
 #include "cluster_fixture.hpp"
 #include "common/codec.hpp"
-#include "master/messages.hpp"
+#include "master/wire/encode.hpp"
 #include "master/stats.hpp"
 
 namespace cadre {
@@ -45,7 +45,7 @@ TEST(StatsReply, CarriesEveryCounterToTheClient) {
   r.malformed_messages = 2;
   r.usage = ProcessUsage{123456789, 5000000, 250000};
 
-  auto decoded = decode(encode_stats_reply(42, r));
+  auto decoded = decode(wire::encode_stats_reply(42, r));
   ASSERT_TRUE(decoded) << decoded.error();
   auto env = (*decoded)->envelope();
   EXPECT_EQ(env.getRequestId(), 42u);
@@ -88,7 +88,8 @@ TEST_F(StatsReportTest, CountsJobsAndNodesAsTheClusterHoldsThem) {
 
   MasterStats stats;
   stats.started_ms = 1000;
-  StatsReport r = make_stats_report(stats, cluster_, 3, 61000);
+  StatsReport r = wire::make_stats_report(stats, cluster_, 61000);
+  r.malformed_messages = 3;
   EXPECT_EQ(r.jobs_running, 1u);
   EXPECT_EQ(r.jobs_pending, 2u);
   EXPECT_EQ(r.nodes_registered, 2u);
@@ -107,7 +108,7 @@ TEST_F(StatsReportTest, APassCountsOnlyWhenThereWasSomethingToDecide) {
   EXPECT_GE(t.snapshot_us, 0);
   EXPECT_GE(t.decide_us, 0);
   EXPECT_GE(t.apply_us, 0);
-  EXPECT_EQ(cluster_fixture::decode_all(cluster_.take_commands()).launches.size(), 1u);
+  EXPECT_EQ(cluster_fixture::decode_all(cluster_, cluster_.take_commands()).launches.size(), 1u);
 }
 
 // What the scale work changed in Cluster: the same outcomes at less cost.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,6 +145,30 @@ TEST_F(SpawnTest, TheRankStartsWithNoSignalsBlocked) {
   ASSERT_TRUE(pid) << pid.error();
   reap(*pid);
   EXPECT_EQ(output(), "SigBlk:\t0000000000000000\n");
+}
+
+TEST_F(SpawnTest, TheRankRunsWithTheJobsUmaskAndItsOutputFileHasIt) {
+  SpawnRequest r = request({"/bin/sh", "-c", "umask"});
+  r.umask = 027;
+  auto pid = spawn_rank(r);
+  ASSERT_TRUE(pid) << pid.error();
+  reap(*pid);
+  EXPECT_EQ(output(), "0027\n");
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ / "rank.out").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u) << "0644 less the umask's 027";
+}
+
+TEST_F(SpawnTest, WithoutAUmaskTheRankKeepsItsParents) {
+  const mode_t mine = umask(0);
+  umask(mine);
+  SpawnRequest r = request({"/bin/sh", "-c", "umask"});
+  auto pid = spawn_rank(r);
+  ASSERT_TRUE(pid) << pid.error();
+  reap(*pid);
+  char want[8];
+  snprintf(want, sizeof want, "%04o\n", static_cast<unsigned>(mine));
+  EXPECT_EQ(output(), want);
 }
 
 TEST_F(SpawnTest, OutputIsAppendedToAnExistingFile) {

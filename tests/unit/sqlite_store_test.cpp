@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -196,6 +197,28 @@ std::vector<JobId> ids(const std::vector<Job>& jobs) {
   std::vector<JobId> out;
   for (const Job& j : jobs) out.push_back(j.id);
   return out;
+}
+
+TEST_F(SqliteStoreTest, ANewDatabaseAndItsWalAre0600WhateverTheUmask) {
+  const mode_t old = umask(022);
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    save(*store, {});
+  }
+  umask(old);
+  for (const std::string& file : {path_, path_ + "-wal", path_ + "-shm"}) {
+    if (!fs::exists(file)) continue;  // -wal and -shm may be gone once the last connection closed
+    EXPECT_EQ(fs::status(file).permissions() & fs::perms::all, fs::perms(SqliteStore::kFileMode)) << file;
+  }
+  EXPECT_EQ(fs::status(path_).permissions() & fs::perms::all, fs::perms(0600));
+}
+
+TEST_F(SqliteStoreTest, AnExistingDatabaseKeepsItsMode) {
+  ASSERT_TRUE(open_store());
+  fs::permissions(path_, fs::perms(0640));
+  ASSERT_TRUE(open_store());
+  EXPECT_EQ(fs::status(path_).permissions() & fs::perms::all, fs::perms(0640)) << "reported at start, not changed";
 }
 
 TEST_F(SqliteStoreTest, JobWithTasksRoundTrips) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/job_validation.hpp"
+
 namespace cadre::cli {
 namespace {
 
@@ -383,6 +385,39 @@ TEST(SubmitOptions, TheFlagTableKnowsEverySpelling) {
   EXPECT_FALSE(find_submit_flag("-W")->takes_value);
   EXPECT_EQ(find_submit_flag("--qos"), nullptr);
   for (const auto& f : submit_flags()) EXPECT_EQ(find_submit_flag(f.name), &f);
+}
+
+TEST(SubmitOptions, BecomeTheJobSpecTheyDescribe) {
+  SubmitOptions o = parse_ok({"--name", "t", "-N", "2", "--tasks-per-node", "2", "--cpus-per-task", "3", "--time",
+                              "1:00:00", "--priority", "-5", "--partition", "gpu", "--account", "phys", "--no-requeue",
+                              "--error", "e-%j", "--", "/bin/train", "x"});
+  JobSpec s = to_job_spec(o);
+  EXPECT_EQ(s.name, "t");
+  EXPECT_EQ(s.argv, (std::vector<std::string>{"/bin/train", "x"}));
+  EXPECT_EQ(s.workdir, kCwd);
+  EXPECT_EQ(s.output_pattern, o.output_pattern);
+  EXPECT_EQ(s.error_pattern, "e-%j");
+  EXPECT_EQ(s.per_task, (Resources{3000, 1024, 0}));
+  EXPECT_EQ(s.nodes, 2u);
+  EXPECT_EQ(s.tasks_per_node, 2u);
+  EXPECT_EQ(s.ntasks, 4u);
+  EXPECT_EQ(s.time_limit_s, 3600);
+  EXPECT_TRUE(s.time_limit_given);
+  EXPECT_EQ(s.priority, -5);
+  EXPECT_FALSE(s.requeue);
+  EXPECT_EQ(s.partition, "gpu");
+  EXPECT_EQ(s.account, "phys");
+  EXPECT_FALSE(s.batch);
+  EXPECT_EQ(s.umask, -1) << "the caller's umask is filled in by whoever sends it";
+  EXPECT_EQ(s.user, "");
+  EXPECT_TRUE(validate_job_request(s)) << "what the parser accepts, the validator accepts";
+}
+
+TEST(SubmitOptions, ValidationCatchesWhatTheParserDoesNotBound) {
+  SubmitOptions o = parse_ok({"--name", std::string(300, 'n'), "--", "a"});
+  Status st = validate_job_request(to_job_spec(o));
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error(), "the job name is 300 bytes; at most 256 are allowed");
 }
 
 }  // namespace

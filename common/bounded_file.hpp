@@ -1,0 +1,21 @@
+// Reading a small text file a user names (a batch script, a --from list)
+// without trusting what the path is: a FIFO or device never blocks the open,
+// only a regular file is read, never more than a stated bound, and a NUL
+// byte marks it as binary. Stateless; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace cadre {
+
+// The whole text of the regular file at `path`, at most `max_bytes` long.
+// `what` names the file in errors ("batch script" -> "batch script job.sh is
+// not a regular file ..."). Refuses FIFOs, devices, directories, files over
+// `max_bytes` and files with a NUL byte.
+Result<std::string> read_bounded_file(const std::string& path, size_t max_bytes, std::string_view what);
+
+}  // namespace cadre

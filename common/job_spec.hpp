@@ -1,0 +1,44 @@
+// JobSpec: what a user asked for when submitting a job, fixed at submit.
+// The CLI builds one from its options, the master decodes one from a
+// JobRequest (common/job_request.hpp) and validates it
+// (common/job_validation.hpp). Plain value; not synchronised.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/resources.hpp"
+
+namespace cadre {
+
+struct JobSpec {
+  std::string name;
+  std::vector<std::string> argv;
+  std::string workdir;
+  std::string output_pattern;
+  Resources per_task;
+  uint32_t nodes = 0;           // 0: ranks go wherever they fit (ntasks mode)
+  uint32_t tasks_per_node = 0;  // with nodes > 0
+  uint32_t ntasks = 1;          // total ranks
+  int64_t time_limit_s = 0;     // 0: no limit
+  bool time_limit_given = false;  // at submit: --time was given (0 = UNLIMITED, not the partition's default)
+  int32_t priority = 0;
+  std::string user;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  bool requeue = true;          // a node failure requeues the gang (up to the master's limit)
+  std::string partition;        // resolved at submit (the default partition when none given)
+  std::string account;          // fair-share account; the user's name when none given
+  uint32_t max_switches = 0;    // 0: no limit
+  int64_t switches_wait_s = 0;  // relax max_switches after this long pending; 0: never
+  std::string gpu_type;         // only nodes whose GPU model contains this (case-insensitive); empty: any
+  bool batch = false;           // `script` runs once on the first node; the rest of the allocation waits for steps
+  std::string script;           // a batch job's script (argv[0] is the path it was submitted from)
+  std::string error_pattern;    // stderr to its own file; empty: into the output file
+  int32_t umask = -1;           // the submitter's umask for the ranks; -1: the agent's
+
+  bool operator==(const JobSpec&) const = default;
+};
+
+}  // namespace cadre

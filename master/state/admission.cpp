@@ -1,0 +1,119 @@
+#include "master/state/admission.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "common/job_validation.hpp"
+#include "master/state/partitions.hpp"
+#include "master/state/schedule.hpp"
+
+namespace cadre {
+namespace {
+
+// The partition's limits; a job without a time limit gets its default.
+Status apply_partition(JobSpec& spec, const PartitionConfig& pc) {
+  if (spec.time_limit_s == 0 && !spec.time_limit_given) spec.time_limit_s = pc.default_time_s;
+  if (pc.max_time_s > 0 && (spec.time_limit_s == 0 || spec.time_limit_s > pc.max_time_s))
+    return make_error("partition " + pc.name + " allows at most " + format_duration_s(pc.max_time_s) +
+                      (spec.time_limit_s == 0 ? "; the job asks for no limit (give a --time)"
+                                              : "; the job asks for " + format_duration_s(spec.time_limit_s)));
+  if (pc.max_gpus_per_user > 0 && spec.per_task.times(spec.ntasks).gpus > pc.max_gpus_per_user)
+    return make_error("partition " + pc.name + " allows at most " + std::to_string(pc.max_gpus_per_user) +
+                      " GPUs per user; the job asks for " + std::to_string(spec.per_task.times(spec.ntasks).gpus));
+  return {};
+}
+
+// A GPU type no node has is refused once every node has told us its GPUs
+// (after a master restart nodes are not registered yet: the job waits).
+Status check_gpu_type(const ClusterState& s, const JobSpec& spec, int32_t part) {
+  if (spec.gpu_type.empty()) return {};
+  bool any = false, all_known = true, matched = false;
+  std::set<std::string> models;
+  for (const auto& [name, n] : s.nodes) {
+    if (!((n.partitions >> part) & 1u)) continue;
+    any = true;
+    all_known = all_known && n.registered;
+    for (const NodeGpu& g : n.gpus) models.insert(g.model);
+    // As the scheduler sees it: a node of mixed models matches no type.
+    const std::string model = n.gpu_model();
+    matched = matched || (!model.empty() && gpu_model_matches(spec.gpu_type, model));
+  }
+  if (any && all_known && !matched) {
+    std::string known;
+    for (const std::string& m : models) known += (known.empty() ? "" : ", ") + m;
+    return make_error("no node" + (s.partitions.size() > 1 ? " in partition " + spec.partition : "") +
+                      " has GPUs of type '" + spec.gpu_type + "' (models: " + (known.empty() ? "none" : known) +
+                      "; a node of mixed models matches no type)");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix) {
+  // The same check the CLI ran before sending: one place for both.
+  if (Status ok = validate_job_request(spec, RequestBounds{limits_.max_command_bytes, limits_.max_script_bytes}); !ok)
+    return make_error(ok.error());
+  if (limits_.max_pending_jobs_per_user > 0 &&
+      s.pending_by_user[spec.user] >= limits_.max_pending_jobs_per_user)
+    return make_error("user " + spec.user + " already has " + std::to_string(s.pending_by_user[spec.user]) +
+                      " pending jobs, the most allowed (limits.max_pending_jobs_per_user); wait for some to start");
+  if (spec.output_pattern.empty()) spec.output_pattern = spec.batch ? "cadre-%j.out" : "cadre-%j-%t.out";
+  if (spec.name.empty()) spec.name = spec.argv[0].substr(spec.argv[0].find_last_of('/') + 1);
+  if (spec.account.empty()) spec.account = spec.user;
+  if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");
+
+  // The partition: its limits apply from here on.
+  if (spec.partition.empty()) spec.partition = state::default_partition_name(s);
+  const int32_t part = state::partition_index(s, spec.partition);
+  if (part < 0) {
+    std::string names;
+    for (const PartitionConfig& p : s.partitions) names += (names.empty() ? "" : ", ") + p.name;
+    return make_error("no partition '" + spec.partition + "' (partitions: " + names + ")");
+  }
+  const PartitionConfig& pc = s.partitions[static_cast<size_t>(part)];
+  if (Status ok = apply_partition(spec, pc); !ok) return make_error(ok.error());
+  // Judged only once the partition has nodes: before they first register
+  // the job waits (PartitionDown) rather than being refused.
+  if (std::string why = never_fits(s, shape_of(spec), part, spec.switches_wait_s == 0 ? spec.max_switches : 0);
+      !why.empty())
+    return make_error("job can never run" + (s.partitions.size() > 1 ? " in partition " + pc.name : "") + ": " + why);
+  if (Status ok = check_gpu_type(s, spec, part); !ok) return make_error(ok.error());
+
+  Job j;
+  j.id = s.next_job_id++;
+  j.spec = std::move(spec);
+  j.state = JobState::pending;
+  j.reason = "Priority";
+  j.submit_time = now_unix;
+  s.dirty_jobs.insert(j.id);
+  JobId id = j.id;
+  ++s.pending_by_user[j.spec.user];
+  s.jobs[id] = std::move(j);
+  return id;
+}
+
+std::string Admission::never_fits(const ClusterState& s, const sched::GangShape& shape, int32_t part,
+                                  uint32_t max_switches) {
+  // A node registering clears the cache; restore() only ever fills a fresh
+  // Cluster, and a changed node count is caught here regardless.
+  if (never_fits_nodes_ != s.nodes.size()) never_fits_cache_.clear();
+  never_fits_nodes_ = s.nodes.size();
+  const NeverFitsKey key{shape.per_task.millicores, shape.per_task.memory_mb, shape.per_task.gpus, shape.nodes,
+                         shape.tasks_per_node, shape.ntasks, part, max_switches};
+  if (auto it = never_fits_cache_.find(key); it != never_fits_cache_.end()) return it->second;
+  std::string why;
+  std::vector<sched::NodeView> views = state::node_views(s, nullptr);
+  if (std::any_of(views.begin(), views.end(), [&](const sched::NodeView& v) { return (v.partitions >> part) & 1u; })) {
+    sched::PlaceConstraints c;
+    c.partition = part;
+    c.max_switches = max_switches;
+    why = sched::never_fits_reason(shape, views, c);
+  }
+  // Shapes are the users' to choose: a bound keeps the memory small.
+  if (never_fits_cache_.size() >= 4096) never_fits_cache_.clear();
+  never_fits_cache_.emplace(key, why);
+  return why;
+}
+
+}  // namespace cadre

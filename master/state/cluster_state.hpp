@@ -1,0 +1,61 @@
+// ClusterState: the data the pieces of master/state/ share (jobs, nodes,
+// partitions, fair share) and the effects of the current turn (commands
+// for agents, jobs and nodes to persist). Plain data with lookups; the
+// pieces (admission, node_table, jobs, steps, schedule) change it, and the
+// Cluster facade owns it.
+//
+// Not thread-safe: owned by the master's event-loop thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "master/config.hpp"
+#include "master/model.hpp"
+#include "master/scheduler/fairshare.hpp"
+#include "master/state/commands.hpp"
+
+namespace cadre {
+
+struct ClusterState {
+  ClusterState(int64_t node_timeout, uint32_t retries) : node_timeout_ms(node_timeout), max_retries(retries) {}
+
+  // A node silent this long is DOWN.
+  int64_t node_timeout_ms;
+  // A gang hit by a node failure is requeued while it has run at most
+  // `max_retries` + 1 attempts (and its spec allows it); then NODE_FAIL.
+  uint32_t max_retries;
+
+  JobId next_job_id = 1;
+  std::map<JobId, Job> jobs;  // PENDING, RUNNING, and ended ones still holding resources
+  std::map<std::string, Node> nodes;
+  std::vector<PartitionConfig> partitions;  // never empty once configured
+
+  sched::FairShare fairshare;
+  int64_t charged_until = 0;
+  bool usage_dirty = false;
+  // Pending jobs per user: recounted at restore and around every scheduling
+  // pass, counted up on submit. Between passes it can only overestimate (a
+  // job cancelled since is still counted), never let a user past the limit.
+  std::map<std::string, uint32_t> pending_by_user;
+  // No running job reaches its time limit before this (unix seconds); 0:
+  // not known yet, look. Lowered by every launch, recomputed by each look.
+  int64_t next_time_limit = 0;
+
+  // Effects of this turn, for the service to persist, then send.
+  std::vector<AgentCommand> commands;
+  std::set<JobId> dirty_jobs;
+  std::set<std::string> dirty_nodes;
+
+  Job* job(JobId id);
+  const Job* find_job(JobId id) const;
+  const Node* find_node(const std::string& name) const;
+  void send_kill(const std::string& node, JobId id, Attempt attempt, uint32_t rank, uint32_t step = 0);
+  void send_launch(const std::string& node, LaunchCommand launch);
+  void count_pending();
+};
+
+}  // namespace cadre

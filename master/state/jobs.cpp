@@ -1,0 +1,239 @@
+#include "master/state/jobs.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "common/log.hpp"
+#include "master/state/launch_layout.hpp"
+#include "master/state/steps.hpp"
+
+namespace cadre::state {
+namespace {
+
+int64_t tasks_on(const Job& j, const std::string& node) {
+  return std::count_if(j.tasks.begin(), j.tasks.end(), [&node](const Task& t) { return t.node == node; });
+}
+
+std::string describe_exit(const TaskEvent& ev) {
+  if (ev.signal != 0) return "killed by signal " + std::to_string(ev.signal);
+  return "exited with code " + std::to_string(ev.exit_code);
+}
+
+// A rank of a running job ended (exited or could not start): the job
+// fails, runs out of memory, or is done when it was the last.
+void rank_ended(ClusterState& s, Job& j, Task& t, const TaskEvent& ev, int64_t now_unix) {
+  const bool was_killed = t.state == TaskState::killing;
+  const int32_t code = ev.kind == TaskEventKind::launch_failed ? (ev.exit_code ? ev.exit_code : 127)
+                       : ev.signal != 0                        ? 128 + ev.signal
+                                                               : ev.exit_code;
+  t.exit_code = code;
+  if (code == 0) t.state = TaskState::completed;
+  // A rank killed because its job ended, was cancelled or was preempted
+  // did not fail on its own.
+  else t.state = was_killed && j.state != JobState::running ? TaskState::cancelled : TaskState::failed;
+
+  if (j.state == JobState::running && ev.oom_killed) {
+    end_job(s, j, JobState::out_of_memory, code,
+            "rank " + std::to_string(ev.rank) + " on " + ev.node + " exceeded its memory limit (" +
+                format_size_mb(j.spec.batch ? j.spec.per_task.memory_mb * tasks_on(j, ev.node)
+                                            : j.spec.per_task.memory_mb) +
+                ") and was killed by the kernel",
+            now_unix);
+    return;
+  }
+  if (j.state == JobState::running && code != 0) {
+    std::string reason = ev.kind == TaskEventKind::launch_failed
+                             ? "rank " + std::to_string(ev.rank) + " could not start on " + ev.node + ": " + ev.message
+                             : "rank " + std::to_string(ev.rank) + " on " + ev.node + " " + describe_exit(ev);
+    end_job(s, j, JobState::failed, code, reason, now_unix);
+    return;
+  }
+  finish_if_all_done(s, j, now_unix);
+}
+
+}  // namespace
+
+void launch(ClusterState& s, Job& j, const sched::GangPlacement& gang, const std::vector<std::string>& node_names,
+            int64_t now_unix) {
+  j.state = JobState::running;
+  j.reason.clear();
+  j.attempt += 1;
+  j.start_time = now_unix;
+  if (j.spec.time_limit_s > 0) s.next_time_limit = std::min(s.next_time_limit, now_unix + j.spec.time_limit_s);
+  j.tasks.clear();
+  j.steps.clear();
+  j.next_step = 1;
+  for (const sched::RankSlot& slot : gang.ranks) {
+    Task t;
+    t.rank = slot.rank;
+    t.node = node_names[slot.node];
+    t.gpus = slot.gpus;
+    // A batch job starts only its script (rank 0); the other slots wait
+    // for the script's steps.
+    t.state = j.spec.batch && slot.rank != 0 ? TaskState::allocated : TaskState::launching;
+    Node& n = s.nodes.at(t.node);
+    n.used += j.spec.per_task;
+    for (uint32_t g : t.gpus) n.gpu_busy[g] = true;
+    j.tasks.push_back(std::move(t));
+  }
+  s.dirty_jobs.insert(j.id);
+  const std::string& master_addr = s.nodes.at(j.tasks.front().node).address;
+  j.master_port = pick_master_port(s.jobs, j, j.tasks.front().node);
+  for (const Task& t : j.tasks)
+    if (t.state == TaskState::launching)
+      s.send_launch(t.node, LaunchCommand{j.id, j.attempt, job_rank_target(j, t), master_addr, step_master_port(j, 0)});
+  CADRE_LOG(info) << "job " << j.id << " RUNNING on " << j.tasks.size() << " ranks, attempt " << j.attempt;
+}
+
+CancelOutcome cancel(ClusterState& s, JobId id, int64_t now_unix) {
+  Job* j = s.job(id);
+  if (!j) return {id, false, "no active job " + std::to_string(id)};
+  if (is_final(j->state))
+    return {id, false, "job " + std::to_string(id) + " already ended " + std::string(to_string(j->state))};
+  end_job(s, *j, JobState::cancelled, 0, "cancelled by user", now_unix);
+  return {id, true, ""};
+}
+
+void task_event(ClusterState& s, const TaskEvent& ev, int64_t now_unix) {
+  if (ev.step != 0) {
+    Job* owner = s.job(ev.job);
+    if (owner && owner->attempt == ev.attempt) step_event(*owner, ev);
+    return;
+  }
+  Job* j = s.job(ev.job);
+  if (!j || j->attempt != ev.attempt || ev.rank >= j->tasks.size() || j->tasks[ev.rank].node != ev.node) {
+    CADRE_LOG(info) << "ignoring report from " << ev.node << " for job " << ev.job << " rank " << ev.rank
+                    << " attempt " << ev.attempt << ": not a current rank";
+    return;
+  }
+  Task& t = j->tasks[ev.rank];
+  if (!holds_resources(t.state)) return;  // already settled (e.g. lost)
+  s.dirty_jobs.insert(j->id);
+
+  if (ev.kind == TaskEventKind::started) {
+    if (t.state == TaskState::launching) t.state = TaskState::running;
+    return;
+  }
+  release(s, *j, t);
+  if (ev.kind == TaskEventKind::lost) {
+    t.state = TaskState::lost;
+    if (j->state == JobState::running)
+      fail_on_node(s, *j, "rank " + std::to_string(ev.rank) + " was lost on " + ev.node + ": " + ev.message, now_unix);
+    return;
+  }
+  rank_ended(s, *j, t, ev, now_unix);
+}
+
+void check_time_limits(ClusterState& s, int64_t now_unix) {
+  // This runs every tick: the jobs are looked at only once the earliest
+  // time limit may have come, not 100,000 pending jobs every second.
+  if (now_unix < s.next_time_limit) return;
+  int64_t next = std::numeric_limits<int64_t>::max();
+  for (auto& [id, j] : s.jobs) {
+    if (j.state != JobState::running || j.spec.time_limit_s <= 0) continue;
+    if (now_unix - j.start_time >= j.spec.time_limit_s)
+      end_job(s, j, JobState::timeout, 0, "time limit of " + format_duration_s(j.spec.time_limit_s) + " reached",
+              now_unix);
+    else
+      next = std::min(next, j.start_time + j.spec.time_limit_s);
+  }
+  s.next_time_limit = next;
+}
+
+void finish_if_all_done(ClusterState& s, Job& j, int64_t now_unix) {
+  if (j.state != JobState::running) return;
+  // A batch job is done when its script is: the rest of the allocation
+  // only held room for the script's steps.
+  if (j.spec.batch && !j.tasks.empty() && j.tasks.front().state == TaskState::completed) {
+    for (Task& t : j.tasks)
+      if (t.state == TaskState::allocated) {
+        release(s, j, t);
+        t.state = TaskState::completed;
+      }
+  }
+  bool all_completed = std::all_of(j.tasks.begin(), j.tasks.end(),
+                                   [](const Task& t) { return t.state == TaskState::completed; });
+  if (!all_completed) return;
+  // A step ends, at the latest, with its job (batch or not).
+  kill_steps(s, j);
+  j.state = JobState::completed;
+  j.exit_code = 0;
+  j.reason.clear();
+  j.end_time = now_unix;
+  s.dirty_jobs.insert(j.id);
+  CADRE_LOG(info) << "job " << j.id << " COMPLETED";
+}
+
+void fail_on_node(ClusterState& s, Job& j, const std::string& why, int64_t now_unix) {
+  if (!j.spec.requeue || j.attempt - std::min(j.attempt, j.preemptions) > s.max_retries) {
+    std::string limit = j.spec.requeue ? " (no retries left after attempt " + std::to_string(j.attempt) + ")" : "";
+    end_job(s, j, JobState::node_fail, 0, why + limit, now_unix);
+    return;
+  }
+  // The whole gang goes back to the queue; it starts again (attempt + 1)
+  // once every rank of this attempt is gone.
+  CADRE_LOG(info) << "job " << j.id << " requeued after attempt " << j.attempt << ": " << why;
+  j.state = JobState::pending;
+  j.reason = "Requeued: " + why;
+  j.start_time = 0;
+  s.dirty_jobs.insert(j.id);
+  kill_live_ranks(s, j);
+}
+
+void preempt(ClusterState& s, Job& j, JobId by) {
+  CADRE_LOG(info) << "job " << j.id << " preempted by job " << by << " after attempt " << j.attempt;
+  j.state = JobState::pending;
+  j.reason = "Preempted by job " + std::to_string(by);
+  j.start_time = 0;
+  j.preemptions += 1;
+  s.dirty_jobs.insert(j.id);
+  kill_live_ranks(s, j);
+}
+
+void end_job(ClusterState& s, Job& j, JobState state, int32_t exit_code, std::string reason, int64_t now_unix) {
+  CADRE_LOG(info) << "job " << j.id << " " << to_string(state) << (reason.empty() ? "" : ": ") << reason;
+  j.state = state;
+  j.exit_code = exit_code;
+  j.reason = std::move(reason);
+  j.end_time = now_unix;
+  s.dirty_jobs.insert(j.id);
+  kill_live_ranks(s, j);
+}
+
+void kill_live_ranks(ClusterState& s, Job& j) {
+  kill_steps(s, j);
+  for (Task& t : j.tasks) {
+    if (t.state == TaskState::allocated) {
+      release(s, j, t);
+      t.state = TaskState::cancelled;
+      continue;
+    }
+    if (t.state != TaskState::launching && t.state != TaskState::running) continue;
+    t.state = TaskState::killing;
+    s.send_kill(t.node, j.id, j.attempt, t.rank);
+  }
+}
+
+void release(ClusterState& s, Job& j, Task& t) {
+  auto it = s.nodes.find(t.node);
+  if (it == s.nodes.end()) return;
+  Node& n = it->second;
+  n.used -= j.spec.per_task;
+  for (uint32_t g : t.gpus)
+    if (g < n.gpu_busy.size()) n.gpu_busy[g] = false;
+}
+
+void evict_ended(ClusterState& s) {
+  for (auto it = s.jobs.begin(); it != s.jobs.end();) {
+    if (is_final(it->second.state) && !it->second.holds_resources()) it = s.jobs.erase(it);
+    else ++it;
+  }
+}
+
+void evict_ended(ClusterState& s, const std::set<JobId>& changed) {
+  for (JobId id : changed)
+    if (auto it = s.jobs.find(id); it != s.jobs.end() && is_final(it->second.state) && !it->second.holds_resources())
+      s.jobs.erase(it);
+}
+
+}  // namespace cadre::state

@@ -1,0 +1,260 @@
+#include "master/state/schedule.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/log.hpp"
+#include "master/state/jobs.hpp"
+#include "master/state/partitions.hpp"
+
+namespace cadre::state {
+namespace {
+
+// Dense ids of the strings a snapshot names, as hashed views of strings
+// that outlive the snapshot (node names, job specs): one lookup per job and
+// no copies, for queues of 100,000 jobs.
+struct SnapshotIds {
+  const ClusterState& s;
+  std::unordered_map<std::string_view, uint32_t> node_index, users, accounts, partition_ids;
+
+  uint32_t user(const std::string& u) {
+    return users.try_emplace(u, static_cast<uint32_t>(users.size())).first->second;
+  }
+  uint32_t account(const std::string& a) {
+    return accounts.try_emplace(a, static_cast<uint32_t>(accounts.size())).first->second;
+  }
+  uint32_t partition(const std::string& p) {
+    auto [it, fresh] = partition_ids.try_emplace(p, 0);
+    if (fresh) {
+      int32_t i = partition_index(s, p);
+      // A partition removed from the config since the job was queued.
+      it->second = i < 0 ? static_cast<uint32_t>(s.partitions.size()) : static_cast<uint32_t>(i);
+    }
+    return it->second;
+  }
+};
+
+sched::RunningJob running_view(JobId id, const Job& j, SnapshotIds& ids, const sched::Policy& policy) {
+  sched::RunningJob r;
+  r.id = id;
+  r.partition = ids.partition(j.spec.partition);
+  r.user = ids.user(j.spec.user);
+  r.start_time = j.start_time;
+  const int64_t limit = j.spec.time_limit_s > 0 ? j.spec.time_limit_s : policy.unlimited_as_s;
+  r.expected_end = j.start_time + limit;
+  r.ending = j.state != JobState::running;
+  r.per_task = j.spec.per_task;
+  for (const Task& t : j.tasks) {
+    if (!holds_resources(t.state)) continue;
+    if (t.state == TaskState::killing) r.ending = true;
+    auto it = ids.node_index.find(t.node);
+    if (it == ids.node_index.end()) continue;
+    r.ranks.push_back(sched::RankUse{it->second, t.gpus});
+  }
+  return r;
+}
+
+sched::PendingJob pending_view(JobId id, const Job& j, SnapshotIds& ids, const std::vector<std::string>& gpu_models) {
+  sched::PendingJob p;
+  p.id = id;
+  p.partition = ids.partition(j.spec.partition);
+  p.user = ids.user(j.spec.user);
+  p.account = ids.account(j.spec.account.empty() ? j.spec.user : j.spec.account);
+  p.priority = j.spec.priority;
+  p.submit_time = j.submit_time;
+  p.time_limit_s = j.spec.time_limit_s;
+  p.shape = shape_of(j.spec);
+  p.max_switches = j.spec.max_switches;
+  p.switches_wait_s = j.spec.switches_wait_s;
+  if (!j.spec.gpu_type.empty()) {
+    for (uint32_t m = 1; m < gpu_models.size(); ++m)
+      if (gpu_model_matches(j.spec.gpu_type, gpu_models[m])) p.gpu_models.push_back(m);
+    // No model matches: an id no node has keeps the job off every node.
+    if (p.gpu_models.empty()) p.gpu_models.push_back(UINT32_MAX);
+  }
+  return p;
+}
+
+// Charges running jobs' usage up to now.
+void charge_usage(ClusterState& s, int64_t now_unix, const std::vector<const Job*>& running) {
+  s.fairshare.advance(now_unix);
+  if (s.charged_until == 0 || now_unix < s.charged_until) s.charged_until = now_unix;
+  const int64_t dt = now_unix - s.charged_until;
+  if (dt <= 0) return;
+  for (const Job* job : running) {
+    const Job& j = *job;
+    const int64_t ran = std::min(dt, now_unix - j.start_time);
+    if (ran <= 0) continue;
+    s.fairshare.charge(j.spec.user, j.spec.account.empty() ? j.spec.user : j.spec.account,
+                       s.fairshare.billing(j.spec.per_task.times(j.spec.ntasks)) * static_cast<double>(ran));
+    s.usage_dirty = true;
+  }
+  s.charged_until = now_unix;
+}
+
+// The history part of a pending job's reason ("Requeued: ...",
+// "Preempted by job 7"), kept behind the current wait reason.
+std::string_view history_of(std::string_view reason) {
+  if (reason.starts_with("Requeued") || reason.starts_with("Preempted")) return reason;
+  auto at = reason.find("; ");
+  return at == std::string_view::npos ? std::string_view() : reason.substr(at + 2);
+}
+
+// Whether `reason` already reads "<why>" or "<why>; <history>".
+bool reason_is(std::string_view reason, std::string_view why, std::string_view history) {
+  if (!reason.starts_with(why)) return false;
+  reason.remove_prefix(why.size());
+  if (history.empty()) return reason.empty();
+  return reason.starts_with("; ") && reason.substr(2) == history;
+}
+
+// What is left waits: record why, and the priority that ranks it.
+void record_waiting(const sched::Decisions& d, const std::vector<Job*>& pending_jobs) {
+  for (const sched::Waiting& w : d.waiting) {
+    Job* j = w.pending < pending_jobs.size() ? pending_jobs[w.pending] : nullptr;
+    if (!j || j->id != w.job) continue;
+    j->priority = w.priority;
+    j->expected_start = w.expected_start;
+    const std::string_view why = sched::to_string(w.reason);
+    const std::string_view history = history_of(j->reason);
+    // Most passes give most jobs the reason they had: no string is built then.
+    if (reason_is(j->reason, why, history)) continue;
+    std::string reason(why);
+    if (!history.empty()) reason.append("; ").append(history);
+    // Not marked dirty: every pass recomputes the wait reason, so writing it
+    // would rewrite a row per waiting job whenever the queue's reasons shift
+    // (a node going down, a master restart over a million jobs). The row is
+    // saved with the job's next real change; its history part ("Requeued",
+    // "Preempted") was saved when it was set.
+    j->reason = std::move(reason);
+  }
+}
+
+}  // namespace
+
+std::vector<sched::NodeView> node_views(const ClusterState& s, std::vector<std::string>* names,
+                                        std::vector<std::string>* gpu_models) {
+  // GPU models become dense ids too; [0] = "" stands for unknown or mixed.
+  std::vector<std::string> local_models;
+  if (!gpu_models) gpu_models = &local_models;
+  gpu_models->assign(1, "");
+  // Topology labels become dense ids; nodes without one share id 0.
+  std::map<std::string, uint32_t> switches{{"", 0}}, racks{{"", 0}};
+  auto id_of = [](std::map<std::string, uint32_t>& ids, const std::map<std::string, std::string>& labels,
+                  const char* key) {
+    auto it = labels.find(key);
+    if (it == labels.end()) return uint32_t{0};
+    return ids.try_emplace(it->second, static_cast<uint32_t>(ids.size())).first->second;
+  };
+  std::vector<sched::NodeView> views;
+  views.reserve(s.nodes.size());
+  for (const auto& [name, n] : s.nodes) {
+    sched::NodeView v;
+    v.name = name;
+    v.schedulable = n.state == NodeState::up && n.registered;
+    v.total = n.total;
+    v.free = n.free();
+    v.free_gpus = n.free_gpus();
+    v.switch_id = id_of(switches, n.labels, "switch");
+    v.rack_id = id_of(racks, n.labels, "rack");
+    v.partitions = n.partitions;
+    if (std::string model = n.gpu_model(); !model.empty()) {
+      auto it = std::find(gpu_models->begin(), gpu_models->end(), model);
+      v.gpu_model = static_cast<uint32_t>(it - gpu_models->begin());
+      if (it == gpu_models->end()) gpu_models->push_back(model);
+    }
+    views.push_back(std::move(v));
+    if (names) names->push_back(name);
+  }
+  return views;
+}
+
+sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vector<std::string>* names,
+                         std::vector<JobId>* running_ids, std::vector<Job*>* pending_jobs, int64_t charge_to) {
+  sched::Snapshot snap;
+  std::vector<std::string> local_names;
+  if (!names) names = &local_names;
+  snap.nodes = node_views(s, names, &snap.gpu_models);
+  for (const PartitionConfig& p : s.partitions) {
+    sched::PartitionView v;
+    v.name = p.name;
+    v.tier = p.tier;
+    v.preemptible = p.preemptible;
+    v.max_running_jobs_per_user = p.max_running_jobs_per_user;
+    v.max_gpus_per_user = p.max_gpus_per_user;
+    snap.partitions.push_back(std::move(v));
+  }
+  SnapshotIds ids{s, {}, {}, {}, {}};
+  ids.node_index.reserve(names->size());
+  for (uint32_t i = 0; i < names->size(); ++i) ids.node_index.emplace((*names)[i], i);
+  // Fair-share factors are read after the walk, once usage is charged.
+  // Pending jobs per user, counted in the same walk (see count_pending()).
+  std::unordered_map<std::string_view, uint32_t> pending_count;
+  std::vector<const Job*> running_jobs;
+  // Most jobs in a big queue are pending: room for all up front, instead of
+  // copying 100,000 entries each time the vector grows.
+  snap.pending.reserve(s.jobs.size());
+  if (pending_jobs) pending_jobs->reserve(s.jobs.size());
+
+  for (auto& [id, j] : s.jobs) {
+    if (j.state == JobState::pending) ++pending_count[j.spec.user];
+    if (j.state == JobState::running) running_jobs.push_back(&j);
+    if (j.holds_resources()) {
+      snap.running.push_back(running_view(id, j, ids, policy));
+      if (running_ids) running_ids->push_back(id);
+    } else if (j.state == JobState::pending) {
+      // A requeued gang waits until every rank of its last attempt is gone.
+      snap.pending.push_back(pending_view(id, j, ids, snap.gpu_models));
+      if (pending_jobs) pending_jobs->push_back(&j);
+    }
+  }
+  s.pending_by_user.clear();
+  for (const auto& [user, count] : pending_count) s.pending_by_user.emplace(user, count);
+  if (charge_to != 0) charge_usage(s, charge_to, running_jobs);
+  snap.user_fairshare.resize(ids.users.size());
+  for (const auto& [user, i] : ids.users) snap.user_fairshare[i] = s.fairshare.user_factor(std::string(user));
+  snap.account_fairshare.resize(ids.accounts.size());
+  for (const auto& [account, i] : ids.accounts)
+    snap.account_fairshare[i] = s.fairshare.account_factor(std::string(account));
+  return snap;
+}
+
+bool schedule(ClusterState& s, const sched::Policy& policy, int64_t now_unix, PassTiming* timing) {
+  PassTiming local;
+  if (!timing) timing = &local;
+  auto started = std::chrono::steady_clock::now();
+  const int64_t cpu_started = thread_cpu_us();
+  std::vector<std::string> names;
+  std::vector<JobId> running_ids;
+  std::vector<Job*> pending_jobs;
+  // One walk over the jobs: usage charged, pending counted, snapshot built.
+  sched::Snapshot snap = snapshot(s, policy, &names, &running_ids, &pending_jobs, now_unix);
+  timing->snapshot_us = micros_since(started);
+  if (snap.pending.empty()) return false;
+
+  started = std::chrono::steady_clock::now();
+  const sched::Decisions d = sched::decide(snap, policy, now_unix);
+  timing->decide_us = micros_since(started);
+  started = std::chrono::steady_clock::now();
+  for (const sched::Preemption& p : d.preemptions)
+    for (JobId victim : p.victims)
+      if (Job* v = s.job(victim); v && v->state == JobState::running) preempt(s, *v, p.preemptor);
+  for (const sched::Placement& p : d.placements) {
+    Job& j = s.jobs.at(p.job);
+    launch(s, j, p.gang, names, now_unix);
+    if (auto it = s.pending_by_user.find(j.spec.user); it != s.pending_by_user.end() && it->second > 0) --it->second;
+  }
+  // Preempted jobs wait again (the snapshot's count is of before the pass).
+  for (const sched::Preemption& p : d.preemptions)
+    for (JobId victim : p.victims)
+      if (const Job* v = s.find_job(victim); v && v->state == JobState::pending) ++s.pending_by_user[v->spec.user];
+  record_waiting(d, pending_jobs);
+  timing->apply_us = micros_since(started);
+  timing->cpu_us = thread_cpu_us() - cpu_started;
+  return true;
+}
+
+}  // namespace cadre::state
