@@ -13,7 +13,7 @@ class Reader : public TomlReader {
   Status read(const toml::table& root, AgentConfig& c) const {
     // The master's sections are known, and read by the master alone.
     Status s = each_key(root, "", "at the top level",
-                        {"agent", "master", "scheduler", "partition", "limits", "security"},
+                        {"agent", "master", "scheduler", "partition", "limits", "security", "accounts"},
                         [&](std::string_view key, const toml::node& v, const std::string& path) -> Status {
                           if (key != "agent") return {};
                           return each_key(v, path, "in [agent]",

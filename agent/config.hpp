@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/limits.hpp"
 #include "common/result.hpp"
 
 namespace cadre::agent {
@@ -57,7 +58,7 @@ Status check_node_name(std::string_view name);
 
 // The most cpus, GPUs and seconds of kill grace an agent may offer or use.
 constexpr int64_t kMaxCpus = int64_t{1} << 20;
-constexpr int64_t kMaxGpus = 4096;
+constexpr int64_t kMaxGpus = static_cast<int64_t>(limits::kMaxGpusPerNode);
 constexpr int64_t kMaxKillGraceS = 3600;
 
 }  // namespace cadre::agent

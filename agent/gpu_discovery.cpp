@@ -19,6 +19,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/limits.hpp"
+
 extern char** environ;
 
 namespace cadre::agent {
@@ -38,7 +40,7 @@ constexpr nvmlGpuP2PCapsIndex_t NVML_P2P_CAPS_INDEX_NVLINK = 2;
 constexpr nvmlGpuP2PStatus_t NVML_P2P_STATUS_OK = 0;
 constexpr unsigned kNvmlNvlinkMaxLinks = 18;  // NVML_NVLINK_MAX_LINKS
 constexpr unsigned kNvmlBufferSize = 96;      // NVML_DEVICE_{NAME,UUID}_V2_BUFFER_SIZE
-constexpr unsigned kMaxGpus = 1024;           // more is a broken library, not a node
+constexpr unsigned kMaxGpus = limits::kMaxGpusPerNode;  // more is a broken library, or a node the scheduler cannot place on
 
 struct nvmlMemory_t {
   unsigned long long total;  // bytes

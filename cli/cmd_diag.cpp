@@ -30,7 +30,11 @@ nlohmann::json stats_json(StatsReply::Reader s) {
       {"jobs", {{"pending", s.getJobsPending()}, {"running", s.getJobsRunning()}}},
       {"nodes", {{"registered", s.getNodesRegistered()}, {"up", s.getNodesUp()}}},
       {"messages",
-       {{"handled", s.getMessagesHandled()}, {"malformed", s.getMalformedMessages()}, {"heartbeats", s.getHeartbeats()}}},
+       {{"handled", s.getMessagesHandled()},
+        {"malformed", s.getMalformedMessages()},
+        {"heartbeats", s.getHeartbeats()},
+        {"over_limit", s.getOverLimitRequests()},
+        {"refused", s.getRefusedMessages()}}},
       {"store", {{"commits", s.getCommits()}, {"last_commit_us", s.getLastCommitUs()}}},
       {"process",
        {{"rss_bytes", s.getRssBytes()}, {"cpu_user_us", s.getCpuUserUs()}, {"cpu_system_us", s.getCpuSystemUs()}}},
@@ -57,6 +61,9 @@ void print_stats(StatsReply::Reader s) {
             << "Nodes registered/up:    " << s.getNodesRegistered() << " / " << s.getNodesUp() << "\n"
             << "Messages handled:       " << s.getMessagesHandled() << " (" << s.getMalformedMessages()
             << " malformed dropped, " << s.getHeartbeats() << " heartbeats)\n"
+            << "Requests refused:       " << s.getOverLimitRequests() << " (invalid, or over a limit of docs/security.md)\n"
+            << "Messages refused:       " << s.getRefusedMessages()
+            << " (revoked keys, wrong routing ids, peers outside their role)\n"
             << "Store commits:          " << s.getCommits() << " (last took " << ms(s.getLastCommitUs()) << ")\n"
             << "Master RSS:             " << s.getRssBytes() / (1024 * 1024) << " MiB\n"
             << "Master CPU user/system: " << ms(s.getCpuUserUs()) << " / " << ms(s.getCpuSystemUs()) << "\n";

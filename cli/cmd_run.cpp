@@ -19,7 +19,10 @@
 #include "cli/commands.hpp"
 #include "cli/job_wait.hpp"
 #include "cli/submit_options.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
+#include "common/job_request.hpp"
+#include "common/job_validation.hpp"
 #include "common/output_pattern.hpp"
 #include "common/proto_text.hpp"
 #include "common/resources.hpp"
@@ -78,8 +81,9 @@ int run_step(Client& client, uint64_t job, const std::function<void(RunStep::Bui
         for (auto rank : r.getRanks())
           if (rank.getExitCode() != 0)
             std::cerr << "cadre: step " << job << "." << step << " rank " << rank.getRank() << " on "
-                      << rank.getNode().cStr() << " ended " << rank.getState().cStr() << " with code "
-                      << rank.getExitCode() << (rank.getMessage().size() ? ": " : "") << rank.getMessage().cStr()
+                      << escape_control(rank.getNode().cStr()) << " ended " << rank.getState().cStr()
+                      << " with code " << rank.getExitCode() << (rank.getMessage().size() ? ": " : "")
+                      << escape_control(rank.getMessage().cStr())
                       << "\n";
       return std::min(r.getExitCode(), 255);
     }
@@ -145,8 +149,10 @@ int cmd_run(const Global& g, const Args& args) {
   auto opts = parse_submit(args, current_dir());
   if (!opts) return fail(opts.error(), 2);
   if (opts->batch) return fail("cadre run runs a command; give it after '--' (batch scripts go to cadre submit)", 2);
+  const JobSpec spec = job_spec_for_caller(*opts);
+  if (Status v = validate_job_request(spec, kClientBounds); !v) return fail(v.error(), 2);
   Client client(g.master, g.timeout_ms);
-  auto reply = client.call([&](Envelope::Builder e) { fill_request(*opts, e.initSubmit().initRequest()); });
+  auto reply = client.call([&](Envelope::Builder e) { to_proto(spec, e.initSubmit().initRequest()); });
   if (!reply) return fail(reply.error());
   const uint64_t id = (*reply)->envelope().getSubmitReply().getId();
   std::cerr << "cadre: job " << id << " submitted" << std::endl;

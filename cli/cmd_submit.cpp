@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "cli/job_wait.hpp"
 #include "cli/submit_options.hpp"
 #include "common/bounded_file.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/ids.hpp"
 #include "common/job_request.hpp"
@@ -57,7 +59,6 @@ JobSpec job_of(const SubmitOptions& o, const Caller& c) {
 
 JobSpec job_spec_for_caller(const SubmitOptions& o) { return job_of(o, the_caller()); }
 
-void fill_request(const SubmitOptions& o, JobRequest::Builder r) { to_proto(job_spec_for_caller(o), r); }
 
 int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Reader)>& on_poll) {
   constexpr int kMaxMisses = 6;  // tolerate a master restart
@@ -83,11 +84,11 @@ int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Read
     if (seen != last) {
       std::string detail;
       if (state == "RUNNING") {
-        for (auto n : j.getNodes()) detail.append(detail.empty() ? " on " : ",").append(n.cStr());
+        for (auto n : j.getNodes()) detail.append(detail.empty() ? " on " : ",").append(escape_control(n.cStr()));
         if (j.getAttempt() > 1) detail += " (attempt " + std::to_string(j.getAttempt()) + ")";
       } else if (state != "PENDING") {
         detail = " (exit code " + std::to_string(j.getExitCode()) + ")";
-        if (j.getReason().size() > 0) detail += ": " + std::string(j.getReason().cStr());
+        if (j.getReason().size() > 0) detail += ": " + escape_control(j.getReason().cStr());
       }
       std::cerr << "job " << id << " " << state << detail << std::endl;
       last = seen;
@@ -195,6 +196,18 @@ Result<JobList> parse_job_list(const std::string& label, const std::string& cont
   return list;
 }
 
+// The master's "job K of N: why" about the batch that starts at `first`,
+// told as the line of the file that job came from.
+std::string at_file_line(const std::string& error, const std::string& label, const std::vector<size_t>& line_of,
+                         size_t first) {
+  unsigned long k = 0, n = 0;
+  int consumed = 0;
+  if (std::sscanf(error.c_str(), "job %lu of %lu: %n", &k, &n, &consumed) != 2 || consumed == 0 || k == 0 ||
+      first + k - 1 >= line_of.size())
+    return error;
+  return label + " line " + std::to_string(line_of[first + k - 1]) + ": " + error.substr(static_cast<size_t>(consumed));
+}
+
 // cadre submit --from FILE: one job per line, each line the words that
 // would follow `cadre submit` (batch scripts included); '#' lines and blank
 // lines are skipped. All lines are checked before anything is sent.
@@ -207,7 +220,6 @@ int submit_from(const Global& g, const std::string& path, bool parsable, const s
   const std::vector<JobSpec>& jobs = parsed->jobs;
   Client client(g.master, g.timeout_ms);
   size_t accepted = 0;
-  int status = 0;
   for (size_t first = 0, end = 0; first < jobs.size(); first = end) {
     end = batch_end(jobs, first);
     const size_t count = end - first;
@@ -216,27 +228,24 @@ int submit_from(const Global& g, const std::string& path, bool parsable, const s
       for (size_t i = 0; i < count; ++i) to_proto(jobs[first + i], list[static_cast<unsigned>(i)]);
     });
     if (!reply) {
-      std::cerr << "cadre: " << accepted << " jobs submitted before the error\n";
-      return fail(reply.error());
+      // A batch is all or nothing: the master names the job it refused as
+      // "job K of N", which is a line of the file here.
+      if (accepted > 0)
+        std::cerr << "cadre: the " << accepted << " jobs before " << label << " line " << parsed->line_of[first]
+                  << " were submitted; the rest were not\n";
+      return fail(at_file_line(reply.error(), label, parsed->line_of, first), 1);
     }
     // Each getX() walks the message again and counts against Cap'n Proto's
-    // traversal limit: read the lists once.
-    auto r = (*reply)->envelope().getSubmitManyReply();
-    auto ids = r.getIds();
-    auto errors = r.getErrors();
-    if (ids.size() != count || errors.size() != count) return fail("the master answered for a different number of jobs");
+    // traversal limit: read the list once.
+    auto ids = (*reply)->envelope().getSubmitManyReply().getIds();
+    if (ids.size() != count) return fail("the master answered for a different number of jobs");
     for (unsigned i = 0; i < ids.size(); ++i) {
-      if (ids[i] != 0) {
-        ++accepted;
-        if (parsable) std::cout << ids[i] << "\n";
-      } else {
-        status = 1;
-        std::cerr << "cadre: " << label << " line " << parsed->line_of[first + i] << ": " << errors[i].cStr() << "\n";
-      }
+      ++accepted;
+      if (parsable) std::cout << ids[i] << "\n";
     }
   }
   if (!parsable) std::cout << "Submitted " << accepted << " of " << jobs.size() << " jobs" << std::endl;
-  return status;
+  return 0;
 }
 
 }  // namespace

@@ -24,11 +24,6 @@ inline constexpr RequestBounds kClientBounds{limits::kMaxMessageBytes / 4, limit
 // name, uid, gid and umask.
 JobSpec job_spec_for_caller(const SubmitOptions& o);
 
-// Fills a JobRequest from parsed options and the caller's identity
-// (job_spec_for_caller, encoded by common/job_request.hpp). Does not
-// validate: call validate_job_request first.
-void fill_request(const SubmitOptions& o, JobRequest::Builder r);
-
 // Polls job `id` until it ends, printing each state change on stderr, and
 // calling `on_poll` with every answer (e.g. to follow output files).
 // Returns the exit status for the shell: the job's exit code, or 1 when it

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -44,22 +45,25 @@ Result<std::string> read_bounded_file(const std::string& path, size_t max_bytes,
                       std::to_string(max_bytes) + " bytes");
 
   // The size fstat gave may change under us (a file still being written):
-  // read one byte past the bound so growth is noticed, never more.
+  // read in chunks until the end or one byte past the bound, so growth is
+  // noticed, and memory follows the file, not the bound.
   std::string text;
-  text.resize(max_bytes + 1);
+  text.reserve(static_cast<size_t>(st.st_size) + 1);
+  char chunk[65536];
   size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+  while (got <= max_bytes) {
+    const size_t want = std::min(sizeof chunk, max_bytes + 1 - got);
+    ssize_t n = ::read(fd, chunk, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error("cannot read " + named(what, path) + ": " + std::strerror(errno));
     }
     if (n == 0) break;
+    text.append(chunk, static_cast<size_t>(n));
     got += static_cast<size_t>(n);
   }
   if (got > max_bytes)
     return make_error(named(what, path) + " is over the limit of " + std::to_string(max_bytes) + " bytes");
-  text.resize(got);
 
   if (auto nul = text.find('\0'); nul != std::string::npos)
     return make_error(named(what, path) + " contains a NUL byte at offset " + std::to_string(nul) +

@@ -1,5 +1,7 @@
 #include "common/job_validation.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <string>
 
@@ -153,6 +155,16 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
   if (Status st = check_shape(spec); !st) return st;
   if (Status st = check_per_task(spec.per_task); !st) return st;
   return check_numbers(spec);
+}
+
+Status check_account_name(const std::string& name, const std::string& what) {
+  auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; };
+  if (name.empty() || name.size() > limits::kMaxUserNameBytes || name[0] == '-' || name[0] == '.' ||
+      !std::all_of(name.begin(), name.end(), allowed))
+    return make_error("'" + name + "' is not a usable " + what + " name (1 to " +
+                      std::to_string(limits::kMaxUserNameBytes) +
+                      " letters, digits, '_', '.' or '-', not starting with '-' or '.')");
+  return {};
 }
 
 }  // namespace cadre

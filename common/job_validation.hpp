@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "common/job_spec.hpp"
@@ -26,6 +27,11 @@ struct RequestBounds {
 // Success, or what is wrong with `spec` and what to do about it, e.g.
 // "the job name is 1048576 bytes; at most 256 are allowed".
 Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds = {});
+
+// An account or user name as [accounts] takes it: 1 to
+// limits::kMaxUserNameBytes bytes of letters, digits, '_', '.', '-', not
+// starting with '-' or '.'. `what` names it in the error ("account", "user").
+Status check_account_name(const std::string& name, const std::string& what);
 
 // Strict UTF-8 (RFC 3629), as the store's JSON encoder wants it: no
 // overlong forms, no surrogates, nothing above U+10FFFF.

@@ -42,7 +42,7 @@ inline constexpr uint32_t kMaxTasksPerJob = 100000;
 // Far enough from int64 overflow: 100000 ranks x 2^40 MiB < 2^63.
 inline constexpr int64_t kMaxMillicoresPerTask = int64_t{1} << 30;
 inline constexpr int64_t kMaxMemoryMbPerTask = int64_t{1} << 40;
-inline constexpr int64_t kMaxGpusPerTask = 4096;
+inline constexpr int64_t kMaxGpusPerTask = 64;  // a task runs on one node (kMaxGpusPerNode)
 inline constexpr int64_t kMaxTimeLimitS = int64_t{100} * 365 * 86400;
 // Users may lower their job's priority; only admins raise it above this.
 inline constexpr int32_t kDefaultPriority = 0;
@@ -63,7 +63,8 @@ inline constexpr size_t kMaxNodeNameBytes = 200;
 inline constexpr size_t kMaxAddressBytes = 256;
 inline constexpr size_t kMaxLabels = 64;
 inline constexpr size_t kMaxLabelBytes = 256;                // a key or a value
-inline constexpr size_t kMaxGpusPerNode = 4096;
+// GPUs of one node: the scheduler tracks each by its index, below this.
+inline constexpr size_t kMaxGpusPerNode = 64;
 inline constexpr int64_t kMaxMillicoresPerNode = int64_t{1} << 30;
 inline constexpr int64_t kMaxMemoryMbPerNode = int64_t{1} << 40;
 inline constexpr size_t kMaxTasksPerRegistration = 1 << 20;  // ranks an agent reports it runs

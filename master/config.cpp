@@ -6,10 +6,10 @@
 #include <limits>
 #include <utility>
 
+#include "common/job_validation.hpp"
 #include "common/resources.hpp"
 #include "common/toml_file.hpp"
 #include "master/scheduler/snapshot.hpp"
-#include "master/state/accounts.hpp"
 
 namespace cadre {
 namespace {

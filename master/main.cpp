@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "common/flags.hpp"
 #include "common/log.hpp"
@@ -163,6 +164,72 @@ int run_key_command(const std::vector<std::string>& words, const cadre::Flags& f
   return 0;
 }
 
+// The options a --config file gives (none without one). Also answers
+// --check-config, which exits: `exit_status` is set then.
+cadre::Result<cadre::MasterOptions> options_from_config(const cadre::Flags& flags, bool* local_socket_configured,
+                                                        std::optional<int>* exit_status) {
+  cadre::MasterOptions options;
+  options.state_dir = "/var/lib/cadre";
+  auto path = flags.get("--config");
+  if (!path) {
+    if (flags.has("--check-config")) return cadre::make_error("--check-config needs --config FILE");
+    return options;
+  }
+  auto config = cadre::load_master_config(*path);
+  if (!config) return cadre::make_error(config.error());
+  if (config->listen) options.listen = *config->listen;
+  if (config->state_dir) options.state_dir = *config->state_dir;
+  if (config->node_timeout_ms) options.node_timeout_ms = *config->node_timeout_ms;
+  if (config->max_retries) options.max_retries = *config->max_retries;
+  if (config->log_level) {
+    cadre::log::Level level;
+    if (cadre::log::parse_level(*config->log_level, &level)) cadre::log::set_level(level);
+  }
+  options.policy = config->policy;
+  options.interval_ms = config->interval_ms;
+  options.debounce_ms = config->debounce_ms;
+  options.scheduler.partitions = config->partitions;
+  options.scheduler.fairshare_half_life_s = config->fairshare_half_life_s;
+  options.scheduler.gpu_billing = config->gpu_billing;
+  options.limits = config->limits;
+  options.accounts = config->accounts;
+  if (config->key_file) options.security.key_file = *config->key_file;
+  if (config->agent_keys_dir) options.security.agent_keys_dir = *config->agent_keys_dir;
+  if (config->user_keys_dir) options.security.user_keys_dir = *config->user_keys_dir;
+  if (config->admin_group) options.security.admin_group = *config->admin_group;
+  if (config->local_socket) {
+    options.security.local_socket = *config->local_socket;
+    *local_socket_configured = true;
+  }
+  if (flags.has("--check-config")) {
+    std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), policy "
+              << cadre::sched::to_string(options.policy.backfill) << ")\n";
+    *exit_status = 0;
+  }
+  return options;
+}
+
+// The flags that take a number, over what the config said.
+cadre::Status apply_number_flags(const cadre::Flags& flags, cadre::MasterOptions& options) {
+  if (auto t = flags.get("--node-timeout")) {
+    auto seconds = cadre::parse_count(*t, 86400);
+    if (!seconds || *seconds == 0)
+      return cadre::make_error("--node-timeout: expected whole seconds from 1 to 86400, got '" + *t + "'");
+    options.node_timeout_ms = *seconds * 1000;
+  }
+  if (auto r = flags.get("--max-retries")) {
+    auto n = cadre::parse_count(*r, 1000);
+    if (!n) return cadre::make_error("--max-retries: " + n.error());
+    options.max_retries = static_cast<uint32_t>(*n);
+  }
+  if (auto l = flags.get("--log-level")) {
+    cadre::log::Level level;
+    if (!cadre::log::parse_level(*l, &level)) return cadre::make_error("--log-level: expected debug, info, warning or error");
+    cadre::log::set_level(level);
+  }
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,44 +245,12 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  cadre::MasterOptions options;
-  options.state_dir = "/var/lib/cadre";
   bool local_socket_configured = false;
-  if (auto path = flags.get("--config")) {
-    auto config = cadre::load_master_config(*path);
-    if (!config) return fail(config.error());
-    if (config->listen) options.listen = *config->listen;
-    if (config->state_dir) options.state_dir = *config->state_dir;
-    if (config->node_timeout_ms) options.node_timeout_ms = *config->node_timeout_ms;
-    if (config->max_retries) options.max_retries = *config->max_retries;
-    if (config->log_level) {
-      cadre::log::Level level;
-      if (cadre::log::parse_level(*config->log_level, &level)) cadre::log::set_level(level);
-    }
-    options.policy = config->policy;
-    options.interval_ms = config->interval_ms;
-    options.debounce_ms = config->debounce_ms;
-    options.scheduler.partitions = config->partitions;
-    options.scheduler.fairshare_half_life_s = config->fairshare_half_life_s;
-    options.scheduler.gpu_billing = config->gpu_billing;
-    options.limits = config->limits;
-    options.accounts = config->accounts;
-    if (config->key_file) options.security.key_file = *config->key_file;
-    if (config->agent_keys_dir) options.security.agent_keys_dir = *config->agent_keys_dir;
-    if (config->user_keys_dir) options.security.user_keys_dir = *config->user_keys_dir;
-    if (config->admin_group) options.security.admin_group = *config->admin_group;
-    if (config->local_socket) {
-      options.security.local_socket = *config->local_socket;
-      local_socket_configured = true;
-    }
-    if (flags.has("--check-config")) {
-      std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), policy "
-                << cadre::sched::to_string(options.policy.backfill) << ")\n";
-      return 0;
-    }
-  } else if (flags.has("--check-config")) {
-    return fail("--check-config needs --config FILE");
-  }
+  std::optional<int> exit_status;
+  auto configured = options_from_config(flags, &local_socket_configured, &exit_status);
+  if (!configured) return fail(configured.error());
+  if (exit_status) return *exit_status;
+  cadre::MasterOptions options = std::move(*configured);
   options.security.key_file = flags.get_or("--key", options.security.key_file);
   options.security.agent_keys_dir = flags.get_or("--agent-keys", options.security.agent_keys_dir);
   options.security.user_keys_dir = flags.get_or("--user-keys", options.security.user_keys_dir);
@@ -225,22 +260,8 @@ int main(int argc, char** argv) {
   if (auto l = flags.get("--local-socket")) options.security.local_socket = *l;
   else if (!local_socket_configured) options.security.local_socket = options.state_dir + "/cadre.sock";
   options.security.admin_group = flags.get_or("--admin-group", options.security.admin_group);
-  if (auto t = flags.get("--node-timeout")) {
-    auto seconds = cadre::parse_count(*t, 86400);
-    if (!seconds || *seconds == 0) return fail("--node-timeout: expected whole seconds from 1 to 86400, got '" + *t + "'");
-    options.node_timeout_ms = *seconds * 1000;
-  }
   options.group_commit = !flags.has("--no-group-commit");
-  if (auto r = flags.get("--max-retries")) {
-    auto n = cadre::parse_count(*r, 1000);
-    if (!n) return fail("--max-retries: " + n.error());
-    options.max_retries = static_cast<uint32_t>(*n);
-  }
-  if (auto l = flags.get("--log-level")) {
-    cadre::log::Level level;
-    if (!cadre::log::parse_level(*l, &level)) return fail("--log-level: expected debug, info, warning or error");
-    cadre::log::set_level(level);
-  }
+  if (cadre::Status s = apply_number_flags(flags, options); !s) return fail(s.error());
 
   // From here on the master writes only its own state: nothing it creates
   // is for other users (the local socket sets its own 0666). Not earlier:

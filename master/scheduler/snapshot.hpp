@@ -12,12 +12,13 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "common/limits.hpp"
 #include "common/resources.hpp"
 
 namespace cadre::sched {
 
 // A node has at most this many GPUs (their indices fit one 64-bit mask).
-inline constexpr uint32_t kMaxGpusPerNode = 64;
+inline constexpr uint32_t kMaxGpusPerNode = static_cast<uint32_t>(limits::kMaxGpusPerNode);
 // At most this many partitions (a node's memberships fit one 64-bit mask).
 inline constexpr uint32_t kMaxPartitions = 64;
 // Stands for "no end in sight" (an unlimited job's end, an unknown start).

@@ -114,6 +114,14 @@ void MasterService::setup_local_socket() {
   }
   // Every local user may connect; the kernel tells who they are.
   ::chmod(path.c_str(), 0666);
+  // ...provided they can reach it: the default path sits in the state
+  // folder, which is 0700.
+  const std::string folder = path.substr(0, path.find_last_of('/') + 1);
+  struct stat st {};
+  if (!folder.empty() && ::stat(folder.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0)
+    CADRE_LOG(warning) << "the local socket " << path << " is in " << folder
+                       << ", which other users cannot enter: only its owner and root can use it; set [security] "
+                          "local_socket to a path such as /run/cadre/cadre.sock (as the packages do)";
   local_->start([this](Frames&& f) { on_local_message(std::move(f)); }, [this] { end_turn(); });
   CADRE_LOG(info) << "local users connect on ipc://" << path << " (identified by the kernel)";
 }

@@ -50,16 +50,6 @@ std::vector<std::string> AccountTable::accounts_of(const std::string& user) cons
   return out;
 }
 
-Status check_account_name(const std::string& name, const std::string& what) {
-  auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; };
-  if (name.empty() || name.size() > limits::kMaxUserNameBytes || name[0] == '-' || name[0] == '.' ||
-      !std::all_of(name.begin(), name.end(), allowed))
-    return make_error("'" + name + "' is not a usable " + what + " name (1 to " +
-                      std::to_string(limits::kMaxUserNameBytes) +
-                      " letters, digits, '_', '.' or '-', not starting with '-' or '.')");
-  return {};
-}
-
 Status may_set_priority(int32_t priority, bool admin) {
   if (admin || priority <= limits::kDefaultPriority) return {};
   return make_error("only admins may raise a job's priority above " + std::to_string(limits::kDefaultPriority) +

@@ -39,11 +39,6 @@ class AccountTable {
   std::map<std::string, std::vector<std::string>> of_user_;  // user -> listed accounts, by name
 };
 
-// An account or user name as [accounts] takes it: 1 to
-// limits::kMaxUserNameBytes bytes of letters, digits, '_', '.', '-', not
-// starting with '-' or '.'. `what` names it in the error ("account", "user").
-Status check_account_name(const std::string& name, const std::string& what);
-
 // Users may lower their job's priority; only admins raise it above
 // limits::kDefaultPriority.
 Status may_set_priority(int32_t priority, bool admin);

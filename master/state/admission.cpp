@@ -4,11 +4,22 @@
 #include <set>
 
 #include "common/job_validation.hpp"
+#include "common/limits.hpp"
 #include "master/state/partitions.hpp"
 #include "master/state/schedule.hpp"
 
 namespace cadre {
 namespace {
+
+// A job without a name is called after its command, cut to the bound of a
+// name at a character boundary (argv[0] may be longer than a name may).
+std::string default_name(const std::string& argv0) {
+  std::string name = argv0.substr(argv0.find_last_of('/') + 1);
+  if (name.size() <= limits::kMaxJobNameBytes) return name;
+  size_t cut = limits::kMaxJobNameBytes;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  return name.substr(0, cut);
+}
 
 // The partition's limits; a job without a time limit gets its default.
 Status apply_partition(JobSpec& spec, const PartitionConfig& pc) {
@@ -59,7 +70,7 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
     return make_error("user " + spec.user + " already has " + std::to_string(s.pending_by_user[spec.user]) +
                       " pending jobs, the most allowed (limits.max_pending_jobs_per_user); wait for some to start");
   if (spec.output_pattern.empty()) spec.output_pattern = spec.batch ? "cadre-%j.out" : "cadre-%j-%t.out";
-  if (spec.name.empty()) spec.name = spec.argv[0].substr(spec.argv[0].find_last_of('/') + 1);
+  if (spec.name.empty()) spec.name = default_name(spec.argv[0]);
   if (spec.account.empty()) spec.account = spec.user;
   if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");
 

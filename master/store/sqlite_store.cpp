@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "master/store/row_json.hpp"
+#include "master/store/sqlite_schema.hpp"
 
 namespace cadre {
 namespace {
@@ -89,71 +90,6 @@ std::vector<uint32_t> split_u32(const std::string& s) {
     if (!piece.empty()) out.push_back(static_cast<uint32_t>(std::stoul(piece)));
   return out;
 }
-
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE jobs (
-  id            INTEGER PRIMARY KEY,
-  name          TEXT NOT NULL,
-  argv          TEXT NOT NULL,      -- JSON array
-  workdir       TEXT NOT NULL,
-  output        TEXT NOT NULL,
-  millicores    INTEGER NOT NULL,
-  memory_mb     INTEGER NOT NULL,
-  gpus          INTEGER NOT NULL,
-  nodes         INTEGER NOT NULL,
-  tasks_per_node INTEGER NOT NULL,
-  ntasks        INTEGER NOT NULL,
-  time_limit_s  INTEGER NOT NULL,
-  priority      INTEGER NOT NULL,
-  user          TEXT NOT NULL,
-  uid           INTEGER NOT NULL,
-  gid           INTEGER NOT NULL,
-  state         TEXT NOT NULL,
-  reason        TEXT NOT NULL,
-  exit_code     INTEGER NOT NULL,
-  attempt       INTEGER NOT NULL,
-  submit_time   INTEGER NOT NULL,
-  start_time    INTEGER NOT NULL,
-  end_time      INTEGER NOT NULL,
-  active        INTEGER NOT NULL    -- 1 while PENDING or RUNNING
-);
-CREATE INDEX jobs_active ON jobs(active) WHERE active = 1;
-CREATE TABLE tasks (
-  job_id    INTEGER NOT NULL,
-  rank      INTEGER NOT NULL,
-  node      TEXT NOT NULL,
-  gpus      TEXT NOT NULL,          -- comma-separated indices
-  state     TEXT NOT NULL,
-  exit_code INTEGER NOT NULL,
-  PRIMARY KEY (job_id, rank)
-) WITHOUT ROWID;
-CREATE TABLE nodes (
-  name        TEXT PRIMARY KEY,
-  address     TEXT NOT NULL,
-  state       TEXT NOT NULL,
-  millicores  INTEGER NOT NULL,
-  memory_mb   INTEGER NOT NULL,
-  gpus        INTEGER NOT NULL,
-  labels      TEXT NOT NULL,        -- JSON object
-  last_seen   INTEGER NOT NULL
-) WITHOUT ROWID;
-)sql";
-
-// Migrations, in order: kMigrations[i] takes schema version i+1 to i+2.
-constexpr const char* kMigrations[] = {
-    // 2: per-job choice to requeue on node failure.
-    "ALTER TABLE jobs ADD COLUMN requeue INTEGER NOT NULL DEFAULT 1;",
-    // 3: scheduling fields (partition, account, switches, preemptions) as
-    // one JSON object, and fair-share usage.
-    "ALTER TABLE jobs ADD COLUMN sched TEXT NOT NULL DEFAULT '{}';"
-    "CREATE TABLE fairshare (kind TEXT NOT NULL, name TEXT NOT NULL, usage REAL NOT NULL, as_of INTEGER NOT NULL,"
-    " PRIMARY KEY (kind, name));",
-    // 4: every job in the index on `active`, not only the live ones: the
-    // newest ended jobs (`cadre queue --all`) were found by walking the
-    // whole table back from the newest id, a million live rows included.
-    "DROP INDEX IF EXISTS jobs_active;"
-    "CREATE INDEX jobs_by_active ON jobs(active);",
-};
 
 constexpr const char* kJobColumns =
     "id, name, argv, workdir, output, millicores, memory_mb, gpus, nodes, tasks_per_node, ntasks, time_limit_s, "
@@ -265,15 +201,15 @@ Status SqliteStore::migrate() {
     return make_error("schema version " + std::to_string(version) + " is newer than this cadre understands (" +
                       std::to_string(kSchemaVersion) + "); run the cadre release that wrote it");
   if (version == kSchemaVersion) return {};
-  static_assert(std::size(kMigrations) + 1 == kSchemaVersion, "one migration per schema version after 1");
+  static_assert(std::size(sqlite_schema::kMigrations) + 1 == kSchemaVersion, "one migration per schema version after 1");
   // One transaction: a failed migration leaves the database as it was.
   if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
   Status s;
   if (version == 0) {
-    s = exec(kSchemaV1);
+    s = exec(sqlite_schema::kSchemaV1);
     version = 1;
   }
-  for (; s && version < kSchemaVersion; ++version) s = exec(kMigrations[version - 1]);
+  for (; s && version < kSchemaVersion; ++version) s = exec(sqlite_schema::kMigrations[version - 1]);
   if (s) s = exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   if (!s) {
     (void)exec("ROLLBACK");

@@ -181,20 +181,30 @@ class BatchScripts(ClusterTestCase):
         self.assertIn("hello from 0", r.stdout)
         self.assertIn("hello from 1", r.stdout)
 
-    def test_submit_from_a_file_sends_every_line_and_names_the_refused_ones(self):
+    def test_submit_from_a_file_is_all_or_nothing_and_names_the_refused_line(self):
         jobs = self.c.path("jobs.txt")
+        lines = ["# three jobs and one the master refuses\n",
+                 "--name first -- sh -c 'echo one'\n",
+                 "\n",
+                 "--ntasks 2 --name second -- true\n",
+                 "--partition nowhere -- true\n",
+                 "--nodes 2 --name third -- hostname\n"]
         with open(jobs, "w") as f:
-            f.write("# three jobs and one the master refuses\n"
-                    "--name first -- sh -c 'echo one'\n"
-                    "\n"
-                    "--ntasks 2 --name second -- true\n"
-                    "--partition nowhere -- true\n"
-                    "--nodes 2 --name third -- hostname\n")
+            f.writelines(lines)
         r = self.c.cli("submit", "--parsable", "--from", jobs, check=False)
         self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stdout.split(), [])
+        self.assertIn("jobs.txt line 5: no partition 'nowhere'", r.stderr)
+        self.assertIn("nothing was submitted", r.stderr)
+        self.assertEqual(self.c.queue(), [])
+
+        # Without the refused line, every job goes in, in file order.
+        del lines[4]
+        with open(jobs, "w") as f:
+            f.writelines(lines)
+        r = self.c.cli("submit", "--parsable", "--from", jobs)
         ids = [int(x) for x in r.stdout.split()]
         self.assertEqual(len(ids), 3)
-        self.assertIn("jobs.txt line 5: no partition 'nowhere'", r.stderr)
         names = [self.c.wait_state(i, "COMPLETED")["name"] for i in ids]
         self.assertEqual(names, ["first", "second", "third"])
 
@@ -203,7 +213,7 @@ class BatchScripts(ClusterTestCase):
             f.write("--ntasks many -- true\n")
         r = self.c.cli("submit", "--from", jobs, check=False)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("line 7: --ntasks", r.stderr)
+        self.assertIn("line 6: --ntasks", r.stderr)
         self.assertEqual(len(self.c.queue()), 3)
 
     def test_queue_lists_more_jobs_than_one_reply_holds(self):

@@ -263,7 +263,7 @@ def check_installed():
     check(user.pw_dir == "/var/lib/cadre", "cadre's home is %s" % user.pw_dir)
     check(grp.getgrgid(user.pw_gid).gr_name == "cadre", "cadre's group is not cadre")
     expect = {
-        "/var/lib/cadre": (0o750, "cadre", "cadre"),
+        "/var/lib/cadre": (0o700, "cadre", "cadre"),
         "/etc/cadre/master.key": (0o600, "cadre", "cadre"),
         "/etc/cadre/master.key.pub": (0o644, "cadre", "cadre"),
         "/etc/cadre/agents": (0o755, "cadre", "cadre"),

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "common/job_validation.hpp"
 #include "common/limits.hpp"
 
 namespace cadre {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/job_validation.hpp"
 #include "tests/unit/cluster_fixture.hpp"
 
 namespace cadre {
@@ -37,6 +38,16 @@ TEST_F(AdmissionTest, SubmitFillsInTheNameAndOutputPattern) {
   const Job& j = job(submit(spec(1)));
   EXPECT_EQ(j.spec.name, "python3");
   EXPECT_EQ(j.spec.output_pattern, "cadre-%j-%t.out");
+}
+
+TEST_F(AdmissionTest, ADefaultNameFromALongCommandIsCutToTheBoundOfANameAtACharacterBoundary) {
+  add_node("n1", 8, 0);
+  JobSpec s = spec(1);
+  // 255 ASCII bytes, then a two-byte character across the 256-byte bound.
+  s.argv[0] = "/opt/" + std::string(255, 'a') + "\xc3\xa9" + std::string(40, 'b');
+  const Job& j = job(submit(s));
+  EXPECT_EQ(j.spec.name, std::string(255, 'a'));
+  EXPECT_TRUE(validate_job_request(j.spec));
 }
 
 TEST_F(AdmissionTest, SubmitRefusesAJobThatCanNeverFitWithAClearMessage) {
@@ -73,7 +84,7 @@ TEST_F(AdmissionTest, SubmitRefusesMalformedRequests) {
   // Quantities that would overflow when multiplied by the rank count.
   expect_refused(spec(2, Resources{1000, INT64_MAX, 0}), "at most");
   expect_refused(spec(2, Resources{INT64_MAX, 1024, 0}), "at most");
-  expect_refused(spec(2, Resources{1000, 1024, 5000}), "4096 GPUs");
+  expect_refused(spec(2, Resources{1000, 1024, 65}), "at most 64 GPUs");
   s = gang(2, 2);
   s.ntasks = 5;
   expect_refused(s, "does not make 5 tasks");

@@ -111,7 +111,7 @@ TEST(AgentConfigErrors, WrongTypesNameTheKey) {
 TEST(AgentConfigErrors, BadValuesSayWhatIsWanted) {
   EXPECT_TRUE(starts_with(error_of("[agent]\ncpus = 0\n"), "cadre.toml:2:8: agent.cpus: must be at least 1, got 0"));
   EXPECT_TRUE(starts_with(error_of("[agent]\ngpus = -1\n"), "cadre.toml:2:8: agent.gpus: must not be negative"));
-  EXPECT_TRUE(starts_with(error_of("[agent]\ngpus = 5000\n"), "cadre.toml:2:8: agent.gpus: must be at most 4096"));
+  EXPECT_TRUE(starts_with(error_of("[agent]\ngpus = 65\n"), "cadre.toml:2:8: agent.gpus: must be at most 64"));
   EXPECT_TRUE(starts_with(error_of("[agent]\nmemory = 32\n"), "cadre.toml:2:10: agent.memory: expected a size like \"32G\""));
   EXPECT_TRUE(starts_with(error_of("[agent]\nmemory = \"lots\"\n"), "cadre.toml:2:10: agent.memory: "));
   EXPECT_TRUE(starts_with(error_of("[agent]\nname = \"node 1\"\n"), "cadre.toml:2:8: agent.name: a node name is"));

@@ -201,10 +201,13 @@ TEST(JobValidation, EachPerTaskQuantityIsBounded) {
             "a task may ask for at most 1073741.824 cpus; this one asks for 1073741.825 (--cpus-per-task)");
   s = good();
   s.per_task.memory_mb = limits::kMaxMemoryMbPerTask + 1;
-  EXPECT_EQ(refusal(s), "a task may ask for at most 1048576T of memory; this one asks for 1099511627777M (--mem-per-task)");
+  EXPECT_EQ(refusal(s),
+            "a task may ask for at most 1048576T of memory; this one asks for 1099511627777M (--mem-per-task)");
   s = good();
   s.per_task.gpus = limits::kMaxGpusPerTask + 1;
-  EXPECT_EQ(refusal(s), "a task may ask for at most 4096 GPUs; this one asks for 4097 (--gpus-per-task)");
+  EXPECT_EQ(refusal(s), "a task may ask for at most " + std::to_string(limits::kMaxGpusPerTask) +
+                            " GPUs; this one asks for " + std::to_string(limits::kMaxGpusPerTask + 1) +
+                            " (--gpus-per-task)");
   s = good();
   s.per_task.memory_mb = -1;
   EXPECT_EQ(refusal(s), "resource requests must not be negative");
