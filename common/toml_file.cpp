@@ -90,7 +90,9 @@ void merge_toml(toml::table& base, toml::table&& over) {
     // Erased first so the key, too, names the later file. Moving (not
     // copying) keeps the value's source: toml++ drops it on a copy.
     base.erase(key.str());
-    value.visit([&](auto&& concrete) { base.insert(toml::key(key), std::move(concrete)); });
+    // A named copy of the key: clang 14 cannot capture a structured binding.
+    const toml::key& name = key;
+    value.visit([&](auto&& concrete) { base.insert(toml::key(name), std::move(concrete)); });
   }
 }
 

@@ -14,7 +14,7 @@
 
 #include "common/curve_keys.hpp"
 #include "common/join_token.hpp"
-#include "master/key_store.hpp"
+#include "master/server/key_store.hpp"
 
 namespace cadre {
 namespace {

@@ -16,7 +16,7 @@
 #include "common/sd_notify.hpp"
 #include "master/config.hpp"
 #include "master/enroll_node.hpp"
-#include "master/key_store.hpp"
+#include "master/server/key_store.hpp"
 #include "master/server/service.hpp"
 #include "master/state_dir.hpp"
 #include "master/store/sqlite_store.hpp"

@@ -20,7 +20,7 @@
 
 #include "common/protocol.capnp.h"
 #include "common/result.hpp"
-#include "master/key_store.hpp"
+#include "master/server/key_store.hpp"
 
 namespace cadre {
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "master/key_store.hpp"
+#include "master/server/key_store.hpp"
 #include "master/limits.hpp"
 #include "master/server/options.hpp"
 #include "master/server/outbox.hpp"

@@ -6,6 +6,8 @@
 // Every job request in it goes through the master's path, from_proto then
 // validate_job_request: a request the validator accepts must keep every
 // bound, and every decoded request must survive to_proto/from_proto whole.
+// The master's own decoders (master/wire/decode) read every kind they
+// handle, and what they accept keeps the bounds of common/limits.hpp.
 #include <capnp/dynamic.h>
 #include <capnp/message.h>
 #include <kj/exception.h>
@@ -19,6 +21,8 @@
 #include "common/codec.hpp"
 #include "common/job_request.hpp"
 #include "common/job_validation.hpp"
+#include "common/limits.hpp"
+#include "master/wire/decode.hpp"
 
 namespace {
 
@@ -187,6 +191,48 @@ void check_job_requests(::Envelope::Reader env) {
   });
 }
 
+// As the master's server reads them (master/wire/decode): whatever it
+// accepts stays within the bounds of common/limits.hpp.
+void check_master_decoders(::Envelope::Reader env) {
+  namespace lim = cadre::limits;
+  guarded([&] {
+    switch (env.which()) {
+      case ::Envelope::REGISTER:
+        if (auto r = cadre::wire::decode_register(env.getRegister())) {
+          if (r->name.empty() || r->name.size() > lim::kMaxNodeNameBytes || r->labels.size() > lim::kMaxLabels ||
+              r->gpus.size() > lim::kMaxGpusPerNode || r->running.size() > lim::kMaxTasksPerRegistration)
+            __builtin_trap();
+        }
+        break;
+      case ::Envelope::TASK_STATUS:
+        if (auto t = cadre::wire::decode_task_status(env.getTaskStatus()))
+          if (t->message.size() > lim::kMaxMessageTextBytes) __builtin_trap();
+        break;
+      case ::Envelope::SUBMIT_MANY:
+        if (auto jobs = cadre::wire::decode_submit_many(env.getSubmitMany()))
+          if (jobs->size() > lim::kMaxJobsPerSubmitMany) __builtin_trap();
+        break;
+      case ::Envelope::CANCEL:
+        if (auto ids = cadre::wire::decode_cancel(env.getCancel()))
+          if (ids->size() > lim::kMaxIdsPerRequest) __builtin_trap();
+        break;
+      case ::Envelope::RUN_STEP:
+        if (auto step = cadre::wire::decode_run_step(env.getRunStep()))
+          if (step->argv.size() > lim::kMaxArgvWords || step->workdir.size() > lim::kMaxPathBytes) __builtin_trap();
+        break;
+      case ::Envelope::SET_NODE_STATE:
+        if (auto req = cadre::wire::decode_set_node_state(env.getSetNodeState()))
+          if (req->names.size() > lim::kMaxNodesPerRequest || req->reason.size() > lim::kMaxReasonBytes)
+            __builtin_trap();
+        break;
+      case ::Envelope::LIST_JOBS:
+        if (cadre::wire::decode_list_jobs(env.getListJobs()).limit > lim::kJobsPerPage) __builtin_trap();
+        break;
+      default: break;
+    }
+  });
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -199,6 +245,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (env.getVersion() != cadre::kProtocolVersion) __builtin_trap();
   consume(static_cast<uint64_t>(env.which()));
   check_job_requests(env);
+  check_master_decoders(env);
   visit_struct(capnp::toDynamic(env));
   check_reencodes(env);
   return 0;

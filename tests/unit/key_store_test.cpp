@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/curve_keys.hpp"
-#include "master/key_store.hpp"
+#include "master/server/key_store.hpp"
 
 namespace cadre {
 namespace {

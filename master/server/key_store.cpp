@@ -1,4 +1,4 @@
-#include "master/key_store.hpp"
+#include "master/server/key_store.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
