@@ -1,4 +1,5 @@
 // cadre queue, show and cancel.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/ids.hpp"
+#include "common/limits.hpp"
 #include "common/resources.hpp"
 
 namespace cadre::cli {
@@ -84,17 +86,20 @@ int cmd_cancel(const Global& g, const Args& args) {
     ids.push_back(*id);
   }
   Client client(g.master, g.timeout_ms);
-  auto reply = client.call([&](Envelope::Builder e) {
-    auto c = e.initCancel();
-    auto list = c.initIds(static_cast<unsigned>(ids.size()));
-    for (unsigned i = 0; i < ids.size(); ++i) list.set(i, ids[i]);
-  });
-  if (!reply) return fail(reply.error());
   int status = 0;
-  for (auto r : (*reply)->envelope().getCancelReply().getResults()) {
-    if (!r.getOk()) {
-      std::cerr << "cadre: cannot cancel job " << r.getId() << ": " << escape_control(r.getMessage().cStr()) << "\n";
-      status = 1;
+  // The master takes at most limits::kMaxIdsPerRequest ids a request.
+  for (size_t first = 0; first < ids.size(); first += limits::kMaxIdsPerRequest) {
+    const size_t count = std::min(limits::kMaxIdsPerRequest, ids.size() - first);
+    auto reply = client.call([&](Envelope::Builder e) {
+      auto list = e.initCancel().initIds(static_cast<unsigned>(count));
+      for (unsigned i = 0; i < count; ++i) list.set(i, ids[first + i]);
+    });
+    if (!reply) return fail(reply.error());
+    for (auto r : (*reply)->envelope().getCancelReply().getResults()) {
+      if (!r.getOk()) {
+        std::cerr << "cadre: cannot cancel job " << r.getId() << ": " << escape_control(r.getMessage().cStr()) << "\n";
+        status = 1;
+      }
     }
   }
   return status;

@@ -17,7 +17,15 @@ namespace cadre {
 
 MasterService::MasterService(MasterOptions options, std::unique_ptr<Store> store)
     : s_(std::move(options), std::move(store)),
-      jobs_(s_, [this](std::function<void()> f) { boost::asio::post(io_, std::move(f)); }),
+      // A slice of a long request runs as a turn of its own: committed,
+      // and its answer sent, when it is done.
+      jobs_(s_,
+            [this](std::function<void()> f) {
+              boost::asio::post(io_, [this, f = std::move(f)] {
+                f();
+                end_turn();
+              });
+            }),
       nodes_(s_),
       zmq_(1),
       channel_(io_, zmq_, zmq::socket_type::router),

@@ -3,6 +3,7 @@ real user floods the master; the breaches are refused to that user alone,
 with messages that name the limit, and another real user's submission still
 goes through."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -69,3 +70,27 @@ class SubmissionLimits(SchedulingTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LongCancel(SchedulingTestCase):
+    """A cancel of many jobs is worked through in slices of 500 (each its
+    own turn, committed on its own), answered once, when all are done."""
+    NODES = {"n1": {"cpus": 1}}
+
+    def test_a_cancel_of_many_jobs_is_sliced_and_answered_once_for_all(self):
+        hold = int(self.c.cli("submit", "--parsable", "--chdir", self.c.path(), "--", "sleep", "600").stdout)
+        self.c.wait_state(hold, "RUNNING")
+        jobs = self.c.path("many.txt")
+        with open(jobs, "w") as f:
+            f.writelines("--chdir %s -- true\n" % self.c.path() for _ in range(1200))
+        ids = [int(x) for x in self.c.cli("submit", "--parsable", "--from", jobs).stdout.split()]
+        self.assertEqual(len(ids), 1200)
+        commits_before = json.loads(self.c.cli("diag", "--json").stdout)["store"]["commits"]
+
+        r = self.c.cli("cancel", str(hold), *map(str, ids), check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        states = {j["id"]: j["state"] for j in self.c.queue()}
+        self.assertEqual({states[i] for i in ids + [hold]}, {"CANCELLED"})
+        # 1201 cancels in slices of 500: at least three commits of their own.
+        commits_after = json.loads(self.c.cli("diag", "--json").stdout)["store"]["commits"]
+        self.assertGreaterEqual(commits_after - commits_before, 3)
