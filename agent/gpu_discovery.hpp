@@ -9,17 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "common/gpu.hpp"
 #include "common/result.hpp"
 
 namespace cadre::agent {
 
-struct GpuInfo {
-  uint32_t index = 0;
-  std::string uuid;                    // "GPU-..."
-  std::string model;                   // "NVIDIA H100 80GB HBM3"
-  int64_t memory_mb = 0;               // total memory in MiB; 0 if unknown
-  std::vector<uint32_t> nvlink_peers;  // indices of GPUs on this node it has an active NVLink to (sorted, unique)
-};
+// A GPU as discovered: the node's GPU, as the master keeps it too.
+using GpuInfo = NodeGpu;
 
 struct GpuInventory {
   std::vector<GpuInfo> gpus;  // in index order

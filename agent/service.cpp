@@ -12,6 +12,7 @@
 #include "agent/spawn.hpp"
 #include "agent/supervisor.hpp"
 #include "common/curve_keys.hpp"
+#include "common/gpu.hpp"
 #include "common/log.hpp"
 #include "common/proto_text.hpp"
 
@@ -198,15 +199,7 @@ void AgentService::send_register() {
     t.setMessage(text(exit.message));
   }
   auto gpus = r.initGpus(static_cast<unsigned>(options_.gpus.size()));
-  for (unsigned g = 0; g < options_.gpus.size(); ++g) {
-    const GpuInfo& info = options_.gpus[g];
-    gpus[g].setIndex(info.index);
-    gpus[g].setUuid(text(info.uuid));
-    gpus[g].setModel(text(info.model));
-    gpus[g].setMemoryMb(info.memory_mb);
-    auto peers = gpus[g].initNvlinkPeers(static_cast<unsigned>(info.nvlink_peers.size()));
-    for (unsigned p = 0; p < info.nvlink_peers.size(); ++p) peers.set(p, info.nvlink_peers[p]);
-  }
+  for (unsigned g = 0; g < options_.gpus.size(); ++g) to_proto(options_.gpus[g], gpus[g]);
   r.setIsolation(text(isolation_));
   send(encode(m));
 }

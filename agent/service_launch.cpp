@@ -16,6 +16,7 @@
 #include "agent/service.hpp"
 #include "agent/spawn.hpp"
 #include "agent/supervisor.hpp"
+#include "common/job_request.hpp"
 #include "common/log.hpp"
 
 namespace cadre::agent {
@@ -44,9 +45,8 @@ LaunchSpec spec_from(Launch::Reader l) {
   s.gid = l.getGid();
   s.step = l.getStep();
   s.error_pattern = l.getErrorPattern();
-  auto res = [](::Resources::Reader r) { return Resources{r.getMillicores(), r.getMemoryMb(), r.getGpus()}; };
-  s.per_task = res(l.getPerTask());
-  s.limits = res(l.getLimits());
+  s.per_task = from_proto(l.getPerTask());
+  s.limits = from_proto(l.getLimits());
   s.batch = l.getBatch();
   s.script = l.getScript();
   s.ntasks = l.getNtasks() ? l.getNtasks() : s.world_size;

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "common/escape.hpp"
+#include "common/job_request.hpp"
 #include "common/resources.hpp"
 
 namespace cadre::cli {
@@ -188,7 +189,7 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   line("TimeLimit", r.getTimeLimitSec() ? format_duration_s(static_cast<int64_t>(r.getTimeLimitSec())) : "UNLIMITED");
   line("NumTasks", std::to_string(r.getNtasks()));
   line("NumNodes", r.getNodes() ? std::to_string(r.getNodes()) : "any");
-  line("PerTask", Resources{per.getMillicores(), per.getMemoryMb(), per.getGpus()}.to_string());
+  line("PerTask", from_proto(per).to_string());
   if (r.getGpuType().size() > 0) line("GpuType", r.getGpuType().cStr());
   line("NodeList", join(j.getNodes(), ","));
   line(r.getBatch() ? "BatchScript" : "Command", argv);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/gpu.hpp"
 #include "common/ids.hpp"
 #include "common/job_spec.hpp"
 #include "common/job_state.hpp"
@@ -78,14 +79,6 @@ struct Job {
   std::vector<std::string> node_list() const;
   // True while any rank may still hold resources on a node.
   bool holds_resources() const;
-};
-
-struct NodeGpu {
-  uint32_t index = 0;
-  std::string uuid;
-  std::string model;
-  int64_t memory_mb = 0;
-  std::vector<uint32_t> nvlink_peers;
 };
 
 enum class NodeState { up, drain, down };

@@ -71,7 +71,7 @@ Result<NodeRegistration> decode_register(Register::Reader r) {
     if (g.getUuid().size() > kMaxLabelBytes || g.getModel().size() > kMaxLabelBytes ||
         g.getNvlinkPeers().size() > kMaxGpusPerNode)
       return make_error("a GPU's uuid or model is over " + std::to_string(kMaxLabelBytes) + " bytes");
-    reg.gpus.push_back(from_proto(g));
+    reg.gpus.push_back(cadre::from_proto(g));
   }
   if (Status s = take_labels(r.getLabels(), reg.labels); !s) return make_error(s.error());
   if (Status s = take_running(r.getRunning(), reg.running); !s) return make_error(s.error());

@@ -44,8 +44,6 @@ StatsReport make_stats_report(const MasterStats& stats, const Cluster& cluster, 
 std::string encode_stats_reply(uint64_t request_id, const StatsReport& report);
 
 // The pieces of the replies above, for tests and tools.
-void to_proto(const NodeGpu& gpu, ::GpuDevice::Builder out);
-NodeGpu from_proto(::GpuDevice::Reader r);
 void to_proto(const Job& job, JobInfo::Builder out, const sched::Weights& weights);
 void to_proto(const Node& node, NodeInfo::Builder out);
 void to_proto(const PartitionSummary& p, PartitionInfo::Builder out);
