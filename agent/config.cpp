@@ -1,6 +1,7 @@
 // Reads the [agent] section of cadre.toml; see config.hpp.
 #include "agent/config.hpp"
 
+#include "common/limits.hpp"
 #include "common/toml_file.hpp"
 
 namespace cadre::agent {
@@ -144,8 +145,9 @@ Result<Labels> parse_labels(std::string_view text) {
 }
 
 Status check_node_name(std::string_view name) {
-  if (name.empty() || name.size() > 200 || name.find_first_of(", \t\n=") != std::string_view::npos)
-    return make_error("a node name is 1-200 characters without commas, spaces or '='");
+  if (name.empty() || name.size() > limits::kMaxNodeNameBytes || name.find_first_of(", \t\n=") != std::string_view::npos)
+    return make_error("a node name is 1-" + std::to_string(limits::kMaxNodeNameBytes) +
+                      " characters without commas, spaces or '='");
   return {};
 }
 

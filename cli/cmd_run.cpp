@@ -23,6 +23,7 @@
 #include "common/flags.hpp"
 #include "common/job_request.hpp"
 #include "common/job_validation.hpp"
+#include "common/limits.hpp"
 #include "common/output_pattern.hpp"
 #include "common/proto_text.hpp"
 #include "common/resources.hpp"
@@ -129,7 +130,7 @@ int cmd_run(const Global& g, const Args& args) {
     uint32_t ntasks = 0, nnodes = 0;
     for (auto [flag, into] : {std::pair{"--ntasks", &ntasks}, {"--nodes", &nnodes}}) {
       if (auto v = f.get(flag)) {
-        auto n = parse_count(*v, 100000);
+        auto n = parse_count(*v, limits::kMaxTasksPerJob);
         if (!n || *n == 0) return fail(std::string(flag) + ": expected a whole number of at least 1, got '" + *v + "'", 2);
         *into = static_cast<uint32_t>(*n);
       }

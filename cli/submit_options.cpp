@@ -245,7 +245,7 @@ Status apply_limits(const Flags& f, SubmitOptions& o) {
       count = sw->substr(0, at);
       wait = sw->substr(at + 1);
     }
-    auto n = parse_count(count, 100000);
+    auto n = parse_count(count, limits::kMaxTasksPerJob);
     if (!n || *n == 0) return make_error("--switches: expected N or N@TIME with N >= 1, got '" + *sw + "'");
     o.max_switches = static_cast<uint32_t>(*n);
     if (!wait.empty()) {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/curve_keys.hpp"
+#include "common/limits.hpp"
 
 namespace cadre {
 namespace {
@@ -60,7 +61,7 @@ std::string check_of(std::string_view text) {
 }
 
 bool valid_name(const std::string& name) {
-  return !name.empty() && name.size() <= 200 && name[0] != '.' &&
+  return !name.empty() && name.size() <= limits::kMaxNodeNameBytes && name[0] != '.' &&
          std::all_of(name.begin(), name.end(), [](char c) {
            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
          });

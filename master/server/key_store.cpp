@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "common/curve_keys.hpp"
+#include "common/limits.hpp"
 
 namespace cadre {
 namespace {
@@ -157,10 +158,11 @@ ZapAnswer answer_zap(const Frames& request, const KeyStore& keys) {
 }
 
 Status check_key_name(const std::string& name) {
-  if (name.empty() || name.size() > 200 ||
+  if (name.empty() || name.size() > limits::kMaxNodeNameBytes ||
       !std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; }) ||
       name[0] == '.')
-    return make_error("'" + name + "' is not a usable name for a key (letters, digits, '_', '.', '-'; 1-200)");
+    return make_error("'" + name + "' is not a usable name for a key (letters, digits, '_', '.', '-'; 1-" +
+                      std::to_string(limits::kMaxNodeNameBytes) + ")");
   return {};
 }
 

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 
+#include "common/limits.hpp"
 #include "common/log.hpp"
 #include "master/state/launch_layout.hpp"
 
 namespace cadre::state {
 namespace {
-
-constexpr uint32_t kMaxStepsPerJob = 100000;
 
 Status check_step(const Job* j, const StepRequest& req) {
   if (!j) return make_error("no active job " + std::to_string(req.job));
@@ -18,8 +17,8 @@ Status check_step(const Job* j, const StepRequest& req) {
   if (req.uid != 0 && req.uid != j->spec.uid)
     return make_error("job " + std::to_string(req.job) + " belongs to " + j->spec.user + "; only its owner may start steps");
   if (req.argv.empty() || req.argv[0].empty()) return make_error("no command given for the step");
-  if (j->next_step >= kMaxStepsPerJob)
-    return make_error("job " + std::to_string(req.job) + " has started " + std::to_string(kMaxStepsPerJob) +
+  if (j->next_step >= limits::kMaxStepsPerJob)
+    return make_error("job " + std::to_string(req.job) + " has started " + std::to_string(limits::kMaxStepsPerJob) +
                       " steps, the most one job may");
   return {};
 }
