@@ -11,14 +11,16 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/limits.hpp"
+
 namespace cadre {
 
 struct Limits {
   uint32_t max_pending_jobs_per_user = 100000;  // 0: no limit
   double submit_rate = 0;                       // jobs per second per user, sustained; 0: no limit
   uint32_t submit_burst = 1000;                 // jobs a user may submit at once before the rate applies
-  size_t max_command_bytes = 256 * 1024;        // a job's command, all words together
-  size_t max_script_bytes = 1024 * 1024;        // a batch script
+  size_t max_command_bytes = limits::kMaxCommandBytes;  // a job's command, all words together
+  size_t max_script_bytes = limits::kMaxScriptBytes;    // a batch script
 };
 
 // A token bucket per user: `burst` submissions at once, refilled at `rate`

@@ -10,6 +10,7 @@ error naming that job and submits none of them; a request whose commit
 fails gets exactly one error reply.
 """
 
+import json
 import os
 import re
 import unittest
@@ -89,7 +90,15 @@ class Bounds(HostileTestCase):
 
     # ---------------------------------------------------------- on the wire
 
+    def refused_so_far(self):
+        """`cadre diag`'s count of requests refused as invalid or over a limit."""
+        r = self.b.cli("diag", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)["messages"]["over_limit"]
+
     def test_oversized_fields_on_the_wire_get_an_error_naming_the_bound(self):
+        refused_before = self.refused_so_far()
+        sent = 0
         with QueueProber(self.b) as prober:
             for transport in TRANSPORTS:
                 client = self.raw_client(transport)
@@ -104,11 +113,14 @@ class Bounds(HostileTestCase):
                     request[wire] = oversized(field, MB)
                     reply = client.wait_reply(client.send({"submitMany": {"requests": [request]}}))
                     self.assert_error(reply, "at most", what="%s: a 1 MB %s in submitMany" % (transport, field))
+                    sent += 2
                 self.assertEqual(client.bad_input(), [])
                 client.close()
         prober.assert_served(self)
         names = sorted(j["name"][:40] for j in self.a.queue_json())
         self.assertEqual(names, ["sane", "sane"], "only the two valid submits went in")
+        # Each refusal is counted where an admin looks: cadre diag.
+        self.assertGreaterEqual(self.refused_so_far() - refused_before, sent)
 
     def test_a_cancel_of_a_million_ids_is_refused_naming_the_limit(self):
         mine = self.a.submit("exec sleep 300")
