@@ -57,7 +57,7 @@ inline constexpr size_t kMaxReasonBytes = 1024;             // a drain reason
 inline constexpr uint32_t kMaxStepsPerJob = 100000;         // steps (cadre run, cadre rsh) in one job's life
 // Cancels handled in one slice of the event loop: a cancel of many ids is
 // worked through in slices, so no request holds the loop for long.
-inline constexpr size_t kCancelsPerSlice = 500;
+inline constexpr size_t kCancelsPerSlice = 200;
 
 // ---- nodes (agent registration) ----
 inline constexpr size_t kMaxNodeNameBytes = 200;

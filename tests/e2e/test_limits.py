@@ -73,7 +73,7 @@ if __name__ == "__main__":
 
 
 class LongCancel(SchedulingTestCase):
-    """A cancel of many jobs is worked through in slices of 500 (each its
+    """A cancel of many jobs is worked through in slices of 200 (each its
     own turn, committed on its own), answered once, when all are done."""
     NODES = {"n1": {"cpus": 1}}
 
@@ -91,6 +91,6 @@ class LongCancel(SchedulingTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         states = {j["id"]: j["state"] for j in self.c.queue()}
         self.assertEqual({states[i] for i in ids + [hold]}, {"CANCELLED"})
-        # 1201 cancels in slices of 500: at least three commits of their own.
+        # 1201 cancels in slices of 200: at least three commits of their own (seven).
         commits_after = json.loads(self.c.cli("diag", "--json").stdout)["store"]["commits"]
         self.assertGreaterEqual(commits_after - commits_before, 3)
