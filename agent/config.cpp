@@ -1,6 +1,7 @@
 // Reads the [agent] section of cadre.toml; see config.hpp.
 #include "agent/config.hpp"
 
+#include "common/endpoint.hpp"
 #include "common/limits.hpp"
 #include "common/toml_file.hpp"
 
@@ -34,7 +35,12 @@ class Reader : public TomlReader {
     auto string_into = [&](std::optional<std::string>& field) {
       return set(field, [&](std::string& out) { return read_string(x, path, out); });
     };
-    if (key == "master") return string_into(c.master);
+    if (key == "master")
+      return set(c.master, [&](std::string& out) -> Status {
+        if (Status st = read_string(x, path, out); !st) return st;
+        if (auto e = parse_master_endpoint(out); !e) return fail(x, path, e.error());
+        return {};
+      });
     if (key == "name") return set(c.name, [&](std::string& out) { return read_name(x, path, out); });
     if (key == "cpus")
       return set(c.cpus, [&](int64_t& out) { return read_int64(x, path, out, 1, kMaxCpus); });

@@ -16,8 +16,10 @@
 #include "agent/service.hpp"
 #include "agent/supervisor.hpp"
 #include "common/curve_keys.hpp"
+#include "common/endpoint.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
+#include "common/main_guard.hpp"
 
 namespace {
 
@@ -104,7 +106,7 @@ std::optional<std::string> flag_or(const cadre::Flags& flags, const std::string&
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   using namespace cadre;
   // A rank's supervisor is this binary run again (see agent/supervisor.hpp).
   if (argc == 4 && std::string(argv[1]) == agent::kSuperviseFlag) {
@@ -152,7 +154,12 @@ int main(int argc, char** argv) {
   }
 
   agent::AgentOptions o;
-  o.master = flag_or(flags, "--master", config.master).value_or(o.master);
+  if (auto m = flag_or(flags, "--master", config.master)) {
+    // Checked now: ZeroMQ would retry a malformed address forever.
+    auto endpoint = parse_master_endpoint(*m);
+    if (!endpoint) return fail((flags.has("--master") ? "--master " : "[agent] master ") + endpoint.error());
+    o.master = endpoint->to_string();
+  }
   if (auto n = flag_or(flags, "--name", config.name)) {
     o.name = *n;
   } else {
@@ -245,4 +252,9 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+}
+
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre-agent", [&] { return run_main(argc, argv); });
 }

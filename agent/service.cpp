@@ -12,6 +12,7 @@
 #include "agent/spawn.hpp"
 #include "agent/supervisor.hpp"
 #include "common/curve_keys.hpp"
+#include "common/endpoint.hpp"
 #include "common/gpu.hpp"
 #include "common/log.hpp"
 #include "common/proto_text.hpp"
@@ -66,6 +67,8 @@ void AgentService::start() {
     channel_.socket().set(zmq::sockopt::curve_publickey, options_.curve_public);
     channel_.socket().set(zmq::sockopt::curve_secretkey, options_.curve_secret);
   }
+  // main() checked the endpoint; an IPv6 literal needs ZeroMQ's ipv6 option.
+  if (auto e = parse_endpoint(options_.master); e && e->is_ipv6()) channel_.socket().set(zmq::sockopt::ipv6, 1);
   channel_.socket().connect(options_.master);
   channel_.start([this](Frames&& f) { on_message(std::move(f)); });
   stop_signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -208,6 +211,15 @@ void AgentService::arm_register_retry() {
   register_timer_.expires_after(std::chrono::milliseconds(kRegisterRetryMs));
   register_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || registered_) return;
+    // Say so now and then (after 4, 8, 16... tries): a master that is
+    // down, or a name that does not resolve yet at boot, may come later.
+    if (++unanswered_registers_ >= 4 && (unanswered_registers_ & (unanswered_registers_ - 1)) == 0) {
+      std::string why;
+      if (auto e = parse_endpoint(options_.master); e)
+        if (Status resolves = check_host_resolves(*e); !resolves) why = " (" + resolves.error() + ")";
+      CADRE_LOG(warning) << "no answer from the master at " << options_.master << " after " << unanswered_registers_
+                         << " tries" << why << "; still trying";
+    }
     send_register();
     arm_register_retry();
   });
@@ -250,6 +262,7 @@ void AgentService::on_message(Frames&& frames) {
         heartbeat_interval_ms_ = std::clamp<uint32_t>(interval, 20, 60000);
         if (!registered_) CADRE_LOG(info) << "registered; heartbeat every " << heartbeat_interval_ms_ << " ms";
         registered_ = true;
+        unanswered_registers_ = 0;
         register_timer_.cancel();
         heartbeat_timer_.cancel();
         arm_heartbeat();

@@ -100,6 +100,7 @@ class AgentService {
   std::map<RankId, LiveRank> live_;       // supervisor still running
   std::map<RankId, RankExit> unacked_;    // ended; master has not acknowledged
   bool registered_ = false;
+  uint32_t unanswered_registers_ = 0;  // register messages sent since the last answer
   uint32_t heartbeat_interval_ms_ = 1000;
   uint64_t malformed_ = 0;
   std::string isolation_ = "process groups";  // what confines ranks here, as `cadre nodes` shows it

@@ -21,6 +21,7 @@
 
 #include "common/flags.hpp"
 #include "common/log.hpp"
+#include "common/main_guard.hpp"
 #include "common/resources.hpp"
 #include "master/state/cluster.hpp"
 #include "master/store/sqlite_store.hpp"
@@ -274,7 +275,7 @@ std::string fill(cadre::Store& store, const Mix& mix, std::vector<Node>& nodes, 
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   cadre::log::set_program("cadre-bench-fill-store");
   cadre::log::set_level(cadre::log::Level::warning);
   cadre::Flags flags;
@@ -325,4 +326,9 @@ int main(int argc, char** argv) {
   std::cout << "wrote " << mix.ended << " ended, " << mix.running << " running and " << mix.pending
             << " pending jobs and " << nodes.size() << " nodes to " << *dir << "/cadre.db in " << seconds << " s\n";
   return 0;
+}
+
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre-bench-fill-store", [&] { return run_main(argc, argv); });
 }

@@ -5,6 +5,8 @@
 // phases, prints the figures, and parses the command line.
 
 #include "bench/scale_nodes.hpp"
+#include "common/endpoint.hpp"
+#include "common/main_guard.hpp"
 #include "common/proto_text.hpp"
 
 namespace cadre::bench {
@@ -175,7 +177,9 @@ cadre::Result<Options> parse_options(int argc, char** argv) {
   if (cadre::Status s = f.parse(std::vector<std::string>(argv + 1, argv + argc)); !s) return cadre::make_error(s.error());
   Options o;
   if (!f.has("--master")) return cadre::make_error("--master is required (e.g. tcp://127.0.0.1:7700)");
-  o.master = *f.get("--master");
+  auto master = cadre::parse_master_endpoint(*f.get("--master"));
+  if (!master) return cadre::make_error("--master " + master.error());
+  o.master = master->to_string();
   auto count = [&](const char* flag, int64_t max, int64_t& into, int64_t min) -> cadre::Status {
     if (!f.has(flag)) return {};
     auto v = cadre::parse_count(*f.get(flag), max);
@@ -198,7 +202,7 @@ cadre::Result<Options> parse_options(int argc, char** argv) {
 }  // namespace
 }  // namespace cadre::bench
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   using namespace cadre::bench;
   for (int i = 1; i < argc; ++i)
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
@@ -215,3 +219,7 @@ int main(int argc, char** argv) {
   }
 }
 
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre-bench-scale", [&] { return run_main(argc, argv); });
+}

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/main_guard.hpp"
 #include "master/scheduler/decide.hpp"
 #include "master/scheduler/gang_placement.hpp"
 #include "master/scheduler/snapshot.hpp"
@@ -259,7 +260,7 @@ void register_benchmarks(const World& w) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const Scale scale = scale_from_env();
@@ -275,4 +276,9 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
+}
+
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre-bench-scheduler", [&] { return run_main(argc, argv); });
 }

@@ -27,6 +27,7 @@
 #include "cli/client.hpp"
 #include "common/codec.hpp"
 #include "common/flags.hpp"
+#include "common/main_guard.hpp"
 #include "common/proto_text.hpp"
 #include "common/resources.hpp"
 
@@ -186,7 +187,9 @@ void pump(zmq::socket_t& socket, const std::vector<std::pair<uint64_t, std::stri
 
 cadre::Result<Options> options_from(const cadre::Flags& flags) {
   Options o;
-  o.master = cadre::cli::resolve_master(flags.get_or("--master", ""));
+  auto master = cadre::cli::resolve_master(flags.get_or("--master", ""), flags.has("--master"));
+  if (!master) return cadre::make_error(master.error());
+  o.master = *master;
   auto count = [&](const char* name, int64_t max, int64_t* out) -> cadre::Status {
     auto v = flags.get(name);
     if (!v) return {};
@@ -200,7 +203,7 @@ cadre::Result<Options> options_from(const cadre::Flags& flags) {
   for (cadre::Status s : {count("--jobs", kMaxJobs, &o.jobs), count("--clients", kMaxClients, &o.clients),
                           count("--window", kMaxWindow, &o.window)})
     if (!s) return cadre::make_error(s.error());
-  auto timeout = cadre::cli::resolve_timeout_ms(flags.get_or("--timeout", "30"));
+  auto timeout = cadre::cli::resolve_timeout_ms(flags.get_or("--timeout", "30"), true);
   if (!timeout) return cadre::make_error(timeout.error());
   o.timeout_ms = *timeout;
   o.parsable = flags.has("--parsable");
@@ -210,7 +213,7 @@ cadre::Result<Options> options_from(const cadre::Flags& flags) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   cadre::Flags flags;
   flags.value("--master").value("--jobs").value("--clients").value("--window").value("--timeout");
   flags.toggle("--parsable").toggle("--help", {"-h"});
@@ -289,4 +292,9 @@ int main(int argc, char** argv) {
   if (errors > 0)
     return fail(std::to_string(errors) + " of " + std::to_string(o.jobs) + " submits failed; first: " + first_error);
   return 0;
+}
+
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre-bench-submit", [&] { return run_main(argc, argv); });
 }

@@ -7,6 +7,8 @@
 #include <cstdlib>
 
 #include "common/curve_keys.hpp"
+#include "common/endpoint.hpp"
+#include "common/escape.hpp"
 #include "common/ids.hpp"
 #include "common/resources.hpp"
 
@@ -54,6 +56,8 @@ void Client::reconnect() {
     socket_->set(zmq::sockopt::curve_publickey, keys_.public_key);
     socket_->set(zmq::sockopt::curve_secretkey, keys_.secret_key);
   }
+  // resolve_master checked the endpoint; an IPv6 literal needs ZeroMQ's ipv6 option.
+  if (auto e = parse_endpoint(endpoint_); e && e->is_ipv6()) socket_->set(zmq::sockopt::ipv6, 1);
   socket_->connect(endpoint_);
 }
 
@@ -80,6 +84,11 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
                                  "an admin enroll ~/.cadre/key.pub, and put the master's public key in "
                                  "~/.cadre/master.pub (see docs/security.md)"
                                : "";
+        // A name that does not resolve is the likelier cause: say so.
+        if (auto e = parse_endpoint(endpoint_); e)
+          if (Status resolves = check_host_resolves(*e); !resolves)
+            return make_error("no answer from the master at " + endpoint_ + ": " + resolves.error() +
+                              " (set --master or CADRE_MASTER)");
         return make_error("no answer from the master at " + endpoint_ + " within " +
                           std::to_string(timeout_ms_ / 1000) +
                           " s; is cadre-master running there? (set --master or CADRE_MASTER)" + hint);
@@ -100,22 +109,35 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
   }
 }
 
-std::string resolve_master(const std::string& flag_value) {
-  if (!flag_value.empty()) return flag_value;
-  if (const char* env = getenv("CADRE_MASTER"); env && *env) return env;
+Result<std::string> resolve_master(const std::string& flag_value, bool flag_given) {
+  // Checked here, before ZeroMQ sees it: libzmq aborts on some malformed
+  // forms, wraps a port above 65535, and waits out the timeout on others.
+  auto checked = [](const std::string& text, const char* source) -> Result<std::string> {
+    auto e = parse_master_endpoint(text);
+    if (!e) return make_error(std::string(source) + " " + e.error());
+    return e->to_string();
+  };
+  if (flag_given) return checked(flag_value, "--master");
+  if (const char* env = getenv("CADRE_MASTER"); env && *env) return checked(env, "CADRE_MASTER");
   // On the master's own host, its local socket: no keys needed there.
   for (const char* path : {"/run/cadre/cadre.sock", "/var/lib/cadre/cadre.sock"})
     if (access(path, W_OK) == 0) return std::string("ipc://") + path;
-  return kDefaultMaster;
+  return std::string(kDefaultMaster);
 }
 
-Result<int> resolve_timeout_ms(const std::string& flag_value) {
+Result<int> resolve_timeout_ms(const std::string& flag_value, bool flag_given) {
   std::string text = flag_value;
-  if (text.empty())
-    if (const char* env = getenv("CADRE_TIMEOUT"); env && *env) text = env;
-  if (text.empty()) return 10000;
+  const char* source = "--timeout";
+  if (!flag_given) {
+    const char* env = getenv("CADRE_TIMEOUT");
+    if (!env || !*env) return 10000;
+    text = env;
+    source = "CADRE_TIMEOUT";
+  }
   auto s = parse_count(text, 3600);
-  if (!s || *s == 0) return make_error("timeout must be whole seconds from 1 to 3600, got '" + text + "'");
+  if (!s || *s == 0)
+    return make_error(std::string(source) + ": expected whole seconds from 1 to 3600, got '" +
+                      escape_control(text.substr(0, 64)) + (text.size() > 64 ? "...'" : "'"));
   return static_cast<int>(*s * 1000);
 }
 

@@ -41,9 +41,13 @@ class Client {
   std::string key_error_;
 };
 
-// The master endpoint: the flag's value, else $CADRE_MASTER, else the default.
-std::string resolve_master(const std::string& flag_value);
-// Milliseconds from --timeout or $CADRE_TIMEOUT (seconds), default 10 s.
-Result<int> resolve_timeout_ms(const std::string& flag_value);
+// The master endpoint, checked (common/endpoint.hpp): --master's value when
+// `flag_given` (even empty: an empty value is an error, not the default),
+// else $CADRE_MASTER, else the master's local socket when this host has
+// one, else kDefaultMaster. Errors name where the bad value came from.
+Result<std::string> resolve_master(const std::string& flag_value, bool flag_given);
+// Milliseconds from --timeout when `flag_given`, else $CADRE_TIMEOUT
+// (seconds), default 10 s.
+Result<int> resolve_timeout_ms(const std::string& flag_value, bool flag_given);
 
 }  // namespace cadre::cli

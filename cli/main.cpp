@@ -5,6 +5,7 @@
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "common/escape.hpp"
+#include "common/main_guard.hpp"
 
 namespace cadre::cli {
 
@@ -232,20 +233,23 @@ examples:
 }  // namespace
 }  // namespace cadre::cli
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   using namespace cadre::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
   // mpirun's command lines are passed on untouched: none of their words
   // (-h, --timeout, ...) are cadre's options.
   if (!args.empty() && args[0] == "rsh" && !(args.size() == 2 && (args[1] == "--help" || args[1] == "-h"))) {
     Global g;
-    g.master = resolve_master("");
-    auto ms = resolve_timeout_ms("");
+    auto endpoint = resolve_master("", false);
+    if (!endpoint) return fail(endpoint.error(), 2);
+    g.master = *endpoint;
+    auto ms = resolve_timeout_ms("", false);
     if (!ms) return fail(ms.error(), 2);
     g.timeout_ms = *ms;
     return cmd_rsh(g, Args(args.begin() + 1, args.end()));
   }
   std::string master, timeout, command;
+  bool master_given = false, timeout_given = false;
   bool help = false;
   std::vector<std::string> rest;
   bool after_dash = false;
@@ -273,7 +277,8 @@ int main(int argc, char** argv) {
       return 0;
     };
     int t = take("--master", master);
-    if (t == 0) t = take("--timeout", timeout);
+    if (t > 0) master_given = true;
+    if (t == 0 && (t = take("--timeout", timeout)) > 0) timeout_given = true;
     if (t < 0) return fail("option '" + a + "' needs a value", 2);
     if (t > 0) continue;
     if (a == "--help" || a == "-h") {
@@ -301,8 +306,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   Global g;
-  g.master = resolve_master(master);
-  auto ms = resolve_timeout_ms(timeout);
+  auto endpoint = resolve_master(master, master_given);
+  if (!endpoint) return fail(endpoint.error(), 2);
+  g.master = *endpoint;
+  auto ms = resolve_timeout_ms(timeout, timeout_given);
   if (!ms) return fail(ms.error(), 2);
   g.timeout_ms = *ms;
   if (command == "submit") return cmd_submit(g, rest);
@@ -317,4 +324,9 @@ int main(int argc, char** argv) {
   if (command == "resume") return cmd_resume(g, rest);
   if (command == "diag") return cmd_diag(g, rest);
   return cmd_nodes(g, rest);
+}
+
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre", [&] { return run_main(argc, argv); });
 }

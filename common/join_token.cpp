@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/curve_keys.hpp"
+#include "common/endpoint.hpp"
 #include "common/limits.hpp"
 
 namespace cadre {
@@ -108,8 +109,9 @@ Result<JoinToken> decode_join_token(std::string_view text) {
     start = end + 1;
   }
   JoinToken t{fields["endpoint"], fields["master-key"], fields["name"], fields["secret-key"]};
-  if (!t.endpoint.starts_with("tcp://") || t.endpoint.size() <= 6)
-    return make_error(bad + "its endpoint '" + t.endpoint + "' is not tcp://HOST:PORT");
+  auto endpoint = parse_master_endpoint(t.endpoint);
+  if (!endpoint) return make_error(bad + "its endpoint " + endpoint.error());
+  if (!endpoint->is_tcp()) return make_error(bad + "its endpoint '" + t.endpoint + "' is not tcp://HOST:PORT");
   if (!valid_z85_key(t.master_public)) return make_error(bad + "its master key is not a CURVE key");
   if (!valid_z85_key(t.node_secret)) return make_error(bad + "its node key is not a CURVE key");
   if (!valid_name(t.name)) return make_error(bad + "its node name '" + t.name + "' is not usable");

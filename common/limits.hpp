@@ -71,6 +71,11 @@ inline constexpr int64_t kMaxMemoryMbPerNode = int64_t{1} << 40;
 inline constexpr size_t kMaxTasksPerRegistration = 1 << 20;  // ranks an agent reports it runs
 inline constexpr size_t kMaxMessageTextBytes = 4096;         // a task status's message, an isolation note
 
+// ---- endpoints (common/endpoint.hpp) ----
+inline constexpr size_t kMaxEndpoints = 16;             // in one comma-separated list
+inline constexpr size_t kMaxHostNameBytes = 253;        // DNS's limit on a name
+inline constexpr size_t kMaxIpcPathBytes = 107;         // sockaddr_un's sun_path, less its NUL
+
 // ---- files the CLI reads ----
 inline constexpr size_t kMaxSubmitFromBytes = 64 * 1024 * 1024;  // `cadre submit --from FILE`
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "common/endpoint.hpp"
 #include "common/job_validation.hpp"
 #include "common/resources.hpp"
 #include "common/toml_file.hpp"
@@ -60,7 +61,12 @@ class Reader : public TomlReader {
                     });
   }
   Status read_master_key(std::string_view key, const toml::node& x, const std::string& path, MasterConfig& c) const {
-    if (key == "listen") return set(c.listen, [&](std::string& out) { return read_string(x, path, out); });
+    if (key == "listen")
+      return set(c.listen, [&](std::string& out) -> Status {
+        if (Status st = read_string(x, path, out); !st) return st;
+        if (auto e = parse_endpoint_list(out, EndpointRole::bind); !e) return fail(x, path, e.error());
+        return {};
+      });
     if (key == "state_dir") return set(c.state_dir, [&](std::string& out) { return read_string(x, path, out); });
     if (key == "node_timeout")
       return set(c.node_timeout_ms, [&](int64_t& out) { return read_duration_ms(x, path, kMustBePositive, out); });

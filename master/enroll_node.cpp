@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "common/curve_keys.hpp"
+#include "common/endpoint.hpp"
 #include "common/join_token.hpp"
 #include "master/server/key_store.hpp"
 
@@ -64,23 +65,26 @@ std::string fqdn() {
 }
 
 Result<std::string> agent_endpoint(const std::string& listen, const std::string& host) {
-  const std::string scheme = "tcp://";
-  const size_t colon = listen.rfind(':');
-  if (!listen.starts_with(scheme) || colon == std::string::npos || colon < scheme.size())
-    return make_error("the master listens on '" + listen +
-                      "', which a node cannot reach; give --endpoint tcp://HOST:PORT");
-  const std::string listen_host = listen.substr(scheme.size(), colon - scheme.size());
-  const std::string port = listen.substr(colon + 1);
-  if (listen_host == "*" || listen_host == "0.0.0.0" || listen_host == "[::]" || listen_host == "::")
-    return scheme + host + ":" + port;
-  return listen;
+  auto endpoints = parse_endpoint_list(listen, EndpointRole::bind);
+  if (!endpoints) return make_error("[master] listen " + endpoints.error());
+  // The first tcp endpoint: nodes cannot reach an ipc one.
+  auto tcp = std::find_if(endpoints->begin(), endpoints->end(), [](const Endpoint& e) { return e.is_tcp(); });
+  if (tcp == endpoints->end())
+    return make_error("the master listens on '" + listen + "', which a node cannot reach; give --endpoint tcp://HOST:PORT");
+  if (tcp->port == 0)
+    return make_error("the master listens on a port the kernel chooses (" + tcp->to_string() +
+                      "); give --endpoint tcp://HOST:PORT");
+  Endpoint reach = *tcp;
+  if (reach.host == "*" || reach.host == "0.0.0.0" || reach.host == "::") reach.host = host;
+  return reach.to_string();
 }
 
 Result<std::string> enroll_new_node(const NodeEnrollment& e) {
   if (Status s = check_key_name(e.name); !s) return make_error(s.error());
   if (Status s = check_package(e.package); !s) return make_error(s.error());
-  if (!e.endpoint.starts_with("tcp://"))
-    return make_error("--endpoint: expected tcp://HOST:PORT, got '" + e.endpoint + "'");
+  auto endpoint = parse_master_endpoint(e.endpoint);
+  if (!endpoint) return make_error("--endpoint " + endpoint.error());
+  if (!endpoint->is_tcp()) return make_error("--endpoint: a node reaches the master over tcp: give tcp://HOST:PORT");
   if (e.master_key_file.empty())
     return make_error("enroll-agent NAME without a key file needs the master's key pair ([security] key in --config, "
                       "or --key FILE): the join token carries its public half");

@@ -10,8 +10,10 @@
 #include <iostream>
 #include <optional>
 
+#include "common/endpoint.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
+#include "common/main_guard.hpp"
 #include "common/resources.hpp"
 #include "common/sd_notify.hpp"
 #include "master/config.hpp"
@@ -232,7 +234,7 @@ cadre::Status apply_number_flags(const cadre::Flags& flags, cadre::MasterOptions
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   cadre::log::set_program("cadre-master");
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
@@ -255,6 +257,10 @@ int main(int argc, char** argv) {
   options.security.agent_keys_dir = flags.get_or("--agent-keys", options.security.agent_keys_dir);
   options.security.user_keys_dir = flags.get_or("--user-keys", options.security.user_keys_dir);
   options.listen = flags.get_or("--listen", options.listen);
+  // Checked before anything else: ZeroMQ would wrap a port above 65535 and
+  // accept endpoints (inproc) that no agent or user can reach.
+  if (auto endpoints = cadre::parse_endpoint_list(options.listen, cadre::EndpointRole::bind); !endpoints)
+    return fail((flags.has("--listen") ? "--listen " : "[master] listen ") + endpoints.error());
   if (!flags.positionals().empty()) return run_key_command(flags.positionals(), flags, options.security, options.listen);
   options.state_dir = flags.get_or("--state-dir", options.state_dir);
   if (auto l = flags.get("--local-socket")) options.security.local_socket = *l;
@@ -285,4 +291,9 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+}
+
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre-master", [&] { return run_main(argc, argv); });
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/flags.hpp"
+#include "common/main_guard.hpp"
 #include "common/resources.hpp"
 #include "master/scheduler/decide.hpp"
 #include "sim/engine.hpp"
@@ -196,4 +197,7 @@ int run(const std::vector<std::string>& args) {
 }  // namespace
 }  // namespace cadre::sim
 
-int main(int argc, char** argv) { return cadre::sim::run(std::vector<std::string>(argv + 1, argv + argc)); }
+// An exception nothing in run() caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre-sim", [&] { return cadre::sim::run(std::vector<std::string>(argv + 1, argv + argc)); });
+}

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "common/curve_keys.hpp"
+#include "common/endpoint.hpp"
 #include "common/ids.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
@@ -134,14 +135,13 @@ void MasterService::setup_local_socket() {
   CADRE_LOG(info) << "local users connect on ipc://" << path << " (identified by the kernel)";
 }
 
-void MasterService::start() {
-  s_.stats.started_ms = steady_now_ms();
-  if (Status s = load_cluster(s_.cluster); !s) throw std::runtime_error(s.error());
-  if (!s_.options.security.local_socket.empty()) setup_local_socket();
-  const std::string& listen = s_.options.listen;
+void MasterService::bind_listen() {
+  auto endpoints = parse_endpoint_list(s_.options.listen, EndpointRole::bind);
+  if (!endpoints) throw std::runtime_error("--listen " + endpoints.error());
+  const bool any_tcp = std::any_of(endpoints->begin(), endpoints->end(), [](const Endpoint& e) { return e.is_tcp(); });
   if (!s_.options.security.key_file.empty()) setup_curve();
-  else if (!listen.starts_with("ipc://") && !listen.starts_with("inproc://"))
-    CADRE_LOG(warning) << "no [security] key: " << listen
+  else if (any_tcp)
+    CADRE_LOG(warning) << "no [security] key: " << s_.options.listen
                        << " is open to anyone who can reach it, unencrypted (see docs/security.md)";
   channel_.socket().set(zmq::sockopt::router_mandatory, 1);
   // An agent that reconnects takes its routing id back at once. With CURVE
@@ -150,12 +150,28 @@ void MasterService::start() {
   channel_.socket().set(zmq::sockopt::router_handover, 1);
   // ZeroMQ drops larger messages before they are buffered whole.
   channel_.socket().set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(limits::kMaxMessageBytes));
-  try {
-    channel_.socket().bind(listen);
-  } catch (const zmq::error_t& e) {
-    throw std::runtime_error("cannot listen on " + listen + ": " + e.what());
+  for (const Endpoint& e : *endpoints) {
+    const std::string text = e.to_string();
+    if (e.is_ipv6()) channel_.socket().set(zmq::sockopt::ipv6, 1);
+    try {
+      channel_.socket().bind(text);
+    } catch (const zmq::error_t& err) {
+      throw std::runtime_error("cannot listen on " + text + ": " + err.what());
+    }
+    // What was bound, with the port the kernel chose for port 0, so agents
+    // and users can be told where to connect.
+    const std::string bound = channel_.socket().get(zmq::sockopt::last_endpoint);
+    CADRE_LOG(info) << "listening on " << bound << ", node timeout " << s_.options.node_timeout_ms << " ms";
   }
-  CADRE_LOG(info) << "listening on " << listen << ", node timeout " << s_.options.node_timeout_ms << " ms";
+}
+
+void MasterService::start() {
+  s_.stats.started_ms = steady_now_ms();
+  // The endpoints first: one the master cannot bind ends it (exit 2) before
+  // it loads or touches any job.
+  bind_listen();
+  if (!s_.options.security.local_socket.empty()) setup_local_socket();
+  if (Status s = load_cluster(s_.cluster); !s) throw std::runtime_error(s.error());
   channel_.start([this](Frames&& f) { on_message(std::move(f)); }, [this] { end_turn(); });
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;

@@ -39,6 +39,9 @@ class MasterService {
   int run();
 
  private:
+  // Binds every --listen endpoint (after setup_curve when keyed); throws
+  // with the endpoint named when one cannot be bound.
+  void bind_listen();
   void setup_curve();
   void setup_local_socket();
   void answer_zap(Frames&& request);

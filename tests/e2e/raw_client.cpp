@@ -35,6 +35,8 @@
 
 #include "common/codec.hpp"
 #include "common/curve_keys.hpp"
+#include "common/endpoint.hpp"
+#include "common/main_guard.hpp"
 
 namespace {
 
@@ -168,7 +170,7 @@ int run(const Options& o) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   Options o;
   std::vector<std::string> args(argv + 1, argv + argc);
   for (size_t i = 0; i < args.size(); ++i) {
@@ -183,6 +185,7 @@ int main(int argc, char** argv) {
     else return usage("unknown flag " + a);
   }
   if (o.endpoint.empty()) return usage("--endpoint is required");
+  if (auto e = cadre::parse_master_endpoint(o.endpoint); !e) return usage("--endpoint " + e.error());
   if (!o.key_file.empty() && o.server_key_file.empty()) return usage("--key needs --server-key");
   try {
     return run(o);
@@ -190,4 +193,9 @@ int main(int argc, char** argv) {
     std::cerr << "cadre-raw-client: " << e.what() << "\n";
     return 1;
   }
+}
+
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("cadre-raw-client", [&] { return run_main(argc, argv); });
 }

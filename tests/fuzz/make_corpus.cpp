@@ -3,7 +3,7 @@
 //   fuzz_make_corpus tests/fuzz/corpus
 // One encoded Envelope per kind in the union, with every field set, for
 // fuzz_decode; typical strings for fuzz_parse; typical command lines for
-// fuzz_submit_args.
+// fuzz_submit_args; typical addresses and lists for fuzz_endpoint.
 #include <capnp/message.h>
 
 #include <cstdio>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/codec.hpp"
+#include "common/main_guard.hpp"
 
 namespace {
 
@@ -187,6 +188,12 @@ const std::vector<std::pair<const char*, Fill>> kEnvelopes = {
 const std::vector<const char*> kParseSeeds = {"512M", "32G", "1T", "4096", "1024K", "2GiB", "30", "1:30:00",
                                               "2-03:04:05", "1-02", "UNLIMITED", "0"};
 
+const std::vector<const char*> kEndpointSeeds = {
+    "tcp://127.0.0.1:7700", "tcp://localhost:1", "tcp://node-1.example.org:65535", "tcp://[::1]:7700",
+    "tcp://[fe80::1]:7700", "tcp://*:0", "tcp://*:7700", "ipc:///run/cadre/cadre.sock", "ipc://@abstract",
+    "tcp://a:1,tcp://b:2", "tcp://m1:7700,ipc:///run/m2.sock,tcp://[::1]:7701", "tcp://node1.:80",
+    "tcp://h:5;x", "tcp://[::1", "inproc://x", "tcp://127.0.0.1:99999"};
+
 const std::vector<std::vector<std::string>> kSubmitSeeds = {
     {"--", "hostname"},
     {"--nodes", "2", "--tasks-per-node", "4", "--gpus-per-node=8", "--", "python", "train.py"},
@@ -203,13 +210,14 @@ std::string joined(const std::vector<std::string>& words) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run_main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s CORPUS_DIR (e.g. tests/fuzz/corpus)\n", argv[0]);
     return 2;
   }
   const fs::path root = argv[1];
-  for (const char* dir : {"fuzz_decode", "fuzz_parse", "fuzz_submit_args"}) fs::create_directories(root / dir);
+  for (const char* dir : {"fuzz_decode", "fuzz_parse", "fuzz_submit_args", "fuzz_endpoint"})
+    fs::create_directories(root / dir);
 
   uint64_t request_id = 1;
   for (const auto& [name, fill] : kEnvelopes) {
@@ -221,5 +229,12 @@ int main(int argc, char** argv) {
     write_file(root / "fuzz_parse" / ("seed" + std::to_string(i)), kParseSeeds[i]);
   for (size_t i = 0; i < kSubmitSeeds.size(); ++i)
     write_file(root / "fuzz_submit_args" / ("seed" + std::to_string(i)), joined(kSubmitSeeds[i]));
+  for (size_t i = 0; i < kEndpointSeeds.size(); ++i)
+    write_file(root / "fuzz_endpoint" / ("seed" + std::to_string(i)), kEndpointSeeds[i]);
   return 0;
+}
+
+// An exception nothing above caught: one line and exit 1, never an abort.
+int main(int argc, char** argv) {
+  return cadre::guarded_main("fuzz_make_corpus", [&] { return run_main(argc, argv); });
 }

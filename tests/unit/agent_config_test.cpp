@@ -74,6 +74,13 @@ TEST(AgentConfigParse, EmptyFileAndMissingSectionSetNothing) {
   }
 }
 
+TEST(AgentConfigParse, AMalformedMasterEndpointIsRefused) {
+  EXPECT_EQ(error_of("[agent]\nmaster = \"tcp://head\"\n"),
+            "cadre.toml:2:10: agent.master: 'tcp://head': no port (expected tcp://HOST:PORT or ipc:///path)");
+  EXPECT_NE(error_of("[agent]\nmaster = \"tcp://a:1,tcp://b:2\"\n").find("one master"), std::string::npos);
+  EXPECT_EQ(parse_ok("[agent]\nmaster = \"tcp://[fd00::1]:7700\"\n").master, "tcp://[fd00::1]:7700");
+}
+
 TEST(AgentConfigParse, LabelsMayBeTheFlagsText) {
   AgentConfig c = parse_ok("[agent]\nlabels = \"rack=r1,switch=s3\"\n");
   ASSERT_TRUE(c.labels.has_value());

@@ -219,6 +219,17 @@ TEST(ConfigErrors, BadChoiceListsTheChoices) {
             "cadre.toml:2:13: master.log_level: expected one of debug, info, warning, error, got 'loud'");
 }
 
+TEST(ConfigErrors, AMalformedListenEndpointIsNamedWithItsLine) {
+  EXPECT_EQ(error_of("[master]\nlisten = \"tcp://*:99999\"\n"),
+            "cadre.toml:2:10: master.listen: 'tcp://*:99999': port '99999' is above 65535 (expected tcp://HOST:PORT or "
+            "ipc:///path)");
+  EXPECT_TRUE(contains(error_of("[master]\nlisten = \"inproc://x\"\n"), "inproc"));
+  EXPECT_TRUE(contains(error_of("[master]\nlisten = \"tcp://*:7700,\"\n"), "endpoint 2 of the list is empty"));
+  // Port 0 (the kernel chooses) and a list are what a master may bind.
+  EXPECT_EQ(parse_ok("[master]\nlisten = \"tcp://127.0.0.1:0,ipc:///run/cadre/x.sock\"\n").listen,
+            "tcp://127.0.0.1:0,ipc:///run/cadre/x.sock");
+}
+
 TEST(ConfigErrors, BadDurationSaysWhatADurationLooksLike) {
   EXPECT_EQ(error_of("[master]\nlisten = \"tcp://*:1\"\nnode_timeout = true\n"),
             "cadre.toml:3:16: master.node_timeout: expected a duration like \"30s\", got true");

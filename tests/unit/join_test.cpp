@@ -152,6 +152,11 @@ TEST(AgentEndpoint, AWildcardHostBecomesThisHostsName) {
   EXPECT_EQ(*agent_endpoint("tcp://0.0.0.0:7701", "head"), "tcp://head:7701");
   EXPECT_EQ(*agent_endpoint("tcp://10.0.0.1:7700", "head"), "tcp://10.0.0.1:7700");
   EXPECT_FALSE(agent_endpoint("ipc:///run/cadre.sock", "head").ok());
+  // The first tcp endpoint of a list; a kernel-chosen port cannot be told.
+  EXPECT_EQ(*agent_endpoint("ipc:///run/cadre.sock,tcp://[::]:7702", "head"), "tcp://head:7702");
+  EXPECT_EQ(*agent_endpoint("tcp://[fd00::1]:7700", "head"), "tcp://[fd00::1]:7700");
+  EXPECT_FALSE(agent_endpoint("tcp://*:0", "head").ok());
+  EXPECT_FALSE(agent_endpoint("tcp://*:99999", "head").ok());
 }
 
 }  // namespace
