@@ -20,6 +20,7 @@
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
+#include "common/version.hpp"
 
 namespace {
 
@@ -62,6 +63,7 @@ The cadre node agent: registers this node with the master and runs its ranks.
   --master-key FILE     the master's public key (its .pub file)
   --log-level LEVEL     debug, info, warning or error (default info)
   --help                this text
+  -V, --version         print the version and exit
 
 join TOKEN takes the token `cadre-master enroll-agent NAME` printed (or "-" to read it
 from stdin, which keeps it out of the process list) and writes, in the config folder
@@ -119,12 +121,17 @@ static int run_main(int argc, char** argv) {
   log::set_program("cadre-agent");
   Flags flags;
   flags.value("--master").value("--name").value("--cpus").value("--memory").value("--gpus").value("--labels");
-  flags.value("--work-dir").value("--address").value("--kill-grace").value("--log-level").toggle("--help", {"-h"});
+  flags.value("--work-dir").value("--address").value("--kill-grace").value("--log-level");
+  flags.toggle("--help", {"-h"}).toggle("--version", {"-V"});
   flags.toggle("--allow-root-jobs").toggle("--no-cgroups").value("--cgroup").value("--key").value("--master-key");
   flags.value("--config").toggle("--check-config").value("--config-dir").toggle("--force");
   if (Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
+    return 0;
+  }
+  if (flags.has("--version")) {
+    std::cout << "cadre-agent " << cadre::version() << "\n";
     return 0;
   }
   if (!flags.positionals().empty()) {

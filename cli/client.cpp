@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -41,11 +42,14 @@ Client::Client(std::string endpoint, int timeout_ms)
     else if (keys->secret_key.empty()) key_error_ = mine + " holds no secret key (give the file cadre keygen wrote)";
     else if (!server) key_error_ = server.error();
     else curve_ = CurveKeyPair{server->public_key, ""}, keys_ = *keys;
+    key_file_ = mine;
+    master_key_file_ = master;
   }
   reconnect();
 }
 
 void Client::reconnect() {
+  watch_.reset();
   socket_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   socket_->set(zmq::sockopt::linger, 0);
   // An unguessable routing id: libzmq's own are a counter, which another
@@ -58,7 +62,38 @@ void Client::reconnect() {
   }
   // resolve_master checked the endpoint; an IPv6 literal needs ZeroMQ's ipv6 option.
   if (auto e = parse_endpoint(endpoint_); e && e->is_ipv6()) socket_->set(zmq::sockopt::ipv6, 1);
+  watch_ = std::make_unique<ConnectionWatch>(ctx_, *socket_);
   socket_->connect(endpoint_);
+}
+
+std::string Client::connection_problem(int64_t started_ms) {
+  // Refused connections on a socket that never connected: a wrong address
+  // (or a master not started). A short grace covers a master that is just
+  // binding; a client that was connected once waits out its timeout (a
+  // master restart).
+  constexpr int64_t kRefusedGraceMs = 2000;
+  switch (watch_->read_events()) {
+    case ConnectionWatch::Problem::none:
+      return "";
+    case ConnectionWatch::Problem::refused:
+      if (steady_now_ms() - started_ms < kRefusedGraceMs) return "";
+      return "no answer from the master at " + endpoint_ +
+             ": the connection is refused, nothing listens there; is cadre-master running, and is this its "
+             "address? (set --master or CADRE_MASTER)";
+    case ConnectionWatch::Problem::key_refused:
+      return "the master at " + endpoint_ + " refused the key in " + key_file_ +
+             ": it is not enrolled there (or was revoked); ask an admin to enroll " + key_file_ +
+             ".pub under your user name (cadre-master enroll-user NAME FILE; see docs/security.md)";
+    case ConnectionWatch::Problem::handshake_failed:
+      if (!curve_)
+        return "the master at " + endpoint_ +
+               " requires a key, and this cadre has none: make one with 'cadre keygen ~/.cadre/key', have an "
+               "admin enroll ~/.cadre/key.pub, and put the master's public key in ~/.cadre/master.pub (or set "
+               "CADRE_KEY and CADRE_MASTER_KEY; see docs/security.md)";
+      return "the encrypted handshake with the master at " + endpoint_ + " failed: is " + master_key_file_ +
+             " the public key of this master? (CADRE_MASTER_KEY; see docs/security.md)";
+  }
+  return "";
 }
 
 Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope::Builder)>& fill) {
@@ -70,15 +105,21 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
   try {
     if (!socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait))
       return make_error("cannot send to the master at " + endpoint_);
-    const int64_t deadline = steady_now_ms() + timeout_ms_;
+    const int64_t started = steady_now_ms(), deadline = started + timeout_ms_;
     while (true) {
       int64_t left = deadline - steady_now_ms();
-      zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-      if (left <= 0 || zmq::poll(&item, 1, std::chrono::milliseconds(left)) == 0) {
+      zmq::pollitem_t items[2] = {{socket_->handle(), 0, ZMQ_POLLIN, 0}, {watch_->handle(), 0, ZMQ_POLLIN, 0}};
+      if (left > 0) zmq::poll(items, 2, std::chrono::milliseconds(std::min<int64_t>(left, 250)));
+      if (!(items[0].revents & ZMQ_POLLIN)) {
+        if (std::string problem = connection_problem(started); !problem.empty()) {
+          reconnect();
+          return make_error(problem);
+        }
+        if (steady_now_ms() < deadline) continue;
         // A fresh socket next time, so a late reply cannot be mistaken.
         reconnect();
         std::string hint = curve_ ? "; if the master does not know this key, ask an admin to enroll " +
-                                        keys_.public_key + " (cadre-master enroll-user)"
+                                        key_file_ + ".pub (cadre-master enroll-user)"
                            : endpoint_.starts_with("tcp://")
                                ? "; if the master requires keys, make one with 'cadre keygen ~/.cadre/key', have "
                                  "an admin enroll ~/.cadre/key.pub, and put the master's public key in "

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/connection_watch.hpp"
 #include "common/codec.hpp"
 #include "common/curve_keys.hpp"
 #include "common/result.hpp"
@@ -30,14 +31,19 @@ class Client {
 
  private:
   void reconnect();
+  // The error for what the connection showed, or "" when it shows nothing
+  // yet that warrants giving up before the deadline.
+  std::string connection_problem(int64_t started_ms);
 
   std::string endpoint_;
   int timeout_ms_;
   zmq::context_t ctx_{1};
   std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<ConnectionWatch> watch_;  // after socket_: destroyed before it
   uint64_t next_request_id_;
   std::optional<CurveKeyPair> curve_;  // the master's public key, when CURVE is used
   CurveKeyPair keys_;                  // this user's pair
+  std::string key_file_, master_key_file_;  // where they came from, for messages
   std::string key_error_;
 };
 

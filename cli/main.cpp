@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "common/escape.hpp"
 #include "common/main_guard.hpp"
+#include "common/version.hpp"
 
 namespace cadre::cli {
 
@@ -44,6 +45,7 @@ global options (also accepted after COMMAND):
                       CADRE_MASTER_KEY (or ~/.cadre/key and ~/.cadre/master.pub) set,
                       the connection is CURVE-encrypted (see cadre keygen)
   --timeout SECONDS   how long to wait for an answer (default $CADRE_TIMEOUT, else 10)
+  -V, --version       print cadre's version and exit
 
 Run 'cadre COMMAND --help' for a command's options.
 )";
@@ -284,6 +286,10 @@ static int run_main(int argc, char** argv) {
     if (a == "--help" || a == "-h") {
       help = true;
       continue;
+    }
+    if ((a == "--version" || a == "-V") && command.empty()) {
+      std::cout << "cadre " << cadre::version() << "\n";
+      return 0;
     }
     if (command.empty() && !a.starts_with("-")) {
       command = a;

@@ -99,7 +99,9 @@ Result<std::string> enroll_new_node(const NodeEnrollment& e) {
   // apt-get installs a local .deb only when given as a path.
   std::string package = e.package;
   if (package.ends_with(".deb") && package.find('/') == std::string::npos) package = "./" + package;
-  return "sudo sh -c 'apt-get install -y " + package + " && cadre-agent join " + token +
+  // No sudo in front: a Debian installed with a root password has none.
+  // The line is for a root shell (an admin with sudo puts it in front).
+  return "sh -c 'apt-get install -y " + package + " && cadre-agent join " + token +
          " && systemctl enable --now cadre-agent'";
 }
 

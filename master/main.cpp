@@ -14,6 +14,7 @@
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
+#include "common/version.hpp"
 #include "common/resources.hpp"
 #include "common/sd_notify.hpp"
 #include "master/config.hpp"
@@ -66,6 +67,7 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
   --no-group-commit       commit every message in its own transaction (for
                           benchmarks: shows what group commit saves)
   --help                  this text
+  -V, --version           print the version and exit
 
 enroll-agent / enroll-user copy a public key (a .pub file from cadre keygen) into
 the folder; revoke-agent / revoke-user remove it. A running master picks the
@@ -240,10 +242,14 @@ static int run_main(int argc, char** argv) {
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
   flags.value("--config").value("--key").value("--agent-keys").value("--user-keys").value("--local-socket");
   flags.value("--admin-group").value("--endpoint").value("--package");
-  flags.toggle("--help", {"-h"}).toggle("--no-group-commit").toggle("--check-config");
+  flags.toggle("--help", {"-h"}).toggle("--version", {"-V"}).toggle("--no-group-commit").toggle("--check-config");
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {
     std::cout << kUsage;
+    return 0;
+  }
+  if (flags.has("--version")) {
+    std::cout << "cadre-master " << cadre::version() << "\n";
     return 0;
   }
 

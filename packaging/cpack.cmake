@@ -5,11 +5,10 @@
 # (Installing from the packages) and tests/packaging/.
 include(GNUInstallDirs)
 
-# `cmake --build BUILD --target package` still builds everything first
-# (the package target depends on all); this only keeps a direct `cpack`
-# (and `make install`) from rebuilding the tests and benchmarks, so that
-# tests/packaging can package after building just the three programs.
-set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+# `cmake --build BUILD --target package` builds everything first (the
+# package target depends on all), so it works in a fresh build folder. A
+# direct `cpack` builds nothing: tests/packaging builds just the three
+# programs and runs cpack itself.
 
 set(CADRE_PACKAGING_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(CADRE_PACKAGING_BUILD ${PROJECT_BINARY_DIR}/packaging)

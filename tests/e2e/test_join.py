@@ -20,7 +20,7 @@ import unittest
 from harness import CLI_TIMEOUT, START_TIMEOUT, ClusterTestCase, binary, free_port
 from test_security import SecureCluster
 
-LINE = re.compile(r"^sudo sh -c 'apt-get install -y cadre-agent && cadre-agent join (cadre1:[A-Za-z0-9_-]+) "
+LINE = re.compile(r"^sh -c 'apt-get install -y cadre-agent && cadre-agent join (cadre1:[A-Za-z0-9_-]+) "
                   r"&& systemctl enable --now cadre-agent'$")
 
 

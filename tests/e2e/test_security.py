@@ -5,6 +5,7 @@ show what a job runs."""
 
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -124,6 +125,40 @@ class Security(ClusterTestCase):
         self.assertIn("refused a connection: an unknown key", self.master_log())
         self.assertEqual(self.c.queue(), [], "nothing was submitted")
 
+    def test_each_connection_problem_fails_at_once_with_its_own_message(self):
+        # --timeout 60: each message below comes from what the connection
+        # showed, not from the timeout (whose message says "within 60 s").
+        home = tempfile.mkdtemp(prefix="cadre-e2e-home-")
+        self.addCleanup(shutil.rmtree, home, True)
+        no_key = {"HOME": home, "CADRE_KEY": "", "CADRE_MASTER_KEY": ""}
+        r = self.c.cli("--timeout", "60", "queue", env=no_key, check=False, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("requires a key, and this cadre has none", r.stderr)
+        self.assertIn("cadre keygen", r.stderr)
+
+        stranger = self.c.keygen("stranger2")
+        with open(stranger + ".pub") as f:
+            public = re.search(r'public-key = "(.*)"', f.read()).group(1)
+        r = self.c.cli("--timeout", "60", "queue", env={"CADRE_KEY": stranger}, check=False, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("refused the key in " + stranger, r.stderr)
+        self.assertIn("enroll " + stranger + ".pub", r.stderr)
+        self.assertNotIn(public, r.stderr, "names the key's file, never prints the raw key")
+
+        # The master's public key given wrong: another key pair's.
+        other_master = self.c.keygen("not-the-master")
+        r = self.c.cli("--timeout", "60", "queue", env={"CADRE_MASTER_KEY": other_master + ".pub"}, check=False,
+                       timeout=120)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("is %s.pub the public key of this master?" % other_master, r.stderr)
+
+        # Nothing listens at the address.
+        r = self.c.cli("--timeout", "60", "queue", master="tcp://127.0.0.1:%d" % free_port(), check=False,
+                       timeout=120)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("the connection is refused, nothing listens there", r.stderr)
+        self.assertEqual(self.c.queue(), [], "nothing was submitted")
+
     def test_local_users_need_no_key_and_are_who_the_kernel_says(self):
         home = tempfile.mkdtemp(prefix="cadre-e2e-home-")
         self.addCleanup(shutil.rmtree, home, True)
@@ -218,6 +253,7 @@ class Ownership(Security):
     test_enrolled_agents_run_jobs_and_an_agent_with_an_unknown_key_never_joins = None
     test_a_revoked_agent_is_cut_off_at_once = None
     test_a_client_without_an_enrolled_key_gets_no_service = None
+    test_each_connection_problem_fails_at_once_with_its_own_message = None
     test_the_bytes_on_the_wire_never_show_the_command = None
     test_local_users_need_no_key_and_are_who_the_kernel_says = None
 
