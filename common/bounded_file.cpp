@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/escape.hpp"
+
 namespace cadre {
 namespace {
 
@@ -24,10 +26,29 @@ class FdCloser {
 };
 
 std::string named(std::string_view what, const std::string& path) {
-  return std::string(what) + " " + path;
+  return std::string(what) + " " + shown_path(path);
 }
 
 }  // namespace
+
+std::string shown_path(std::string_view path) {
+  bool plain = !path.empty();
+  for (unsigned char c : path)
+    if (c <= ' ' || c == '\'' || c >= 0x7f) plain = false;
+  if (plain) return std::string(path);
+  constexpr size_t kShown = 200;
+  return "'" + escape_control(path.substr(0, kShown)) + (path.size() > kShown ? "...'" : "'");
+}
+
+Status check_regular_file(const std::string& path, std::string_view what) {
+  if (path.empty()) return make_error(std::string(what) + ": no file given ('')");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return make_error("cannot read " + named(what, path) + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return make_error("cannot read " + named(what, path) + ": it is a folder, not a file");
+  if (!S_ISREG(st.st_mode))
+    return make_error("cannot read " + named(what, path) + ": it is not a regular file (a FIFO or a device)");
+  return {};
+}
 
 Result<std::string> read_bounded_file(const std::string& path, size_t max_bytes, std::string_view what) {
   // O_NONBLOCK: opening a FIFO with no writer (or a tty, or some devices)

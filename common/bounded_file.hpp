@@ -18,4 +18,15 @@ namespace cadre {
 // `max_bytes` and files with a NUL byte.
 Result<std::string> read_bounded_file(const std::string& path, size_t max_bytes, std::string_view what);
 
+// Refuses a path that is empty or names no regular file (a FIFO, whose open
+// would block, a device, a folder), naming `what` and the path. For files
+// read by other means than read_bounded_file: a TOML parser, a key file,
+// dlopen. Follows symbolic links; the later open still reports its own
+// errors (a file replaced in between is the reader's to catch).
+Status check_regular_file(const std::string& path, std::string_view what);
+
+// A path as messages show it: as it is when it is plain, else quoted with
+// its control characters escaped ('' for an empty one, ' ' for a blank).
+std::string shown_path(std::string_view path);
+
 }  // namespace cadre

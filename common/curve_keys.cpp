@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/bounded_file.hpp"
+
 namespace cadre {
 namespace {
 
@@ -70,8 +72,10 @@ Status write_key_pair(const std::string& path, const CurveKeyPair& keys) {
 }
 
 Result<CurveKeyPair> read_key_file(const std::string& path) {
+  // Not a FIFO (whose open would block) nor a folder, nor an empty path.
+  if (Status s = check_regular_file(path, "key file"); !s) return make_error(s.error());
   std::ifstream in(path);
-  if (!in) return make_error("cannot read key file " + path + ": " + std::strerror(errno));
+  if (!in) return make_error("cannot read key file " + shown_path(path) + ": " + std::strerror(errno));
   CurveKeyPair keys;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {

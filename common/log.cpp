@@ -1,5 +1,7 @@
 #include "common/log.hpp"
 
+#include "common/escape.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,23 +52,14 @@ bool is_journal_stream(const char* journal_stream, int fd) {
 
 void set_journal_format(bool on) { g_journal = on; }
 
-std::string format_record(Level level, std::string_view message, bool journal, std::string_view program,
+std::string format_record(Level level, std::string_view raw, bool journal, std::string_view program,
                           std::string_view timestamp) {
+  // Messages carry what peers and users sent (names, paths, addresses):
+  // escaped, so none can fake a record, split one, or drive a terminal.
+  const std::string message = escape_control(raw);
   if (!journal)
-    return std::string(timestamp) + " " + std::string(program) + " " + level_name(level) + ": " +
-           std::string(message) + "\n";
-  // The journal splits on newlines; each piece keeps the record's priority.
-  std::string out;
-  size_t start = 0;
-  do {
-    const size_t end = message.find('\n', start);
-    out += priority(level);
-    if (start == 0) out.append(level_name(level)).append(": ");
-    out.append(message.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    out += '\n';
-    start = end == std::string_view::npos ? message.size() + 1 : end + 1;
-  } while (start <= message.size());
-  return out;
+    return std::string(timestamp) + " " + std::string(program) + " " + level_name(level) + ": " + message + "\n";
+  return std::string(priority(level)) + level_name(level) + ": " + message + "\n";
 }
 
 void set_level(Level level) { g_level = level; }

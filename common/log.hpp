@@ -27,8 +27,9 @@ void set_program(std::string_view name);
 bool is_journal_stream(const char* journal_stream, int fd);
 // Journal format on or off; decided from stderr at start-up by default.
 void set_journal_format(bool on);
-// One record as written, ending in a newline; in journal format every line
-// of a multi-line message carries the priority.
+// One record as written: one line, ending in a newline. Control characters
+// in the message (a newline included) are escaped (common/escape.hpp), so a
+// record is always one line, in the journal too.
 std::string format_record(Level level, std::string_view message, bool journal, std::string_view program,
                           std::string_view timestamp);
 

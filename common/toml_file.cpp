@@ -9,6 +9,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "common/bounded_file.hpp"
 #include "common/log.hpp"
 #include "common/resources.hpp"
 
@@ -22,8 +23,10 @@ bool all_digits(std::string_view s) {
 std::string in_quotes(std::string_view s) { return std::string(1, '\'').append(s).append("'"); }
 
 Result<std::string> read_text(const std::string& path) {
+  // Not a FIFO (whose open would block) nor a folder, nor an empty path.
+  if (Status s = check_regular_file(path, "config file"); !s) return make_error(s.error());
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return make_error("cannot read config file " + path + ": " + std::strerror(errno));
+  if (!f) return make_error("cannot read config file " + shown_path(path) + ": " + std::strerror(errno));
   std::string text;
   char buf[65536];
   size_t n = 0;
@@ -31,7 +34,7 @@ Result<std::string> read_text(const std::string& path) {
   // A directory opens fine and fails here, with EISDIR.
   const int err = std::ferror(f) ? (errno != 0 ? errno : EIO) : 0;
   std::fclose(f);
-  if (err != 0) return make_error("cannot read config file " + path + ": " + std::strerror(err));
+  if (err != 0) return make_error("cannot read config file " + shown_path(path) + ": " + std::strerror(err));
   return text;
 }
 

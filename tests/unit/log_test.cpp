@@ -24,8 +24,9 @@ TEST(LogFormat, JournalLinesStartWithTheSyslogPriorityAndHaveNoTime) {
   EXPECT_EQ(format_record(Level::debug, "x", true, "cadre-master", ""), "<7>debug: x\n");
 }
 
-TEST(LogFormat, EveryJournalLineOfAMultiLineRecordKeepsItsPriority) {
-  EXPECT_EQ(format_record(Level::error, "first\nsecond", true, "p", ""), "<3>error: first\n<3>second\n");
+TEST(LogFormat, ARecordIsOneLineWhateverItsMessageHolds) {
+  EXPECT_EQ(format_record(Level::error, "first\nsecond", true, "p", ""), "<3>error: first\\nsecond\n");
+  EXPECT_EQ(format_record(Level::info, "node a\x01\x1b[2J", false, "p", "T"), "T p info: node a\\x01\\e[2J\n");
 }
 
 TEST(LogJournal, JournalStreamMustNameTheFileOfTheDescriptor) {
