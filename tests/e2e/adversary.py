@@ -17,6 +17,7 @@ can check that the master serves others while it is being abused.
 Creating the users needs root and useradd: HostileTestCase skips otherwise.
 """
 
+import atexit
 import json
 import os
 import pwd
@@ -29,7 +30,9 @@ import unittest
 
 from harness import CLI_TIMEOUT, STATE_TIMEOUT, Cluster, ClusterTestCase, build_dir, wait_until
 
-USER_NAMES = ("cadre-e2e-adv-a", "cadre-e2e-adv-b")
+# Per test process: modules running at once (ctest -j) never share a user,
+# and each removes its own at exit (ensure_user).
+USER_NAMES = ("cadre-e2e-adv-a-%d" % os.getpid(), "cadre-e2e-adv-b-%d" % os.getpid())
 ADMIN_GROUP = "cadre-e2e-adv-admins"
 # Generous: how long a raw request may take to be answered (a cancel of a
 # million ids included). Only catches hangs.
@@ -43,15 +46,15 @@ def needs_root_reason():
 
 
 def ensure_user(name):
-    """The pwd entry of a local user made for the tests; tolerates another
-    test module creating the same user at the same moment."""
-    for _ in range(3):
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            pass
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", name],
-                       capture_output=True, timeout=60)
+    """The pwd entry of a local user made for this test process, removed
+    when the process exits."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", name], check=True,
+                   capture_output=True, timeout=60)
+    atexit.register(subprocess.run, ["userdel", "--force", name], capture_output=True, timeout=60)
     return pwd.getpwnam(name)
 
 

@@ -17,6 +17,7 @@ Debugging aids:
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -33,6 +34,12 @@ FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT
 START_TIMEOUT = 60
 STATE_TIMEOUT = 60
 CLI_TIMEOUT = 30
+
+# A report of AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer
+# (the sanitizer build: scripts/test --sanitize) in a daemon's log.
+SANITIZER_REPORT = re.compile(r"ERROR: (?:AddressSanitizer|LeakSanitizer)[^\n]*|"
+                              r"SUMMARY: (?:AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)[^\n]*|"
+                              r"[^\n]*: runtime error: [^\n]*")
 
 
 def build_dir():
@@ -116,14 +123,21 @@ def read_number(path):
     return int(text) if text.isdigit() else None
 
 
-def make_user(name):
-    """Creates a local user for the test (root only); returns its pwd entry."""
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
+_users_made = 0
+
+
+def make_user(prefix, add_cleanup):
+    """Creates a local user of its own for one test (root only) and returns
+    its pwd entry; add_cleanup (a TestCase's addCleanup) removes it again.
+    The name is PREFIX-PID-N: tests running at once (ctest -j) never share
+    a user, nor race to create the same one."""
+    global _users_made
+    _users_made += 1
+    name = "%s-%d-%d" % (prefix[:16], os.getpid(), _users_made)
     subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/sh", name], check=True,
                    capture_output=True, timeout=60)
+    # --force: a rank of the user may still be running when cleanups start.
+    add_cleanup(subprocess.run, ["userdel", "--force", name], capture_output=True, timeout=60)
     return pwd.getpwnam(name)
 
 
@@ -154,8 +168,11 @@ class Cluster:
         self.master = None
         self.agents = {}  # name -> Popen
         self._all_procs = []
+        self._signals = {}  # pid -> the last signal the harness or a test sent it
         self._stopped = False
         self._log_files = []
+        # What stop() found wrong with the daemons: crashes, sanitizer reports.
+        self.problems = []
 
     # ----------------------------------------------------------------- start
 
@@ -405,6 +422,7 @@ class Cluster:
 
     def kill_agent(self, name, sig=signal.SIGKILL):
         p = self.agents[name]
+        self._signals[p.pid] = sig
         try:
             os.killpg(p.pid, sig)
         except ProcessLookupError:
@@ -418,6 +436,7 @@ class Cluster:
 
     def stop_master(self, sig=signal.SIGTERM):
         p = self.master
+        self._signals[p.pid] = sig
         try:
             os.killpg(p.pid, sig)
         except ProcessLookupError:
@@ -455,6 +474,27 @@ class Cluster:
         sys.stderr.write("\n".join(out) + "\n")
         sys.stderr.flush()
 
+    def _daemon_problems(self):
+        """What went wrong in the daemons themselves: a death by a signal
+        nobody sent (a crash, a sanitizer's abort), or a sanitizer report in
+        any log. The sanitizer build's daemons are checked this way, since
+        their own exit codes and logs are not what the tests look at."""
+        problems = []
+        for p in self._all_procs:
+            rc = p.returncode
+            if rc is not None and rc < 0 and -rc != self._signals.get(p.pid):
+                problems.append("%s (pid %d) died of signal %d" % (os.path.basename(p.args[0]), p.pid, -rc))
+        for name in sorted(os.listdir(self.logs)):
+            try:
+                with open(os.path.join(self.logs, name), "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            match = SANITIZER_REPORT.search(text)
+            if match:
+                problems.append("%s holds a sanitizer report: %s" % (name, match.group(0).strip()))
+        return problems
+
     def _leftover_pids(self):
         """Processes that mention the temp folder in their command line or
         environment: ranks (CADRE_HOSTFILE lies under it) and their children."""
@@ -484,6 +524,7 @@ class Cluster:
         procs = [p for p in self.agents.values()] + ([self.master] if self.master else [])
         for p in procs + self._all_procs:
             if p.poll() is None:
+                self._signals[p.pid] = signal.SIGTERM
                 try:
                     os.killpg(p.pid, signal.SIGTERM)
                 except (ProcessLookupError, PermissionError):
@@ -495,6 +536,8 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 pass
         for p in self._all_procs:
+            if p.poll() is None:
+                self._signals[p.pid] = signal.SIGKILL
             try:
                 os.killpg(p.pid, signal.SIGKILL)  # also anything left in its group
             except (ProcessLookupError, PermissionError):
@@ -519,6 +562,9 @@ class Cluster:
             except OSError:
                 pass
         self._log_files = []
+        self.problems = self._daemon_problems()
+        if self.problems:
+            self.dump_logs("daemon problems: %s" % "; ".join(self.problems))
         if os.environ.get("CADRE_E2E_KEEP"):
             sys.stderr.write("kept %s\n" % self.tmp)
         else:
@@ -555,11 +601,14 @@ class ClusterTestCase(unittest.TestCase):
 
     def _stop_cluster(self):
         failed = getattr(self, "_e2e_failed", True)
-        if self.c._stopped:
-            return  # start() failed and already cleaned up after printing the logs
-        if failed or os.environ.get("CADRE_E2E_VERBOSE"):
-            self.c.dump_logs("%s %s" % (self.id(), "FAILED" if failed else "passed"))
-        self.c.stop()
+        if not self.c._stopped:
+            if failed or os.environ.get("CADRE_E2E_VERBOSE"):
+                self.c.dump_logs("%s %s" % (self.id(), "FAILED" if failed else "passed"))
+            self.c.stop()
+        # A daemon that crashed or reported a sanitizer error fails the test,
+        # whatever the test itself checked.
+        if self.c.problems:
+            raise AssertionError("the cluster's daemons: " + "; ".join(self.c.problems))
 
     # Rank scripts ------------------------------------------------------
 

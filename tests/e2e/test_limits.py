@@ -35,8 +35,8 @@ class SubmissionLimits(SchedulingTestCase):
                               group=user.pw_gid, cwd=self.shared, stdin=subprocess.DEVNULL)
 
     def test_a_flood_from_one_user_hits_the_limits_while_another_users_submit_succeeds(self):
-        flooder = make_user("cadre-e2e-flood")
-        other = make_user("cadre-e2e-user")
+        flooder = make_user("cadre-e2e-flood", self.addCleanup)
+        other = make_user("cadre-e2e-user", self.addCleanup)
         release = os.path.join(self.shared, "release")
         # The other user holds the only cpu, so the flooder's jobs wait.
         hold = self.submit_as(other, "i=0; while [ ! -e %s ]; do i=$((i+1)); [ $i -gt 1200 ] && exit 9; sleep 0.1; done"
@@ -49,7 +49,7 @@ class SubmissionLimits(SchedulingTestCase):
         errors = [r.stderr.strip() for r in results if r.returncode != 0]
         self.assertEqual(len(accepted), 4, "the pending limit is 4: %s" % errors)
         pending_errors = [e for e in errors if "already has 4 pending jobs" in e]
-        rate_errors = [e for e in errors if "too many submissions: user cadre-e2e-flood may submit 0.2 jobs per second" in e]
+        rate_errors = [e for e in errors if "too many submissions: user %s may submit 0.2 jobs per second" % flooder.pw_name in e]
         self.assertTrue(pending_errors, errors)
         self.assertTrue(rate_errors, errors)
         self.assertEqual(len(pending_errors) + len(rate_errors), len(errors), errors)
@@ -61,7 +61,7 @@ class SubmissionLimits(SchedulingTestCase):
         # The master logged the flood once, and serves on: every accepted job runs.
         with open(self.c.master_log()) as f:
             log = f.read()
-        self.assertEqual(log.count("user cadre-e2e-flood is submitting faster than limits.submit_rate"), 1)
+        self.assertEqual(log.count("user %s is submitting faster than limits.submit_rate" % flooder.pw_name), 1)
         with open(release, "w") as f:
             f.write("go\n")
         for job_id in accepted + [int(theirs.stdout)]:

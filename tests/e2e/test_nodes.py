@@ -135,7 +135,7 @@ class Users(ClusterTestCase):
     AGENT_OVERRIDES = {"node1": {"allow_root": False}}
 
     def test_ranks_run_as_the_submitting_user_and_root_jobs_are_refused(self):
-        user = make_user("cadre-e2e-user")
+        user = make_user("cadre-e2e-user", self.addCleanup)
         # A folder the user owns, reachable by everyone.
         shared = tempfile.mkdtemp(prefix="cadre-e2e-users-")
         self.addCleanup(shutil.rmtree, shared, True)
@@ -150,13 +150,13 @@ class Users(ClusterTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         job_id = int(r.stdout.strip())
         job = self.c.wait_state(job_id, "COMPLETED")
-        self.assertEqual(job["user"], "cadre-e2e-user")
+        self.assertEqual(job["user"], user.pw_name)
         out = os.path.join(work, "cadre-%d-0.out" % job_id)
         with open(out) as f:
             lines = f.read().split("\n")
         self.assertEqual(lines[0], str(user.pw_uid))
         self.assertEqual(lines[1], str(user.pw_gid))
-        self.assertEqual(lines[2].split()[0], "cadre-e2e-user")
+        self.assertEqual(lines[2].split()[0], user.pw_name)
         st = os.stat(out)
         self.assertEqual((st.st_uid, st.st_gid), (user.pw_uid, user.pw_gid), "the output file belongs to the user")
 

@@ -185,7 +185,7 @@ class Security(ClusterTestCase):
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("useradd"), "needs root and useradd for a second user")
 class Ownership(Security):
     def test_a_user_cannot_cancel_another_users_job(self):
-        other = make_user("cadre-e2e-user")
+        other = make_user("cadre-e2e-user", self.addCleanup)
         self.c.master_cmd("enroll-user", other.pw_name, self.c.keygen("other") + ".pub")
         # Their secret key, where only they can read it (the cluster's folder is root's alone).
         home = tempfile.mkdtemp(prefix="cadre-e2e-other-")
@@ -214,7 +214,11 @@ class Ownership(Security):
         r = as_other("--master", "ipc://" + self.c.local_socket, "cancel", str(mine))
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("belongs to", r.stderr)
-        r = as_other("--master", "ipc://" + self.c.local_socket, "submit", "--parsable", "--chdir", "/tmp", "--",
+        # Their job writes its output into a folder of theirs in the test's, not /tmp.
+        work = os.path.join(home, "work")
+        os.mkdir(work)
+        shutil.chown(work, other.pw_uid, other.pw_gid)
+        r = as_other("--master", "ipc://" + self.c.local_socket, "submit", "--parsable", "--chdir", work, "--",
                      "sleep", "300")
         self.assertEqual(r.returncode, 0, r.stderr)
         theirs = int(r.stdout)
@@ -237,7 +241,9 @@ class Ownership(Security):
         self.assertEqual(self.c.node("node1")["state"], "UP")
         if not shutil.which("groupadd"):
             return
-        subprocess.run(["groupadd", "-f", ADMIN_GROUP], check=True, capture_output=True, timeout=60)
+        made = subprocess.run(["groupadd", ADMIN_GROUP], capture_output=True, timeout=60).returncode == 0
+        if made:
+            self.addCleanup(subprocess.run, ["groupdel", ADMIN_GROUP], capture_output=True, timeout=60)
         self.addCleanup(subprocess.run, ["gpasswd", "-d", other.pw_name, ADMIN_GROUP], capture_output=True)
         subprocess.run(["gpasswd", "-a", other.pw_name, ADMIN_GROUP], check=True, capture_output=True, timeout=60)
         r = as_other("drain", "node1", "--reason", "firmware update")
