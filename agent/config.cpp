@@ -1,6 +1,9 @@
 // Reads the [agent] section of cadre.toml; see config.hpp.
 #include "agent/config.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "common/endpoint.hpp"
 #include "common/limits.hpp"
 #include "common/toml_file.hpp"
@@ -48,7 +51,12 @@ class Reader : public TomlReader {
     if (key == "gpus") return set(c.gpus, [&](int64_t& out) { return read_int64(x, path, out, 0, kMaxGpus); });
     if (key == "labels") return set(c.labels, [&](Labels& out) { return read_labels(x, path, out); });
     if (key == "work_dir") return string_into(c.work_dir);
-    if (key == "address") return string_into(c.address);
+    if (key == "address")
+      return set(c.address, [&](std::string& out) -> Status {
+        if (Status st = read_string(x, path, out); !st) return st;
+        if (Status st = check_address(out); !st) return fail(x, path, st.error());
+        return {};
+      });
     if (key == "kill_grace")
       return set(c.kill_grace_s, [&](int64_t& out) { return read_kill_grace(x, path, out); });
     if (key == "allow_root_jobs") return set(c.allow_root_jobs, [&](bool& out) { return read_bool(x, path, out); });
@@ -99,6 +107,7 @@ class Reader : public TomlReader {
         return fail(value, path + "." + name, "labels have no ',' and their names no '='");
       out.emplace_back(name, text->get());
     }
+    if (Status s = check_labels(out); !s) return fail(x, path, s.error());
     return {};
   }
 
@@ -147,13 +156,42 @@ Result<Labels> parse_labels(std::string_view text) {
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
+  if (Status s = check_labels(labels); !s) return make_error(s.error());
   return labels;
 }
 
+Status check_labels(const Labels& labels) {
+  if (labels.size() > limits::kMaxLabels)
+    return make_error(std::to_string(labels.size()) + " labels; at most " + std::to_string(limits::kMaxLabels) +
+                      " are allowed");
+  for (const auto& [key, value] : labels)
+    for (const auto& [what, text] : {std::pair{"key", &key}, std::pair{"value", &value}})
+      if (text->size() > limits::kMaxLabelBytes)
+        return make_error("the label " + std::string(what) + " '" + text->substr(0, 20) + "...' is " +
+                          std::to_string(text->size()) + " bytes; at most " + std::to_string(limits::kMaxLabelBytes) +
+                          " are allowed");
+  return {};
+}
+
 Status check_node_name(std::string_view name) {
-  if (name.empty() || name.size() > limits::kMaxNodeNameBytes || name.find_first_of(", \t\n=") != std::string_view::npos)
+  const bool usable = !name.empty() && name.size() <= limits::kMaxNodeNameBytes && name[0] != '.' &&
+                      std::all_of(name.begin(), name.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+                      });
+  if (!usable)
     return make_error("a node name is 1-" + std::to_string(limits::kMaxNodeNameBytes) +
-                      " characters without commas, spaces or '='");
+                      " letters, digits, '_', '.' or '-', not starting with '.' (it also names the node's key file), "
+                      "got '" + std::string(name.substr(0, 200)) + (name.size() > 200 ? "...'" : "'"));
+  return {};
+}
+
+Status check_address(std::string_view address) {
+  const bool usable = !address.empty() && address.size() <= limits::kMaxAddressBytes &&
+                      std::all_of(address.begin(), address.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (!usable)
+    return make_error("an address is a host name or an IP literal of 1-" + std::to_string(limits::kMaxAddressBytes) +
+                      " characters, without blanks or control characters, got '" +
+                      std::string(address.substr(0, 200)) + (address.size() > 200 ? "...'" : "'"));
   return {};
 }
 

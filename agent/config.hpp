@@ -50,11 +50,22 @@ Result<AgentConfig> parse_agent_config(std::string_view text, const std::string&
 // Reads `path` and its drop-ins `path`.d/*.toml (common/toml_file.hpp).
 Result<AgentConfig> load_agent_config(const std::string& path);
 
-// "rack=r1,switch=s3" as the --labels flag and the string form of labels take it.
+// "rack=r1,switch=s3" as the --labels flag and the string form of labels
+// take it; the result passes check_labels.
 Result<Labels> parse_labels(std::string_view text);
 
-// A node name: 1-200 characters without commas, spaces or '='.
+// At most limits::kMaxLabels labels, each key and value at most
+// limits::kMaxLabelBytes: the master refuses a registration with more.
+Status check_labels(const Labels& labels);
+
+// A node name: 1-200 letters, digits, '_', '.' or '-', not starting with
+// '.'. It is also the name of the node's key file on the master
+// (enroll-agent NAME), so it is a key name too.
 Status check_node_name(std::string_view name);
+
+// An address other nodes reach this one at: a host name or an IP literal,
+// 1 to limits::kMaxAddressBytes printable ASCII characters, no blanks.
+Status check_address(std::string_view address);
 
 // The most cpus, GPUs and seconds of kill grace an agent may offer or use.
 constexpr int64_t kMaxCpus = int64_t{1} << 20;

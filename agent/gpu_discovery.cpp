@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/bounded_file.hpp"
 #include "common/limits.hpp"
 
 extern char** environ;
@@ -336,6 +337,10 @@ std::string default_nvml_lib() {
 }
 
 GpuInventory discover_gpus_nvml(const std::string& nvml_lib) {
+  // A path (not a name dlopen looks up) must be a regular file: dlopen
+  // would wait forever on a FIFO with no writer.
+  if (nvml_lib.find('/') != std::string::npos)
+    if (Status s = check_regular_file(nvml_lib, "NVML library"); !s) return none(s.error());
   dlerror();
   void* lib = dlopen(nvml_lib.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!lib) {

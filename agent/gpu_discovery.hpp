@@ -28,7 +28,8 @@ struct GpuInventory {
 std::string default_nvml_lib();
 
 // Loads `nvml_lib` with dlopen and asks it. On any failure: source "none"
-// and a note that names the library and the failing call. GPUs joined
+// and a note that names the library and the failing call. A path that is
+// not a regular file (a FIFO, a folder, nothing) is refused before dlopen. GPUs joined
 // through an NVSwitch count as peers of each other.
 GpuInventory discover_gpus_nvml(const std::string& nvml_lib);
 

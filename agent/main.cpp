@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -15,8 +16,10 @@
 #include "agent/launcher.hpp"
 #include "agent/service.hpp"
 #include "agent/supervisor.hpp"
+#include "common/bounded_file.hpp"
 #include "common/curve_keys.hpp"
 #include "common/endpoint.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
@@ -40,12 +43,14 @@ The cadre node agent: registers this node with the master and runs its ranks.
   --check-config        validate --config and exit (0 when it is usable, 2 with the
                         file, line and problem when not)
   --master ENDPOINT     master to register with (default tcp://127.0.0.1:7700)
-  --name NAME           node name (default: the host name)
+  --name NAME           node name: 1-200 letters, digits, '_', '.' or '-', as enroll-agent
+                        names its key (default: the host name)
   --cpus N              cpus to offer (default: this process's affinity mask)
   --memory SIZE         memory to offer, e.g. 32G (default: MemTotal)
   --gpus N              GPUs to offer (default: every GPU discovery finds: NVML, loaded from
                         $CADRE_NVML_LIB or libnvidia-ml.so.1, else nvidia-smi; 0 without either)
-  --labels k=v,...      labels such as rack=r1,switch=s3
+  --labels k=v,...      labels such as rack=r1,switch=s3 (at most 64, each key and value
+                        at most 256 bytes)
   --work-dir DIR        ranks' state (WORK/ranks: exit status kept until the master
                         has it) and per-job files such as hostfiles
                         (default /var/lib/cadre-agent)
@@ -80,7 +85,9 @@ examples:
 )";
 
 int fail(const std::string& message) {
-  std::cerr << "cadre-agent: " << message << "\n";
+  // Errors echo what they refuse (a flag's value, a token, a path): escaped,
+  // so a hostile value cannot drive the terminal or fake a second line.
+  std::cerr << "cadre-agent: " << cadre::escape_control(message) << "\n";
   return 2;
 }
 
@@ -91,6 +98,7 @@ int run_join(const std::vector<std::string>& words, const cadre::Flags& flags) {
   join.token = words[1];
   if (join.token == "-" && !std::getline(std::cin, join.token)) return fail("join: no token on stdin");
   join.config_dir = flags.get_or("--config-dir", join.config_dir);
+  if (join.config_dir.empty()) return fail("join: --config-dir: no folder given ('')");
   join.force = flags.has("--force");
   auto report = cadre::agent::join_cluster(join);
   if (!report) return fail("join: " + report.error());
@@ -104,6 +112,186 @@ std::optional<std::string> flag_or(const cadre::Flags& flags, const std::string&
   if (auto f = flags.get(flag)) return f;
   if (key) return *key;
   return std::nullopt;
+}
+
+// The CURVE keys: this node's pair and the master's public key.
+struct CurveKeys {
+  std::string public_key, secret_key, master_public;
+};
+
+// Reads both key files; `key_name` and `master_name` say where each path
+// came from ("--key", "agent.key").
+cadre::Result<CurveKeys> read_curve_keys(const std::string& key, const std::string& master_key,
+                                         const std::string& key_name, const std::string& master_name) {
+  auto mine = cadre::read_key_file(key);
+  if (!mine) return cadre::make_error(key_name + ": " + mine.error());
+  if (mine->secret_key.empty())
+    return cadre::make_error(key_name + ": " + cadre::shown_path(key) +
+                             " holds no secret key (give the file cadre keygen wrote)");
+  auto master = cadre::read_key_file(master_key);
+  if (!master) return cadre::make_error(master_name + ": " + master.error());
+  return CurveKeys{mine->public_key, mine->secret_key, master->public_key};
+}
+
+// Flag values refused before anything is discovered or read.
+cadre::Status check_flags(const cadre::Flags& flags) {
+  if (flags.has("--config-dir") || flags.has("--force"))
+    return cadre::make_error("--config-dir and --force go with join");
+  if (flags.has("--cgroup") && flags.has("--no-cgroups"))
+    return cadre::make_error("--cgroup and --no-cgroups contradict each other: give one or the other");
+  if (flags.get("--work-dir") == "") return cadre::make_error("--work-dir: no folder given ('')");
+  if (auto a = flags.get("--address"))
+    if (cadre::Status s = cadre::agent::check_address(*a); !s) return cadre::make_error("--address: " + s.error());
+  return {};
+}
+
+// Where the node is and who it is: the master, its name, its address.
+cadre::Status apply_identity(const cadre::Flags& flags, const cadre::agent::AgentConfig& config,
+                             cadre::agent::AgentOptions& o) {
+  using namespace cadre;
+  if (auto m = flag_or(flags, "--master", config.master)) {
+    // Checked now: ZeroMQ would retry a malformed address forever.
+    auto endpoint = parse_master_endpoint(*m);
+    if (!endpoint) return make_error((flags.has("--master") ? "--master " : "[agent] master ") + endpoint.error());
+    o.master = endpoint->to_string();
+  }
+  const std::optional<std::string> name = flag_or(flags, "--name", config.name);
+  if (name) {
+    o.name = *name;
+  } else {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    o.name = host;
+  }
+  if (Status s = agent::check_node_name(o.name); !s)
+    return make_error(flags.has("--name") ? "--name: " + s.error()
+                      : name              ? "[agent] name: " + s.error()
+                                          : "the host name is no node name; give --name NAME: " + s.error());
+  auto address = flag_or(flags, "--address", config.address);
+  o.address = address ? *address : agent::discover_address(o.master);
+  return {};
+}
+
+// What the node offers, but its GPUs (gpus_wanted): cpus, memory, labels.
+cadre::Status apply_resources(const cadre::Flags& flags, const cadre::agent::AgentConfig& config,
+                              cadre::agent::AgentOptions& o) {
+  using namespace cadre;
+  if (auto c = flags.get("--cpus")) {
+    auto n = parse_count(*c, agent::kMaxCpus);
+    if (!n || *n == 0) return make_error("--cpus: expected a whole number of cpus, got '" + *c + "'");
+    o.total.millicores = *n * 1000;
+  } else {
+    o.total.millicores = config.cpus ? *config.cpus * 1000 : agent::discover_millicores();
+  }
+  if (auto m = flags.get("--memory")) {
+    auto mb = parse_size_mb(*m);
+    if (!mb) return make_error("--memory: " + mb.error());
+    o.total.memory_mb = *mb;
+  } else {
+    o.total.memory_mb = config.memory_mb ? *config.memory_mb : agent::discover_memory_mb();
+  }
+  if (auto l = flags.get("--labels")) {
+    auto labels = agent::parse_labels(*l);
+    if (!labels) return make_error("--labels: " + labels.error());
+    o.labels = std::move(*labels);
+  } else if (config.labels) {
+    o.labels = *config.labels;
+  }
+  return {};
+}
+
+// How ranks run and are ended: kill grace, root jobs, cgroups.
+cadre::Status apply_isolation(const cadre::Flags& flags, const cadre::agent::AgentConfig& config,
+                              cadre::agent::AgentOptions& o) {
+  using namespace cadre;
+  if (auto k = flags.get("--kill-grace")) {
+    auto s = parse_count(*k, agent::kMaxKillGraceS);
+    if (!s) return make_error("--kill-grace: " + s.error());
+    o.kill_grace_ms = *s * 1000;
+  } else if (config.kill_grace_s) {
+    o.kill_grace_ms = *config.kill_grace_s * 1000;
+  }
+  o.allow_root_jobs = flags.has("--allow-root-jobs") || config.allow_root_jobs.value_or(false);
+  o.cgroups = !flags.has("--no-cgroups") && config.cgroups.value_or(true);
+  o.cgroup_base = flag_or(flags, "--cgroup", config.cgroup).value_or("");
+  if (flags.has("--cgroup") && (o.cgroup_base.empty() || o.cgroup_base[0] != '/'))
+    return make_error("--cgroup: give the absolute path of a delegated cgroup v2 folder, e.g. /sys/fs/cgroup/cadre.slice");
+  return {};
+}
+
+// The CURVE keys; a pair from the flags replaces the file's as a whole.
+cadre::Status apply_curve(const cadre::Flags& flags, const cadre::agent::AgentConfig& config,
+                          cadre::agent::AgentOptions& o) {
+  std::optional<std::string> key = config.key, master_key = config.master_key;
+  const bool flagged = flags.has("--key") || flags.has("--master-key");
+  if (flagged) {
+    if (flags.has("--key") != flags.has("--master-key"))
+      return cadre::make_error(
+          "--key and --master-key go together: CURVE needs this node's key pair and the master's public key");
+    key = flags.get("--key");
+    master_key = flags.get("--master-key");
+  }
+  if (!key) return {};
+  auto keys = read_curve_keys(*key, *master_key, flagged ? "--key" : "[agent] key",
+                              flagged ? "--master-key" : "[agent] master_key");
+  if (!keys) return cadre::make_error(keys.error());
+  o.curve_public = keys->public_key;
+  o.curve_secret = keys->secret_key;
+  o.master_public = keys->master_public;
+  return {};
+}
+
+// The work folder, made now: a bad one is refused before the agent runs.
+// Last of the options, so a refused flag leaves nothing made behind.
+cadre::Status make_work_dir(const cadre::Flags& flags, const cadre::agent::AgentConfig& config,
+                            cadre::agent::AgentOptions& o) {
+  o.work_dir = flag_or(flags, "--work-dir", config.work_dir).value_or("/var/lib/cadre-agent");
+  std::error_code ec;
+  std::filesystem::create_directories(o.work_dir + "/ranks", ec);
+  if (!ec) return {};
+  return cadre::make_error(std::string(flags.has("--work-dir") ? "--work-dir" : "[agent] work_dir") +
+                           ": cannot make the folder " + cadre::shown_path(o.work_dir) + ": " + ec.message());
+}
+
+// Every option but the GPUs, from the flags, else the config, else what
+// this host has.
+cadre::Result<cadre::agent::AgentOptions> agent_options(const cadre::Flags& flags,
+                                                        const cadre::agent::AgentConfig& config) {
+  cadre::agent::AgentOptions o;
+  for (auto apply : {apply_identity, apply_resources, apply_isolation, apply_curve, make_work_dir})
+    if (cadre::Status s = apply(flags, config, o); !s) return cadre::make_error(s.error());
+  return o;
+}
+
+void log_gpus(const cadre::agent::GpuInventory& inventory) {
+  // A library the admin named that NVML did not load from is worth a warning.
+  const char* nvml_lib = std::getenv("CADRE_NVML_LIB");
+  const std::string note = inventory.note.empty() ? "" : " (" + inventory.note + ")";
+  const std::string found = inventory.source == "none" ? "no GPUs found"
+                                                       : std::to_string(inventory.gpus.size()) + " GPUs found by " +
+                                                             inventory.source;
+  if (nvml_lib && *nvml_lib && inventory.source != "nvml")
+    CADRE_LOG(warning) << "CADRE_NVML_LIB=" << nvml_lib << " gave no GPUs; going on without NVML: " << found << note;
+  else
+    CADRE_LOG(info) << found << note;
+}
+
+// How many GPUs --gpus (else the gpus key) offers; nothing: all found.
+cadre::Result<std::optional<int64_t>> gpus_wanted(const cadre::Flags& flags, const cadre::agent::AgentConfig& config) {
+  auto g = flags.get("--gpus");
+  if (!g) return config.gpus;
+  auto n = cadre::parse_count(*g, cadre::agent::kMaxGpus);
+  if (!n) return cadre::make_error("--gpus: " + n.error());
+  return std::optional<int64_t>(*n);
+}
+
+// Offers the GPUs found, or the first N of them when `wanted` says N
+// (their indices are what ranks see).
+void offer_gpus(cadre::agent::AgentOptions& o, std::optional<int64_t> wanted, cadre::agent::GpuInventory inventory) {
+  if (wanted && inventory.gpus.size() > static_cast<size_t>(*wanted))
+    inventory.gpus.resize(static_cast<size_t>(*wanted));
+  o.total.gpus = wanted ? *wanted : static_cast<int64_t>(inventory.gpus.size());
+  o.gpus = std::move(inventory.gpus);
 }
 
 }  // namespace
@@ -138,7 +326,7 @@ static int run_main(int argc, char** argv) {
     if (flags.positionals()[0] == "join") return run_join(flags.positionals(), flags);
     return fail("unknown command '" + flags.positionals()[0] + "' (see --help)");
   }
-  if (flags.has("--config-dir") || flags.has("--force")) return fail("--config-dir and --force go with join");
+  if (Status s = check_flags(flags); !s) return fail(s.error());
 
   agent::AgentConfig config;
   if (auto path = flags.get("--config")) {
@@ -146,6 +334,10 @@ static int run_main(int argc, char** argv) {
     if (!loaded) return fail(loaded.error());
     config = std::move(*loaded);
     if (flags.has("--check-config")) {
+      // Usable means the agent could start on it: its key files too.
+      if (config.key)
+        if (auto keys = read_curve_keys(*config.key, *config.master_key, "agent.key", "agent.master_key"); !keys)
+          return fail(*path + ": " + keys.error());
       std::cout << *path << ": OK (node " << config.name.value_or("<host name>") << ", master "
                 << config.master.value_or("tcp://127.0.0.1:7700") << (config.key ? ", CURVE" : "") << ")\n";
       return 0;
@@ -160,98 +352,16 @@ static int run_main(int argc, char** argv) {
     log::set_level(level);
   }
 
-  agent::AgentOptions o;
-  if (auto m = flag_or(flags, "--master", config.master)) {
-    // Checked now: ZeroMQ would retry a malformed address forever.
-    auto endpoint = parse_master_endpoint(*m);
-    if (!endpoint) return fail((flags.has("--master") ? "--master " : "[agent] master ") + endpoint.error());
-    o.master = endpoint->to_string();
-  }
-  if (auto n = flag_or(flags, "--name", config.name)) {
-    o.name = *n;
-  } else {
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    o.name = host;
-  }
-  if (Status s = agent::check_node_name(o.name); !s) return fail("--name: " + s.error());
-
-  if (auto c = flags.get("--cpus")) {
-    auto n = parse_count(*c, agent::kMaxCpus);
-    if (!n || *n == 0) return fail("--cpus: expected a whole number of cpus, got '" + *c + "'");
-    o.total.millicores = *n * 1000;
-  } else {
-    o.total.millicores = config.cpus ? *config.cpus * 1000 : agent::discover_millicores();
-  }
-  if (auto m = flags.get("--memory")) {
-    auto mb = parse_size_mb(*m);
-    if (!mb) return fail("--memory: " + mb.error());
-    o.total.memory_mb = *mb;
-  } else {
-    o.total.memory_mb = config.memory_mb ? *config.memory_mb : agent::discover_memory_mb();
-  }
+  auto wanted = gpus_wanted(flags, config);
+  if (!wanted) return fail(wanted.error());
+  auto options = agent_options(flags, config);
+  if (!options) return fail(options.error());
+  agent::AgentOptions& o = *options;
+  // Last: discovery may take seconds (nvidia-smi), and every flag is checked.
   agent::GpuInventory inventory = agent::discover_gpu_inventory();
-  std::optional<int64_t> gpus = config.gpus;
-  if (auto g = flags.get("--gpus")) {
-    auto n = parse_count(*g, agent::kMaxGpus);
-    if (!n) return fail("--gpus: " + n.error());
-    gpus = *n;
-  }
-  if (gpus) {
-    o.total.gpus = *gpus;
-    // Fewer than found: offer the first N (their indices are what ranks see).
-    if (inventory.gpus.size() > static_cast<size_t>(*gpus)) inventory.gpus.resize(static_cast<size_t>(*gpus));
-  } else {
-    o.total.gpus = static_cast<int64_t>(inventory.gpus.size());
-  }
-  o.gpus = inventory.gpus;
-  if (auto l = flags.get("--labels")) {
-    auto labels = agent::parse_labels(*l);
-    if (!labels) return fail("--labels: " + labels.error());
-    o.labels = std::move(*labels);
-  } else if (config.labels) {
-    o.labels = *config.labels;
-  }
-  o.work_dir = flag_or(flags, "--work-dir", config.work_dir).value_or("/var/lib/cadre-agent");
-  auto address = flag_or(flags, "--address", config.address);
-  o.address = address ? *address : agent::discover_address(o.master);
-  if (auto k = flags.get("--kill-grace")) {
-    auto s = parse_count(*k, agent::kMaxKillGraceS);
-    if (!s) return fail("--kill-grace: " + s.error());
-    o.kill_grace_ms = *s * 1000;
-  } else if (config.kill_grace_s) {
-    o.kill_grace_ms = *config.kill_grace_s * 1000;
-  }
-  o.allow_root_jobs = flags.has("--allow-root-jobs") || config.allow_root_jobs.value_or(false);
-  o.cgroups = !flags.has("--no-cgroups") && config.cgroups.value_or(true);
-  // A key pair from the flags replaces the file's as a whole.
-  std::optional<std::string> key = config.key, master_key = config.master_key;
-  if (flags.has("--key") || flags.has("--master-key")) {
-    if (flags.has("--key") != flags.has("--master-key"))
-      return fail("--key and --master-key go together: CURVE needs this node's key pair and the master's public key");
-    key = flags.get("--key");
-    master_key = flags.get("--master-key");
-  }
-  if (key) {
-    auto mine = read_key_file(*key);
-    if (!mine) return fail("--key: " + mine.error());
-    if (mine->secret_key.empty()) return fail("--key: " + *key + " holds no secret key (give the file cadre keygen wrote)");
-    auto master = read_key_file(*master_key);
-    if (!master) return fail("--master-key: " + master.error());
-    o.curve_public = mine->public_key;
-    o.curve_secret = mine->secret_key;
-    o.master_public = master->public_key;
-  }
-  o.cgroup_base = flag_or(flags, "--cgroup", config.cgroup).value_or("");
-  if (flags.has("--cgroup") && (o.cgroup_base.empty() || o.cgroup_base[0] != '/'))
-    return fail("--cgroup: give the absolute path of a delegated cgroup v2 folder, e.g. /sys/fs/cgroup/cadre.slice");
-
+  log_gpus(inventory);
+  offer_gpus(o, *wanted, std::move(inventory));
   o.cli = agent::find_cli();
-  if (inventory.source == "none")
-    CADRE_LOG(info) << "no GPUs found" << (inventory.note.empty() ? "" : " (" + inventory.note + ")");
-  else
-    CADRE_LOG(info) << inventory.gpus.size() << " GPUs found by " << inventory.source
-                    << (inventory.note.empty() ? "" : " (" + inventory.note + ")");
   try {
     agent::AgentService service(o);
     service.start();

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "common/bounded_file.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
@@ -206,9 +208,12 @@ struct Mix {
   int64_t pending = 10000, running = 0, ended = 990000, nodes = 16, users = 50, batch = 50000, seed = 1;
 };
 
-int fail(const std::string& message) {
-  std::cerr << "cadre-bench-fill-store: " << message << "\n";
-  return 2;
+// A refused flag exits 2, a store that cannot be written 1. Messages echo
+// the values they refuse: escaped, so one cannot drive the terminal or fake
+// a line.
+int fail(const std::string& message, int status = 2) {
+  std::cerr << "cadre-bench-fill-store: " << cadre::escape_control(message) << "\n";
+  return status;
 }
 
 int64_t now_ms() {
@@ -288,6 +293,7 @@ static int run_main(int argc, char** argv) {
   }
   auto dir = flags.get("--state-dir");
   if (!dir) return fail("--state-dir DIR is required (see --help)");
+  if (dir->empty()) return fail("--state-dir: empty (''); give the folder to write cadre.db in");
   Mix mix;
   struct Count {
     const char* flag;
@@ -309,19 +315,19 @@ static int run_main(int argc, char** argv) {
 
   std::error_code ec;
   std::filesystem::create_directories(*dir, ec);
-  if (ec) return fail("cannot create " + *dir + ": " + ec.message());
+  if (ec) return fail("--state-dir: cannot create " + cadre::shown_path(*dir) + ": " + ec.message());
   auto store = cadre::SqliteStore::open(*dir + "/cadre.db");
-  if (!store) return fail(store.error());
+  if (!store) return fail(store.error(), 1);
   const int64_t now_unix =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::vector<Node> nodes;
   auto stored_nodes = (*store)->load_nodes();
-  if (!stored_nodes) return fail(stored_nodes.error());
+  if (!stored_nodes) return fail(stored_nodes.error(), 1);
   nodes = std::move(*stored_nodes);
   for (size_t i = nodes.size(); i < static_cast<size_t>(mix.nodes); ++i) nodes.push_back(make_node(i, now_unix));
 
   const auto start = std::chrono::steady_clock::now();
-  if (std::string err = fill(**store, mix, nodes, now_unix); !err.empty()) return fail(err);
+  if (std::string err = fill(**store, mix, nodes, now_unix); !err.empty()) return fail(err, 1);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "wrote " << mix.ended << " ended, " << mix.running << " running and " << mix.pending
             << " pending jobs and " << nodes.size() << " nodes to " << *dir << "/cadre.db in " << seconds << " s\n";

@@ -16,10 +16,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/escape.hpp"
 #include "common/main_guard.hpp"
 #include "master/scheduler/decide.hpp"
 #include "master/scheduler/gang_placement.hpp"
@@ -258,9 +261,30 @@ void register_benchmarks(const World& w) {
       ->Iterations(1);
 }
 
+// Google Benchmark parses its own flags, and answers an unknown output
+// format with its usage and exit status 0, which a script would take for a
+// run: refused here first. (Its other flags are its own to judge.)
+Status check_output_formats(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    for (std::string_view flag : {"--benchmark_format=", "--benchmark_out_format="}) {
+      if (!arg.starts_with(flag)) continue;
+      const std::string_view value = arg.substr(flag.size());
+      if (!value.empty() && value != "console" && value != "json" && value != "csv")  // empty: the default
+        return make_error(std::string(flag.substr(0, flag.size() - 1)) + ": '" + escape_control(value) +
+                          "' is not console, json or csv");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 static int run_main(int argc, char** argv) {
+  if (Status s = check_output_formats(argc, argv); !s) {
+    std::cerr << "cadre-bench-scheduler: " << s.error() << "\n";
+    return 2;
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const Scale scale = scale_from_env();

@@ -7,22 +7,13 @@
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "cli/names.hpp"
 #include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/ids.hpp"
 #include "common/limits.hpp"
-#include "common/resources.hpp"
 
 namespace cadre::cli {
-namespace {
-
-Result<uint64_t> parse_job_id(const std::string& text) {
-  auto n = parse_count(text, INT64_MAX);
-  if (!n || *n == 0) return make_error("'" + text + "' is not a job id (a positive whole number)");
-  return static_cast<uint64_t>(*n);
-}
-
-}  // namespace
 
 int cmd_queue(const Global& g, const Args& args) {
   Flags f;

@@ -34,6 +34,7 @@ int cmd_keygen(const Global&, const Args& args) {
   if (Status s = f.parse(args, true); !s) return fail(s.error(), 2);
   if (f.positionals().size() != 1) return fail("keygen takes the path of the secret key file, e.g. cadre keygen ~/.cadre/key", 2);
   const std::string path = f.positionals()[0];
+  if (path.empty()) return fail("keygen: the key file path is empty (''); give one, e.g. cadre keygen ~/.cadre/key", 2);
   // The folder too when it is missing (~/.cadre on a first run): private,
   // as the secret key in it.
   if (Status s = make_parent_folders(path); !s) return fail(s.error());

@@ -1,11 +1,16 @@
 // cadre nodes and cadre partitions: where jobs can run, and what is free.
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "cli/names.hpp"
 #include "common/escape.hpp"
 #include "common/flags.hpp"
+#include "common/job_validation.hpp"
+#include "common/limits.hpp"
 
 namespace cadre::cli {
 
@@ -27,6 +32,25 @@ int cmd_nodes(const Global& g, const Args& args) {
   return 0;
 }
 
+namespace {
+
+// The names and the reason, within what the master takes: refused here at
+// once rather than after the wait for its answer.
+Status check_node_request(const std::vector<std::string>& names, const std::string& reason) {
+  if (names.size() > limits::kMaxNodesPerRequest)
+    return make_error(std::to_string(names.size()) + " node names; at most " +
+                      std::to_string(limits::kMaxNodesPerRequest) + " at a time");
+  for (const std::string& name : names)
+    if (Status s = check_node_name(name); !s) return s;
+  if (reason.size() > limits::kMaxReasonBytes)
+    return make_error("--reason: the reason is " + std::to_string(reason.size()) + " bytes; at most " +
+                      std::to_string(limits::kMaxReasonBytes) + " are allowed");
+  if (!valid_utf8(reason)) return make_error("--reason: the reason is not valid UTF-8 text");
+  return {};
+}
+
+}  // namespace
+
 // cadre drain / cadre resume (admins): sets nodes DRAIN or UP.
 int set_node_state(const Global& g, const Args& args, const char* state) {
   Flags f;
@@ -37,6 +61,7 @@ int set_node_state(const Global& g, const Args& args, const char* state) {
                     (state == std::string("DRAIN") ? "drain node7 --reason 'bad DIMM'" : "resume node7"),
                 2);
   if (f.has("--reason") && state != std::string("DRAIN")) return fail("--reason goes with drain", 2);
+  if (Status s = check_node_request(f.positionals(), f.get_or("--reason", "")); !s) return fail(s.error(), 2);
   Client client(g.master, g.timeout_ms);
   auto reply = client.call([&](Envelope::Builder e) {
     auto r = e.initSetNodeState();

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,6 +17,7 @@
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "cli/job_wait.hpp"
+#include "cli/names.hpp"
 #include "cli/submit_options.hpp"
 #include "common/escape.hpp"
 #include "common/flags.hpp"
@@ -31,12 +31,20 @@
 namespace cadre::cli {
 namespace {
 
-std::optional<uint64_t> job_from_environment() {
-  const char* id = std::getenv("CADRE_JOB_ID");
-  if (!id || !*id) return std::nullopt;
-  auto n = parse_count(id, INT64_MAX);
-  if (!n || *n == 0) return std::nullopt;
-  return static_cast<uint64_t>(*n);
+// A step's command, checked here as a job's is by validate_job_request:
+// the master would refuse it only after the wait for its answer.
+Status check_step_command(const Args& argv) {
+  if (argv.empty() || argv[0].empty())
+    return make_error("no command given: the command word is empty (''); e.g. cadre run -n 4 -- hostname");
+  if (argv.size() > limits::kMaxArgvWords)
+    return make_error("the command has " + std::to_string(argv.size()) + " words; at most " +
+                      std::to_string(limits::kMaxArgvWords) + " are allowed");
+  size_t bytes = 0;
+  for (const std::string& word : argv) bytes += word.size() + 1;
+  if (bytes > kClientBounds.max_command_bytes)
+    return make_error("the command is " + std::to_string(bytes) + " bytes; at most " +
+                      std::to_string(kClientBounds.max_command_bytes) + " are allowed");
+  return {};
 }
 
 std::string current_dir() {
@@ -122,11 +130,14 @@ class OutputFollower {
 }  // namespace
 
 int cmd_run(const Global& g, const Args& args) {
-  if (auto job = job_from_environment()) {
+  auto in_job = job_from_environment();
+  if (!in_job) return fail(in_job.error(), 2);
+  if (const std::optional<uint64_t> job = *in_job) {
     Flags f;
     f.value("--ntasks", {"-n"}).value("--nodes", {"-N"});
     if (Status s = f.parse(args); !s) return fail(s.error() + " (inside a job, cadre run takes --ntasks and --nodes)", 2);
     if (f.rest().empty()) return fail("no command given: put it after '--', e.g. cadre run -n 4 -- hostname", 2);
+    if (Status s = check_step_command(f.rest()); !s) return fail(s.error(), 2);
     uint32_t ntasks = 0, nnodes = 0;
     for (auto [flag, into] : {std::pair{"--ntasks", &ntasks}, {"--nodes", &nnodes}}) {
       if (auto v = f.get(flag)) {
@@ -167,16 +178,20 @@ int cmd_run(const Global& g, const Args& args) {
 }
 
 int cmd_rsh(const Global& g, const Args& args) {
-  auto job = job_from_environment();
+  auto in_job = job_from_environment();
+  if (!in_job) return fail(in_job.error(), 2);
+  const std::optional<uint64_t> job = *in_job;
   if (!job) return fail("cadre rsh starts processes inside a job: run it from a batch script (CADRE_JOB_ID is not set)", 2);
   // ssh's own options (mpirun may pass -x or -T) mean nothing here.
   size_t i = 0;
   while (i < args.size() && args[i].starts_with("-")) ++i;
   if (i + 1 >= args.size()) return fail("usage: cadre rsh NODE COMMAND...", 2);
   const std::string node = args[i];
+  if (Status s = check_node_name(node); !s) return fail(s.error(), 2);
   // As ssh does, the words are joined into one line for the remote shell.
   std::string line;
   for (size_t k = i + 1; k < args.size(); ++k) line += (line.empty() ? "" : " ") + args[k];
+  if (Status s = check_step_command({"/bin/sh", "-c", line}); !s) return fail(s.error(), 2);
   Client client(g.master, g.timeout_ms);
   return run_step(client, *job, [&](RunStep::Builder r) {
     auto argv = r.initArgv(3);

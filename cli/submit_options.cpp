@@ -85,9 +85,13 @@ Result<GpuCount> parse_gres(const std::string& text) {
   if (parts.size() > 3) return bad();
   GpuCount g{"", 1};
   if (parts.size() == 1) return g;
-  // "gpu:2" is a count, "gpu:a100" a model (one GPU), "gpu:a100:2" both.
+  // "gpu:2" is a count, "gpu:a100" a model (one GPU), "gpu:a100:2" both. A
+  // signed word ("gpu:-1") is meant as a count, and refused as one.
   const std::string& last = parts.back();
-  bool numeric = !last.empty() && std::all_of(last.begin(), last.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  bool numeric = !last.empty() && (last[0] == '-' || last[0] == '+' ||
+                                   std::all_of(last.begin(), last.end(), [](char c) {
+                                     return std::isdigit(static_cast<unsigned char>(c));
+                                   }));
   if (parts.size() == 3 || numeric) {
     auto n = parse_count_named("--gres", last, true);
     if (!n) return make_error(n.error());
@@ -191,6 +195,9 @@ Status apply_gpus(const Flags& f, SubmitOptions& o) {
     if (!text) continue;
     auto g = std::string(flag) == "--gres" ? parse_gres(*text) : typed_gpu_count(flag, *text);
     if (!g) return make_error(g.error());
+    if (g->count > limits::kMaxGpusPerNode)
+      return make_error(std::string(flag) + ": " + std::to_string(g->count) + " GPUs on a node; a node has at most " +
+                        std::to_string(limits::kMaxGpusPerNode));
     type = g->type;
     type_flag = flag;
     if (!o.nodes) {
@@ -241,12 +248,14 @@ Status apply_limits(const Flags& f, SubmitOptions& o) {
   if (auto sw = f.get("--switches")) {
     // Slurm's form: --switches=N@TIME, the wait before the limit relaxes.
     std::string count = *sw, wait;
-    if (auto at = sw->find('@'); at != std::string::npos) {
+    const size_t at = sw->find('@');
+    if (at != std::string::npos) {
       count = sw->substr(0, at);
       wait = sw->substr(at + 1);
     }
     auto n = parse_count(count, limits::kMaxTasksPerJob);
-    if (!n || *n == 0) return make_error("--switches: expected N or N@TIME with N >= 1, got '" + *sw + "'");
+    if (!n || *n == 0 || (at != std::string::npos && wait.empty()))  // "1@" promises a TIME
+      return make_error("--switches: expected N or N@TIME with N >= 1, got '" + *sw + "'");
     o.max_switches = static_cast<uint32_t>(*n);
     if (!wait.empty()) {
       auto w = parse_duration_s(wait);
@@ -363,6 +372,9 @@ std::vector<std::string> without_overridden(const std::vector<std::string>& dire
 
 Result<SubmitOptions> parse_batch(const std::vector<std::string>& args, size_t script_at, const std::string& cwd) {
   const std::string& word = args[script_at];
+  if (word.empty())
+    return make_error("no batch script given: the script path is empty (''); to run a command instead, put it "
+                      "after '--', e.g. cadre submit -- hostname");
   std::filesystem::path path = word;
   if (path.is_relative()) path = std::filesystem::path(cwd) / path;
   path = path.lexically_normal();

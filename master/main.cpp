@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/endpoint.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
@@ -19,6 +20,8 @@
 #include "common/sd_notify.hpp"
 #include "master/config.hpp"
 #include "master/enroll_node.hpp"
+#include "master/local_socket.hpp"
+#include "master/security_files.hpp"
 #include "master/server/key_store.hpp"
 #include "master/server/service.hpp"
 #include "master/state_dir.hpp"
@@ -92,7 +95,9 @@ examples:
 )";
 
 int fail(const std::string& message) {
-  std::cerr << "cadre-master: " << message << "\n";
+  // Errors echo what they refuse (a flag's value, a name, a path): escaped,
+  // so a hostile value cannot drive the terminal or fake a second line.
+  std::cerr << "cadre-master: " << cadre::escape_control(message) << "\n";
   return 2;
 }
 
@@ -206,6 +211,9 @@ cadre::Result<cadre::MasterOptions> options_from_config(const cadre::Flags& flag
     *local_socket_configured = true;
   }
   if (flags.has("--check-config")) {
+    // Usable means the master could start on it: its key and key folders too.
+    if (cadre::Status s = cadre::check_security_files(options.security, {}); !s)
+      return cadre::make_error(*path + ": " + s.error());
     std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), policy "
               << cadre::sched::to_string(options.policy.backfill) << ")\n";
     *exit_status = 0;
@@ -234,6 +242,30 @@ cadre::Status apply_number_flags(const cadre::Flags& flags, cadre::MasterOptions
   return {};
 }
 
+// Flag values refused before anything is read: a path flag given '' names
+// nothing ('' for --agent-keys, --user-keys and --local-socket means none),
+// and the flags of enroll-agent NAME mean nothing to a running master.
+cadre::Status check_flags(const cadre::Flags& flags) {
+  if (flags.get("--key") == "")
+    return cadre::make_error("--key: no file given (''); leave --key out for no CURVE");
+  if (flags.get("--state-dir") == "") return cadre::make_error("--state-dir: no folder given ('')");
+  if (flags.positionals().empty())
+    for (const char* flag : {"--endpoint", "--package"})
+      if (flags.has(flag))
+        return cadre::make_error(std::string(flag) +
+                                 " goes with enroll-agent NAME (no key file) only; a running master does not use it");
+  return {};
+}
+
+// Where each security path came from: a flag, else the config.
+cadre::SecurityNames security_names(const cadre::Flags& flags) {
+  cadre::SecurityNames names;
+  if (flags.has("--key")) names.key = "--key";
+  if (flags.has("--agent-keys")) names.agent_keys = "--agent-keys";
+  if (flags.has("--user-keys")) names.user_keys = "--user-keys";
+  return names;
+}
+
 }  // namespace
 
 static int run_main(int argc, char** argv) {
@@ -252,6 +284,7 @@ static int run_main(int argc, char** argv) {
     std::cout << "cadre-master " << cadre::version() << "\n";
     return 0;
   }
+  if (cadre::Status s = check_flags(flags); !s) return fail(s.error());
 
   bool local_socket_configured = false;
   std::optional<int> exit_status;
@@ -269,11 +302,23 @@ static int run_main(int argc, char** argv) {
     return fail((flags.has("--listen") ? "--listen " : "[master] listen ") + endpoints.error());
   if (!flags.positionals().empty()) return run_key_command(flags.positionals(), flags, options.security, options.listen);
   options.state_dir = flags.get_or("--state-dir", options.state_dir);
-  if (auto l = flags.get("--local-socket")) options.security.local_socket = *l;
-  else if (!local_socket_configured) options.security.local_socket = options.state_dir + "/cadre.sock";
+  std::string local_socket_moved;
+  if (auto l = flags.get("--local-socket")) {
+    options.security.local_socket = *l;
+  } else if (!local_socket_configured) {
+    // STATE_DIR/cadre.sock, or a short place when that path is too long.
+    auto place = cadre::default_local_socket(options.state_dir);
+    if (!place) return fail(place.error());
+    options.security.local_socket = place->path;
+    local_socket_moved = place->moved_because;
+  }
+  if (!options.security.local_socket.empty())
+    if (cadre::Status s = cadre::check_local_socket_path(options.security.local_socket); !s) return fail(s.error());
   options.security.admin_group = flags.get_or("--admin-group", options.security.admin_group);
   options.group_commit = !flags.has("--no-group-commit");
   if (cadre::Status s = apply_number_flags(flags, options); !s) return fail(s.error());
+  if (cadre::Status s = cadre::check_security_files(options.security, security_names(flags)); !s)
+    return fail(s.error());
 
   // From here on the master writes only its own state: nothing it creates
   // is for other users (the local socket sets its own 0666). Not earlier:
@@ -285,6 +330,9 @@ static int run_main(int argc, char** argv) {
   auto store = cadre::SqliteStore::open(db_path);
   if (!store) return fail(store.error());
   for (const std::string& warning : cadre::loose_state_files(options.state_dir, db_path)) CADRE_LOG(warning) << warning;
+  if (!local_socket_moved.empty())
+    CADRE_LOG(warning) << local_socket_moved << ": the local socket is " << options.security.local_socket
+                       << " instead (set [security] local_socket to choose its place)";
 
   try {
     cadre::MasterService service(options, std::move(*store));

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "common/bounded_file.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/main_guard.hpp"
 #include "common/resources.hpp"
@@ -94,7 +96,7 @@ Status read_cluster_flags(const Flags& f, Options& o) {
     return make_error("give either --node-list or --nodes/--cpus-per-node/..., not both");
   if (f.has("--node-list")) {
     o.node_list = *f.get("--node-list");
-    return {};
+    return check_regular_file(o.node_list, "--node-list");
   }
   if (!f.has("--nodes") || !f.has("--cpus-per-node"))
     return make_error("describe the cluster: --nodes N --cpus-per-node C, or --node-list FILE");
@@ -120,6 +122,7 @@ Status read_options(const std::vector<std::string>& args, Options& o) {
   if (Status s = f.parse(args); !s) return s;
   if (!f.has("--trace")) return make_error("--trace FILE is required");
   o.trace = *f.get("--trace");
+  if (Status s = check_regular_file(o.trace, "--trace"); !s) return s;
   if (auto text = f.get("--format")) {
     TraceFormat fmt;
     if (!parse_trace_format(*text, fmt)) return make_error("--format: '" + *text + "' is not swf, openb or philly");
@@ -153,8 +156,10 @@ std::string describe(const Cluster& c) {
          std::to_string(total.gpus) + " GPUs, " + format_size_mb(total.memory_mb) + " memory";
 }
 
+// Messages echo the values they refuse: escaped, so that a hostile value
+// can neither drive the terminal nor fake a second line.
 int fail(const std::string& message, int status) {
-  std::cerr << "cadre-sim: " << message << "\n";
+  std::cerr << "cadre-sim: " << escape_control(message) << "\n";
   return status;
 }
 

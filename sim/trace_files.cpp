@@ -1,7 +1,10 @@
 #include "sim/trace_files.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
+#include "common/bounded_file.hpp"
 #include "sim/openb_reader.hpp"
 #include "sim/philly_reader.hpp"
 #include "sim/swf_reader.hpp"
@@ -10,9 +13,21 @@
 namespace cadre::sim {
 namespace {
 
-Result<std::string> first_line(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error("cannot open " + path);
+// Opens `path` for reading once it is known to be a regular file: opening a
+// FIFO would wait for a writer forever. `what` names the file in errors.
+Status open_regular(const std::string& path, std::string_view what, std::ifstream& in) {
+  if (Status s = check_regular_file(path, what); !s) return s;
+  errno = 0;
+  in.open(path);
+  if (!in)
+    return make_error("cannot open " + std::string(what) + " " + shown_path(path) +
+                      (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+  return {};
+}
+
+Result<std::string> first_line(const std::string& path, std::string_view what) {
+  std::ifstream in;
+  if (Status s = open_regular(path, what, in); !s) return make_error(s.error());
   std::string line;
   std::getline(in, line);
   return line;
@@ -43,19 +58,19 @@ Result<TraceFormat> detect_trace_format(std::string_view path, std::string_view 
   if (path.ends_with(".swf") || line.starts_with(";")) return TraceFormat::swf;
   if (line.find("creation_time") != std::string_view::npos) return TraceFormat::openb;
   if (line.starts_with("#") && line.find("shape") != std::string_view::npos) return TraceFormat::philly;
-  return make_error("cannot tell the format of " + std::string(path) +
+  return make_error("cannot tell the format of " + shown_path(path) +
                     " from its name or first line; pass --format swf, openb or philly");
 }
 
 Result<TraceFormat> detect_trace_file(const std::string& path) {
-  auto line = first_line(path);
+  auto line = first_line(path, "trace");
   if (!line) return make_error(line.error());
   return detect_trace_format(path, *line);
 }
 
 Result<Trace> load_trace(const std::string& path, TraceFormat format) {
-  std::ifstream in(path);
-  if (!in) return make_error("cannot open " + path);
+  std::ifstream in;
+  if (Status s = open_regular(path, "trace", in); !s) return make_error(s.error());
   Result<Trace> trace = [&]() -> Result<Trace> {
     switch (format) {
       case TraceFormat::swf: return read_swf(in);
@@ -64,21 +79,22 @@ Result<Trace> load_trace(const std::string& path, TraceFormat format) {
     }
     return make_error("unknown format");
   }();
-  if (!trace) return make_error(path + ": " + trace.error());
+  if (!trace) return make_error(shown_path(path) + ": " + trace.error());
   return trace;
 }
 
 Result<Cluster> load_node_list(const std::string& path) {
-  auto line = first_line(path);
+  auto line = first_line(path, "node list");
   if (!line) return make_error(line.error());
-  std::ifstream in(path);
+  std::ifstream in;
+  if (Status s = open_regular(path, "node list", in); !s) return make_error(s.error());
   Result<Cluster> cluster = make_error("");
   if (trim(*line).starts_with("sn,")) cluster = read_openb_nodes(in);
   else if (trim(*line).starts_with("machineId")) cluster = read_philly_machines(in);
   else
-    return make_error(path + " is neither an openb node list (header sn,cpu_milli,...) nor a Philly machine "
-                             "list (header machineId,...)");
-  if (!cluster) return make_error(path + ": " + cluster.error());
+    return make_error(shown_path(path) + " is neither an openb node list (header sn,cpu_milli,...) nor a Philly " +
+                      "machine list (header machineId,...)");
+  if (!cluster) return make_error(shown_path(path) + ": " + cluster.error());
   return cluster;
 }
 

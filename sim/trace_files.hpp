@@ -1,5 +1,7 @@
 // Opens trace and node-list files and picks their reader: by --format, or
-// from the file's name and first line. Thread-safe (no shared state).
+// from the file's name and first line. Only regular files are opened (a
+// FIFO or a device is refused, never waited on). Thread-safe (no shared
+// state).
 #pragma once
 
 #include <string>

@@ -17,8 +17,8 @@
 //   {"event": "bad_input", "line": N, "error": "..."}
 //   {"event": "received", "envelope": {...}}         a decodable message
 //   {"event": "undecodable", "bytes": B, "error": "..."}
-// After stdin closes it keeps receiving for --linger-ms (default 500), then
-// exits 0. Single-threaded.
+// After stdin closes it keeps receiving for --linger-ms (default 500, at
+// most an hour), then exits 0. A refused flag exits 2. Single-threaded.
 #include <poll.h>
 #include <unistd.h>
 
@@ -30,26 +30,32 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/codec.hpp"
 #include "common/curve_keys.hpp"
 #include "common/endpoint.hpp"
+#include "common/escape.hpp"
 #include "common/main_guard.hpp"
+#include "common/resources.hpp"
 
 namespace {
 
+constexpr int64_t kMaxLingerMs = 3'600'000;
+
 struct Options {
   std::string endpoint;
-  std::string key_file;
-  std::string server_key_file;
+  std::optional<std::string> key_file;  // unset: no CURVE
+  std::optional<std::string> server_key_file;
   std::string routing_id;
   int linger_ms = 500;
 };
 
+// The reason is escaped: it may echo a hostile value.
 int usage(const std::string& why) {
-  std::cerr << "cadre-raw-client: " << why
+  std::cerr << "cadre-raw-client: " << cadre::escape_control(why)
             << "\nusage: cadre-raw-client --endpoint EP [--key FILE --server-key FILE] [--routing-id ID] "
                "[--linger-ms N]\n";
   return 2;
@@ -122,10 +128,10 @@ int run(const Options& o) {
   socket.set(zmq::sockopt::linger, 0);
   socket.set(zmq::sockopt::maxmsgsize, int64_t{-1});  // see whatever the master sends, however big
   if (!o.routing_id.empty()) socket.set(zmq::sockopt::routing_id, o.routing_id);
-  if (!o.key_file.empty()) {
-    auto mine = cadre::read_key_file(o.key_file);
+  if (o.key_file) {
+    auto mine = cadre::read_key_file(*o.key_file);
     if (!mine) return usage(mine.error());
-    auto server = cadre::read_key_file(o.server_key_file);
+    auto server = cadre::read_key_file(*o.server_key_file);
     if (!server) return usage(server.error());
     socket.set(zmq::sockopt::curve_serverkey, server->public_key);
     socket.set(zmq::sockopt::curve_publickey, mine->public_key);
@@ -177,20 +183,32 @@ static int run_main(int argc, char** argv) {
     const std::string& a = args[i];
     if (i + 1 >= args.size()) return usage(a + " needs a value");
     const std::string& v = args[++i];
-    if (a == "--endpoint") o.endpoint = v;
-    else if (a == "--key") o.key_file = v;
-    else if (a == "--server-key") o.server_key_file = v;
-    else if (a == "--routing-id") o.routing_id = v;
-    else if (a == "--linger-ms") o.linger_ms = std::stoi(v);
-    else return usage("unknown flag " + a);
+    if (a == "--endpoint") {
+      o.endpoint = v;
+    } else if (a == "--key") {
+      o.key_file = v;
+    } else if (a == "--server-key") {
+      o.server_key_file = v;
+    } else if (a == "--routing-id") {
+      o.routing_id = v;
+    } else if (a == "--linger-ms") {
+      auto n = cadre::parse_count(v, kMaxLingerMs);
+      if (!n) return usage("--linger-ms: " + n.error() + " (milliseconds, 0 to " + std::to_string(kMaxLingerMs) + ")");
+      o.linger_ms = static_cast<int>(*n);
+    } else {
+      return usage("unknown flag " + a);
+    }
   }
   if (o.endpoint.empty()) return usage("--endpoint is required");
   if (auto e = cadre::parse_master_endpoint(o.endpoint); !e) return usage("--endpoint " + e.error());
-  if (!o.key_file.empty() && o.server_key_file.empty()) return usage("--key needs --server-key");
+  for (const auto& [flag, file] : {std::pair{"--key", &o.key_file}, {"--server-key", &o.server_key_file}})
+    if (*file && (*file)->empty()) return usage(std::string(flag) + ": empty (''); give a key file");
+  if (o.key_file && !o.server_key_file) return usage("--key needs --server-key");
+  if (o.server_key_file && !o.key_file) return usage("--server-key needs --key");
   try {
     return run(o);
   } catch (const std::exception& e) {
-    std::cerr << "cadre-raw-client: " << e.what() << "\n";
+    std::cerr << "cadre-raw-client: " << cadre::escape_control(e.what()) << "\n";
     return 1;
   }
 }

@@ -169,12 +169,55 @@ TEST(AgentConfigLoad, MissingFileSaysWhichAndWhy) {
   EXPECT_EQ(c.error(), "cannot read config file /nonexistent/cadre.toml: No such file or directory");
 }
 
+TEST(AgentConfigErrors, AnAddressIsOneWordOfPrintableText) {
+  EXPECT_EQ(parse_ok("[agent]\naddress = \"fe80::1%eth0\"\n").address, "fe80::1%eth0");
+  EXPECT_TRUE(starts_with(error_of("[agent]\naddress = \"a b\"\n"), "cadre.toml:2:11: agent.address: an address is"));
+  EXPECT_TRUE(starts_with(error_of("[agent]\naddress = \"\"\n"), "cadre.toml:2:11: agent.address: expected a non-empty"));
+}
+
+TEST(AgentConfigErrors, LabelsAreBoundedAsTheMasterBoundsThem) {
+  std::string many = "[agent]\nlabels = {";
+  for (size_t i = 0; i <= limits::kMaxLabels; ++i) many += (i ? ", k" : " k") + std::to_string(i) + " = \"v\"";
+  EXPECT_TRUE(starts_with(error_of(many + " }\n"), "cadre.toml:2:10: agent.labels: 65 labels; at most 64"));
+}
+
+TEST(NodeNames, AreKeyFileNames) {
+  for (std::string_view good : {"node17", "gpu-01.rack_2", "n"})
+    EXPECT_TRUE(check_node_name(good).ok()) << good;
+  const std::string longest(limits::kMaxNodeNameBytes, 'n');
+  EXPECT_TRUE(check_node_name(longest).ok());
+  for (std::string_view bad : {"", " ", "a b", "a,b", "a=b", "../x", "a/b", ".hidden", "x\x01y", "x\ny", "x\xffy", "\t"})
+    EXPECT_FALSE(check_node_name(bad).ok()) << bad;
+  EXPECT_FALSE(check_node_name(longest + "n").ok());
+  EXPECT_NE(check_node_name("a/b").error().find("'a/b'"), std::string::npos);
+}
+
+TEST(Addresses, AreAHostNameOrAnIpLiteral) {
+  for (std::string_view good : {"10.0.0.17", "node17.example.org", "::1", "garbage"})
+    EXPECT_TRUE(check_address(good).ok()) << good;
+  for (std::string_view bad : {"", " ", "a b", "x\x01y", "x\ny", "x\xffy"})
+    EXPECT_FALSE(check_address(bad).ok()) << bad;
+  EXPECT_TRUE(check_address(std::string(limits::kMaxAddressBytes, 'a')).ok());
+  EXPECT_FALSE(check_address(std::string(limits::kMaxAddressBytes + 1, 'a')).ok());
+}
+
 TEST(Labels, ParseTheFlagsText) {
   auto l = parse_labels("rack=r1,switch=");
   ASSERT_TRUE(l.ok()) << l.error();
   EXPECT_EQ(*l, (Labels{{"rack", "r1"}, {"switch", ""}}));
   EXPECT_FALSE(parse_labels("=r1").ok());
   EXPECT_FALSE(parse_labels("rack=r1,").ok());
+}
+
+TEST(Labels, AtMost64OfAtMost256BytesEach) {
+  std::string many;
+  for (size_t i = 0; i < limits::kMaxLabels; ++i) many += (i ? ",k" : "k") + std::to_string(i) + "=v";
+  EXPECT_TRUE(parse_labels(many).ok());
+  EXPECT_EQ(parse_labels(many + ",one=more").error(), "65 labels; at most 64 are allowed");
+  const std::string longest(limits::kMaxLabelBytes, 'a');
+  EXPECT_TRUE(parse_labels(longest + "=" + longest).ok());
+  EXPECT_FALSE(parse_labels(longest + "a=1").ok());
+  EXPECT_FALSE(parse_labels("k=" + longest + "a").ok());
 }
 
 }  // namespace

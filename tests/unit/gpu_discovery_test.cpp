@@ -163,7 +163,22 @@ TEST_F(GpuNvml, AMissingLibraryGivesANoteNamingIt) {
   EXPECT_EQ(inv.source, "none");
   EXPECT_TRUE(inv.gpus.empty());
   EXPECT_TRUE(contains(inv.note, lib));
-  EXPECT_TRUE(contains(inv.note, "cannot open shared object file"));
+  EXPECT_TRUE(contains(inv.note, "No such file or directory"));
+}
+
+TEST_F(GpuNvml, AFifoIsRefusedWithoutWaitingForAWriter) {
+  const std::string fifo = (dir_ / "libnvidia-ml.so.1").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  GpuInventory inv = discover_gpus_nvml(fifo);  // dlopen would block here
+  EXPECT_EQ(inv.source, "none");
+  EXPECT_TRUE(contains(inv.note, fifo));
+  EXPECT_TRUE(contains(inv.note, "not a regular file"));
+}
+
+TEST_F(GpuNvml, AFolderIsRefused) {
+  GpuInventory inv = discover_gpus_nvml(dir_.string());
+  EXPECT_EQ(inv.source, "none");
+  EXPECT_TRUE(contains(inv.note, "it is a folder"));
 }
 
 TEST_F(GpuNvml, ALibraryThatIsNotNvmlIsRefused) {
@@ -347,7 +362,7 @@ TEST_F(GpuInventoryChain, ReportsNoneWithBothReasonsWhenNothingWorks) {
   GpuInventory inv = discover_gpu_inventory();
   EXPECT_EQ(inv.source, "none");
   EXPECT_TRUE(inv.gpus.empty());
-  EXPECT_TRUE(contains(inv.note, "NVML: " + lib));
+  EXPECT_TRUE(contains(inv.note, "NVML: cannot read NVML library " + lib + ": No such file or directory")) << inv.note;
   EXPECT_TRUE(contains(inv.note, "; nvidia-smi: cannot run nvidia-smi: No such file or directory (not on PATH)"));
 }
 

@@ -3,6 +3,11 @@
 #include "sim/trace_files.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
 
 #include "sim/text.hpp"
 
@@ -41,6 +46,28 @@ TEST(TraceFiles, SaysWhichFileItCannotOpen) {
   auto r = load_trace("/nonexistent/trace.swf", TraceFormat::swf);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("/nonexistent/trace.swf"), std::string::npos);
+}
+
+TEST(TraceFiles, RefusesAFifoWithoutWaitingForAWriter) {
+  char dir[] = "/tmp/cadre-sim-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/trace.swf";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto trace = load_trace(fifo, TraceFormat::swf);
+  ASSERT_FALSE(trace);
+  EXPECT_NE(trace.error().find("not a regular file"), std::string::npos) << trace.error();
+  EXPECT_FALSE(detect_trace_file(fifo));
+  auto nodes = load_node_list(fifo);
+  ASSERT_FALSE(nodes);
+  EXPECT_NE(nodes.error().find(fifo), std::string::npos) << nodes.error();
+  unlink(fifo.c_str());
+  rmdir(dir);
+}
+
+TEST(TraceFiles, ShowsAnEmptyPathQuoted) {
+  auto r = load_trace("", TraceFormat::swf);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("('')"), std::string::npos) << r.error();
 }
 
 TEST(SimText, SplitsAndTrimsFields) {

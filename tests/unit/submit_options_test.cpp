@@ -156,6 +156,9 @@ TEST(SubmitOptions, MissingDoubleDashIsRefusedWithAnExample) {
   EXPECT_EQ(parse_error({"--nodes", "2"}), "no command given: put it after '--', e.g. cadre submit -- hostname");
   EXPECT_EQ(parse_error({"--"}), "no command given: put it after '--', e.g. cadre submit -- hostname");
   EXPECT_EQ(parse_error({}), "no command given: put it after '--', e.g. cadre submit -- hostname");
+  EXPECT_EQ(parse_error({""}), "no batch script given: the script path is empty (''); to run a command instead, "
+                               "put it after '--', e.g. cadre submit -- hostname")
+      << "not the working directory taken for the script";
 }
 
 TEST(SubmitOptions, UnknownFlagsAreRefused) {
@@ -176,6 +179,8 @@ TEST(SubmitOptions, PartitionAccountAndSwitches) {
   EXPECT_EQ(parse_ok({"--switches", "3", "--", "a"}).switches_wait_s, 0) << "held forever";
   EXPECT_EQ(parse_error({"--switches", "0", "--", "a"}), "--switches: expected N or N@TIME with N >= 1, got '0'");
   EXPECT_EQ(parse_error({"--switches", "x@5", "--", "a"}), "--switches: expected N or N@TIME with N >= 1, got 'x@5'");
+  EXPECT_EQ(parse_error({"--switches", "1@", "--", "a"}), "--switches: expected N or N@TIME with N >= 1, got '1@'")
+      << "an '@' promises a TIME";
   EXPECT_EQ(parse_error({"--switches-wait", "5", "--", "a"}), "--switches-wait needs --switches");
   EXPECT_EQ(parse_error({"--partition", "", "--", "a"}), "--partition: give a partition name");
 }
@@ -311,8 +316,18 @@ TEST(SubmitOptions, GresOtherThanGpusIsRefused) {
               "--gres: expected gpu[:TYPE]:N (e.g. gpu:2 or gpu:a100:4), got '" + std::string(bad) + "'");
   }
   EXPECT_TRUE(starts_with(parse_error({"--gres", "gpu:a100:x", "-N", "1", "--", "a"}), "--gres: 'x' is not"));
+  EXPECT_EQ(parse_error({"--gres", "gpu:-1", "-N", "1", "--", "a"}), "--gres: '-1' is not a non-negative whole number")
+      << "a signed count, not a GPU model named '-1'";
   EXPECT_EQ(parse_error({"--gres", "gpu:3", "-N", "1", "--ntasks-per-node", "2", "--", "a"}),
             "--gres 3 does not divide evenly over 2 tasks per node");
+}
+
+TEST(SubmitOptions, NoNodeHoldsMoreGpusThanTheLimit) {
+  EXPECT_EQ(parse_error({"--nodes", "1", "--gpus-per-node", "65", "--", "a"}),
+            "--gpus-per-node: 65 GPUs on a node; a node has at most 64");
+  EXPECT_EQ(parse_error({"--nodes", "1", "--gres", "gpu:a100:65", "--", "a"}),
+            "--gres: 65 GPUs on a node; a node has at most 64");
+  EXPECT_EQ(parse_ok({"--nodes", "1", "--gpus-per-node", "64", "--", "a"}).per_task.gpus, 64);
 }
 
 TEST(SubmitOptions, OnlyOneWayToAskForGpus) {
