@@ -277,9 +277,9 @@ class Guest:
                 p = self.sh("systemctl is-system-running", check=False, timeout=15)
                 state = p.stdout.strip() or p.stderr.strip()
                 if state in ("running", "degraded"):
-                    if state == "degraded":
-                        self.log("%s booted degraded; failed units:\n%s" % (
-                            self.name, self.sh("systemctl --failed --no-legend", check=False).stdout))
+                    failed = self.sh("systemctl --failed --no-legend", check=False).stdout.strip()
+                    if state == "degraded" and failed:
+                        self.log("%s booted degraded; failed units:\n%s" % (self.name, failed))
                     return None
             time.sleep(0.5)
         return "the guest did not finish booting in %d s (systemctl is-system-running: %s)" % (timeout, state)

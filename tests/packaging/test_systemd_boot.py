@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """The Debian packages on a booted systemd (docs/operations.md, Installing).
 
-  test_systemd_boot.py --source-dir SRC [--debs DIR]
+  test_systemd_boot.py --source-dir SRC [--cache DIR] [--keep] [--debs DIR --build-dir BUILD]
+
+As root; ctest runs it as `packaging_systemd` (labels packaging, systemd).
+--debs and --build-dir, for working on the test itself, take packages
+already built instead of running the documented build.
 
 What a new admin does, on two Debian 12 guests booted with
 `systemd-nspawn -b` ("head" and "node") on a private network of their own:
@@ -136,19 +140,28 @@ def ensure_host_tools():
         raise Skip("no apt-get to install %s (not a Debian machine)" % " ".join(missing))
     log("installing the host tools this test needs: " + " ".join(missing))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    run(["apt-get", "update", "-q"], check=False, env=env)
-    run(["apt-get", "install", "-y", "-q"] + missing, env=env)
+    # Another test may be running dpkg (tests/packaging/test_packages.py): wait for its lock.
+    wait = ["-o", "DPkg::Lock::Timeout=300"]
+    run(["apt-get", "update", "-q"] + wait, check=False, env=env)
+    run(["apt-get", "install", "-y", "-q"] + wait + missing, env=env)
 
 
 # ---- 1. Packages ---------------------------------------------------------
 
 def documented_build_command(source):
-    """The `cmake -S . -B build ... --target package` line of docs/operations.md."""
-    for line in open(os.path.join(source, "docs", "operations.md")):
-        line = line.strip()
-        if line.startswith("cmake -S . -B build") and "--target package" in line:
-            return line
-    log("docs/operations.md has no `cmake -S . -B build ... --target package` line; using " + DOCUMENTED_BUILD)
+    """The `cmake -S . -B build ... --target package` command of docs/operations.md (lines ending in
+    `&&` or `\\` go on on the next)."""
+    lines = [l.strip() for l in open(os.path.join(source, "docs", "operations.md"))]
+    for i, line in enumerate(lines):
+        if not line.startswith("cmake -S . -B build"):
+            continue
+        command = line
+        while command.endswith(("&&", "\\")) and i + 1 < len(lines):
+            i += 1
+            command = command.rstrip("\\").rstrip() + " " + lines[i]
+        if "--target package" in command:
+            return command
+    log("docs/operations.md has no `cmake -S . -B build ... --target package` command; using " + DOCUMENTED_BUILD)
     return DOCUMENTED_BUILD
 
 
@@ -172,7 +185,7 @@ def build_packages(source, tmp, results):
         env.update(CMAKE_C_COMPILER_LAUNCHER="ccache", CMAKE_CXX_COMPILER_LAUNCHER="ccache", CCACHE_BASEDIR=tmp,
                    CCACHE_NOHASHDIR="1")
     log("the documented build, in a fresh folder: %s  (build = %s)" % (command, build))
-    shell = " ".join(shlex.quote(w) if w not in ("&&",) else w for w in script)
+    shell = " ".join(w if w == "&&" else shlex.quote(w) for w in script)
     p = run(["sh", "-c", shell], check=False, cwd=source, env=env)
     debs = {pkg: glob.glob(os.path.join(build, "%s_*_%s.deb" % (pkg, ARCH))) for pkg in PACKAGES}
     built = p.returncode == 0 and all(len(v) == 1 for v in debs.values())
@@ -633,6 +646,8 @@ def main():
     ap.add_argument("--build-dir", help="with --debs: the build folder they came from (for the upgrade's cpack)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (the guests' consoles)")
     args = ap.parse_args()
+    if args.debs and not args.build_dir:
+        ap.error("--debs needs --build-dir (the upgrade's packages are packed again from it)")
     args.source_dir = os.path.abspath(args.source_dir)
 
     # ctest's timeout sends SIGTERM: clean up as on any other way out.
