@@ -66,6 +66,13 @@ struct Job {
   std::vector<Task> tasks;  // one per rank once placed; empty while pending
   uint32_t preemptions = 0; // times stopped and requeued for a higher tier
   uint16_t master_port = 0; // MASTER_PORT of this attempt (free among the jobs on rank 0's node)
+  // Volatile: the master's monotonic clock (ms) at which this attempt's run
+  // time was zero, so a time limit is run time on a clock that no NTP step
+  // or resumed VM moves. Set at the first time-limit look after the launch
+  // (or after a restart, from the wall clock: all a restart can know);
+  // kNoLimitAnchor until then.
+  int64_t limit_anchor_ms = kNoLimitAnchor;
+  static constexpr int64_t kNoLimitAnchor = INT64_MIN;
 
   // Volatile: this attempt's steps.
   std::map<uint32_t, Step> steps;

@@ -92,7 +92,7 @@ Status Cluster::resume_node(const std::string& name) { return state::resume_node
 
 void Cluster::check_timeouts(int64_t now_ms, int64_t now_unix) {
   state::check_node_timeouts(s_, now_ms, now_unix);
-  state::check_time_limits(s_, now_unix);
+  state::check_time_limits(s_, now_ms, now_unix);
 }
 
 bool Cluster::schedule(const sched::Policy& policy, int64_t now_unix, PassTiming* timing) {

@@ -90,7 +90,10 @@ class Cluster {
   Status drain_node(const std::string& name, const std::string& reason);
   Status resume_node(const std::string& name);
 
-  // Marks silent nodes DOWN and ends jobs past their time limit.
+  // Marks silent nodes DOWN and ends jobs past their time limit, both
+  // measured on the monotonic clock now_ms; now_unix (the wall clock) only
+  // stamps end times and, once after a launch or a restart, says how long
+  // a job has already run.
   void check_timeouts(int64_t now_ms, int64_t now_unix);
   // Runs the scheduler over the current state: launches what it places,
   // preempts what it must, and records why the rest waits. True when

@@ -41,9 +41,10 @@ struct ClusterState {
   // pass, counted up on submit. Between passes it can only overestimate (a
   // job cancelled since is still counted), never let a user past the limit.
   std::map<std::string, uint32_t> pending_by_user;
-  // No running job reaches its time limit before this (unix seconds); 0:
-  // not known yet, look. Lowered by every launch, recomputed by each look.
-  int64_t next_time_limit = 0;
+  // No running job reaches its time limit before this, on the monotonic
+  // clock (ms); 0: not known yet, look. Reset by every launch, recomputed
+  // by each look.
+  int64_t next_time_limit_ms = 0;
 
   // Effects of this turn, for the service to persist, then send.
   std::vector<AgentCommand> commands;

@@ -59,7 +59,9 @@ void launch(ClusterState& s, Job& j, const sched::GangPlacement& gang, const std
   j.reason.clear();
   j.attempt += 1;
   j.start_time = now_unix;
-  if (j.spec.time_limit_s > 0) s.next_time_limit = std::min(s.next_time_limit, now_unix + j.spec.time_limit_s);
+  // The next look anchors this attempt's run time on the monotonic clock.
+  j.limit_anchor_ms = Job::kNoLimitAnchor;
+  if (j.spec.time_limit_s > 0) s.next_time_limit_ms = 0;
   j.tasks.clear();
   j.steps.clear();
   j.next_step = 1;
@@ -124,20 +126,27 @@ void task_event(ClusterState& s, const TaskEvent& ev, int64_t now_unix) {
   rank_ended(s, *j, t, ev, now_unix);
 }
 
-void check_time_limits(ClusterState& s, int64_t now_unix) {
+void check_time_limits(ClusterState& s, int64_t now_ms, int64_t now_unix) {
   // This runs every tick: the jobs are looked at only once the earliest
   // time limit may have come, not 100,000 pending jobs every second.
-  if (now_unix < s.next_time_limit) return;
+  if (now_ms < s.next_time_limit_ms) return;
   int64_t next = std::numeric_limits<int64_t>::max();
   for (auto& [id, j] : s.jobs) {
     if (j.state != JobState::running || j.spec.time_limit_s <= 0) continue;
-    if (now_unix - j.start_time >= j.spec.time_limit_s)
+    // Run time is measured on the monotonic clock from the first look on:
+    // a wall clock stepped forward by hours times nothing out, one stepped
+    // back lets nothing overrun. Before it (just launched, or loaded by a
+    // restarted master) the wall clock says how long the job has run.
+    if (j.limit_anchor_ms == Job::kNoLimitAnchor)
+      j.limit_anchor_ms = now_ms - std::max<int64_t>(0, now_unix - j.start_time) * 1000;
+    const int64_t deadline_ms = j.limit_anchor_ms + j.spec.time_limit_s * 1000;
+    if (now_ms >= deadline_ms)
       end_job(s, j, JobState::timeout, 0, "time limit of " + format_duration_s(j.spec.time_limit_s) + " reached",
               now_unix);
     else
-      next = std::min(next, j.start_time + j.spec.time_limit_s);
+      next = std::min(next, deadline_ms);
   }
-  s.next_time_limit = next;
+  s.next_time_limit_ms = next;
 }
 
 void finish_if_all_done(ClusterState& s, Job& j, int64_t now_unix) {

@@ -31,8 +31,9 @@ void launch(ClusterState& s, Job& j, const sched::GangPlacement& gang, const std
 CancelOutcome cancel(ClusterState& s, JobId id, int64_t now_unix);
 // A report from an agent about a rank of a job or of one of its steps.
 void task_event(ClusterState& s, const TaskEvent& ev, int64_t now_unix);
-// Ends jobs past their time limit.
-void check_time_limits(ClusterState& s, int64_t now_unix);
+// Ends jobs past their time limit: run time on the monotonic clock now_ms
+// (see Job::limit_anchor_ms); now_unix stamps what people read.
+void check_time_limits(ClusterState& s, int64_t now_ms, int64_t now_unix);
 
 // Ends a job in `state`; kills its live ranks.
 void end_job(ClusterState& s, Job& j, JobState state, int32_t exit_code, std::string reason, int64_t now_unix);

@@ -119,18 +119,28 @@ TEST_F(ClusterAtScale, AJobStartedLaterWithAShorterLimitStillTimesOutFirst) {
   JobSpec long_one = cluster_fixture::spec(1);
   long_one.time_limit_s = 100;
   const JobId a = submit(long_one);
+  // Both clocks move together here: second t is wall kT0 + t, monotonic
+  // now_ms_ + 1000 t.
+  auto at = [&](int64_t t) {
+    ASSERT_TRUE(cluster_.heartbeat("n1", now_ms_ + t * 1000, cluster_fixture::kT0 + t));
+    cluster_.check_timeouts(now_ms_ + t * 1000, cluster_fixture::kT0 + t);
+  };
   schedule();  // starts at kT0 + 1: its limit is at kT0 + 101
-  cluster_.check_timeouts(now_ms_, cluster_fixture::kT0 + 50);
+  at(1);
+  at(50);
   JobSpec short_one = cluster_fixture::spec(1);
   short_one.time_limit_s = 10;
   const JobId b = submit(short_one);
   cluster_.schedule(sched::Policy{}, cluster_fixture::kT0 + 60);  // limit at kT0 + 70
-  cluster_.check_timeouts(now_ms_, cluster_fixture::kT0 + 69);
+  at(60);
+  at(69);
   EXPECT_EQ(job(b).state, JobState::running);
-  cluster_.check_timeouts(now_ms_, cluster_fixture::kT0 + 70);
+  at(70);
   EXPECT_EQ(job(b).state, JobState::timeout);
   EXPECT_EQ(job(a).state, JobState::running);
-  cluster_.check_timeouts(now_ms_, cluster_fixture::kT0 + 101);
+  at(100);
+  EXPECT_EQ(job(a).state, JobState::running);
+  at(101);
   EXPECT_EQ(job(a).state, JobState::timeout);
 }
 
