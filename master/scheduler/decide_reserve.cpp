@@ -136,7 +136,7 @@ void Pass::hold(const PendingJob& j, const GangPlacement& gang, int64_t start, i
 bool Pass::try_preempt(const PendingJob& j, const PlaceConstraints& c, int64_t limit) {
   const int32_t tier = s_.partitions[j.partition].tier;
   if (tier <= lowest_preemptible_tier_) return false;  // nobody it could preempt
-  bool leaving = false;  // lower-tier jobs on their way out (victims of an earlier pass)
+  bool leaving = false;  // jobs on their way out (ending, or victims of an earlier pass)
   std::vector<Cand> cands = preempt_candidates(tier, leaving);
   // Victims already on their way out may be enough: wait for them.
   if (leaving) {
@@ -164,12 +164,15 @@ std::vector<Pass::Cand> Pass::preempt_candidates(int32_t tier, bool& leaving) co
   for (uint32_t i = 0; i < s_.running.size(); ++i) {
     const RunningJob& r = s_.running[i];
     if (r.partition >= s_.partitions.size()) continue;
-    const PartitionView& rp = s_.partitions[r.partition];
-    if (!rp.preemptible || rp.tier >= tier) continue;
+    // Any job on its way out (cancelled, timed out, an earlier pass's
+    // victim), whatever its partition: its room is freed without killing
+    // anyone, so it is waited for before a new victim is chosen.
     if (victim_[i]) {
       leaving = true;
       continue;
     }
+    const PartitionView& rp = s_.partitions[r.partition];
+    if (!rp.preemptible || rp.tier >= tier) continue;
     const int64_t ran = std::max<int64_t>(0, now_ - r.start_time);
     const int64_t ranks = static_cast<int64_t>(r.ranks.size());
     cands.push_back({r.per_task.gpus * ranks * ran, r.per_task.millicores * ranks * ran / 1000, r.id, i});
