@@ -19,7 +19,6 @@
 #include "common/bounded_file.hpp"
 #include "common/curve_keys.hpp"
 #include "common/endpoint.hpp"
-#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
@@ -84,12 +83,7 @@ examples:
   sudo cadre-agent join cadre1:ZW5kcG9pbnQ9dGNw... && sudo systemctl enable --now cadre-agent
 )";
 
-int fail(const std::string& message) {
-  // Errors echo what they refuse (a flag's value, a token, a path): escaped,
-  // so a hostile value cannot drive the terminal or fake a second line.
-  std::cerr << "cadre-agent: " << cadre::escape_control(message) << "\n";
-  return 2;
-}
+int fail(const std::string& message) { return cadre::print_error("cadre-agent", message, 2); }
 
 // `cadre-agent join TOKEN [--config-dir DIR] [--force]`.
 int run_join(const std::vector<std::string>& words, const cadre::Flags& flags) {

@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "common/bounded_file.hpp"
-#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
@@ -208,12 +207,9 @@ struct Mix {
   int64_t pending = 10000, running = 0, ended = 990000, nodes = 16, users = 50, batch = 50000, seed = 1;
 };
 
-// A refused flag exits 2, a store that cannot be written 1. Messages echo
-// the values they refuse: escaped, so one cannot drive the terminal or fake
-// a line.
+// A refused flag exits 2, a store that cannot be written 1.
 int fail(const std::string& message, int status = 2) {
-  std::cerr << "cadre-bench-fill-store: " << cadre::escape_control(message) << "\n";
-  return status;
+  return cadre::print_error("cadre-bench-fill-store", message, status);
 }
 
 int64_t now_ms() {

@@ -26,7 +26,6 @@
 
 #include "cli/client.hpp"
 #include "common/codec.hpp"
-#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/main_guard.hpp"
 #include "common/proto_text.hpp"
@@ -63,11 +62,8 @@ constexpr int64_t kMaxJobs = 10'000'000;
 constexpr int64_t kMaxClients = 256;
 constexpr int64_t kMaxWindow = 100'000;
 
-// Messages echo the values they refuse: escaped, so one cannot drive the
-// terminal or fake a line.
 int fail(const std::string& message, int status = 1) {
-  std::cerr << "cadre-bench-submit: " << cadre::escape_control(message) << "\n";
-  return status;
+  return cadre::print_error("cadre-bench-submit", message, status);
 }
 
 struct Options {

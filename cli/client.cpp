@@ -177,8 +177,7 @@ Result<int> resolve_timeout_ms(const std::string& flag_value, bool flag_given) {
   }
   auto s = parse_count(text, 3600);
   if (!s || *s == 0)
-    return make_error(std::string(source) + ": expected whole seconds from 1 to 3600, got '" +
-                      escape_control(text.substr(0, 64)) + (text.size() > 64 ? "...'" : "'"));
+    return make_error(std::string(source) + ": expected whole seconds from 1 to 3600, got " + quoted(text, 64));
   return static_cast<int>(*s * 1000);
 }
 

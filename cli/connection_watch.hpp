@@ -34,11 +34,8 @@ class ConnectionWatch {
   // The monitor socket, to poll beside the watched one.
   void* handle() { return monitor_.handle(); }
 
-  // Reads every event waiting; returns what they show.
+  // Reads every event waiting; returns what they show so far.
   Problem read_events();
-
-  bool ever_connected() const { return ever_connected_; }
-  bool refused() const { return refused_; }
 
  private:
   zmq::socket_t& watched_;

@@ -4,18 +4,12 @@
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
-#include "common/escape.hpp"
 #include "common/main_guard.hpp"
 #include "common/version.hpp"
 
 namespace cadre::cli {
 
-int fail(const std::string& message, int status) {
-  // Errors echo what they refuse (a path, a name, the master's message):
-  // escaped, so a hostile value cannot drive the terminal or fake a line.
-  std::cerr << "cadre: " << escape_control(message) << "\n";
-  return status;
-}
+int fail(const std::string& message, int status) { return print_error("cadre", message, status); }
 
 namespace {
 

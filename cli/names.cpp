@@ -10,21 +10,18 @@
 namespace cadre::cli {
 namespace {
 
-// A word as errors show it: quoted, escaped, and cut after 40 bytes, so a
-// 5,000-character value does not fill the terminal.
-std::string quoted(std::string_view word) {
+// A word as errors show it: quoted and cut after 40 characters, with its
+// length when cut, so a 5,000-character value does not fill the terminal.
+std::string shown(std::string_view word) {
   constexpr size_t kShown = 40;
-  std::string out = "'" + escape_control(word.substr(0, kShown));
-  if (word.size() > kShown) out += "...' (" + std::to_string(word.size()) + " bytes)";
-  else out += "'";
-  return out;
+  return quoted(word, kShown) + (word.size() > kShown ? " (" + std::to_string(word.size()) + " bytes)" : "");
 }
 
 }  // namespace
 
 Result<uint64_t> parse_job_id(std::string_view text) {
   auto n = parse_count(text, INT64_MAX);
-  if (!n || *n == 0) return make_error(quoted(text) + " is not a job id (a positive whole number)");
+  if (!n || *n == 0) return make_error(shown(text) + " is not a job id (a positive whole number)");
   return static_cast<uint64_t>(*n);
 }
 
@@ -41,11 +38,11 @@ Result<std::optional<uint64_t>> job_from_environment() {
 Status check_node_name(std::string_view name) {
   if (name.empty()) return make_error("a node name is empty (''); give a name as `cadre nodes` lists it");
   if (name.size() > limits::kMaxNodeNameBytes)
-    return make_error("node name " + quoted(name) + " is too long (at most " +
+    return make_error("node name " + shown(name) + " is too long (at most " +
                       std::to_string(limits::kMaxNodeNameBytes) + " bytes)");
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7f || c == '/')
-      return make_error("node name " + quoted(name) + " holds " + (c == '/' ? "a '/'" : "a control character") +
+      return make_error("node name " + shown(name) + " holds " + (c == '/' ? "a '/'" : "a control character") +
                         "; give a name as `cadre nodes` lists it");
   return {};
 }

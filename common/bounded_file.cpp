@@ -35,9 +35,7 @@ std::string shown_path(std::string_view path) {
   bool plain = !path.empty();
   for (unsigned char c : path)
     if (c <= ' ' || c == '\'' || c >= 0x7f) plain = false;
-  if (plain) return std::string(path);
-  constexpr size_t kShown = 200;
-  return "'" + escape_control(path.substr(0, kShown)) + (path.size() > kShown ? "...'" : "'");
+  return plain ? std::string(path) : quoted(path, 200);
 }
 
 Status check_regular_file(const std::string& path, std::string_view what) {

@@ -12,23 +12,6 @@ namespace cadre {
 
 namespace {
 
-// The value as an error shows it: quoted, control characters escaped, and
-// cut short, so a 5,000-character argument gives a one-line message.
-std::string quoted(std::string_view text) {
-  constexpr size_t kShown = 120;
-  std::string shown = escape_control(text.substr(0, kShown));
-  bool cut = text.size() > kShown;
-  // Escapes make a byte up to four characters: bound what is shown, not
-  // only what is read, and do not split a UTF-8 character.
-  if (shown.size() > kShown) {
-    size_t end = kShown;
-    while (end > 0 && (static_cast<unsigned char>(shown[end]) & 0xC0) == 0x80) --end;
-    shown.resize(end);
-    cut = true;
-  }
-  return "'" + shown + (cut ? "...'" : "'");
-}
-
 Error refuse(std::string_view text, const std::string& why) {
   return Error{quoted(text) + ": " + why + " (" + kEndpointForms + ")"};
 }

@@ -86,4 +86,23 @@ std::string escape_control(std::string_view text) {
   return out;
 }
 
+std::string quoted(std::string_view text, size_t max_shown) {
+  // Unit by unit (a UTF-8 character, or a byte that is not part of one),
+  // so the cut never falls inside a character or inside an escape.
+  std::string shown;
+  size_t at = 0;
+  while (at < text.size()) {
+    const unsigned char lead = static_cast<unsigned char>(text[at]);
+    size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (at + len > text.size()) len = 1;
+    for (size_t i = 1; i < len; ++i)
+      if ((static_cast<unsigned char>(text[at + i]) & 0xC0) != 0x80) len = 1;
+    const std::string unit = escape_control(text.substr(at, len));
+    if (shown.size() + unit.size() > max_shown) break;
+    shown += unit;
+    at += len;
+  }
+  return "'" + shown + (at < text.size() ? "...'" : "'");
+}
+
 }  // namespace cadre

@@ -17,4 +17,10 @@ namespace cadre {
 // and valid printable UTF-8 passes through unchanged.
 std::string escape_control(std::string_view text);
 
+// `text` as an error message shows a value it refuses: in single quotes,
+// escaped as escape_control does, and cut to at most `max_shown` characters
+// (escapes included, never inside a UTF-8 character) with "..." before the
+// closing quote when cut, so a 5,000-character value gives a short line.
+std::string quoted(std::string_view text, size_t max_shown = 120);
+
 }  // namespace cadre

@@ -11,10 +11,18 @@
 #include <exception>
 #include <functional>
 #include <new>
+#include <string_view>
 
 namespace cadre {
 
-// Prints "PROGRAM: WHAT" on one line (control characters escaped).
+// Prints "PROGRAM: MESSAGE" on stderr as one line and returns `status`,
+// for `return print_error(...)`. Every program's errors go through it:
+// they echo the values they refuse, so control characters are escaped
+// (common/escape.hpp) and a hostile value can neither drive the terminal
+// nor fake a second line.
+int print_error(std::string_view program, std::string_view message, int status);
+
+// "PROGRAM: unexpected error: WHAT", as print_error; never throws.
 void report_uncaught(const char* program, const char* what) noexcept;
 
 template <typename Body>

@@ -11,7 +11,6 @@
 #include <optional>
 
 #include "common/endpoint.hpp"
-#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
@@ -94,12 +93,7 @@ examples:
   cadre-master --config /etc/cadre/cadre.toml enroll-agent node18
 )";
 
-int fail(const std::string& message) {
-  // Errors echo what they refuse (a flag's value, a name, a path): escaped,
-  // so a hostile value cannot drive the terminal or fake a second line.
-  std::cerr << "cadre-master: " << cadre::escape_control(message) << "\n";
-  return 2;
-}
+int fail(const std::string& message) { return cadre::print_error("cadre-master", message, 2); }
 
 // Holds an exclusive lock on DIR/master.lock for the life of the process:
 // two masters on one database would both believe they own every job.

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "common/bounded_file.hpp"
-#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/main_guard.hpp"
 #include "common/resources.hpp"
@@ -156,12 +155,7 @@ std::string describe(const Cluster& c) {
          std::to_string(total.gpus) + " GPUs, " + format_size_mb(total.memory_mb) + " memory";
 }
 
-// Messages echo the values they refuse: escaped, so that a hostile value
-// can neither drive the terminal nor fake a second line.
-int fail(const std::string& message, int status) {
-  std::cerr << "cadre-sim: " << escape_control(message) << "\n";
-  return status;
-}
+int fail(const std::string& message, int status) { return print_error("cadre-sim", message, status); }
 
 int run(const std::vector<std::string>& args) {
   for (const std::string& a : args)

@@ -123,6 +123,34 @@ def read_number(path):
     return int(text) if text.isdigit() else None
 
 
+def processes_mentioning(folder, by_cwd=False):
+    """Pids of the processes (this one aside) whose command line or
+    environment holds `folder`, or, with by_cwd, that run in it: what a
+    test started there and may have left behind."""
+    needle = folder.encode()
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        if by_cwd:
+            try:
+                if os.readlink("/proc/%s/cwd" % entry).startswith(folder):
+                    found.append(int(entry))
+                    continue
+            except OSError:
+                pass
+        for what in ("cmdline", "environ"):
+            try:
+                with open("/proc/%s/%s" % (entry, what), "rb") as f:
+                    if needle in f.read():
+                        found.append(int(entry))
+                        break
+            except OSError:
+                pass
+    return found
+
+
 _users_made = 0
 
 
@@ -498,21 +526,7 @@ class Cluster:
     def _leftover_pids(self):
         """Processes that mention the temp folder in their command line or
         environment: ranks (CADRE_HOSTFILE lies under it) and their children."""
-        needle = self.tmp.encode()
-        me = os.getpid()
-        found = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == me:
-                continue
-            for what in ("cmdline", "environ"):
-                try:
-                    with open("/proc/%s/%s" % (entry, what), "rb") as f:
-                        if needle in f.read():
-                            found.append(int(entry))
-                            break
-                except OSError:
-                    pass
-        return found
+        return processes_mentioning(self.tmp)
 
     def stop(self):
         """Ends every process this cluster started and anything its ranks

@@ -48,7 +48,7 @@ import threading
 import time
 import unittest
 
-from harness import binary, free_port
+from harness import binary, free_port, processes_mentioning
 
 RUN_TIMEOUT = 10  # a program that has not exited by then hangs (not a timing test)
 DAEMON_WAIT = 8  # a daemon refusing a value exits long before this
@@ -159,10 +159,10 @@ class Fixtures:
         self.missing = os.path.join(fx, "missing-file")
         self.folder = os.path.join(fx, "a-folder")
         os.makedirs(self.folder)
-        self.empty = self._write("empty-file", b"")
-        self.garbage = self._write("garbage-file", b"\x00\xff\xfe garbage \x01\x1b[2J\n[[[ = = =\n\x00")
-        self.words = self._write("words-file", b"this is not what you were looking for\n")
-        self.unreadable = self._write("unreadable-file", b"x = 1\n")
+        self.empty = self.write("empty-file", b"")
+        self.garbage = self.write("garbage-file", b"\x00\xff\xfe garbage \x01\x1b[2J\n[[[ = = =\n\x00")
+        self.words = self.write("words-file", b"this is not what you were looking for\n")
+        self.unreadable = self.write("unreadable-file", b"x = 1\n")
         os.chmod(self.unreadable, 0)
         self.long = os.path.join(fx, "a" * 5000)
         self.fifo = os.path.join(fx, "a-fifo")
@@ -174,16 +174,17 @@ class Fixtures:
         self.no_access = os.path.join(fx, "no-access-folder")
         os.makedirs(self.no_access)
         os.chmod(self.no_access, 0)
-        self.trace = self._write("trace.swf", b"; tiny trace\n"
+        self.trace = self.write("trace.swf", b"; tiny trace\n"
                                  b"1 0 0 60 4 -1 -1 4 120 -1 1 1 1 -1 1 -1 -1 -1\n"
                                  b"2 10 0 30 2 -1 -1 2 60 -1 1 1 1 -1 1 -1 -1 -1\n")
         self._keys = None
         self._token = None
 
-    def _write(self, name, data):
+    def write(self, name, data):
+        """A fixture file FX/name holding data (text or bytes); its path."""
         path = os.path.join(self.fx, name)
         with open(path, "wb") as f:
-            f.write(data)
+            f.write(data.encode() if isinstance(data, str) else data)
         return path
 
     def case_dir(self):
@@ -366,32 +367,6 @@ class Outcome:
         self.leftovers = []
 
 
-def _processes_of(case_dir):
-    """Processes that carry the case's folder in their environment (HOME)
-    or command line, or run in it: whatever the case started."""
-    needle = case_dir.encode()
-    me = os.getpid()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            if os.readlink("/proc/%s/cwd" % entry).startswith(case_dir):
-                found.append(int(entry))
-                continue
-        except OSError:
-            pass
-        for what in ("environ", "cmdline"):
-            try:
-                with open("/proc/%s/%s" % (entry, what), "rb") as f:
-                    if needle in f.read():
-                        found.append(int(entry))
-                        break
-            except OSError:
-                pass
-    return found
-
-
 def _stop(p, case_dir):
     """Ends p's session, then anything else the case started."""
     for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 10)):
@@ -405,7 +380,7 @@ def _stop(p, case_dir):
         except subprocess.TimeoutExpired:
             continue
     for _ in range(3):
-        pids = _processes_of(case_dir)
+        pids = processes_mentioning(case_dir, by_cwd=True)
         if not pids:
             break
         for pid in pids:
@@ -501,7 +476,7 @@ def run_case(case):
         o.seconds = time.monotonic() - start
         if o.returncode is not None:
             # It ended by itself: nothing it started may outlive it.
-            o.leftovers = _processes_of(case_dir)
+            o.leftovers = processes_mentioning(case_dir, by_cwd=True)
         _stop(p, case_dir)
     with open(out_path, "rb") as f:
         o.stdout = f.read()

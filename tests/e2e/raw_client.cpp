@@ -208,8 +208,7 @@ static int run_main(int argc, char** argv) {
   try {
     return run(o);
   } catch (const std::exception& e) {
-    std::cerr << "cadre-raw-client: " << cadre::escape_control(e.what()) << "\n";
-    return 1;
+    return cadre::print_error("cadre-raw-client", e.what(), 1);
   }
 }
 

@@ -191,12 +191,6 @@ class CliSubmit(HostileCase):
         self.run_all(cases)
 
     def test_batch_script(self):
-        def script(name, text):
-            path = os.path.join(sweep.FX.fx, name)
-            with open(path, "w") as f:
-                f.write(text)
-            return path
-
         cases = []
         for path, (expect, unprivileged) in sweep.FX.files().items():
             if path in ("", " "):
@@ -209,7 +203,7 @@ class CliSubmit(HostileCase):
             ("ctrl.sh", "#!/bin/sh\n#CADRE --ntasks \x01\ntrue\n", "--ntasks"),
             ("long.sh", "#!/bin/sh\n#CADRE --name %s\ntrue\n" % LONG, "job name"),
         ):
-            cases.append(Case("cadre", ["submit", script(name, text)], REFUSE, names=[flag]))
+            cases.append(Case("cadre", ["submit", sweep.FX.write(name, text)], REFUSE, names=[flag]))
         cases.append(Case("cadre", ["submit", ""], REFUSE, value=""))
         self.run_all(cases)
 

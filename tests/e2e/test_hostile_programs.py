@@ -78,12 +78,6 @@ class Master(HostileCase):
         self.run_all(cases)
 
     def test_config_files(self):
-        def config(name, text):
-            path = os.path.join(sweep.FX.fx, name)
-            with open(path, "w") as f:
-                f.write(text)
-            return path
-
         cases = []
         for check in ([], ["--check-config"]):
             cases += flag_cases("cadre-master", master_base(), "--config", sweep.FX.files(empty=EITHER),
@@ -105,7 +99,7 @@ class Master(HostileCase):
                     base = ["--state-dir", os.path.join(CASE_DIR, "state")]
                 elif key == "state_dir":
                     base = ["--listen", "tcp://127.0.0.1:" + PORT]
-                cases.append(Case("cadre-master", base + check + ["--config", config(name, text)], REFUSE,
+                cases.append(Case("cadre-master", base + check + ["--config", sweep.FX.write(name, text)], REFUSE,
                                   names=[key]))
         cases.append(Case("cadre-master", ["--check-config"], REFUSE, names=["--config"]))
         self.run_all(cases)
@@ -235,12 +229,6 @@ class Agent(HostileCase):
         self.run_all(cases)
 
     def test_config_files(self):
-        def config(name, text):
-            path = os.path.join(sweep.FX.fx, name)
-            with open(path, "w") as f:
-                f.write(text)
-            return path
-
         cases = []
         for check in ([], ["--check-config"]):
             cases += flag_cases("cadre-agent", agent_base(), "--config", sweep.FX.files(empty=EITHER), prefix=check,
@@ -257,7 +245,7 @@ class Agent(HostileCase):
                 ("a-bad.toml", "[agent\n", "agent", None),
             ):
                 base = agent_base(skip=(skip,)) if skip else agent_base()
-                cases.append(Case("cadre-agent", base + check + ["--config", config(name, text)], REFUSE,
+                cases.append(Case("cadre-agent", base + check + ["--config", sweep.FX.write(name, text)], REFUSE,
                                   names=[key]))
         self.run_all(cases)
 

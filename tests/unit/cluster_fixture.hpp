@@ -231,6 +231,17 @@ class ClusterFixture : public ::testing::Test {
   }
   Commands take() { return decode_all(cluster_, cluster_.take_commands()); }
 
+  // Time passes: every UP node keeps its heartbeat on the monotonic clock
+  // (`ms`), then the timeouts are checked at `ms` and the wall clock `unix_s`.
+  void tick(int64_t ms, int64_t unix_s) {
+    for (const auto& [name, n] : cluster_.nodes()) {
+      if (n.state == NodeState::up) {
+        ASSERT_TRUE(cluster_.heartbeat(name, ms, unix_s));
+      }
+    }
+    cluster_.check_timeouts(ms, unix_s);
+  }
+
   void report(const std::string& node, JobId id, uint32_t rank, TaskEventKind kind, int32_t exit_code = 0,
               int32_t signal = 0, uint32_t step = 0, bool oom = false, std::string message = "") {
     TaskEvent ev;

@@ -372,26 +372,21 @@ TEST_F(ClusterTest, ADownNodeTakesNoWorkUntilItRegistersAgain) {
 
 TEST_F(ClusterTest, AJobPastItsTimeLimitTimesOut) {
   add_node("n1", 8, 0);
-  // The node keeps its heartbeat on the monotonic clock while time passes.
-  auto at = [&](int64_t ms, int64_t unix_s) {
-    ASSERT_TRUE(cluster_.heartbeat("n1", ms, unix_s));
-    cluster_.check_timeouts(ms, unix_s);
-  };
   JobSpec s = spec(2);
   s.time_limit_s = 60;
   JobId id = submit(s);
   schedule();  // starts at kT0 + 1
   start_all(id);
-  at(now_ms_, kT0 + 1);  // both clocks at the start
-  at(now_ms_ + 59'000, kT0 + 60);
+  tick(now_ms_, kT0 + 1);  // both clocks at the start
+  tick(now_ms_ + 59'000, kT0 + 60);
   EXPECT_EQ(job(id).state, JobState::running);
   EXPECT_EQ(take().total, 0u);
-  at(now_ms_ + 60'000, kT0 + 61);
+  tick(now_ms_ + 60'000, kT0 + 61);
   const Job& j = job(id);
   EXPECT_EQ(j.state, JobState::timeout);
   EXPECT_EQ(j.reason, "time limit of 1:00 reached");
   EXPECT_EQ(take().kill_set(), kills_for(id, {{"n1", 0}, {"n1", 1}}));
-  at(now_ms_ + 999'000, kT0 + 1000);
+  tick(now_ms_ + 999'000, kT0 + 1000);
   EXPECT_EQ(take().total, 0u) << "a timed-out job is not killed twice";
   exit_live_ranks(id, 15);
   EXPECT_EQ(job(id).state, JobState::timeout);
@@ -399,42 +394,32 @@ TEST_F(ClusterTest, AJobPastItsTimeLimitTimesOut) {
 
 TEST_F(ClusterTest, AWallClockSteppedForwardTimesNothingOut) {
   add_node("n1", 8, 0);
-  // The node keeps its heartbeat on the monotonic clock while time passes.
-  auto at = [&](int64_t ms, int64_t unix_s) {
-    ASSERT_TRUE(cluster_.heartbeat("n1", ms, unix_s));
-    cluster_.check_timeouts(ms, unix_s);
-  };
   JobSpec s = spec(1);
   s.time_limit_s = 3600;
   JobId id = submit(s);
   schedule();  // starts at kT0 + 1
-  at(now_ms_, kT0 + 1);
+  tick(now_ms_, kT0 + 1);
   // NTP steps the wall clock 5 hours ahead (or a VM resumes); 10 s pass.
-  at(now_ms_ + 10'000, kT0 + 1 + 5 * 3600 + 10);
+  tick(now_ms_ + 10'000, kT0 + 1 + 5 * 3600 + 10);
   EXPECT_EQ(job(id).state, JobState::running) << "the step is not run time";
-  at(now_ms_ + 3'599'000, kT0 + 1 + 5 * 3600 + 3599);
+  tick(now_ms_ + 3'599'000, kT0 + 1 + 5 * 3600 + 3599);
   EXPECT_EQ(job(id).state, JobState::running);
-  at(now_ms_ + 3'600'000, kT0 + 1 + 5 * 3600 + 3600);
+  tick(now_ms_ + 3'600'000, kT0 + 1 + 5 * 3600 + 3600);
   EXPECT_EQ(job(id).state, JobState::timeout) << "an hour of run time, on the monotonic clock";
   EXPECT_EQ(job(id).end_time, kT0 + 1 + 5 * 3600 + 3600) << "end times stay wall times, for people";
 }
 
 TEST_F(ClusterTest, AWallClockSteppedBackLetsNothingOverrun) {
   add_node("n1", 8, 0);
-  // The node keeps its heartbeat on the monotonic clock while time passes.
-  auto at = [&](int64_t ms, int64_t unix_s) {
-    ASSERT_TRUE(cluster_.heartbeat("n1", ms, unix_s));
-    cluster_.check_timeouts(ms, unix_s);
-  };
   JobSpec s = spec(1);
   s.time_limit_s = 60;
   JobId id = submit(s);
   schedule();  // starts at kT0 + 1
-  at(now_ms_, kT0 + 1);
+  tick(now_ms_, kT0 + 1);
   // The wall clock goes 3 hours back; a minute of run time still ends it.
-  at(now_ms_ + 59'000, kT0 + 1 - 3 * 3600 + 59);
+  tick(now_ms_ + 59'000, kT0 + 1 - 3 * 3600 + 59);
   EXPECT_EQ(job(id).state, JobState::running);
-  at(now_ms_ + 60'000, kT0 + 1 - 3 * 3600 + 60);
+  tick(now_ms_ + 60'000, kT0 + 1 - 3 * 3600 + 60);
   EXPECT_EQ(job(id).state, JobState::timeout);
 }
 

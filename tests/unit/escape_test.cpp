@@ -50,5 +50,24 @@ TEST(EscapeControl, TheResultHasNoControlByteLeft) {
   for (unsigned char b : out) EXPECT_TRUE(b >= 0x20 && b < 0x7f) << int(b);
 }
 
+TEST(Quoted, QuotesEscapesAndBoundsWhatItShows) {
+  EXPECT_EQ(quoted("tcp://h"), "'tcp://h'");
+  EXPECT_EQ(quoted(""), "''");
+  EXPECT_EQ(quoted("a\x01" "b"), "'a\\x01b'");
+  EXPECT_EQ(quoted(std::string(5000, 'a'), 40), "'" + std::string(40, 'a') + "...'");
+  // Escapes count: 300 bytes that each escape to four characters stay cut.
+  const std::string shown = quoted(std::string(300, '\xff'), 120);
+  EXPECT_LE(shown.size(), 120u + 5);
+  EXPECT_TRUE(shown.ends_with("...'")) << shown;
+  // Never inside a UTF-8 character.
+  const std::string e_acute = "\xc3\xa9";
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += e_acute;
+  const std::string cut = quoted(many, 41);
+  EXPECT_EQ(cut, "'" + many.substr(0, 40) + "...'");
+  // Nor inside an escape: a lone lead byte shows whole as \xc3, or not at all.
+  EXPECT_EQ(quoted(many.substr(0, 40) + "\xc3" + "x", 42), "'" + many.substr(0, 40) + "...'");
+}
+
 }  // namespace
 }  // namespace cadre

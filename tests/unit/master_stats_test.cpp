@@ -121,10 +121,7 @@ TEST_F(ClusterAtScale, AJobStartedLaterWithAShorterLimitStillTimesOutFirst) {
   const JobId a = submit(long_one);
   // Both clocks move together here: second t is wall kT0 + t, monotonic
   // now_ms_ + 1000 t.
-  auto at = [&](int64_t t) {
-    ASSERT_TRUE(cluster_.heartbeat("n1", now_ms_ + t * 1000, cluster_fixture::kT0 + t));
-    cluster_.check_timeouts(now_ms_ + t * 1000, cluster_fixture::kT0 + t);
-  };
+  auto at = [&](int64_t t) { tick(now_ms_ + t * 1000, cluster_fixture::kT0 + t); };
   schedule();  // starts at kT0 + 1: its limit is at kT0 + 101
   at(1);
   at(50);
