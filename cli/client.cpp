@@ -66,17 +66,17 @@ void Client::reconnect() {
   socket_->connect(endpoint_);
 }
 
-std::string Client::connection_problem(int64_t started_ms) {
-  // Refused connections on a socket that never connected: a wrong address
-  // (or a master not started). A short grace covers a master that is just
-  // binding; a client that was connected once waits out its timeout (a
-  // master restart).
-  constexpr int64_t kRefusedGraceMs = 2000;
-  switch (watch_->read_events()) {
+std::string Client::describe(ConnectionWatch::Problem problem, int64_t started_ms) const {
+  // A short grace first, while ZeroMQ retries: it covers a master that is
+  // just binding (and call() retries a refused key once). A refused
+  // connection on a socket that was connected once is a master restart:
+  // that waits out the timeout.
+  constexpr int64_t kGraceMs = 2000;
+  if (problem == ConnectionWatch::Problem::none || steady_now_ms() - started_ms < kGraceMs) return "";
+  switch (problem) {
     case ConnectionWatch::Problem::none:
       return "";
     case ConnectionWatch::Problem::refused:
-      if (steady_now_ms() - started_ms < kRefusedGraceMs) return "";
       return "no answer from the master at " + endpoint_ +
              ": the connection is refused, nothing listens there; is cadre-master running, and is this its "
              "address? (set --master or CADRE_MASTER)";
@@ -106,12 +106,27 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
     if (!socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait))
       return make_error("cannot send to the master at " + endpoint_);
     const int64_t started = steady_now_ms(), deadline = started + timeout_ms_;
+    bool key_retried = false;
     while (true) {
       int64_t left = deadline - steady_now_ms();
       zmq::pollitem_t items[2] = {{socket_->handle(), 0, ZMQ_POLLIN, 0}, {watch_->handle(), 0, ZMQ_POLLIN, 0}};
       if (left > 0) zmq::poll(items, 2, std::chrono::milliseconds(std::min<int64_t>(left, 250)));
       if (!(items[0].revents & ZMQ_POLLIN)) {
-        if (std::string problem = connection_problem(started); !problem.empty()) {
+        const ConnectionWatch::Problem seen = watch_->read_events();
+        // A key enrolled a moment ago: the refusal made the master reread
+        // its key folders, but ZeroMQ does not retry a refused handshake
+        // soon. A fresh connection does; the request never got in, so it
+        // is sent again (once, past the master's 200 ms between rereads).
+        constexpr int64_t kKeyRetryMs = 300;
+        if (seen == ConnectionWatch::Problem::key_refused && !key_retried &&
+            steady_now_ms() - started >= kKeyRetryMs) {
+          key_retried = true;
+          reconnect();
+          if (!socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait))
+            return make_error("cannot send to the master at " + endpoint_);
+          continue;
+        }
+        if (std::string problem = describe(seen, started); !problem.empty()) {
           reconnect();
           return make_error(problem);
         }

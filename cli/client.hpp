@@ -33,7 +33,7 @@ class Client {
   void reconnect();
   // The error for what the connection showed, or "" when it shows nothing
   // yet that warrants giving up before the deadline.
-  std::string connection_problem(int64_t started_ms);
+  std::string describe(ConnectionWatch::Problem problem, int64_t started_ms) const;
 
   std::string endpoint_;
   int timeout_ms_;

@@ -45,6 +45,10 @@ ConnectionWatch::Problem ConnectionWatch::read_events() {
       case ZMQ_EVENT_CONNECTED:
         ever_connected_ = true;
         break;
+      case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        // A retried handshake got in (a key enrolled a moment ago).
+        problem_ = Problem::none;
+        break;
       case ZMQ_EVENT_CONNECT_RETRIED:
         refused_ = true;
         break;

@@ -34,7 +34,8 @@ class ConnectionWatch {
   // The monitor socket, to poll beside the watched one.
   void* handle() { return monitor_.handle(); }
 
-  // Reads every event waiting; returns what they show so far.
+  // Reads every event waiting; returns what they show so far (a later
+  // successful handshake clears an earlier failed one).
   Problem read_events();
 
  private:

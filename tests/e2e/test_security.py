@@ -159,6 +159,18 @@ class Security(ClusterTestCase):
         self.assertIn("the connection is refused, nothing listens there", r.stderr)
         self.assertEqual(self.c.queue(), [], "nothing was submitted")
 
+    def test_a_key_enrolled_a_moment_ago_gets_in_at_once(self):
+        # The master may have reread its key folders just before the
+        # enrolment; the CLI's first handshake is then refused, and it must
+        # try again rather than report the key as unknown.
+        me = pwd.getpwuid(os.getuid()).pw_name
+        for i in range(6):
+            key = self.c.keygen("fresh-%d" % i)
+            self.c.master_cmd("revoke-user", me)
+            self.c.master_cmd("enroll-user", me, key + ".pub")
+            r = self.c.cli("--timeout", "30", "queue", env={"CADRE_KEY": key}, check=False, timeout=60)
+            self.assertEqual(r.returncode, 0, "try %d: %s" % (i, r.stderr))
+
     def test_local_users_need_no_key_and_are_who_the_kernel_says(self):
         home = tempfile.mkdtemp(prefix="cadre-e2e-home-")
         self.addCleanup(shutil.rmtree, home, True)
@@ -260,6 +272,7 @@ class Ownership(Security):
     test_a_revoked_agent_is_cut_off_at_once = None
     test_a_client_without_an_enrolled_key_gets_no_service = None
     test_each_connection_problem_fails_at_once_with_its_own_message = None
+    test_a_key_enrolled_a_moment_ago_gets_in_at_once = None
     test_the_bytes_on_the_wire_never_show_the_command = None
     test_local_users_need_no_key_and_are_who_the_kernel_says = None
 
