@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <type_traits>
 
 #include "common/hostlist.hpp"
@@ -10,8 +11,20 @@
 namespace cadre::agent {
 
 std::string expand_pattern(const LaunchSpec& spec, const std::string& pattern, const std::string& node_name) {
-  return expand_output_pattern(pattern, PatternFields{spec.job, spec.rank, spec.attempt, node_name, spec.job_name, spec.user},
-                               spec.workdir);
+  PatternFields f;
+  f.job = spec.job;
+  f.rank = spec.rank;
+  f.attempt = spec.attempt;
+  f.node = node_name;
+  // %n counts nodes of the job, not of a step.
+  const std::vector<std::string>& nodes = spec.job_nodelist.empty() ? spec.nodelist : spec.job_nodelist;
+  f.node_index = static_cast<uint32_t>(std::find(nodes.begin(), nodes.end(), node_name) - nodes.begin());
+  if (f.node_index == nodes.size()) f.node_index = spec.node_rank;
+  f.job_name = spec.job_name;
+  f.user = spec.user;
+  f.step = spec.step;
+  f.batch = spec.batch;
+  return expand_output_pattern(pattern, f, spec.workdir);
 }
 
 std::string output_path(const LaunchSpec& spec, const std::string& node_name) {
@@ -99,6 +112,23 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
     set("SLURM_NTASKS_PER_NODE", std::to_string(job_tpn[0]));
   set("SLURM_CPUS_PER_TASK", std::to_string(spec.cpus_per_task));
   set("SLURM_SUBMIT_DIR", spec.workdir);
+  if (!spec.submit_host.empty()) set("SLURM_SUBMIT_HOST", spec.submit_host);
+  if (!spec.partition.empty()) set("SLURM_JOB_PARTITION", spec.partition);
+  if (!spec.account.empty()) set("SLURM_JOB_ACCOUNT", spec.account);
+  if (!spec.export_mode.empty()) set("SLURM_EXPORT_ENV", spec.export_mode);
+  set("SLURM_CLUSTER_NAME", "cadre");
+  {
+    // This node's share of the allocation, as Slurm counts it.
+    const int64_t cpus_per_task = std::max<uint32_t>(1, spec.cpus_per_task);
+    const auto here = std::find(job_nodes.begin(), job_nodes.end(), node_name);
+    const size_t at = static_cast<size_t>(here - job_nodes.begin());
+    const int64_t tasks_here = at < job_tpn.size() ? job_tpn[at] : 1;
+    set("SLURM_CPUS_ON_NODE", std::to_string(cpus_per_task * tasks_here));
+    set("SLURM_MEM_PER_NODE", std::to_string(spec.per_task.memory_mb * tasks_here));
+    std::vector<uint32_t> cpus;
+    for (uint32_t t : job_tpn) cpus.push_back(static_cast<uint32_t>(cpus_per_task * t));
+    set("SLURM_JOB_CPUS_PER_NODE", slurm_tasks_per_node(cpus));
+  }
   set("SLURMD_NODENAME", node_name);
   set("SLURM_PROCID", std::to_string(spec.rank));
   set("SLURM_LOCALID", std::to_string(spec.local_rank));
@@ -120,14 +150,13 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
     set("PRTE_MCA_plm_ssh_agent", agent.cli + " rsh");
     set("PRTE_MCA_ras", "^slurm");
   }
-  // The base fills in what cadre did not set; cadre's own names win.
-  const size_t own = env.size();
-  for (const std::string& entry : base) {
-    std::string name = entry.substr(0, entry.find('=') + 1);
-    bool taken = std::any_of(env.begin(), env.begin() + static_cast<long>(own),
-                             [&name](const std::string& e) { return e.starts_with(name); });
-    if (!taken) env.push_back(entry);
-  }
+  // Then what the submitter exported (--export), then the agent's base
+  // for what neither set: cadre's own names win, as Slurm's SLURM_* do.
+  std::set<std::string> names;
+  for (const std::string& e : env) names.insert(e.substr(0, e.find('=')));
+  for (const auto* list : {&spec.environment, &base})
+    for (const std::string& entry : *list)
+      if (names.insert(entry.substr(0, entry.find('='))).second) env.push_back(entry);
   // `cadre run` must work in any job: the CLI's folder goes last on PATH
   // (a no-op where it is installed in /usr/bin).
   if (auto slash = agent.cli.rfind('/'); slash != std::string::npos && slash > 0) {

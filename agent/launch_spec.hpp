@@ -42,6 +42,11 @@ struct LaunchSpec {
   std::vector<std::string> job_nodelist;   // the allocation's nodes (a step may use fewer)
   std::vector<uint32_t> job_tasks_per_node;
   int32_t umask = -1;                      // the submitter's umask (0..0777) for the rank; -1: the agent's
+  std::vector<std::string> environment;    // "NAME=value" the submitter exported (or a step's caller)
+  std::string partition;
+  std::string account;
+  std::string submit_host;
+  std::string export_mode;                 // --export as given, or ""
 };
 
 // Where the agent and the programs it starts find each other.

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -55,6 +56,11 @@ LaunchSpec spec_from(Launch::Reader l) {
   for (auto t : l.getJobTasksPerNode()) s.job_tasks_per_node.push_back(t);
   // Anything but a umask (a newer or broken master) leaves the agent's own.
   if (int32_t u = l.getUmask(); u >= 0 && u <= 0777) s.umask = u;
+  for (auto e : l.getEnvironment()) s.environment.emplace_back(e.cStr(), e.size());
+  s.partition = l.getPartition();
+  s.account = l.getAccount();
+  s.submit_host = l.getSubmitHost();
+  s.export_mode = l.getExportMode();
   return s;
 }
 
@@ -207,7 +213,15 @@ void AgentService::handle_launch(Launch::Reader l) {
   }
   req.env = rank_environment(spec, AgentContext{options_.name, options_.master, options_.cli}, hostfile,
                              base_environment(spec));
-  req.env.push_back("TMPDIR=" + tmpdir);
+  // The rank's own TMPDIR (removed with it) and the master's key are the
+  // agent's to set, over what the submitter exported.
+  auto put = [&req](const std::string& name, const std::string& value) {
+    auto it = std::find_if(req.env.begin(), req.env.end(),
+                           [&name](const std::string& e) { return e.starts_with(name + "="); });
+    if (it == req.env.end()) req.env.push_back(name + "=" + value);
+    else *it = name + "=" + value;
+  };
+  put("TMPDIR", tmpdir);
   if (!options_.master_public.empty()) {
     // `cadre run` inside the job speaks CURVE to the master: the master's
     // public key comes with the job; the user's own key is theirs
@@ -215,7 +229,7 @@ void AgentService::handle_launch(Launch::Reader l) {
     const std::string master_pub = jdir + "/master.pub";
     if (!std::filesystem::exists(master_pub))
       std::ofstream(master_pub) << "public-key = \"" << options_.master_public << "\"\n";
-    req.env.push_back("CADRE_MASTER_KEY=" + master_pub);
+    put("CADRE_MASTER_KEY", master_pub);
   }
   req.workdir = spec.workdir;
   req.output_path = output_path(spec, options_.name);

@@ -16,12 +16,14 @@ struct SbatchOption {
   const char* long_name;
   char short_name;  // 0: none
   const char* cadre_flag;
+  bool takes_value = true;
 };
 
 constexpr SbatchOption kSupportedSbatch[] = {
     {"--nodes", 'N', "--nodes"},
     {"--ntasks", 'n', "--ntasks"},
     {"--ntasks-per-node", 0, "--tasks-per-node"},
+    {"--tasks-per-node", 0, "--tasks-per-node"},
     {"--cpus-per-task", 'c', "--cpus-per-task"},
     {"--mem", 0, "--mem"},
     {"--mem-per-cpu", 0, "--mem-per-cpu"},
@@ -35,12 +37,85 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--partition", 'p', "--partition"},
     {"--account", 'A', "--account"},
     {"--chdir", 'D', "--chdir"},
+    {"--export", 0, "--export"},
+    {"--export-file", 0, "--export-file"},
+    {"--requeue", 0, "--requeue", false},
+    {"--no-requeue", 0, "--no-requeue", false},
+    {"--switches", 0, "--switches"},
+    // Advisory: recorded with the job and shown by cadre show.
+    {"--hint", 0, "--hint"},
+    {"--gpu-bind", 0, "--gpu-bind"},
+    {"--cpu-bind", 0, "--cpu-bind"},
+    {"--distribution", 'm', "--distribution"},
+    {"--comment", 0, "--comment"},
+    {"--mail-type", 0, "--mail-type"},
+    {"--mail-user", 0, "--mail-user"},
+    {"--acctg-freq", 0, "--acctg-freq"},
+    {"--profile", 0, "--profile"},
+    {"--cpu-freq", 0, "--cpu-freq"},
+    {"--open-mode", 0, "--open-mode"},
+    {"--spread-job", 0, "--spread-job", false},
 };
 
 constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
-    "-e/--error, -p/--partition, -A/--account, -D/--chdir";
+    "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
+    "--switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job";
+
+// sbatch options cadre does not honour yet, and what to do instead: the
+// rule is that a script is refused with a way forward, never run with a
+// meaning it did not ask for.
+struct RefusedSbatch {
+  const char* long_name;
+  char short_name;
+  const char* instead;
+};
+
+constexpr RefusedSbatch kRefusedSbatch[] = {
+    {"--array", 'a', "job arrays are not supported yet; submit one job per element (a loop of cadre submit, or "
+                     "cadre submit --from FILE with one line per element)"},
+    {"--dependency", 'd', "job dependencies are not supported yet; submit the next job when this one ends "
+                          "(cadre submit --wait, then the next)"},
+    {"--exclusive", 0, "whole-node allocation is not supported yet; ask for every cpu and GPU of a node "
+                       "(-c, --gres) so nothing else fits beside the job"},
+    {"--nodelist", 'w', "choosing nodes by name is not supported yet; a partition of those nodes "
+                        "([[partition]] in the master's config) with -p does it"},
+    {"--exclude", 'x', "excluding nodes is not supported yet; ask an admin to drain them (cadre drain)"},
+    {"--constraint", 'C', "node features are not supported yet; for a GPU model use --gpu-type MODEL, "
+                          "else a partition of those nodes"},
+    {"--qos", 'q', "QOS is not supported yet; a partition's tier plays its role for preemption (-p)"},
+    {"--reservation", 0, "reservations are not supported yet; leave the option out"},
+    {"--begin", 'b', "deferred starts are not supported yet; submit at the time you want (at, cron)"},
+    {"--hold", 'H', "held submission is not supported yet; submit when the job may run"},
+    {"--signal", 0, "a warning signal before the time limit is not supported yet; cadre sends SIGTERM at the "
+                    "limit, then SIGKILL after the agent's --kill-grace: trap SIGTERM to save your state"},
+    {"--deadline", 0, "deadlines are not supported yet; a --time limit bounds the run"},
+    {"--gpus", 'G', "a total GPU count is not supported yet; give --gpus-per-node or --gpus-per-task"},
+    {"--ntasks-per-gpu", 0, "not supported yet; give --gpus-per-task"},
+    {"--cpus-per-gpu", 0, "not supported yet; give --cpus-per-task with --gpus-per-task"},
+    {"--mem-per-gpu", 0, "not supported yet; give --mem-per-cpu or --mem"},
+    {"--nice", 0, "not supported; lower the job's priority with #CADRE --priority -N"},
+    {"--priority", 0, "not an sbatch option cadre maps: use #CADRE --priority N (admins may raise it above 0)"},
+    {"--wait", 'W', "goes on the command line (cadre submit --wait), not in the script"},
+    {"--parsable", 0, "goes on the command line (cadre submit --parsable), not in the script"},
+    {"--licenses", 'L', "licenses are not supported; leave the option out"},
+    {"--clusters", 'M', "cadre manages one cluster; leave the option out"},
+    {"--uid", 0, "jobs run as their submitter; submit as that user"},
+    {"--gid", 0, "jobs run with their submitter's group; submit as that user"},
+    {"--input", 'i', "a job's standard input is /dev/null; read the file from the script"},
+    {"--overcommit", 'O', "not supported; ask for the cpus the tasks use"},
+    {"--container", 0, "containers are not supported yet; run the container runtime in the script"},
+    {"--wrap", 0, "goes on the command line (cadre submit --wrap CMD), not in a script"},
+};
+
+const RefusedSbatch* find_refused(std::string_view long_name, char short_name) {
+  for (const auto& r : kRefusedSbatch)
+    if ((!long_name.empty() && long_name == r.long_name) || (short_name != 0 && short_name == r.short_name))
+      return &r;
+  return nullptr;
+}
 
 const SbatchOption* find_sbatch(std::string_view long_name, char short_name) {
   for (const auto& o : kSupportedSbatch)
@@ -83,9 +158,16 @@ Result<std::vector<std::string>> translate_sbatch(const std::vector<std::string>
       if (w.size() > 2) value = w.substr(2);  // "-N2"
       opt = find_sbatch({}, w[1]);
     }
-    if (key == "--array" || key == "-a")
-      return make_error("#SBATCH " + key + ": job arrays are not supported yet; submit one job per element");
-    if (!opt) return make_error("#SBATCH " + key + " is not supported by cadre (supported: " + kSupportedList + ")");
+    if (!opt) {
+      if (const RefusedSbatch* r = key.starts_with("--") ? find_refused(key, 0) : find_refused({}, key[1]))
+        return make_error("#SBATCH " + key + ": " + r->instead);
+      return make_error("#SBATCH " + key + " is not supported by cadre (supported: " + kSupportedList + ")");
+    }
+    if (!opt->takes_value) {
+      if (value) return make_error("#SBATCH " + key + " takes no value");
+      out.push_back(opt->cadre_flag);
+      continue;
+    }
     if (!value) {
       if (i + 1 >= words.size()) return make_error("#SBATCH " + key + " needs a value");
       value = words[++i];

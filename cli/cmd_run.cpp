@@ -16,6 +16,7 @@
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "cli/job_environment.hpp"
 #include "cli/job_wait.hpp"
 #include "cli/names.hpp"
 #include "cli/submit_options.hpp"
@@ -56,11 +57,26 @@ std::string current_dir() {
 // Starts a step and waits for it. Returns the worst exit code of its
 // ranks (255 at most), and says on stderr which ranks failed and why.
 int run_step(Client& client, uint64_t job, const std::function<void(RunStep::Builder)>& fill, bool quiet) {
+  // A step's ranks start from this process's environment, as srun's do
+  // (the batch script's, after its `module load`); SLURM_EXPORT_ENV, which
+  // an --export at submit sets in the job, narrows it as it narrows srun's.
+  std::vector<std::string> caller;
+  std::string mode = "ALL";
+  for (char** e = environ; e && *e; ++e) {
+    caller.emplace_back(*e);
+    if (caller.back().starts_with("SLURM_EXPORT_ENV=") && caller.back().size() > 17) mode = caller.back().substr(17);
+  }
+  auto spec = parse_export(mode);
+  if (!spec) return fail("SLURM_EXPORT_ENV: " + spec.error(), 2);
+  const std::vector<std::string> env = exported_environment(*spec, caller);
+  if (Status s = check_environment_entries(env); !s) return fail(s.error(), 2);
   auto reply = client.call([&](Envelope::Builder e) {
     auto r = e.initRunStep();
     r.setJobId(job);
     r.setWorkdir(text(current_dir()));
     r.setUid(getuid());
+    auto out = r.initEnvironment(static_cast<unsigned>(env.size()));
+    for (unsigned i = 0; i < env.size(); ++i) out.set(i, text(env[i]));
     fill(r);
   });
   if (!reply) return fail(reply.error());
@@ -107,12 +123,19 @@ class OutputFollower {
  public:
   void poll(JobInfo::Reader job) {
     const std::string pattern = job.getRequest().getOutputPattern().cStr();
+    std::vector<std::string> nodes;  // the job's, in node-rank order
+    for (auto t : job.getTasks())
+      if (std::find(nodes.begin(), nodes.end(), t.getNode().cStr()) == nodes.end()) nodes.emplace_back(t.getNode().cStr());
     for (auto t : job.getTasks()) {
-      const std::string path = expand_output_pattern(
-          pattern,
-          PatternFields{job.getId(), t.getRank(), job.getAttempt(), t.getNode().cStr(),
-                        job.getRequest().getName().cStr(), job.getRequest().getUser().cStr()},
-          job.getRequest().getWorkdir().cStr());
+      PatternFields f;
+      f.job = job.getId();
+      f.rank = t.getRank();
+      f.attempt = job.getAttempt();
+      f.node = t.getNode().cStr();
+      f.node_index = static_cast<uint32_t>(std::find(nodes.begin(), nodes.end(), f.node) - nodes.begin());
+      f.job_name = job.getRequest().getName().cStr();
+      f.user = job.getRequest().getUser().cStr();
+      const std::string path = expand_output_pattern(pattern, f, job.getRequest().getWorkdir().cStr());
       std::ifstream in(path, std::ios::binary);
       if (!in) continue;
       std::streamoff& offset = offsets_[path];
@@ -161,7 +184,9 @@ int cmd_run(const Global& g, const Args& args) {
   auto opts = parse_submit(args, current_dir());
   if (!opts) return fail(opts.error(), 2);
   if (opts->batch) return fail("cadre run runs a command; give it after '--' (batch scripts go to cadre submit)", 2);
-  const JobSpec spec = job_spec_for_caller(*opts);
+  auto made = job_spec_for_caller(*opts);
+  if (!made) return fail(made.error(), 2);
+  const JobSpec& spec = *made;
   if (Status v = validate_job_request(spec, kClientBounds); !v) return fail(v.error(), 2);
   Client client(g.master, g.timeout_ms);
   auto reply = client.call([&](Envelope::Builder e) { to_proto(spec, e.initSubmit().initRequest()); });

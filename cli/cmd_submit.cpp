@@ -1,4 +1,6 @@
 // cadre submit: queue a gang job, optionally wait for it to end.
+#include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,9 +12,11 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include "cli/batch_script.hpp"
 #include "cli/client.hpp"
+#include "cli/job_environment.hpp"
 #include "cli/commands.hpp"
 #include "cli/job_wait.hpp"
 #include "cli/submit_options.hpp"
@@ -31,6 +35,8 @@ struct Caller {
   uint32_t uid = 0;
   uint32_t gid = 0;
   int32_t umask = -1;
+  std::string host;
+  std::vector<std::string> environment;  // this process's, in order
 };
 
 Caller the_caller() {
@@ -43,21 +49,82 @@ Caller the_caller() {
   const mode_t old = ::umask(0);
   ::umask(old);
   c.umask = static_cast<int32_t>(old & 0777);
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) c.host = host;
+  for (char** e = environ; e && *e; ++e) c.environment.emplace_back(*e);
   return c;
 }
 
-JobSpec job_of(const SubmitOptions& o, const Caller& c) {
+// What an --export-file names: a file, or a descriptor 3 and up that the
+// shell opened (sbatch --export-file=3 3< vars), read to the bound a job's
+// environment has and no further.
+Result<std::string> read_export_file(const std::string& where) {
+  std::string path = where;
+  if (auto fd = parse_count(where, 1 << 20); fd && *fd >= 3) path = "/proc/self/fd/" + where;
+  else if (Status s = check_regular_file(where, "--export-file"); !s) return make_error(s.error());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return make_error("--export-file: cannot open " + shown_path(where) + ": " + std::strerror(errno));
+  std::string content;
+  char buf[65536];
+  while (content.size() <= limits::kMaxEnvBytes) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLIN, 0};
+      (void)::poll(&p, 1, 1000);
+      continue;
+    }
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return make_error("--export-file: cannot read " + shown_path(where) + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (content.size() > limits::kMaxEnvBytes)
+    return make_error("--export-file: " + shown_path(where) + " is over " + std::to_string(limits::kMaxEnvBytes) +
+                      " bytes, the most a job's environment may hold");
+  return content;
+}
+
+Result<JobSpec> job_of(const SubmitOptions& o, const Caller& c) {
   JobSpec s = to_job_spec(o);
   s.user = c.user;
   s.uid = c.uid;
   s.gid = c.gid;
   s.umask = c.umask;
+  s.submit_host = c.host;
+  // --export, else SLURM_EXPORT_ENV as sbatch reads it, else ALL.
+  std::string mode = o.export_given ? o.export_text : "";
+  if (mode.empty())
+    for (const std::string& e : c.environment)
+      if (e.starts_with("SLURM_EXPORT_ENV=")) mode = e.substr(17);
+  auto spec = parse_export(mode.empty() ? "ALL" : mode);
+  if (!spec) return make_error(o.export_given ? spec.error() : "SLURM_EXPORT_ENV: " + spec.error());
+  std::vector<std::string> file;
+  if (!o.export_file.empty()) {
+    auto content = read_export_file(o.export_file);
+    if (!content) return make_error(content.error());
+    auto defs = parse_export_file(*content);
+    if (!defs) return make_error(defs.error());
+    file = std::move(*defs);
+  }
+  s.environment = exported_environment(*spec, c.environment, file);
+  // Once per command, not once per line of a --from file.
+  static bool warned = false;
+  if (spec->all && !std::exchange(warned, true))
+    for (const std::string& name : unexportable(c.environment))
+      std::cerr << "cadre: warning: not exporting " << quoted(name, 64)
+                << " to the job: its value is not UTF-8 text (or it has no name)\n";
+  s.export_mode = o.export_given ? o.export_text : "";
   return s;
 }
 
 }  // namespace
 
-JobSpec job_spec_for_caller(const SubmitOptions& o) { return job_of(o, the_caller()); }
+Result<JobSpec> job_spec_for_caller(const SubmitOptions& o) { return job_of(o, the_caller()); }
 
 
 int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Reader)>& on_poll) {
@@ -118,6 +185,8 @@ size_t encoded_bytes_at_most(const JobSpec& s) {
                                &s.account, &s.gpu_type, &s.script})
     n += t->size() + 16;
   for (const std::string& a : s.argv) n += a.size() + 16;
+  for (const std::string& e : s.environment) n += e.size() + 16;
+  n += s.submit_host.size() + s.export_mode.size() + 32;
   return n;
 }
 
@@ -187,9 +256,10 @@ Result<JobList> parse_job_list(const std::string& label, const std::string& cont
     auto opts = parse_submit(*words, cwd);
     if (!opts) return at_line(opts.error());
     if (opts->wait) return at_line("--wait cannot go in a --from file");
-    JobSpec spec = job_of(*opts, caller);
-    if (Status s = validate_job_request(spec, kClientBounds); !s) return at_line(s.error());
-    list.jobs.push_back(std::move(spec));
+    auto spec = job_of(*opts, caller);
+    if (!spec) return at_line(spec.error());
+    if (Status s = validate_job_request(*spec, kClientBounds); !s) return at_line(s.error());
+    list.jobs.push_back(std::move(*spec));
     list.line_of.push_back(n);
   }
   if (list.jobs.empty()) return make_error(label + " holds no jobs");
@@ -263,7 +333,9 @@ int cmd_submit(const Global& g, const Args& args) {
   }
   auto opts = parse_submit(args, cwd);
   if (!opts) return fail(opts.error(), 2);
-  const JobSpec spec = job_spec_for_caller(*opts);
+  auto made = job_spec_for_caller(*opts);
+  if (!made) return fail(made.error(), 2);
+  const JobSpec& spec = *made;
   if (Status s = validate_job_request(spec, kClientBounds); !s) return fail(s.error(), 2);
 
   Client client(g.master, g.timeout_ms);

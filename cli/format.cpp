@@ -45,7 +45,8 @@ nlohmann::json job_json(JobInfo::Reader j) {
                      {"state", t.getState().cStr()},
                      {"exit_code", t.getExitCode()}});
   }
-  std::vector<std::string> nodes, argv;
+  std::vector<std::string> nodes, argv, hints;
+  for (auto h : r.getHints()) hints.emplace_back(h.cStr());
   for (auto n : j.getNodes()) nodes.emplace_back(n.cStr());
   for (auto a : r.getArgv()) argv.emplace_back(a.cStr());
   auto per = r.getPerTask();
@@ -82,6 +83,9 @@ nlohmann::json job_json(JobInfo::Reader j) {
           {"error", r.getErrorPattern().cStr()},
           {"gpu_type", r.getGpuType().cStr()},
           {"batch", r.getBatch()},
+          {"hints", hints},
+          {"export", r.getExportMode().cStr()},
+          {"submit_host", r.getSubmitHost().cStr()},
           {"nodes", nodes},
           {"tasks", tasks}};
 }
@@ -196,6 +200,18 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   line("WorkDir", r.getWorkdir().cStr());
   line("Output", r.getOutputPattern().cStr());
   if (r.getErrorPattern().size() > 0) line("Error", r.getErrorPattern().cStr());
+  if (r.getExportMode().size() > 0) line("Export", r.getExportMode().cStr());
+  if (r.getSubmitHost().size() > 0) line("SubmitHost", r.getSubmitHost().cStr());
+  if (r.getHints().size() > 0) {
+    std::string hints;
+    bool mail = false;
+    for (auto h : r.getHints()) {
+      hints.append(hints.empty() ? "" : " ").append(h.cStr());
+      mail = mail || std::string_view(h.cStr()).starts_with("--mail-");
+    }
+    // Recorded, not acted on: say so where someone looks for them.
+    line("Hints", hints + " (recorded only" + (mail ? "; cadre sends no mail" : "") + ")");
+  }
   for (auto t : j.getTasks()) {
     std::string gpus;
     for (auto g : t.getGpus()) gpus.append(gpus.empty() ? "" : ",").append(std::to_string(g));

@@ -22,7 +22,7 @@ inline constexpr RequestBounds kClientBounds{limits::kMaxMessageBytes / 4, limit
 
 // The job `o` describes, submitted by the caller: with the caller's user
 // name, uid, gid and umask.
-JobSpec job_spec_for_caller(const SubmitOptions& o);
+Result<JobSpec> job_spec_for_caller(const SubmitOptions& o);
 
 // Polls job `id` until it ends, printing each state change on stderr, and
 // calling `on_poll` with every answer (e.g. to follow output files).

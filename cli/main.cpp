@@ -47,6 +47,7 @@ Run 'cadre COMMAND --help' for a command's options.
 const std::map<std::string, std::string> kHelp = {
     {"submit", R"(usage: cadre submit [OPTIONS] -- CMD [ARGS...]
        cadre submit [OPTIONS] SCRIPT [ARGS...]
+       cadre submit [OPTIONS] --wrap 'COMMAND LINE'
        cadre submit [--parsable] --from FILE
 
 Queues a job whose every rank runs CMD. All ranks start together or none does.
@@ -54,8 +55,9 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
 With a SCRIPT (a file starting with #!, no '--'), queues a batch job, as sbatch
 does: options come from the script's #CADRE lines (cadre's flags) and #SBATCH
 lines (Slurm's: -N -n --ntasks-per-node -c --mem --mem-per-cpu --gres
---gpus-per-node --gpus-per-task -t -J -o -e -p -A -D), read from the top of the
-file; flags on the command line win. The script runs once, on the first node
+--gpus-per-node --gpus-per-task -t -J -o -e -p -A -D --export --requeue, and
+advisory ones kept as hints), read from the top of the file; flags on the
+command line win. An sbatch option cadre lacks is refused with what to do instead. The script runs once, on the first node
 of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
 'cadre run' starts steps and mpirun starts ranks through 'cadre rsh'.
 
@@ -79,15 +81,24 @@ of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
       --switches N[@TIME]    at most N network switches for the whole gang; with
                              @TIME (or --switches-wait TIME) the limit is relaxed
                              after the job has waited that long
-  -o, --output PATTERN       output file per rank; %j = job id, %t = rank, %n = node,
-                             %a = attempt, %% = a literal %
-                             %x = job name, %u = user
+  -o, --output PATTERN       output file per rank, with sbatch's symbols: %j job id,
+                             %t rank, %N node name, %n node index, %x job name,
+                             %u user, %r restarts, %J job.step, %s step, %A %a %b
+                             array, %% a literal %, %4j zero-padded
                              (default cadre-%j-%t.out, batch jobs cadre-%j.out, relative to
                              the working directory)
   -e, --error PATTERN        stderr to its own file (default: into the output file)
   -D, --chdir DIR            working directory of the ranks (default: the current one)
       --no-requeue           end the job NODE_FAIL when a node fails, instead of
                              requeueing the whole gang as a new attempt
+      --requeue              requeue after a node failure (the default)
+      --export=ALL|NONE|NAMES  which variables of this shell the job gets (default
+                             ALL, or $SLURM_EXPORT_ENV); NAME=value sets one
+      --export-file FILE     NUL-separated NAME=value definitions to add
+      --wrap 'CMD'           run the command line CMD as a batch script
+      --hint, --comment, --mail-type, --mail-user, --gpu-bind, --cpu-bind,
+      -m/--distribution, ...  sbatch's advisory options: recorded and shown by
+                             cadre show, not acted on (no mail is sent)
       --parsable             print only the job id
   -W, --wait                 wait for the job to end, print its state changes, and exit
                              with its exit code
@@ -103,8 +114,9 @@ MASTER_PORT (free per job), the SLURM_* names batch scripts read
 
 With --from FILE (or - for stdin), submits many jobs in few messages: one job per
 line, each line the words that would follow 'cadre submit'. Every line is
-checked first; each job is then accepted or refused on its own (the refused
-ones are listed with their line).
+checked first; the jobs then go up to 10,000 per message, and each message is
+all or nothing: a refused job is named by its line, and none of its message is
+submitted.
 
 examples:
   cadre submit --nodes 2 --tasks-per-node 4 --gpus-per-task 1 --time 2:00:00 -- python train.py

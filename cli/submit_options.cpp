@@ -7,7 +7,9 @@
 #include <set>
 
 #include "cli/batch_script.hpp"
+#include "cli/job_environment.hpp"
 #include "common/flags.hpp"
+#include "common/escape.hpp"
 #include "common/limits.hpp"
 
 namespace cadre::cli {
@@ -281,14 +283,36 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
     else f.toggle(flag.name, flag.aliases);
   }
   if (Status s = f.parse(args, true); !s) return make_error(s.error());
-  if (f.rest().empty()) return make_error("no command given: put it after '--', e.g. cadre submit -- hostname");
+  std::string wrapped;
+  if (auto w = f.get("--wrap")) {
+    // sbatch --wrap: the command line becomes a batch script of its own.
+    if (batch || !f.rest().empty())
+      return make_error("--wrap takes the whole command; give it, a batch script or a command after '--', not two");
+    if (w->find_first_not_of(" \t") == std::string::npos) return make_error("--wrap: give a command line to run");
+    wrapped = "#!/bin/sh\n# This script was written by cadre submit --wrap.\n" + *w + "\n";
+    batch = true;
+  } else if (f.rest().empty()) {
+    return make_error("no command given: put it after '--', e.g. cadre submit -- hostname");
+  }
 
   SubmitOptions o;
-  o.argv = f.rest();
+  o.argv = wrapped.empty() ? f.rest() : std::vector<std::string>{"wrap"};
+  o.script = wrapped;
   o.batch = batch;
   o.parsable = f.has("--parsable");
   o.wait = f.has("--wait");
-  o.requeue = !f.has("--no-requeue");
+  o.requeue = f.has("--requeue") || !f.has("--no-requeue");
+  for (const auto& flag : submit_flags()) {
+    if (!flag.advisory || !f.has(flag.name)) continue;
+    const std::string value = flag.takes_value ? *f.get(flag.name) : "";
+    if (flag.name == "--open-mode" && value != "append" && value != "truncate")
+      return make_error("--open-mode: expected append or truncate, got " + cadre::quoted(value));
+    // cadre's ranks always append (every rank of a job shares the file).
+    if (flag.name == "--open-mode" && value == "truncate")
+      return make_error("--open-mode=truncate is not supported: cadre's ranks append to their output file; remove "
+                        "the file before submitting, or put %j in the --output pattern for a new file per job");
+    o.hints.push_back(flag.takes_value ? flag.name + "=" + value : flag.name);
+  }
   o.name = f.get_or("--name", "");
   // A batch script runs once, so its job has one output file.
   o.output_pattern = f.get_or("--output", batch ? "cadre-%j.out" : "cadre-%j-%t.out");
@@ -300,6 +324,15 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
   if (dir.is_relative()) dir = std::filesystem::path(cwd) / dir;
   o.workdir = dir.lexically_normal().string();
   if (o.workdir.size() > 1 && o.workdir.back() == '/') o.workdir.pop_back();
+
+  if (auto e = f.get("--export")) {
+    if (auto spec = parse_export(*e); !spec) return make_error(spec.error());
+    o.export_text = *e;
+    o.export_given = true;
+  }
+  o.export_file = f.get_or("--export-file", "");
+  if (f.has("--export-file") && o.export_file.empty())
+    return make_error("--export-file: give a file of NUL-separated NAME=value definitions (or a descriptor number)");
 
   if (f.has("--cpus-per-task")) {
     auto c = count_flag(f, "--cpus-per-task");
@@ -357,6 +390,7 @@ std::vector<std::string> without_overridden(const std::vector<std::string>& dire
   const std::vector<std::set<std::string>> families = {
       {"--mem", "--mem-per-cpu", "--mem-per-task"},
       {"--gres", "--gpus-per-node", "--gpus-per-task"},
+      {"--requeue", "--no-requeue"},
   };
   std::set<std::string> dropped;
   for_each_flag(command_line, [&](const std::string& name, size_t, size_t) {
@@ -440,6 +474,23 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--parsable", {}, false},
       {"--wait", {"-W"}, false},
       {"--no-requeue", {}, false},
+      {"--requeue", {}, false},
+      {"--export", {}, true},
+      {"--export-file", {}, true},
+      {"--wrap", {}, true},
+      // sbatch's advisory options: recorded, shown, not acted on.
+      {"--hint", {}, true, true},
+      {"--gpu-bind", {}, true, true},
+      {"--cpu-bind", {}, true, true},
+      {"--distribution", {"-m"}, true, true},
+      {"--comment", {}, true, true},
+      {"--mail-type", {}, true, true},
+      {"--mail-user", {}, true, true},
+      {"--acctg-freq", {}, true, true},
+      {"--profile", {}, true, true},
+      {"--cpu-freq", {}, true, true},
+      {"--open-mode", {}, true, true},
+      {"--spread-job", {}, false, true},
   };
   return kFlags;
 }
@@ -481,6 +532,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.switches_wait_s = o.switches_wait_s;
   s.batch = o.batch;
   s.script = o.script;
+  s.hints = o.hints;
   return s;
 }
 

@@ -27,7 +27,7 @@ struct SubmitOptions {
   int64_t time_limit_s = 0;
   bool time_limit_given = false;  // --time given (0 then means UNLIMITED)
   int32_t priority = 0;
-  bool requeue = true;          // --no-requeue: a node failure ends the job
+  bool requeue = true;          // --no-requeue: a node failure ends the job (--requeue: the default)
   std::string partition;        // empty: the master's default partition
   std::string account;          // empty: the user's name
   uint32_t max_switches = 0;    // --switches N[@TIME]
@@ -36,6 +36,10 @@ struct SubmitOptions {
   bool wait = false;
   bool batch = false;           // submitted as a batch script
   std::string script;           // the batch script's contents; empty unless batch
+  std::string export_text;      // --export's value, checked (cli/job_environment.hpp)
+  bool export_given = false;
+  std::vector<std::string> hints;  // advisory options, "--name=value", in flag-table order
+  std::string export_file;      // --export-file: a file, or a descriptor number >= 3
 };
 
 // One flag `cadre submit` accepts: its canonical name, its other spellings
@@ -45,6 +49,9 @@ struct SubmitFlag {
   std::string name;
   std::vector<std::string> aliases;
   bool takes_value;
+  // An sbatch option that only advises (--hint, --comment, --mail-type):
+  // recorded with the job as "--name=value" and shown by cadre show.
+  bool advisory = false;
 };
 const std::vector<SubmitFlag>& submit_flags();
 

@@ -50,7 +50,15 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   out.setTimeLimitGiven(s.time_limit_given);
   out.setGpuType(text(s.gpu_type));
   out.setBatch(s.batch);
-  if (with_script) out.setScript(text(s.script));
+  if (with_script) {
+    out.setScript(text(s.script));
+    auto env = out.initEnvironment(static_cast<unsigned>(s.environment.size()));
+    for (unsigned i = 0; i < s.environment.size(); ++i) env.set(i, text(s.environment[i]));
+  }
+  auto hints = out.initHints(static_cast<unsigned>(s.hints.size()));
+  for (unsigned i = 0; i < s.hints.size(); ++i) hints.set(i, text(s.hints[i]));
+  out.setSubmitHost(text(s.submit_host));
+  out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
   out.setUmask(s.umask);
 }
@@ -83,6 +91,12 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.script = bytes(r.getScript());
   s.error_pattern = bytes(r.getErrorPattern());
   s.umask = r.getUmask();
+  auto env = r.getEnvironment();
+  s.environment.reserve(env.size());
+  for (auto e : env) s.environment.push_back(bytes(e));
+  for (auto h : r.getHints()) s.hints.push_back(bytes(h));
+  s.submit_host = bytes(r.getSubmitHost());
+  s.export_mode = bytes(r.getExportMode());
   return s;
 }
 

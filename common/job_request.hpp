@@ -14,7 +14,7 @@ namespace cadre {
 void to_proto(const Resources& r, ::Resources::Builder out);
 Resources from_proto(::Resources::Reader r);
 
-// `with_script` false leaves the batch script out (listings must not carry
+// `with_script` false leaves the batch script and the environment out (listings must not carry
 // megabytes of scripts).
 void to_proto(const JobSpec& spec, ::JobRequest::Builder out, bool with_script = true);
 // Every field as sent, text byte for byte (NUL bytes included, for the

@@ -37,6 +37,14 @@ struct JobSpec {
   std::string script;           // a batch job's script (argv[0] is the path it was submitted from)
   std::string error_pattern;    // stderr to its own file; empty: into the output file
   int32_t umask = -1;           // the submitter's umask for the ranks; -1: the agent's
+  // "NAME=value" entries --export chose from the submitter's environment
+  // (all of it by default, as sbatch does); the ranks start from these.
+  std::vector<std::string> environment;
+  std::string submit_host;      // SLURM_SUBMIT_HOST
+  std::string export_mode;      // --export as given; "" when not given
+  // Advisory sbatch options cadre records and shows but does not act on
+  // ("--hint=nomultithread", "--mail-type=END"), in the order given.
+  std::vector<std::string> hints;
 
   bool operator==(const JobSpec&) const = default;
 };

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include "common/escape.hpp"
+
 namespace cadre {
 namespace {
 
@@ -127,6 +129,21 @@ Status check_script(const JobSpec& s, const RequestBounds& b) {
   return check_text("batch script", s.script, b.max_script_bytes);
 }
 
+// The exported environment: bounded in count and bytes (it is stored with
+// the job and sent with every launch), each entry NAME=value with a name.
+// Names are not held to the shell's rule: bash exports functions as
+// BASH_FUNC_name%%, which `module` relies on.
+Status check_environment(const JobSpec& s, const RequestBounds&) {
+  if (Status st = check_environment_entries(s.environment); !st) return st;
+  if (Status st = check_text("submit host", s.submit_host, limits::kMaxHostNameBytes); !st) return st;
+  if (s.hints.size() > limits::kMaxHints)
+    return make_error("the job has " + to_string(s.hints.size()) + " advisory options; at most " +
+                      to_string(limits::kMaxHints) + " are allowed");
+  for (const std::string& h : s.hints)
+    if (Status st = check_text("advisory option", h, limits::kMaxHintBytes); !st) return st;
+  return check_text("--export value", s.export_mode, limits::kMaxPathBytes);
+}
+
 }  // namespace
 
 bool valid_utf8(std::string_view s) {
@@ -149,12 +166,30 @@ bool valid_utf8(std::string_view s) {
 }
 
 Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
-  for (auto check : {check_command, check_script})
+  for (auto check : {check_command, check_script, check_environment})
     if (Status st = check(spec, bounds); !st) return st;
   if (Status st = check_texts(spec); !st) return st;
   if (Status st = check_shape(spec); !st) return st;
   if (Status st = check_per_task(spec.per_task); !st) return st;
   return check_numbers(spec);
+}
+
+Status check_environment_entries(const std::vector<std::string>& environment) {
+  if (environment.size() > limits::kMaxEnvVars)
+    return make_error("the environment has " + to_string(environment.size()) + " variables; at most " +
+                      to_string(limits::kMaxEnvVars) + " are allowed (export fewer: --export=NAME,...)");
+  size_t bytes = 0;
+  for (const std::string& e : environment) {
+    bytes += e.size() + 1;
+    const size_t eq = e.find('=');
+    if (eq == 0 || eq == std::string::npos)
+      return make_error("the environment holds " + quoted(e, 40) + ", which is not NAME=value");
+    if (Status st = check_text("environment variable " + quoted(e.substr(0, eq), 64), e, 0); !st) return st;
+  }
+  if (bytes > limits::kMaxEnvBytes)
+    return make_error("the environment is " + to_string(bytes) + " bytes; at most " + to_string(limits::kMaxEnvBytes) +
+                      " are allowed (export fewer: --export=NAME,...)");
+  return {};
 }
 
 Status check_account_name(const std::string& name, const std::string& what) {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/job_spec.hpp"
 #include "common/limits.hpp"
@@ -31,6 +32,10 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds = {
 // An account or user name as [accounts] takes it: 1 to
 // limits::kMaxUserNameBytes bytes of letters, digits, '_', '.', '-', not
 // starting with '-' or '.'. `what` names it in the error ("account", "user").
+// An environment a job or a step carries: at most limits::kMaxEnvVars
+// entries and kMaxEnvBytes in all, each NAME=value, UTF-8, no NUL.
+Status check_environment_entries(const std::vector<std::string>& environment);
+
 Status check_account_name(const std::string& name, const std::string& what);
 
 // Strict UTF-8 (RFC 3629), as the store's JSON encoder wants it: no

@@ -36,6 +36,9 @@ inline constexpr size_t kMaxScriptBytes = 1024 * 1024;
 // Environment a job carries: variables and bytes all together.
 inline constexpr size_t kMaxEnvVars = 4096;
 inline constexpr size_t kMaxEnvBytes = 1024 * 1024;
+// Advisory options recorded with a job (--hint, --comment, --mail-type...).
+inline constexpr size_t kMaxHints = 64;
+inline constexpr size_t kMaxHintBytes = 1024;
 
 // ---- quantities of a job request ----
 inline constexpr uint32_t kMaxTasksPerJob = 100000;

@@ -36,6 +36,10 @@ struct JobRequest {
   script        @21 :Text;           # the batch script's contents (argv[0] is its path at submit)
   errorPattern  @22 :Text;           # stderr to its own file; empty = into the output file
   umask         @23 :Int32 = -1;     # the submitter's umask, given to the ranks (SLURM_UMASK); -1 = the agent's
+  environment   @24 :List(Text);     # "NAME=value": what --export exports from the submitter's environment
+  submitHost    @25 :Text;           # the host `cadre submit` ran on (SLURM_SUBMIT_HOST)
+  exportMode    @26 :Text;           # --export as given ("" when not given; SLURM_EXPORT_ENV in the job)
+  hints         @27 :List(Text);     # advisory options recorded, not acted on ("--hint=nomultithread")
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -195,6 +199,11 @@ struct Launch {
   jobNodelist     @27 :List(Text); # the allocation's nodes (a step's nodelist may be fewer)
   jobTasksPerNode @28 :List(UInt32);
   umask           @29 :Int32 = -1;  # set before exec (and exported as SLURM_UMASK); -1 = leave the agent's
+  environment     @30 :List(Text);  # "NAME=value" exported by the submitter (or by `cadre run` for a step)
+  partition       @31 :Text;
+  account         @32 :Text;
+  submitHost      @33 :Text;
+  exportMode      @34 :Text;        # --export as given, or ""
 }
 
 struct Kill {
@@ -250,6 +259,7 @@ struct RunStep {
   hosts    @5 :List(Text);          # exact nodes, one rank each (the MPI launcher); overrides the above
   wholeNode @6 :Bool;               # each rank may use its node's whole share of the allocation
   uid      @7 :UInt32;
+  environment @8 :List(Text);       # "NAME=value": the caller's environment, as srun exports it
 }
 
 # Admins only: DRAIN nodes (running jobs go on, nothing new starts) or

@@ -55,7 +55,7 @@ class Reader : public TomlReader {
   // One function per table: each_key checks the key is known, the
   // function reads it.
   Status read_master(const toml::node& v, MasterConfig& c) const {
-    return each_key(v, "master", "in [master]", {"listen", "state_dir", "node_timeout", "max_retries", "log_level"},
+    return each_key(v, "master", "in [master]", {"listen", "state_dir", "node_timeout", "max_retries", "master_ports", "log_level"},
                     [&](std::string_view key, const toml::node& x, const std::string& path) {
                       return read_master_key(key, x, path, c);
                     });
@@ -71,6 +71,15 @@ class Reader : public TomlReader {
     if (key == "node_timeout")
       return set(c.node_timeout_ms, [&](int64_t& out) { return read_duration_ms(x, path, kMustBePositive, out); });
     if (key == "max_retries") return set(c.max_retries, [&](uint32_t& out) { return read_int(x, path, out); });
+    if (key == "master_ports")
+      return set(c.master_ports, [&](PortRange& out) -> Status {
+        std::string text;
+        if (Status st = read_string(x, path, text); !st) return st;
+        auto range = parse_port_range(text);
+        if (!range) return fail(x, path, range.error());
+        out = *range;
+        return {};
+      });
     return set(c.log_level, [&](std::string& out) { return read_log_level(x, path, out); });
   }
 

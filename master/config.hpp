@@ -14,6 +14,7 @@
 //   state_dir = "/var/lib/cadre" folder for cadre.db (as --state-dir)
 //   node_timeout = "30s"         a node silent this long is DOWN (> 0)
 //   max_retries = 3              requeues after node failures (as --max-retries)
+//   master_ports = "29500-32767" the MASTER_PORTs jobs get (as --master-ports)
 //   log_level = "info"           debug, info, warning or error
 //
 //   [scheduler]
@@ -78,6 +79,7 @@
 #include "common/result.hpp"
 #include "master/limits.hpp"
 #include "master/node_pattern.hpp"
+#include "master/port_range.hpp"
 #include "master/scheduler/decide.hpp"
 
 namespace cadre {
@@ -99,6 +101,7 @@ struct MasterConfig {
   std::optional<std::string> listen, state_dir, log_level;
   std::optional<int64_t> node_timeout_ms;
   std::optional<uint32_t> max_retries;
+  std::optional<PortRange> master_ports;
   // [scheduler]
   sched::Policy policy;  // backfill, preemption, reservation_depth, unlimited_as_s, weights
   int64_t interval_ms = 10000;  // periodic pass

@@ -30,6 +30,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: cadre-master [--config FILE] [--check-config] [--listen ENDPOINT]
                     [--state-dir DIR] [--node-timeout SECONDS] [--max-retries N]
+                    [--master-ports FIRST-LAST]
                     [--key FILE] [--agent-keys DIR] [--user-keys DIR] [--local-socket PATH]
                     [--admin-group GROUP]
                     [--log-level LEVEL] [--no-group-commit]
@@ -58,6 +59,9 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
                           (default 30)
   --max-retries N         a gang hit by a node failure is requeued (new attempt) up
                           to N times, then ends NODE_FAIL (default 3; 0 = never)
+  --master-ports FIRST-LAST  the ports handed to jobs as MASTER_PORT, a free one per
+                          job on rank 0's node (default 29500-32767; keep it out of
+                          the nodes' ip_local_port_range)
   --key FILE              the master's CURVE key pair (cadre keygen): tcp is encrypted
                           and only enrolled agents and users get in ([security] key)
   --agent-keys DIR        enrolled agents' public keys, DIR/<node name>.pub
@@ -184,6 +188,7 @@ cadre::Result<cadre::MasterOptions> options_from_config(const cadre::Flags& flag
   if (config->state_dir) options.state_dir = *config->state_dir;
   if (config->node_timeout_ms) options.node_timeout_ms = *config->node_timeout_ms;
   if (config->max_retries) options.max_retries = *config->max_retries;
+  if (config->master_ports) options.scheduler.master_ports = *config->master_ports;
   if (config->log_level) {
     cadre::log::Level level;
     if (cadre::log::parse_level(*config->log_level, &level)) cadre::log::set_level(level);
@@ -228,6 +233,11 @@ cadre::Status apply_number_flags(const cadre::Flags& flags, cadre::MasterOptions
     if (!n) return cadre::make_error("--max-retries: " + n.error());
     options.max_retries = static_cast<uint32_t>(*n);
   }
+  if (auto p = flags.get("--master-ports")) {
+    auto range = cadre::parse_port_range(*p);
+    if (!range) return cadre::make_error("--master-ports: " + range.error());
+    options.scheduler.master_ports = *range;
+  }
   if (auto l = flags.get("--log-level")) {
     cadre::log::Level level;
     if (!cadre::log::parse_level(*l, &level)) return cadre::make_error("--log-level: expected debug, info, warning or error");
@@ -267,7 +277,7 @@ static int run_main(int argc, char** argv) {
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
   flags.value("--config").value("--key").value("--agent-keys").value("--user-keys").value("--local-socket");
-  flags.value("--admin-group").value("--endpoint").value("--package");
+  flags.value("--admin-group").value("--endpoint").value("--package").value("--master-ports");
   flags.toggle("--help", {"-h"}).toggle("--version", {"-V"}).toggle("--no-group-commit").toggle("--check-config");
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {

@@ -48,6 +48,7 @@ struct StepRank {
 struct Step {
   uint32_t id = 0;
   std::vector<StepRank> ranks;
+  std::vector<std::string> environment;  // what its ranks start from (the caller's)
   bool done() const;
   // The worst exit code of its ranks (0 when all succeeded).
   int32_t exit_code() const;
@@ -73,6 +74,12 @@ struct Job {
   // kNoLimitAnchor until then.
   int64_t limit_anchor_ms = kNoLimitAnchor;
   static constexpr int64_t kNoLimitAnchor = INT64_MIN;
+  // Saved now and then for a job with a time limit: its run time on the
+  // monotonic clock (s) and the wall time of that save, so a restarted
+  // master counts run time as run_s + the wall time since run_at, not from
+  // a start time a wall-clock step has moved. run_at 0: never saved.
+  int64_t run_s = 0;
+  int64_t run_at = 0;
 
   // Volatile: this attempt's steps.
   std::map<uint32_t, Step> steps;

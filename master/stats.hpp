@@ -16,12 +16,14 @@
 
 namespace cadre {
 
-// The cost of one scheduling pass, in wall-clock microseconds.
+// The cost of one scheduling pass, in wall-clock microseconds, and the
+// running gangs it stopped.
 struct PassTiming {
   int64_t snapshot_us = 0;  // building the scheduler's view of the cluster
   int64_t decide_us = 0;    // decide() itself
   int64_t apply_us = 0;     // launches, preemptions, wait reasons
   int64_t cpu_us = 0;       // CPU time of the thread over the three (wall minus waiting for a core)
+  uint32_t preempted = 0;   // running gangs preempted (sent back to the queue) by this pass
   int64_t total_us() const { return snapshot_us + decide_us + apply_us; }
 };
 

@@ -14,12 +14,14 @@ void Outbox::answer(const std::string& peer, uint64_t request_id, std::string by
 void Outbox::send(const std::string& peer, std::string bytes) { queued_.push_back(Frames{peer, std::move(bytes)}); }
 
 void Outbox::defer(const std::string& peer, uint64_t request_id) {
-  if (auto it = requests_.find({peer, request_id}); it != requests_.end()) it->second = Stage::deferred;
+  if (auto it = requests_.find({peer, request_id}); it != requests_.end() && it->second != Stage::under_way)
+    it->second = Stage::deferred;
 }
 
 std::vector<Frames> Outbox::take(const std::string& unanswered_error) {
   for (auto it = requests_.begin(); it != requests_.end();) {
-    if (it->second == Stage::deferred) {
+    if (it->second == Stage::deferred || it->second == Stage::under_way) {
+      it->second = Stage::under_way;
       ++it;
       continue;
     }
@@ -32,10 +34,11 @@ std::vector<Frames> Outbox::take(const std::string& unanswered_error) {
   return std::exchange(queued_, {});
 }
 
-std::vector<Frames> Outbox::fail(const std::string& error) {
+std::vector<Frames> Outbox::fail(const std::string& error, const std::string& partly_done_error) {
   queued_.clear();
   std::vector<Frames> out;
-  for (const auto& [key, stage] : requests_) out.push_back(Frames{key.first, encode_error(key.second, error)});
+  for (const auto& [key, stage] : requests_)
+    out.push_back(Frames{key.first, encode_error(key.second, stage == Stage::under_way ? partly_done_error : error)});
   requests_.clear();
   return out;
 }

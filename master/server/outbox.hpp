@@ -8,7 +8,9 @@
 // deferred: a long request worked through in slices over several turns
 // answers when its last slice is done. When the turn's commit fails,
 // every queued answer is replaced by the same error, so a client never
-// sees a change the store does not hold, and never waits for nothing.
+// sees a change the store does not hold, and never waits for nothing;
+// a deferred request that outlived a committed turn is told instead that
+// part of it may be done (its earlier slices are in the store).
 //
 // Not synchronised: owned by the master's event-loop thread.
 #pragma once
@@ -40,14 +42,16 @@ class Outbox {
   // neither answered nor deferred are answered with `unanswered_error`.
   std::vector<Frames> take(const std::string& unanswered_error);
   // End of a failed turn: queued answers are dropped, and every request of
-  // the turn (deferred ones too) is answered with `error` instead.
-  std::vector<Frames> fail(const std::string& error);
+  // the turn is answered with `error` instead; a deferred request that
+  // outlived a committed turn, with `partly_done_error`.
+  std::vector<Frames> fail(const std::string& error, const std::string& partly_done_error);
 
   // Requests a handler left without an answer (each got the error).
   uint64_t unanswered() const { return unanswered_; }
 
  private:
-  enum class Stage { open, answered, deferred };
+  // under_way: deferred, and a turn has been committed since.
+  enum class Stage { open, answered, deferred, under_way };
   using Key = std::pair<std::string, uint64_t>;
   std::map<Key, Stage> requests_;  // this turn's, and deferred ones
   std::vector<Frames> queued_;

@@ -35,6 +35,12 @@ struct ServerState {
     return "the master cannot write its database (" + store_error.value_or("unknown error") +
            "); it accepts no new work until it can. Nothing was changed; try again later";
   }
+  // The same, to a request worked through over several turns (a long
+  // cancel) that outlived a committed one: its earlier slices may be done.
+  std::string store_failure_message_partly_done() const {
+    return "the master cannot write its database (" + store_error.value_or("unknown error") +
+           "); part of this request may have been done before: see what was (cadre queue) and try the rest later";
+  }
 
   MasterOptions options;
   std::unique_ptr<Store> store;

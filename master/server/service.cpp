@@ -15,6 +15,22 @@
 #include "master/wire/encode.hpp"
 
 namespace cadre {
+namespace {
+
+// Requests that change nothing (see handle()).
+bool is_read(Envelope::Which kind) {
+  switch (kind) {
+    case Envelope::LIST_JOBS:
+    case Envelope::SHOW_JOB:
+    case Envelope::SHOW_STEP:
+    case Envelope::LIST_NODES:
+    case Envelope::LIST_PARTITIONS:
+    case Envelope::GET_STATS: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
 
 MasterService::MasterService(MasterOptions options, std::unique_ptr<Store> store)
     : s_(std::move(options), std::move(store)),
@@ -167,6 +183,7 @@ void MasterService::bind_listen() {
 
 void MasterService::start() {
   s_.stats.started_ms = steady_now_ms();
+  fault_ = fault_point_from_env();
   // The endpoints first: one the master cannot bind ends it (exit 2) before
   // it loads or touches any job.
   bind_listen();
@@ -272,8 +289,17 @@ void MasterService::handle(Request r, const std::string& body) {
   try {
     Envelope::Reader env = (*decoded)->envelope();
     r.id = env.getRequestId();
+    // A read is a turn of its own: the changes before it are committed
+    // first and its answer leaves at once. In a turn whose commit fails
+    // (a full disk, while agents keep reporting) it would be refused with
+    // the changes, though it showed only committed state.
+    // Neither end runs a scheduling pass: the turn's pass still comes once,
+    // at its real end, so reads interleaved with submits cost no passes.
+    const bool read = is_read(env.which());
+    if (read) end_turn(Pass::skip);
     dispatch(r, env);
-    if (!s_.options.group_commit) end_turn();
+    if (read) end_turn(Pass::skip);
+    else if (!s_.options.group_commit) end_turn();
   } catch (const kj::Exception& e) {
     // The Outbox answers the request, if it was one, at the end of the turn.
     ++s_.counters.malformed_messages;
@@ -317,9 +343,9 @@ void MasterService::dispatch(const Request& r, Envelope::Reader env) {
   }
 }
 
-void MasterService::schedule_if_wanted() {
+bool MasterService::schedule_if_wanted() {
   // Nothing new starts while the database cannot record it.
-  if (!s_.schedule_wanted || s_.store_error) return;
+  if (!s_.schedule_wanted || s_.store_error) return false;
   const int64_t now_ms = steady_now_ms();
   const int64_t wait_ms = last_pass_ms_ + s_.options.debounce_ms - now_ms;
   if (wait_ms > 0) {
@@ -332,12 +358,13 @@ void MasterService::schedule_if_wanted() {
         if (!ec) end_turn();
       });
     }
-    return;
+    return false;
   }
   s_.schedule_wanted = false;
   last_pass_ms_ = now_ms;
   PassTiming timing;
   if (s_.cluster.schedule(s_.options.policy, unix_now(), &timing)) s_.stats.record_pass(timing);
+  return timing.preempted > 0;
 }
 
 Status MasterService::commit_turn(const std::set<JobId>& jobs, const std::set<std::string>& nodes) {
@@ -394,14 +421,15 @@ void MasterService::send_frames(std::vector<Frames> frames) {
 void MasterService::recover_from_store_failure(const std::string& error) {
   s_.store->rollback();
   if (!s_.store_error)
-    CADRE_LOG(error) << "cannot persist state: " << error << "; refusing new work until the database takes writes";
+    CADRE_LOG(error) << "cannot persist state in " << s_.options.state_dir << ": " << error
+                     << "; refusing new work until the database takes writes";
   s_.store_error = error;
   // Nothing of this turn may be observed: no replies, no commands. Every
   // client request of the turn gets the error instead (exactly one reply);
   // agents resend what was not acknowledged.
   (void)s_.cluster.take_commands();
   jobs_.drop_pending();
-  send_frames(s_.out.fail(s_.store_failure_message()));
+  send_frames(s_.out.fail(s_.store_failure_message(), s_.store_failure_message_partly_done()));
 
   // The store holds the last committed state: start over from it, as after
   // a restart (agents register again and their ranks are reconciled).
@@ -416,12 +444,14 @@ void MasterService::recover_from_store_failure(const std::string& error) {
   s_.cluster = std::move(fresh);
 }
 
-void MasterService::end_turn() {
+void MasterService::end_turn(Pass pass) {
   if (failed_) return;
-  schedule_if_wanted();
+  const bool preempted = pass == Pass::run && schedule_if_wanted();
   const std::set<JobId> dirty_jobs = s_.cluster.take_dirty_jobs();
   const std::set<std::string> dirty_nodes = s_.cluster.take_dirty_nodes();
+  if (preempted) hit_fault_point(fault_, FaultPoint::preempt_before_commit);
   if (Status s = commit_turn(dirty_jobs, dirty_nodes); !s) return recover_from_store_failure(s.error());
+  if (preempted) hit_fault_point(fault_, FaultPoint::preempt_after_commit);
   send_commands();
   send_frames(s_.out.take("the master could not read this request (a malformed field?); nothing was changed"));
   // Every job that can have ended this turn is among the turn's changes:

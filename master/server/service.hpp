@@ -8,7 +8,8 @@
 // NodeRequests. Each loop turn runs the scheduler if anything asked for
 // it, commits every change in one transaction, and only then encodes and
 // sends the replies and the cluster's agent commands (commit before
-// observe).
+// observe). A read is a turn of its own, so a failed commit (a full disk)
+// never takes its answer back.
 //
 // Not thread-safe: construct, run() and destroy on one thread.
 #pragma once
@@ -23,6 +24,7 @@
 
 #include "common/codec.hpp"
 #include "common/transport.hpp"
+#include "master/server/fault_point.hpp"
 #include "master/server/job_requests.hpp"
 #include "master/server/node_requests.hpp"
 #include "master/server/server_state.hpp"
@@ -58,8 +60,12 @@ class MasterService {
   void refuse_message(const Request& r, const std::string& why);
 
   // Ends a loop turn: schedule if asked, commit, then send.
-  void end_turn();
-  void schedule_if_wanted();
+  // Pass::skip commits and answers without a scheduling pass (around a
+  // read, which must not wait for or trigger one).
+  enum class Pass { run, skip };
+  void end_turn(Pass pass = Pass::run);
+  // Runs a pass when one is wanted and due; true when it preempted a gang.
+  bool schedule_if_wanted();
   // Writes the turn's changes in one transaction; false when it failed.
   Status commit_turn(const std::set<JobId>& jobs, const std::set<std::string>& nodes);
   void send_commands();
@@ -82,6 +88,7 @@ class MasterService {
   boost::asio::steady_timer debounce_;
   bool debounce_armed_ = false;
   bool failed_ = false;
+  FaultPoint fault_ = FaultPoint::none;  // testing only: CADRE_FAULT_POINT, read at start
   std::unique_ptr<ZmqChannel> zap_;    // answers ZeroMQ's authentication requests
   std::unique_ptr<ZmqChannel> local_;  // the local (ipc) socket, when configured
   // Replies to peers of the local socket carry this before their routing id.

@@ -10,6 +10,7 @@ namespace cadre {
 void Cluster::configure(SchedulerConfig config) {
   state::set_partitions(s_, std::move(config.partitions));
   s_.fairshare = sched::FairShare(config.fairshare_half_life_s, config.gpu_billing);
+  s_.master_ports = config.master_ports;
   admission_.forget_shapes();
 }
 
@@ -35,6 +36,9 @@ void Cluster::restore(std::vector<Node> nodes, std::vector<Job> active_jobs, Job
   for (Job& j : active_jobs) {
     // Jobs stored before partitions existed belong to the default one.
     if (j.spec.partition.empty()) j.spec.partition = state::default_partition_name(s_);
+    // Another process's monotonic clock means nothing here: run time is
+    // counted again from what the store saved (Job::run_s, run_at).
+    j.limit_anchor_ms = Job::kNoLimitAnchor;
     for (Task& t : j.tasks) {
       if (!holds_resources(t.state)) continue;
       auto it = s_.nodes.find(t.node);
@@ -93,6 +97,7 @@ Status Cluster::resume_node(const std::string& name) { return state::resume_node
 void Cluster::check_timeouts(int64_t now_ms, int64_t now_unix) {
   state::check_node_timeouts(s_, now_ms, now_unix);
   state::check_time_limits(s_, now_ms, now_unix);
+  state::save_run_times(s_, now_ms, now_unix);
 }
 
 bool Cluster::schedule(const sched::Policy& policy, int64_t now_unix, PassTiming* timing) {

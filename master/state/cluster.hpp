@@ -41,6 +41,7 @@ struct SchedulerConfig {
   std::vector<PartitionConfig> partitions;  // empty: one partition "default" of every node
   int64_t fairshare_half_life_s = 7 * 86400;
   double gpu_billing = 8.0;
+  PortRange master_ports;  // MASTER_PORTs handed to jobs
 };
 
 class Cluster {

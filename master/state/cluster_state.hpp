@@ -15,6 +15,7 @@
 
 #include "master/config.hpp"
 #include "master/model.hpp"
+#include "master/port_range.hpp"
 #include "master/scheduler/fairshare.hpp"
 #include "master/state/commands.hpp"
 
@@ -33,6 +34,7 @@ struct ClusterState {
   std::map<JobId, Job> jobs;  // PENDING, RUNNING, and ended ones still holding resources
   std::map<std::string, Node> nodes;
   std::vector<PartitionConfig> partitions;  // never empty once configured
+  PortRange master_ports;                    // MASTER_PORTs handed out
 
   sched::FairShare fairshare;
   int64_t charged_until = 0;
@@ -45,6 +47,8 @@ struct ClusterState {
   // clock (ms); 0: not known yet, look. Reset by every launch, recomputed
   // by each look.
   int64_t next_time_limit_ms = 0;
+  // The next save of running jobs' run times (monotonic ms; 0: at once).
+  int64_t next_run_save_ms = 0;
 
   // Effects of this turn, for the service to persist, then send.
   std::vector<AgentCommand> commands;

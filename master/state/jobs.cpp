@@ -61,6 +61,8 @@ void launch(ClusterState& s, Job& j, const sched::GangPlacement& gang, const std
   j.start_time = now_unix;
   // The next look anchors this attempt's run time on the monotonic clock.
   j.limit_anchor_ms = Job::kNoLimitAnchor;
+  j.run_s = 0;
+  j.run_at = 0;
   if (j.spec.time_limit_s > 0) s.next_time_limit_ms = 0;
   j.tasks.clear();
   j.steps.clear();
@@ -80,10 +82,11 @@ void launch(ClusterState& s, Job& j, const sched::GangPlacement& gang, const std
   }
   s.dirty_jobs.insert(j.id);
   const std::string& master_addr = s.nodes.at(j.tasks.front().node).address;
-  j.master_port = pick_master_port(s.jobs, j, j.tasks.front().node);
+  j.master_port = pick_master_port(s.jobs, j, j.tasks.front().node, s.master_ports);
   for (const Task& t : j.tasks)
     if (t.state == TaskState::launching)
-      s.send_launch(t.node, LaunchCommand{j.id, j.attempt, job_rank_target(j, t), master_addr, step_master_port(j, 0)});
+      s.send_launch(t.node, LaunchCommand{j.id, j.attempt, job_rank_target(j, t), master_addr,
+                                          step_master_port(j, 0, s.master_ports)});
   CADRE_LOG(info) << "job " << j.id << " RUNNING on " << j.tasks.size() << " ranks, attempt " << j.attempt;
 }
 
@@ -136,9 +139,13 @@ void check_time_limits(ClusterState& s, int64_t now_ms, int64_t now_unix) {
     // Run time is measured on the monotonic clock from the first look on:
     // a wall clock stepped forward by hours times nothing out, one stepped
     // back lets nothing overrun. Before it (just launched, or loaded by a
-    // restarted master) the wall clock says how long the job has run.
-    if (j.limit_anchor_ms == Job::kNoLimitAnchor)
-      j.limit_anchor_ms = now_ms - std::max<int64_t>(0, now_unix - j.start_time) * 1000;
+    // restarted master) the wall clock says how long the job has run: since
+    // its last saved run time if there is one, else since its start.
+    if (j.limit_anchor_ms == Job::kNoLimitAnchor) {
+      const int64_t run_s = j.run_at > 0 ? j.run_s + std::max<int64_t>(0, now_unix - j.run_at)
+                                         : std::max<int64_t>(0, now_unix - j.start_time);
+      j.limit_anchor_ms = now_ms - run_s * 1000;
+    }
     const int64_t deadline_ms = j.limit_anchor_ms + j.spec.time_limit_s * 1000;
     if (now_ms >= deadline_ms)
       end_job(s, j, JobState::timeout, 0, "time limit of " + format_duration_s(j.spec.time_limit_s) + " reached",
@@ -147,6 +154,18 @@ void check_time_limits(ClusterState& s, int64_t now_ms, int64_t now_unix) {
       next = std::min(next, deadline_ms);
   }
   s.next_time_limit_ms = next;
+}
+
+void save_run_times(ClusterState& s, int64_t now_ms, int64_t now_unix) {
+  if (now_ms < s.next_run_save_ms) return;
+  s.next_run_save_ms = now_ms + kRunTimeSaveMs;
+  for (auto& [id, j] : s.jobs) {
+    if (j.state != JobState::running || j.spec.time_limit_s <= 0 || j.limit_anchor_ms == Job::kNoLimitAnchor)
+      continue;
+    j.run_s = std::max<int64_t>(0, (now_ms - j.limit_anchor_ms) / 1000);
+    j.run_at = now_unix;
+    s.dirty_jobs.insert(id);
+  }
 }
 
 void finish_if_all_done(ClusterState& s, Job& j, int64_t now_unix) {

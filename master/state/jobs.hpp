@@ -34,6 +34,11 @@ void task_event(ClusterState& s, const TaskEvent& ev, int64_t now_unix);
 // Ends jobs past their time limit: run time on the monotonic clock now_ms
 // (see Job::limit_anchor_ms); now_unix stamps what people read.
 void check_time_limits(ClusterState& s, int64_t now_ms, int64_t now_unix);
+// Every kRunTimeSaveMs, marks the running jobs with a time limit dirty with
+// their run time so far (Job::run_s, run_at): what a restarted master
+// counts their run time from. Costs one row write per such job per period.
+inline constexpr int64_t kRunTimeSaveMs = 5 * 60 * 1000;
+void save_run_times(ClusterState& s, int64_t now_ms, int64_t now_unix);
 
 // Ends a job in `state`; kills its live ranks.
 void end_job(ClusterState& s, Job& j, JobState state, int32_t exit_code, std::string reason, int64_t now_unix);

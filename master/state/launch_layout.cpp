@@ -5,7 +5,9 @@
 
 namespace cadre {
 
-uint16_t master_port_for(JobId id) { return static_cast<uint16_t>(kMasterPortBase + id % kMasterPortSpan); }
+uint16_t master_port_for(JobId id, const PortRange& ports) {
+  return static_cast<uint16_t>(ports.first + id % ports.count);
+}
 
 std::vector<uint32_t> tasks_per_node(const Job& job) {
   std::vector<std::string> nodes = job.node_list();
@@ -46,7 +48,8 @@ LaunchTarget job_rank_target(const Job& job, const Task& task) {
   return t;
 }
 
-uint16_t pick_master_port(const std::map<JobId, Job>& jobs, const Job& j, const std::string& node) {
+uint16_t pick_master_port(const std::map<JobId, Job>& jobs, const Job& j, const std::string& node,
+                          const PortRange& ports) {
   // Ports of running jobs whose rank 0 shares the node; each job reserves
   // a small block so its steps' ports (job port + step) rarely collide.
   std::set<uint16_t> taken;
@@ -54,15 +57,17 @@ uint16_t pick_master_port(const std::map<JobId, Job>& jobs, const Job& j, const 
     if (id != j.id && other.state == JobState::running && other.master_port != 0 && !other.tasks.empty() &&
         other.tasks.front().node == node)
       taken.insert(other.master_port);
-  uint16_t port = master_port_for(j.id);
-  for (uint32_t tries = 0; tries < kMasterPortSpan && taken.count(port); ++tries)
-    port = static_cast<uint16_t>(kMasterPortBase + (port - kMasterPortBase + 1) % kMasterPortSpan);
+  uint16_t port = master_port_for(j.id, ports);
+  for (uint32_t tries = 0; tries < ports.count && taken.count(port); ++tries) port = ports.advance(port, 1);
   return port;
 }
 
-uint16_t step_master_port(const Job& job, uint32_t step) {
-  const uint16_t base = job.master_port ? job.master_port : master_port_for(job.id);
-  return static_cast<uint16_t>(kMasterPortBase + (base - kMasterPortBase + step) % kMasterPortSpan);
+uint16_t step_master_port(const Job& job, uint32_t step, const PortRange& ports) {
+  // A port saved under another range (the config changed across a restart)
+  // counts from the range's start.
+  uint16_t base = job.master_port ? job.master_port : master_port_for(job.id, ports);
+  if (base < ports.first || base > ports.last()) base = ports.first;
+  return ports.advance(base, step);
 }
 
 }  // namespace cadre

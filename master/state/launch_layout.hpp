@@ -12,14 +12,13 @@
 #include "common/ids.hpp"
 #include "common/resources.hpp"
 #include "master/model.hpp"
+#include "master/port_range.hpp"
 
 namespace cadre {
 
-// MASTER_PORT range: a job first tries kMasterPortBase + id % kMasterPortSpan
-// and moves on past ports other jobs on rank 0's node hold.
-inline constexpr uint16_t kMasterPortBase = 29500;
-inline constexpr uint16_t kMasterPortSpan = 20000;
-uint16_t master_port_for(JobId id);
+// MASTER_PORT: a job first tries the port `id` places into `ports` and
+// moves on past ports other jobs on rank 0's node hold.
+uint16_t master_port_for(JobId id, const PortRange& ports);
 
 // One process for an agent to start: a rank of the job, its batch script,
 // or a rank of a step, with the layout it sees.
@@ -46,10 +45,11 @@ LaunchTarget job_rank_target(const Job& job, const Task& task);
 
 // A MASTER_PORT for `job` that no other running job of `jobs` whose rank 0
 // is on `node` uses.
-uint16_t pick_master_port(const std::map<JobId, Job>& jobs, const Job& job, const std::string& node);
+uint16_t pick_master_port(const std::map<JobId, Job>& jobs, const Job& job, const std::string& node,
+                          const PortRange& ports);
 // The MASTER_PORT a process of `step` sees: each step gets its own port
 // next to the job's, so a `cadre run` of a torch program inside a batch job
 // does not collide with another step.
-uint16_t step_master_port(const Job& job, uint32_t step);
+uint16_t step_master_port(const Job& job, uint32_t step, const PortRange& ports);
 
 }  // namespace cadre

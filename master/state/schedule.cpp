@@ -241,7 +241,10 @@ bool schedule(ClusterState& s, const sched::Policy& policy, int64_t now_unix, Pa
   started = std::chrono::steady_clock::now();
   for (const sched::Preemption& p : d.preemptions)
     for (JobId victim : p.victims)
-      if (Job* v = s.job(victim); v && v->state == JobState::running) preempt(s, *v, p.preemptor);
+      if (Job* v = s.job(victim); v && v->state == JobState::running) {
+        preempt(s, *v, p.preemptor);
+        timing->preempted += 1;
+      }
   for (const sched::Placement& p : d.placements) {
     Job& j = s.jobs.at(p.job);
     launch(s, j, p.gang, names, now_unix);

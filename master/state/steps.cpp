@@ -99,6 +99,7 @@ Result<uint32_t> run_step(ClusterState& s, const StepRequest& req) {
 
   Step step;
   step.id = j->next_step++;
+  step.environment = req.environment;
   std::vector<std::string> step_nodes;
   std::vector<uint32_t> step_tpn;
   for (const std::string& node : placement) {
@@ -127,7 +128,7 @@ Result<uint32_t> run_step(ClusterState& s, const StepRequest& req) {
     t.argv = req.argv;
     share_of_slots(*j, req, node, t);
     step.ranks.push_back(StepRank{rank, node, TaskState::launching, 0, ""});
-    s.send_launch(node, LaunchCommand{j->id, j->attempt, std::move(t), master_addr, step_master_port(*j, step.id)});
+    s.send_launch(node, LaunchCommand{j->id, j->attempt, std::move(t), master_addr, step_master_port(*j, step.id, s.master_ports)});
   }
   CADRE_LOG(info) << "job " << j->id << " step " << step.id << ": " << placement.size() << " ranks on "
                   << step_nodes.size() << " nodes";

@@ -25,6 +25,7 @@ struct StepRequest {
   std::vector<std::string> hosts;  // exact nodes, one rank each (MPI launcher); overrides the above
   bool whole_node = false;         // each rank may use its node's whole share of the allocation
   uint32_t uid = 0;                // who asks: only the job's owner (or root) may
+  std::vector<std::string> environment;  // "NAME=value": the caller's, as srun exports it
 };
 
 namespace state {

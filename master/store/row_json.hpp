@@ -174,6 +174,9 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "gpu_type") return as_string(v, &s.gpu_type);
     if (key == "script") return as_string(v, &s.script);
     if (key == "error_pattern") return as_string(v, &s.error_pattern);
+    if (key == "submit_host") return as_string(v, &s.submit_host);
+    if (key == "export_mode") return as_string(v, &s.export_mode);
+    if (key == "env" || key == "hints") return false;  // arrays: the full parser reads them
     if (key == "max_switches") return as_u32(v, &s.max_switches);
     if (key == "preemptions") return as_u32(v, &j.preemptions);
     if (key == "switches_wait_s") {
@@ -189,6 +192,11 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "umask") {
       if (v.kind != Kind::number || v.number < 0 || v.number > 0777) return false;
       s.umask = static_cast<int32_t>(v.number);
+      return true;
+    }
+    if (key == "run_s" || key == "run_at") {
+      if (v.kind != Kind::number || v.number < 0) return false;
+      (key == "run_s" ? j.run_s : j.run_at) = v.number;
       return true;
     }
     if (key == "master_port") {
@@ -211,6 +219,13 @@ inline void read_sched(std::string_view text, Job& j) {
   s.script = sched.value("script", "");
   s.error_pattern = sched.value("error_pattern", "");
   j.master_port = sched.value("master_port", uint16_t{0});
+  s.submit_host = sched.value("submit_host", "");
+  s.export_mode = sched.value("export_mode", "");
+  s.environment = sched.value("env", std::vector<std::string>{});
+  s.hints = sched.value("hints", std::vector<std::string>{});
+  j.run_s = sched.value("run_s", int64_t{0});
+  j.run_at = sched.value("run_at", int64_t{0});
+  if (j.run_s < 0 || j.run_at < 0) throw std::runtime_error("run time out of range");
   s.umask = sched.value("umask", int32_t{-1});
   if (s.umask > 0777) throw std::runtime_error("umask out of range");
 }

@@ -285,7 +285,15 @@ Status SqliteStore::save_job(const Job& job) {
   if (!s.script.empty()) sched["script"] = s.script;
   if (!s.error_pattern.empty()) sched["error_pattern"] = s.error_pattern;
   if (job.master_port != 0) sched["master_port"] = job.master_port;
+  if (job.run_at > 0) {
+    sched["run_s"] = job.run_s;
+    sched["run_at"] = job.run_at;
+  }
   if (s.umask >= 0) sched["umask"] = s.umask;
+  if (!s.environment.empty()) sched["env"] = s.environment;
+  if (!s.hints.empty()) sched["hints"] = s.hints;
+  if (!s.submit_host.empty()) sched["submit_host"] = s.submit_host;
+  if (!s.export_mode.empty()) sched["export_mode"] = s.export_mode;
   up.bind(26, sched.dump());
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
 

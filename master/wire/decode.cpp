@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/job_request.hpp"
+#include "common/job_validation.hpp"
 #include "common/limits.hpp"
 #include "master/wire/encode.hpp"
 
@@ -109,6 +110,12 @@ Result<JobSpec> decode_job_request(JobRequest::Reader r) {
   if (r.getArgv().size() > kMaxArgvWords)
     return make_error("the command has " + std::to_string(r.getArgv().size()) + " words; at most " +
                       std::to_string(kMaxArgvWords) + " are allowed");
+  if (r.getHints().size() > kMaxHints)
+    return make_error("the job has " + std::to_string(r.getHints().size()) + " advisory options; at most " +
+                      std::to_string(kMaxHints) + " are allowed");
+  if (r.getEnvironment().size() > kMaxEnvVars)
+    return make_error("the environment has " + std::to_string(r.getEnvironment().size()) + " variables; at most " +
+                      std::to_string(kMaxEnvVars) + " are allowed (export fewer: --export=NAME,...)");
   return cadre::from_proto(r);
 }
 
@@ -169,6 +176,10 @@ Result<StepRequest> decode_run_step(RunStep::Reader r) {
   }
   req.whole_node = r.getWholeNode();
   req.uid = r.getUid();
+  auto env = r.getEnvironment();
+  if (env.size() > kMaxEnvVars) return make_error(too_many("environment variables", env.size(), kMaxEnvVars));
+  for (auto e : env) req.environment.emplace_back(e.cStr(), e.size());
+  if (Status s = check_environment_entries(req.environment); !s) return make_error(s.error());
   return req;
 }
 

@@ -131,6 +131,21 @@ std::string encode_launch(const Job& job, const LaunchCommand& cmd) {
   l.setBatch(target.batch);
   if (target.batch) l.setScript(text(job.spec.script));
   l.setUmask(job.spec.umask);
+  // A job's ranks start from the submitter's exported environment, a
+  // step's from its caller's (the batch script's, after its `module load`).
+  const std::vector<std::string>* env = &job.spec.environment;
+  if (target.step != 0) {
+    auto step = job.steps.find(target.step);
+    env = step != job.steps.end() ? &step->second.environment : nullptr;
+  }
+  if (env) {
+    auto out = l.initEnvironment(static_cast<unsigned>(env->size()));
+    for (unsigned i = 0; i < env->size(); ++i) out.set(i, text((*env)[i]));
+  }
+  l.setPartition(text(job.spec.partition));
+  l.setAccount(text(job.spec.account));
+  l.setSubmitHost(text(job.spec.submit_host));
+  l.setExportMode(text(job.spec.export_mode));
   l.setNtasks(job.spec.ntasks);
   l.setCpusPerTask(static_cast<uint32_t>(std::max<int64_t>(1, job.spec.per_task.millicores / 1000)));
   return encode(message);

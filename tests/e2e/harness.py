@@ -17,6 +17,7 @@ Debugging aids:
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -176,7 +177,8 @@ class Cluster:
     node rank 0 landed on.
     """
 
-    def __init__(self, agents=2, cpus=8, memory="32G", gpus=4, node_timeout=6, kill_grace=1, name="cluster"):
+    def __init__(self, agents=2, cpus=8, memory="32G", gpus=4, node_timeout=6, kill_grace=1, name="cluster",
+                 config=None):
         self.master_bin = binary("master/cadre-master")
         self.agent_bin = binary("agent/cadre-agent")
         self.cli_bin = binary("cli/cadre")
@@ -188,10 +190,27 @@ class Cluster:
             os.makedirs(d)
         self.node_timeout = node_timeout
         self.kill_grace = kill_grace
+        # config: TOML text for the master's --config (written to master.toml).
+        self.master_config = None
+        if config is not None:
+            self.master_config = self.path("master.toml")
+            with open(self.master_config, "w") as f:
+                f.write(config)
+        # Extra environment of the master from its next start on (e.g.
+        # CADRE_FAULT_POINT); a test may change it between restarts.
+        self.master_env = {}
         self.agent_specs = {
             "node%d" % i: {"cpus": cpus, "memory": memory, "gpus": gpus, "address": "127.0.0.%d" % i}
             for i in range(1, agents + 1)
         }
+        # Each cluster hands out its own MASTER_PORTs, so DDP jobs of two
+        # clusters running at once (ctest -j) do not bind the same port on
+        # loopback, as they would with the default range (job 1 of every
+        # cluster would get 29501).
+        # Below Linux's ephemeral ports (32768 and up), which any outgoing
+        # connection on the host may hold.
+        first = random.randrange(10000, 32768 - 200)
+        self.master_ports = (first, first + 199)
         self.port = None
         self.master = None
         self.agents = {}  # name -> Popen
@@ -246,15 +265,16 @@ class Cluster:
         for attempt in range(attempts):
             if new_port:
                 self.port = free_port()
-            self.master = self._spawn(
-                [
-                    self.master_bin,
-                    "--listen", self.endpoint,
-                    "--state-dir", self.state_dir,
-                    "--node-timeout", str(self.node_timeout),
-                ],
-                "master.log",
-            )
+            argv = [
+                self.master_bin,
+                "--listen", self.endpoint,
+                "--state-dir", self.state_dir,
+                "--node-timeout", str(self.node_timeout),
+                "--master-ports", "%d-%d" % self.master_ports,
+            ]
+            if self.master_config:
+                argv += ["--config", self.master_config]
+            self.master = self._spawn(argv, "master.log", env=dict(self.master_env) or None)
 
             def answering():
                 if self.master.poll() is not None:
@@ -473,6 +493,19 @@ class Cluster:
             p.wait(timeout=30)
         except subprocess.TimeoutExpired:
             raise AssertionError("cadre-master did not exit on signal %d" % sig) from None
+        return p.returncode
+
+    def wait_master_exit(self, expect_signal, timeout=STATE_TIMEOUT):
+        """Waits until the master exits by itself (a CADRE_FAULT_POINT makes
+        it SIGKILL itself) and returns its exit status. Dying of
+        expect_signal is then not counted as a crash by stop()."""
+        p = self.master
+        self._signals[p.pid] = expect_signal
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("cadre-master still runs after %ss (expected it to die of signal %d)"
+                                 % (timeout, expect_signal)) from None
         return p.returncode
 
     def restart_master(self, sig=signal.SIGTERM, wait_nodes=True):

@@ -113,12 +113,12 @@ class BatchScripts(ClusterTestCase):
         bad = write_script(self.c.path("bad.sh"), """
             #!/bin/bash
             #SBATCH --nodes=1
-            #SBATCH --mail-type=END
+            #SBATCH --thread-spec=2
             hostname
             """)
         r = self.c.cli("submit", bad, check=False)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("--mail-type", r.stderr)
+        self.assertIn("--thread-spec", r.stderr)
         self.assertIn("line 3", r.stderr)
 
         array = write_script(self.c.path("array.sh"), """

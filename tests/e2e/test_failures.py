@@ -43,7 +43,7 @@ class FailingRank(ClusterTestCase):
         # cannot start while node1's can.
         os.makedirs(self.c.path("out-node1"))
         job_id = self.c.submit(
-            self.pid_script("started"), "--nodes", "2", "--output", self.c.path("out-%n", "rank-%t.out")
+            self.pid_script("started"), "--nodes", "2", "--output", self.c.path("out-%N", "rank-%t.out")
         )
         job = self.c.wait_state(job_id, "FAILED")
         self.assertEqual(job["exit_code"], 127, job)

@@ -69,7 +69,8 @@ class GangPlacement(ClusterTestCase):
         self.assertEqual({envs[r]["MASTER_ADDR"] for r in range(4)}, {addresses[node_of_rank0]})
         ports = {envs[r]["MASTER_PORT"] for r in range(4)}
         self.assertEqual(len(ports), 1, ports)
-        self.assertTrue(0 < int(ports.pop()) < 65536)
+        first, last = self.c.master_ports
+        self.assertTrue(first <= int(ports.pop()) <= last, "MASTER_PORT outside the cluster's --master-ports")
         nodelists = {envs[r]["CADRE_NODELIST"] for r in range(4)}
         self.assertEqual(len(nodelists), 1, nodelists)
         self.assertEqual(sorted(nodelists.pop().split(",")), sorted(by_node))

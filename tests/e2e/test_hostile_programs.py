@@ -62,7 +62,10 @@ class Master(HostileCase):
         cases += flag_cases("cadre-master", master_base(), "--log-level",
                             {"": REFUSE, " ": REFUSE, "verbose": REFUSE, "trace": REFUSE, CTRL: REFUSE, LONG: REFUSE,
                              "DEBUG": EITHER})
-        for flag in ("--node-timeout", "--max-retries", "--log-level", "--config", "--key", "--agent-keys",
+        cases += flag_cases("cadre-master", master_base(), "--master-ports",
+                            {"": REFUSE, " ": REFUSE, "29500": REFUSE, "80-90": REFUSE, "30000-29999": REFUSE,
+                             "1024-65536": REFUSE, CTRL: REFUSE, LONG: REFUSE, "-1-5": REFUSE})
+        for flag in ("--node-timeout", "--max-retries", "--log-level", "--master-ports", "--config", "--key", "--agent-keys",
                      "--user-keys", "--local-socket", "--admin-group"):
             cases.append(missing_value_case("cadre-master", master_base(), flag))
         for toggle in ("--no-group-commit", "--check-config", "--help"):

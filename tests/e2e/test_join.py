@@ -29,10 +29,10 @@ class JoinCluster(SecureCluster):
 
     def __init__(self, **kw):
         super().__init__(agents=0, **kw)
-        self.master_config = self.path("master.toml")
+        self.join_config = self.path("master.toml")
 
     def write_master_config(self):
-        with open(self.master_config, "w") as f:
+        with open(self.join_config, "w") as f:
             f.write('[master]\nlisten = "%s"\n[security]\nkey = "%s"\nagent_keys = "%s"\nuser_keys = "%s"\n'
                     '[agent]\n# the agents\' section: the master leaves it alone\ncpus = 1\n'
                     % (self.endpoint, self.master_key, self.agent_keys, self.user_keys))
@@ -49,7 +49,7 @@ class Join(ClusterTestCase):
         self.c.write_master_config()
 
     def enroll(self, name):
-        r = self.c.run([self.c.master_bin, "--config", self.c.master_config, "enroll-agent", name])
+        r = self.c.run([self.c.master_bin, "--config", self.c.join_config, "enroll-agent", name])
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.splitlines()
         self.assertEqual(len(lines), 1, "stdout is the one line: %r" % r.stdout)
@@ -133,11 +133,11 @@ class Join(ClusterTestCase):
         self.assertIn("%s:3:8: agent.gpus: expected an integer" % drop_in, r.stderr)
 
         # The master checks its own sections, not the agent's.
-        r = self.c.run([self.c.master_bin, "--config", self.c.master_config, "--check-config"])
+        r = self.c.run([self.c.master_bin, "--config", self.c.join_config, "--check-config"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        with open(self.c.master_config, "a") as f:
+        with open(self.c.join_config, "a") as f:
             f.write("[scheduler]\npolcy = \"easy\"\n")
-        r = self.c.run([self.c.master_bin, "--config", self.c.master_config, "--check-config"])
+        r = self.c.run([self.c.master_bin, "--config", self.c.join_config, "--check-config"])
         self.assertEqual(r.returncode, 2)
         self.assertIn("master.toml:11:1: unknown key 'polcy' in [scheduler] (did you mean 'policy'?)", r.stderr)
 

@@ -1,9 +1,15 @@
 """Durability torture test: a stream of short gang jobs while the master and
 the agents are SIGKILLed and restarted at random moments.
 
-One background thread submits a few hundred jobs of mixed gang shapes; every
-rank appends one line "JOBID ATTEMPT RANK" to a shared ledger file, then
-sleeps a little. Meanwhile the main thread follows a seeded plan of faults:
+The master has two partitions over every node: "low" (the default, tier 0,
+preemptible) and "high" (tier 10). One background thread submits a few
+hundred jobs of mixed gang shapes into both, most of them on GPUs, some low
+ones holding many GPUs for seconds, so that high jobs preempt low gangs
+(which go back to the queue and run again as a new attempt) while the
+faults go on. Every rank appends one line "JOBID ATTEMPT RANK" to a shared
+ledger file, records its GPUs in a GPU ledger (gpu_ledger.py), then sleeps a
+little; a SIGTERM (a preemption, a requeue) makes it record its end and
+exit. Meanwhile the main thread follows a seeded plan of faults:
 master crashes (SIGKILL, restart on the same port and state folder), short
 agent crashes (SIGKILL of the agent's process group, restarted well before
 the node timeout, preferably while it runs ranks), crashes of an agent and
@@ -22,6 +28,12 @@ When the faults stop and everything has settled, the test checks:
     (each rank also logs its node and start and end times in "spans");
   * no job ends in a state its ranks cannot cause (they all exit 0): only
     COMPLETED, or NODE_FAIL once its retries are used up, are expected;
+  * no GPU of a node was held by two ranks at once (the GPU ledger), except
+    by ranks cut off on a node that went DOWN; every rank ran on the GPUs
+    the master gave it;
+  * preemption happened, only to low jobs, and every preempted job was
+    requeued and ran again as a later attempt (it ended COMPLETED, or
+    NODE_FAIL after node failures) and never ran two attempts at once;
   * every node ends with all resources free, and no rank or supervisor
     process is left behind, neither while the cluster runs nor after it
     has been stopped.
@@ -50,6 +62,7 @@ import threading
 import time
 import unittest
 
+import gpu_ledger
 from harness import FINAL_STATES, Cluster, tail, wait_until
 
 DEFAULT_SEED = 20240611
@@ -57,8 +70,23 @@ SEED = int(os.environ.get("CADRE_TORTURE_SEED", DEFAULT_SEED))
 JOBS = int(os.environ.get("CADRE_TORTURE_JOBS", 300))
 
 AGENTS = 4
+GPUS = 4  # per node
 NODE_TIMEOUT = 5  # s; short agent outages stay well below it
 KILL_GRACE = 1
+
+# Two tiers over every node: high jobs preempt low ones.
+CONFIG = """
+[[partition]]
+name = "low"
+default = true
+tier = 0
+preemptible = true
+
+[[partition]]
+name = "high"
+tier = 10
+preemptible = false
+"""
 
 # The fault plan, in a seeded random order.
 MASTER_ONLY_KILLS = 18
@@ -78,13 +106,21 @@ SUBMIT_TIMEOUT = 2  # the CLI's --timeout for a submit
 SETTLE_TIMEOUT = 90  # after the faults: every job must end within this
 LEFTOVER_TIMEOUT = 20
 
-# (submit flags, ranks, weight)
+# (submit flags, ranks, weight, seconds each rank sleeps). Low jobs go to
+# the default partition; the long low gangs, on many GPUs, are what high
+# jobs mostly preempt.
 SHAPES = [
-    ([], 1, 4),
-    (["--nodes", "2"], 2, 3),
-    (["--nodes", "4"], 4, 1),
-    (["--ntasks", "3"], 3, 2),
-    (["--nodes", "2", "--tasks-per-node", "2"], 4, 1),
+    ([], 1, 3, (0, 0.3)),
+    (["--gpus-per-task", "1"], 1, 2, (0, 0.3)),
+    (["--nodes", "2", "--gpus-per-node", "2"], 2, 3, (0, 0.3)),
+    (["--nodes", "4"], 4, 1, (0, 0.3)),
+    (["--ntasks", "3", "--gpus-per-task", "1"], 3, 2, (0, 0.3)),
+    (["--nodes", "2", "--tasks-per-node", "2", "--gpus-per-task", "1"], 4, 1, (0, 0.3)),
+    (["--nodes", "2", "--gpus-per-node", "4"], 2, 1, (1.5, 3.0)),
+    (["--nodes", "4", "--gpus-per-node", "2"], 4, 1, (1.5, 3.0)),
+    (["-p", "high", "--nodes", "1", "--gpus-per-node", "4"], 1, 1, (0, 0.3)),
+    (["-p", "high", "--nodes", "2", "--gpus-per-node", "3"], 2, 1, (0, 0.3)),
+    (["-p", "high", "--ntasks", "2", "--gpus-per-task", "2"], 2, 1, (0, 0.3)),
 ]
 EXPECTED_END_STATES = ("COMPLETED", "NODE_FAIL")
 
@@ -118,6 +154,8 @@ class Submitter(threading.Thread):
         out = r.stdout.strip()
         if r.returncode == 0 and out.isdigit():
             return int(out)
+        if r.returncode == 2:  # a usage error: retrying cannot help
+            raise AssertionError("cadre submit %s refused its flags: %s" % (" ".join(flags), r.stderr.strip()))
         self.failed_calls += 1
         first = (r.stderr.strip().splitlines() or ["exit %d, stdout %r" % (r.returncode, r.stdout)])[0]
         # Group messages that differ only in numbers (ports, seconds).
@@ -149,12 +187,14 @@ class Submitter(threading.Thread):
 class Torture(unittest.TestCase):
     def setUp(self):
         self.started = time.monotonic()
-        self.c = Cluster(agents=AGENTS, node_timeout=NODE_TIMEOUT, kill_grace=KILL_GRACE, name="torture")
+        self.c = Cluster(agents=AGENTS, gpus=GPUS, node_timeout=NODE_TIMEOUT, kill_grace=KILL_GRACE, name="torture",
+                         config=CONFIG)
         self.addCleanup(self._cleanup)
         self.c.start()
         self.ledger = self.c.path("ledger")
         self.spans = self.c.path("spans")
-        for f in (self.ledger, self.spans):
+        self.gpu_ledger = self.c.path("gpu-ledger")
+        for f in (self.ledger, self.spans, self.gpu_ledger):
             open(f, "w").close()
         self.master_restarts = 0
         self.agent_kills = collections.Counter()
@@ -188,13 +228,14 @@ class Torture(unittest.TestCase):
         try:
             os.makedirs(dest, exist_ok=True)
             shutil.copytree(self.c.logs, os.path.join(dest, "logs"), dirs_exist_ok=True)
-            for f in (self.ledger, self.spans):
+            for f in (self.ledger, self.spans, self.gpu_ledger):
                 if os.path.exists(f):
                     shutil.copy(f, dest)
             for name in ("state",):
                 src = self.c.path(name)
                 if os.path.isdir(src):
-                    shutil.copytree(src, os.path.join(dest, name), dirs_exist_ok=True)
+                    shutil.copytree(src, os.path.join(dest, name), dirs_exist_ok=True,
+                                    ignore=shutil.ignore_patterns("*.sock"))
             log("logs, ledger and database copied to %s" % dest)
         except OSError as e:
             log("could not save the evidence: %s" % e)
@@ -205,14 +246,19 @@ class Torture(unittest.TestCase):
         shapes = [s for s in SHAPES for _ in range(s[2])]
         plan = []
         for _ in range(JOBS):
-            flags, ranks, _w = rng.choice(shapes)
+            flags, ranks, _w, sleep = rng.choice(shapes)
             # The ledger line, then the rank's start and end times (and
-            # node) in the spans file for the overlap check.
+            # node) in the spans file for the overlap check, and its GPUs
+            # in the GPU ledger. Stopped by SIGTERM (a preemption, a
+            # requeue), it records its end and exits.
             me = "$CADRE_JOB_ID $CADRE_ATTEMPT $CADRE_RANK $CADRE_NODE_NAME"
-            script = ('echo "$CADRE_JOB_ID $CADRE_ATTEMPT $CADRE_RANK" >> {ledger}; '
-                      'echo "{me} start $(date +%s.%N)" >> {spans}; sleep {sleep:.3f}; '
-                      'echo "{me} end $(date +%s.%N)" >> {spans}').format(
-                ledger=self.ledger, spans=self.spans, me=me, sleep=rng.uniform(0, 0.3))
+            end = 'echo "{me} end $(date +%s.%N)" >> {spans}; {gpu_end}'.format(
+                me=me, spans=self.spans, gpu_end=gpu_ledger.line_command(self.gpu_ledger, "end"))
+            script = ("trap '{end}; exit 143' TERM; {gpu_start}; "
+                      'echo "$CADRE_JOB_ID $CADRE_ATTEMPT $CADRE_RANK" >> {ledger}; '
+                      'echo "{me} start $(date +%s.%N)" >> {spans}; sleep {sleep:.3f} & wait $!; {end}').format(
+                end=end, gpu_start=gpu_ledger.line_command(self.gpu_ledger, "start"), ledger=self.ledger,
+                spans=self.spans, me=me, sleep=rng.uniform(*sleep))
             plan.append((flags, ranks, script))
         return plan
 
@@ -383,11 +429,7 @@ class Torture(unittest.TestCase):
         old attempt is gone (killed and reported, or found gone), except
         ranks cut off on a node that went DOWN, which may run on."""
         spans = self._read_spans()
-        # The planned slow outages, and every DOWN the master logged (in
-        # case a node also went DOWN unplanned).
-        windows = list(self.down_windows)
-        for node, at in self._logged_downs():
-            windows.append((node, at - 1, at + 1))
+        windows = self._down_node_windows()
         first_start = {}
         for (job_id, attempt, _rank), (_node, start, _end) in spans.items():
             if start is not None:
@@ -404,6 +446,69 @@ class Torture(unittest.TestCase):
                 job_id, attempt, rank, node, start or 0, end, attempt + 1, nxt,
                 jobs.get(job_id, {}).get("state", "?")))
         return found
+
+    def _down_node_windows(self):
+        """(node, from, to) in time.time(): the planned slow outages, and
+        every DOWN the master logged (in case a node also went DOWN
+        unplanned). Ranks cut off there may outlive their attempt."""
+        windows = list(self.down_windows)
+        for node, at in self._logged_downs():
+            windows.append((node, at - 1, at + 1))
+        return windows
+
+    def _gpu_problems(self, jobs):
+        """The GPU ledger: no GPU of a node held by two ranks at once (ranks
+        cut off on a DOWN node aside), and every rank of a COMPLETED job's
+        final attempt on the node and GPUs the master says it had."""
+        problems = []
+        spans, bad = gpu_ledger.read(self.gpu_ledger)
+        if bad:
+            problems.append("%d torn GPU ledger lines, e.g. %r" % (len(bad), bad[:3]))
+        wall = self._read_spans()
+        windows = self._down_node_windows()
+
+        def cut_off(s):
+            node, start, end = wall.get((s.job, s.attempt, s.rank), (None, None, None))
+            if node is None or (start is None and end is None):
+                return False
+            start, end = start or end, end or time.time()
+            return any(n == s.node and frm <= end and start <= to for n, frm, to in windows)
+
+        overlaps = gpu_ledger.overlaps(spans, exempt=cut_off)
+        problems.extend(overlaps[:10])
+        if overlaps:
+            problems.append("%d times two ranks held the same GPU at once" % len(overlaps))
+        with_gpus = 0
+        for job_id, j in sorted(jobs.items()):
+            if j["state"] != "COMPLETED":
+                continue
+            for t in j["tasks"]:
+                s = spans.get((job_id, j["attempt"], t["rank"]))
+                if s is None:
+                    problems.append("COMPLETED job %d attempt %d rank %d is not in the GPU ledger"
+                                    % (job_id, j["attempt"], t["rank"]))
+                elif (s.node, s.gpus) != (t["node"], frozenset(t["gpus"])):
+                    problems.append("job %d attempt %d rank %d ran on %s GPUs %s, the master gave it %s GPUs %s"
+                                    % (job_id, j["attempt"], t["rank"], s.node, sorted(s.gpus), t["node"],
+                                       sorted(t["gpus"])))
+                with_gpus += bool(t["gpus"])
+        return problems, len(spans), with_gpus
+
+    def _preemption_problems(self, jobs):
+        """Only low jobs were preempted, and each preempted job ran again
+        as a later attempt; preemption happened at all."""
+        problems = []
+        preempted = {i: j for i, j in jobs.items() if j["preemptions"] > 0}
+        for job_id, j in sorted(preempted.items()):
+            if j["partition"] != "low":
+                problems.append("job %d of partition %s was preempted %d times" % (
+                    job_id, j["partition"], j["preemptions"]))
+            if j["state"] in FINAL_STATES and j["attempt"] <= j["preemptions"]:
+                problems.append("job %d ended %s at attempt %d after %d preemptions: a preempted attempt was "
+                                "never run again" % (job_id, j["state"], j["attempt"], j["preemptions"]))
+        if not preempted:
+            problems.append("no job was preempted: the job mix did not exercise preemption")
+        return problems, preempted
 
     def _all_jobs(self):
         r = self.c.cli("--timeout", "10", "queue", "--all", "--json", check=False)
@@ -528,7 +633,13 @@ class Torture(unittest.TestCase):
         if overlaps:
             problems.append("%d ranks outlived their attempt (not on a DOWN node)" % len(overlaps))
 
-        # 5. Nothing held, nothing left running.
+        # 5. No GPU shared; preempted jobs requeued and run again.
+        gpu_problems, gpu_spans, gpu_ranks = self._gpu_problems(jobs)
+        problems.extend(gpu_problems)
+        preemption_problems, preempted = self._preemption_problems(jobs)
+        problems.extend(preemption_problems)
+
+        # 6. Nothing held, nothing left running.
         try:
             self.c.wait_all_free(timeout=15)
         except AssertionError as e:
@@ -566,6 +677,11 @@ class Torture(unittest.TestCase):
                chaos_s, settle_s, duration))
         log("summary: outcomes %s; final attempts %s; %d ledger lines"
             % (dict(sorted(outcomes.items())), dict(sorted(attempts.items())), sum(lines.values())))
+        partitions = collections.Counter(j["partition"] for j in jobs.values())
+        log("summary: jobs per partition %s; %d jobs preempted (%d preemptions; %s of them COMPLETED); "
+            "%d ranks in the GPU ledger, %d completed ranks on GPUs"
+            % (dict(sorted(partitions.items())), len(preempted), sum(j["preemptions"] for j in preempted.values()),
+               sum(j["state"] == "COMPLETED" for j in preempted.values()), gpu_spans, gpu_ranks))
 
         self.assertGreaterEqual(self.master_restarts, 20)
         self.assertGreaterEqual(sum(self.agent_kills.values()), 5)

@@ -63,10 +63,25 @@ class ScratchDir {
   fs::path path_;
 };
 
+// Parses a script given as text, with `flags` before it on the command line.
+Result<SubmitOptions> parse_script_text(const std::string& text, Args flags = {}) {
+  static ScratchDir dir;
+  flags.push_back(dir.write("job.sh", text));
+  return parse_submit(flags, dir.str());
+}
+
+SubmitOptions parse_text(const std::string& text, Args flags = {}) {
+  auto r = parse_script_text(text, std::move(flags));
+  EXPECT_TRUE(r) << r.error();
+  return r ? *r : SubmitOptions{};
+}
+
 constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
-    "-e/--error, -p/--partition, -A/--account, -D/--chdir)";
+    "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
+    "--switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job)";
 
 // --- Sample Slurm scripts, submitted as users would ---
 
@@ -119,14 +134,15 @@ TEST(BatchScript, AMultiNodeGpuScriptSplitsGresOverTheTasksOfANode) {
 
 TEST(BatchScript, AnUnsupportedDirectiveIsRefusedNamingItAndItsLine) {
   EXPECT_EQ(submit_error({"unsupported.sh"}),
-            std::string("unsupported.sh line 5: #SBATCH --mail-type is not supported by cadre ") + kSupported);
+            std::string("unsupported.sh line 5: #SBATCH --thread-spec is not supported by cadre ") + kSupported);
 }
 
 TEST(BatchScript, JobArraysAreRefusedWithAWayOut) {
-  EXPECT_EQ(submit_error({"array.sh"}),
-            "array.sh line 3: #SBATCH --array: job arrays are not supported yet; submit one job per element");
-  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -a 1-3\n"),
-            "job.sh line 2: #SBATCH -a: job arrays are not supported yet; submit one job per element");
+  const std::string way_out =
+      ": job arrays are not supported yet; submit one job per element (a loop of cadre submit, or cadre submit "
+      "--from FILE with one line per element)";
+  EXPECT_EQ(submit_error({"array.sh"}), "array.sh line 3: #SBATCH --array" + way_out);
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -a 1-3\n"), "job.sh line 2: #SBATCH -a" + way_out);
 }
 
 // --- The command line and the script ---
@@ -288,16 +304,63 @@ TEST(BatchScript, DirectivesAreSplitLikeAShellLine) {
 }
 
 TEST(BatchScript, SbatchDirectivesRefuseWhatCadreCannotHonour) {
+  // Known sbatch options cadre lacks: refused with what to do instead.
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --exclusive\n"),
-            std::string("job.sh line 2: #SBATCH --exclusive is not supported by cadre ") + kSupported);
+            "job.sh line 2: #SBATCH --exclusive: whole-node allocation is not supported yet; ask for every cpu and "
+            "GPU of a node (-c, --gres) so nothing else fits beside the job");
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -x node3\n"),
-            std::string("job.sh line 2: #SBATCH -x is not supported by cadre ") + kSupported);
+            "job.sh line 2: #SBATCH -x: excluding nodes is not supported yet; ask an admin to drain them (cadre drain)");
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --priority=5\n"),
-            std::string("job.sh line 2: #SBATCH --priority is not supported by cadre ") + kSupported)
-      << "a cadre flag, but not an sbatch one cadre maps";
+            "job.sh line 2: #SBATCH --priority: not an sbatch option cadre maps: use #CADRE --priority N (admins may "
+            "raise it above 0)");
+  for (const char* option : {"--dependency=afterok:1", "-d afterok:1", "--qos=high", "-w node1", "-C a100",
+                             "--begin=now+1hour", "--hold", "-G 4", "--signal=USR1@60", "--wait", "--reservation=r"}) {
+    const std::string e = directive_error(std::string("#!/bin/sh\n#SBATCH ") + option + "\n");
+    EXPECT_EQ(e.find("is not supported by cadre"), std::string::npos) << option << ": a specific way out, not the list";
+    EXPECT_TRUE(e.starts_with("job.sh line 2: #SBATCH -")) << e;
+  }
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --thread-spec=1\n"),
+            std::string("job.sh line 2: #SBATCH --thread-spec is not supported by cadre ") + kSupported)
+      << "an option cadre knows nothing about lists what it supports";
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --nodes\n"), "job.sh line 2: #SBATCH --nodes needs a value");
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH hostname\n"),
             "job.sh line 2: #SBATCH: unexpected 'hostname' (directives take options only)");
+}
+
+TEST(BatchScript, AdvisorySbatchOptionsAreRecordedAsHints) {
+  SubmitOptions o = submit_ok({"gpu_train.sh"});
+  EXPECT_TRUE(o.hints.empty()) << "a directive after the first command is ignored, as sbatch ignores it";
+  o = parse_text("#!/bin/sh\n#SBATCH --hint=nomultithread --mail-type=END,FAIL --mail-user ada@x.org\n"
+                 "#SBATCH -m block:cyclic --comment \"run 7\" --spread-job --open-mode=append\n");
+  EXPECT_EQ(o.hints, (Args{"--hint=nomultithread", "--distribution=block:cyclic", "--comment=run 7",
+                           "--mail-type=END,FAIL", "--mail-user=ada@x.org", "--open-mode=append", "--spread-job"}));
+  const JobSpec spec = to_job_spec(o);
+  EXPECT_EQ(spec.hints, o.hints) << "hints travel with the job";
+  auto truncate = parse_script_text("#!/bin/sh\n#SBATCH --open-mode=truncate\n");
+  ASSERT_FALSE(truncate);
+  EXPECT_NE(truncate.error().find("--open-mode=truncate is not supported"), std::string::npos) << truncate.error();
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --spread-job=1\n"), "job.sh line 2: #SBATCH --spread-job takes no value");
+}
+
+TEST(BatchScript, RequeueDirectivesAndTheCommandLineOverrideEachOther) {
+  EXPECT_FALSE(parse_text("#!/bin/sh\n#SBATCH --no-requeue\n").requeue);
+  EXPECT_TRUE(parse_text("#!/bin/sh\n#SBATCH --requeue\n").requeue);
+  EXPECT_TRUE(parse_text("#!/bin/sh\n#SBATCH --no-requeue\n", {"--requeue"}).requeue) << "the command line wins";
+  EXPECT_FALSE(parse_text("#!/bin/sh\n#SBATCH --requeue\n", {"--no-requeue"}).requeue);
+}
+
+TEST(BatchScript, WrapMakesTheCommandLineABatchScript) {
+  auto o = parse_submit({"--wrap", "python train.py --lr 0.1 && echo done", "-N", "2"}, "/home/ada");
+  ASSERT_TRUE(o) << o.error();
+  EXPECT_TRUE(o->batch);
+  EXPECT_EQ(o->script, "#!/bin/sh\n# This script was written by cadre submit --wrap.\npython train.py --lr 0.1 && echo done\n");
+  EXPECT_EQ(o->name, "wrap") << "sbatch names such jobs wrap";
+  EXPECT_EQ(o->output_pattern, "cadre-%j.out");
+  EXPECT_EQ(o->nodes, 2u);
+  auto both = parse_submit({"--wrap", "hostname", "--", "true"}, "/home/ada");
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().find("--wrap takes the whole command"), std::string::npos);
+  EXPECT_FALSE(parse_submit({"--wrap", " "}, "/home/ada"));
 }
 
 TEST(BatchScript, CadreDirectivesTakeCadreSubmitFlags) {

@@ -728,7 +728,7 @@ TEST_F(ClusterStepsOutOfMemory, AStepRankKilledForMemoryFailsOnlyTheStep) {
 class ClusterStepsMasterPort : public ClusterFixture {
  protected:
   // Restores node a (`cpus` cpus) running rank 0 of job 1 (attempt 1), which
-  // holds master_port_for(2): the port job 2 would try first. The agent on a
+  // holds master_port_for(2, PortRange{}): the port job 2 would try first. The agent on a
   // then registers, reporting the rank.
   void restore_job_1_holding_job_2s_port(int64_t cpus) {
     Node a;
@@ -742,7 +742,7 @@ class ClusterStepsMasterPort : public ClusterFixture {
     old.state = JobState::running;
     old.attempt = 1;
     old.start_time = kT0;
-    old.master_port = master_port_for(2);
+    old.master_port = master_port_for(2, PortRange{});
     Task t;
     t.node = "a";
     t.state = TaskState::running;
@@ -764,7 +764,7 @@ TEST_F(ClusterStepsMasterPort, JobsWhoseRankZeroSharesANodeGetDifferentPorts) {
   const uint16_t port = job(id).master_port;
   EXPECT_NE(port, 0);
   EXPECT_NE(port, job(1).master_port);
-  EXPECT_GE(port, kMasterPortBase);
+  EXPECT_GE(port, PortRange{}.first);
   ASSERT_EQ(c.launches.size(), 2u);
   for (const LaunchCmd& l : c.launches) EXPECT_EQ(l.master_port, port) << "the Launch carries the job's port";
 }
@@ -776,7 +776,26 @@ TEST_F(ClusterStepsMasterPort, JobsOnDifferentNodesMayShareAPort) {
   JobId id = submit(gang(1, 1, Resources{1000, 1024, 0}));
   schedule();
   ASSERT_EQ(job(id).node_list(), (std::vector<std::string>{"b"}));
-  EXPECT_EQ(job(id).master_port, master_port_for(2));
+  EXPECT_EQ(job(id).master_port, master_port_for(2, PortRange{}));
+}
+
+TEST_F(ClusterStepsMasterPort, TheConfiguredRangeIsWhereJobsGetTheirPorts) {
+  SchedulerConfig config;
+  config.master_ports = PortRange{41000, 3};
+  cluster_.configure(config);
+  add_node("a", 8, 0);
+  std::set<uint16_t> ports;
+  for (int i = 0; i < 3; ++i) {
+    JobId id = submit(gang(1, 1, Resources{1000, 1024, 0}));
+    Commands c = schedule();
+    ASSERT_EQ(job(id).state, JobState::running);
+    ASSERT_EQ(c.launches.size(), 1u);
+    EXPECT_EQ(c.launches[0].master_port, job(id).master_port);
+    EXPECT_GE(job(id).master_port, 41000);
+    EXPECT_LE(job(id).master_port, 41002);
+    ports.insert(job(id).master_port);
+  }
+  EXPECT_EQ(ports.size(), 3u) << "three jobs on one node, three different ports of the three";
 }
 
 }  // namespace

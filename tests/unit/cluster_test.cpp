@@ -101,7 +101,7 @@ TEST_F(ClusterTest, ScheduleSendsEachRankItsLaunchOnItsNode) {
     EXPECT_EQ(l.workdir, "/home/ada");
     EXPECT_EQ(l.output_pattern, "log-%j-%t");
     EXPECT_EQ(l.master_addr, "addr-n1") << "MASTER_ADDR is rank 0's node";
-    EXPECT_EQ(l.master_port, master_port_for(id));
+    EXPECT_EQ(l.master_port, master_port_for(id, PortRange{}));
     EXPECT_EQ(l.user, "ada");
     EXPECT_EQ(l.uid, 1000u);
     EXPECT_EQ(l.gid, 100u);
@@ -421,6 +421,38 @@ TEST_F(ClusterTest, AWallClockSteppedBackLetsNothingOverrun) {
   EXPECT_EQ(job(id).state, JobState::running);
   tick(now_ms_ + 60'000, kT0 + 1 - 3 * 3600 + 60);
   EXPECT_EQ(job(id).state, JobState::timeout);
+}
+
+TEST_F(ClusterTest, ARestartedMasterCountsRunTimeFromTheLastSaveNotAStartAClockStepMoved) {
+  add_node("n1", 8, 0);
+  JobSpec s = spec(1);
+  s.time_limit_s = 3600;
+  JobId id = submit(s);
+  schedule();  // starts at kT0 + 1
+  tick(now_ms_, kT0 + 1);
+  // The wall clock steps 5 hours ahead 10 minutes into the run; the
+  // periodic save after it records 15 minutes of run time at the new time.
+  tick(now_ms_ + 10 * 60'000, kT0 + 1 + 10 * 60);
+  tick(now_ms_ + 15 * 60'000, kT0 + 1 + 5 * 3600 + 15 * 60);
+  take();
+  Job saved = job(id);
+  ASSERT_EQ(saved.run_s, 15 * 60) << "the save counts run time on the monotonic clock";
+  ASSERT_EQ(saved.run_at, kT0 + 1 + 5 * 3600 + 15 * 60);
+  ASSERT_EQ(saved.start_time, kT0 + 1) << "the start stays the wall time people read";
+
+  // The master restarts a minute later (a new process: a new monotonic clock).
+  Node n = node("n1");
+  cluster_ = Cluster(kNodeTimeoutMs);
+  now_ms_ = 500;
+  const int64_t restart_unix = saved.run_at + 60;
+  cluster_.restore({n}, {saved}, id, now_ms_);
+  add_node("n1", 8, 0, {live(id, 0, saved.attempt)});
+  tick(now_ms_, restart_unix);
+  EXPECT_EQ(job(id).state, JobState::running) << "16 minutes run, not 5 hours: the step is not run time";
+  tick(now_ms_ + 43 * 60'000, restart_unix + 43 * 60);
+  EXPECT_EQ(job(id).state, JobState::running);
+  tick(now_ms_ + 44 * 60'000, restart_unix + 44 * 60);
+  EXPECT_EQ(job(id).state, JobState::timeout) << "an hour of run time: 16 minutes before the restart, 44 after";
 }
 
 TEST_F(ClusterTest, AJobWithoutATimeLimitRunsForever) {

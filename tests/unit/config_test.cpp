@@ -44,6 +44,7 @@ listen = "tcp://*:7701"
 state_dir = "/srv/cadre"
 node_timeout = "45s"
 max_retries = 5
+master_ports = "31000-31999"
 log_level = "debug"
 
 [scheduler]
@@ -88,6 +89,7 @@ TEST(ConfigParse, ReadsEveryKeyIntoTheConfig) {
   EXPECT_EQ(c.state_dir, "/srv/cadre");
   EXPECT_EQ(c.node_timeout_ms, 45000);
   EXPECT_EQ(c.max_retries, 5u);
+  EXPECT_EQ(c.master_ports, (PortRange{31000, 1000}));
   EXPECT_EQ(c.log_level, "debug");
 
   EXPECT_EQ(c.policy.backfill, sched::Backfill::conservative);
@@ -269,6 +271,12 @@ TEST(ConfigErrors, WrongTypesNameTheKey) {
   EXPECT_EQ(error_of("[scheduler]\nreservation_depth = 1.5\n"),
             "cadre.toml:2:21: scheduler.reservation_depth: expected an integer, got 1.5");
   EXPECT_TRUE(starts_with(error_of("master = 1\n"), "cadre.toml:1:10: master: expected a table, got 1"));
+}
+
+TEST(ConfigErrors, MasterPortsMustBeARangeOfUnprivilegedPorts) {
+  EXPECT_TRUE(starts_with(error_of("[master]\nmaster_ports = \"80-90\"\n"),
+                          "cadre.toml:2:16: master.master_ports: expected a port range FIRST-LAST"));
+  EXPECT_TRUE(starts_with(error_of("[master]\nmaster_ports = 29500\n"), "cadre.toml:2:16: master.master_ports: expected a non-empty string"));
 }
 
 TEST(ConfigErrors, IntegersMustBeInRange) {

@@ -259,5 +259,28 @@ TEST(JobValidation, TheUmaskIsAFileModeMaskOrUnset) {
   EXPECT_EQ(refusal(s), "umask -2 is not a file mode mask; give one from 0000 to 0777 (or -1 for the node's)");
 }
 
+TEST(JobValidation, TheEnvironmentIsBoundedInCountAndBytesAndHoldsNameValuePairs) {
+  JobSpec s = good();
+  s.environment = {"PATH=/usr/bin", "EMPTY=", "BASH_FUNC_module%%=() {  echo\n}"};
+  expect_ok(s);
+  s.environment.assign(limits::kMaxEnvVars, "A=1");
+  expect_ok(s);
+  s.environment.push_back("B=2");
+  EXPECT_EQ(refusal(s), "the environment has 4097 variables; at most 4096 are allowed (export fewer: --export=NAME,...)");
+  s.environment = {"BIG=" + std::string(limits::kMaxEnvBytes, 'x')};
+  EXPECT_NE(refusal(s).find("the environment is 1048581 bytes; at most 1048576"), std::string::npos);
+  s.environment = {"NOVALUE"};
+  EXPECT_EQ(refusal(s), "the environment holds 'NOVALUE', which is not NAME=value");
+  s.environment = {"=x"};
+  EXPECT_EQ(refusal(s), "the environment holds '=x', which is not NAME=value");
+  s.environment = {std::string("A=x\0y", 5)};
+  EXPECT_NE(refusal(s).find("NUL"), std::string::npos);
+  s.environment = {"A=\xff"};
+  EXPECT_NE(refusal(s).find("not UTF-8"), std::string::npos);
+  s.environment.clear();
+  s.submit_host = std::string(limits::kMaxHostNameBytes + 1, 'h');
+  EXPECT_NE(refusal(s).find("submit host"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cadre

@@ -66,33 +66,67 @@ TEST(LaunchLayout, ABatchScriptHoldsItsNodesWholeShare) {
   EXPECT_EQ(t.gpus, (std::vector<uint32_t>{0, 1, 2, 3, 4, 5}));
 }
 
+const PortRange kPorts{29500, 3268};
+
 TEST(LaunchLayout, AJobFirstTriesItsOwnPort) {
   Job j = job_on(7, {"a"});
   std::map<JobId, Job> jobs{{7, j}};
-  EXPECT_EQ(master_port_for(7), kMasterPortBase + 7);
-  EXPECT_EQ(master_port_for(kMasterPortSpan + 7), kMasterPortBase + 7) << "ids wrap around the range";
-  EXPECT_EQ(pick_master_port(jobs, j, "a"), master_port_for(7));
+  EXPECT_EQ(master_port_for(7, kPorts), 29507);
+  EXPECT_EQ(master_port_for(3268 + 7, kPorts), 29507) << "ids wrap around the range";
+  EXPECT_EQ(pick_master_port(jobs, j, "a", kPorts), 29507);
+  EXPECT_EQ(master_port_for(7, PortRange{40000, 5}), 40002) << "a configured range";
 }
 
 TEST(LaunchLayout, APortHeldOnRankZerosNodeIsPassedOver) {
   Job holder = job_on(1, {"a"});
-  holder.master_port = master_port_for(2);
+  holder.master_port = master_port_for(2, kPorts);
   Job elsewhere = job_on(3, {"b"});
-  elsewhere.master_port = master_port_for(2) + 1;
+  elsewhere.master_port = master_port_for(2, kPorts) + 1;
   Job j = job_on(2, {"a"});
   std::map<JobId, Job> jobs{{1, holder}, {2, j}, {3, elsewhere}};
-  EXPECT_EQ(pick_master_port(jobs, j, "a"), master_port_for(2) + 1) << "only ports on node a count";
+  EXPECT_EQ(pick_master_port(jobs, j, "a", kPorts), master_port_for(2, kPorts) + 1) << "only ports on node a count";
   jobs.at(1).state = JobState::completed;
-  EXPECT_EQ(pick_master_port(jobs, j, "a"), master_port_for(2)) << "an ended job holds no port";
+  EXPECT_EQ(pick_master_port(jobs, j, "a", kPorts), master_port_for(2, kPorts)) << "an ended job holds no port";
+}
+
+TEST(LaunchLayout, APortPassedOverWrapsWithinASmallRange) {
+  const PortRange two{40000, 2};
+  Job holder = job_on(1, {"a"});
+  holder.master_port = 40001;
+  Job j = job_on(3, {"a"});  // first choice 40001
+  std::map<JobId, Job> jobs{{1, holder}, {3, j}};
+  EXPECT_EQ(pick_master_port(jobs, j, "a", two), 40000);
 }
 
 TEST(LaunchLayout, EachStepGetsThePortNextToItsJobs) {
   Job j = job_on(1, {"a"});
-  j.master_port = kMasterPortBase + kMasterPortSpan - 1;
-  EXPECT_EQ(step_master_port(j, 0), j.master_port);
-  EXPECT_EQ(step_master_port(j, 1), kMasterPortBase) << "wraps within the range";
+  j.master_port = 32767;
+  EXPECT_EQ(step_master_port(j, 0, kPorts), j.master_port);
+  EXPECT_EQ(step_master_port(j, 1, kPorts), 29500) << "wraps within the range";
   j.master_port = 0;
-  EXPECT_EQ(step_master_port(j, 2), master_port_for(1) + 2) << "a job without a port yet uses its first choice";
+  EXPECT_EQ(step_master_port(j, 2, kPorts), master_port_for(1, kPorts) + 2) << "a job without a port yet uses its first choice";
+  j.master_port = 29600;  // saved under another range before a restart
+  EXPECT_EQ(step_master_port(j, 1, PortRange{40000, 10}), 40001) << "stays inside today's range";
+}
+
+TEST(PortRange, ParsesFirstDashLastAndRefusesTheRest) {
+  auto r = parse_port_range("30000-30099");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(*r, (PortRange{30000, 100}));
+  EXPECT_EQ(to_string(*r), "30000-30099");
+  auto one = parse_port_range("40000-40000");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->count, 1);
+  auto widest = parse_port_range("1024-65535");
+  ASSERT_TRUE(widest);
+  EXPECT_EQ(widest->last(), 65535);
+  for (const char* bad : {"", "29500", "-", "80-100", "30000-29999", "30000-70000", "a-b", "30000--1", " 30000-30001"}) {
+    auto e = parse_port_range(bad);
+    EXPECT_FALSE(e) << bad;
+    if (!e) {
+      EXPECT_NE(e.error().find("FIRST-LAST"), std::string::npos) << e.error();
+    }
+  }
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ LaunchSpec two_node_spec() {
   s.uid = 1001;
   s.ntasks = 8;
   s.cpus_per_task = 2;
+  s.per_task = Resources{2000, 3000, 1};
   return s;
 }
 
@@ -53,10 +54,31 @@ TEST(LaunchSpec, OutputPathSubstitutesJobAndRankInTheWorkdir) {
   EXPECT_EQ(output_path(two_node_spec(), "gpu-02"), "/home/ada/exp/cadre-1234-5.out");
 }
 
-TEST(LaunchSpec, OutputPathSubstitutesNodeAndAttempt) {
+TEST(LaunchSpec, OutputPathHasSlurmsMeaningsForNodeIndexNameRestartsAndArrays) {
+  LaunchSpec s = two_node_spec();  // attempt 2, rank 5 on gpu-02, the job's second node
+  s.output_pattern = "logs/%N/%n-%j.%r.%t";
+  EXPECT_EQ(output_path(s, "gpu-02"), "/home/ada/exp/logs/gpu-02/1-1234.1.5") << "%n is the node's index, %r restarts";
+  s.output_pattern = "%A_%a-%b.out";
+  EXPECT_EQ(output_path(s, "gpu-02"), "/home/ada/exp/1234_4294967294-4.out") << "a job outside an array, as sbatch names it";
+  s.output_pattern = "%J-%s";
+  EXPECT_EQ(output_path(s, "gpu-02"), "/home/ada/exp/1234.0-0");
+  s.batch = true;
+  EXPECT_EQ(output_path(s, "gpu-02"), "/home/ada/exp/1234-batch") << "the batch step's %J is the bare job id";
+  s.batch = false;
+  s.step = 3;
+  EXPECT_EQ(output_path(s, "gpu-02"), "/home/ada/exp/1234.3-3");
+}
+
+TEST(LaunchSpec, OutputPathZeroPadsNumbersToTheGivenWidth) {
   LaunchSpec s = two_node_spec();
-  s.output_pattern = "logs/%n/%j.%a.%t";
-  EXPECT_EQ(output_path(s, "gpu-02"), "/home/ada/exp/logs/gpu-02/1234.2.5");
+  s.output_pattern = "%6j-%3t-%3x-%12t-%0j";
+  EXPECT_EQ(output_path(s, "n"), "/home/ada/exp/001234-005-train-0000000005-1234") << "names are not padded; 10 at most";
+}
+
+TEST(LaunchSpec, OutputPathWithABackslashIsTakenLiterally) {
+  LaunchSpec s = two_node_spec();
+  s.output_pattern = "\\%j-%t.out";
+  EXPECT_EQ(output_path(s, "n"), "/home/ada/exp/%j-%t.out");
 }
 
 TEST(LaunchSpec, OutputPathTurnsDoublePercentIntoOnePercent) {
@@ -210,6 +232,10 @@ TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
       {"SLURM_NODEID", "1"},
       {"SLURM_STEP_ID", "0"},
       {"SLURM_GPUS_ON_NODE", "2"},
+      {"SLURM_CLUSTER_NAME", "cadre"},
+      {"SLURM_CPUS_ON_NODE", "8"},
+      {"SLURM_MEM_PER_NODE", "12000"},
+      {"SLURM_JOB_CPUS_PER_NODE", "8(x2)"},
   };
   for (auto& [name, value] : want) {
     ASSERT_EQ(env.count(name), 1u) << name << " is missing";
@@ -234,6 +260,28 @@ TEST(LaunchSpec, CadreVariablesWinOverTheBase) {
   ASSERT_EQ(env["CUDA_VISIBLE_DEVICES"].size(), 1u);
   EXPECT_NE(env["CUDA_VISIBLE_DEVICES"][0], "0,1,2,3");
   EXPECT_EQ(env["HOME"].size(), 1u);
+}
+
+TEST(LaunchSpec, TheExportedEnvironmentComesBetweenCadresNamesAndTheBase) {
+  LaunchSpec s = two_node_spec();
+  s.environment = {"PATH=/opt/conda/bin:/usr/bin", "PYTHONPATH=/home/ada/lib", "RANK=99",
+                   "BASH_FUNC_module%%=() {  eval $(/usr/bin/modulecmd bash $*)\n}", "HOME=/home/ada"};
+  s.partition = "gpu";
+  s.account = "physics";
+  s.submit_host = "login-1";
+  s.export_mode = "ALL,OMP_NUM_THREADS=4";
+  std::vector<std::string> base{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "SHELL=/bin/sh"};
+  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", ""}, "/h", base));
+  EXPECT_EQ(env["PATH"], (std::vector<std::string>{"/opt/conda/bin:/usr/bin"})) << "the submitter's PATH, not the agent's";
+  EXPECT_EQ(env["PYTHONPATH"], (std::vector<std::string>{"/home/ada/lib"}));
+  EXPECT_EQ(env["HOME"], (std::vector<std::string>{"/home/ada"}));
+  EXPECT_EQ(env["SHELL"], (std::vector<std::string>{"/bin/sh"})) << "the base fills in what was not exported";
+  EXPECT_EQ(env["RANK"], (std::vector<std::string>{"5"})) << "cadre's names win over exported ones";
+  EXPECT_EQ(env["BASH_FUNC_module%%"].size(), 1u) << "exported shell functions travel";
+  EXPECT_EQ(env["SLURM_JOB_PARTITION"], (std::vector<std::string>{"gpu"}));
+  EXPECT_EQ(env["SLURM_JOB_ACCOUNT"], (std::vector<std::string>{"physics"}));
+  EXPECT_EQ(env["SLURM_SUBMIT_HOST"], (std::vector<std::string>{"login-1"}));
+  EXPECT_EQ(env["SLURM_EXPORT_ENV"], (std::vector<std::string>{"ALL,OMP_NUM_THREADS=4"}));
 }
 
 TEST(LaunchSpec, RankWithoutGpusSeesAnEmptyCudaVisibleDevices) {

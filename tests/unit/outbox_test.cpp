@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "common/codec.hpp"
 
 namespace cadre {
@@ -56,9 +58,29 @@ TEST(Outbox, AFailedCommitReplacesEveryAnswerOfTheTurnWithTheError) {
   out.send("agent", "ack bytes");
   out.open("b", 2);
   out.defer("b", 2);
-  auto frames = out.fail("disk full");
+  auto frames = out.fail("disk full", "partly done");
   ASSERT_EQ(frames.size(), 2u);  // one per request; the agent's ack is dropped
   for (const Frames& f : frames) EXPECT_EQ(error_text(f[1]), "disk full");
+  EXPECT_TRUE(out.take("x").empty());
+}
+
+TEST(Outbox, AFailedCommitTellsARequestThatOutlivedACommittedTurnThatPartOfItMayBeDone) {
+  Outbox out;
+  out.open("slow", 1);
+  out.defer("slow", 1);
+  out.open("queued", 2);  // waits behind "slow": it cannot tell whether it began
+  out.defer("queued", 2);
+  EXPECT_TRUE(out.take("x").empty());  // a turn committed: slow's first slice
+  out.defer("slow", 1);                // its next slice
+  out.open("new", 3);
+  out.defer("new", 3);
+  auto frames = out.fail("nothing was changed", "part of it may be done");
+  ASSERT_EQ(frames.size(), 3u);
+  std::map<std::string, std::string> said;
+  for (const Frames& f : frames) said[f[0]] = error_text(f[1]);
+  EXPECT_EQ(said["slow"], "part of it may be done");
+  EXPECT_EQ(said["queued"], "part of it may be done");
+  EXPECT_EQ(said["new"], "nothing was changed");
   EXPECT_TRUE(out.take("x").empty());
 }
 

@@ -481,6 +481,11 @@ Job batch_job(JobId id) {
   j.spec.script = "#!/bin/bash\n#SBATCH --nodes=2 --job-name=\"ünï\"\n\tcadre run python train.py --lr 0.1\n";
   j.spec.error_pattern = "err-%j.log";
   j.master_port = 29777;
+  j.spec.environment = {"PATH=/opt/conda/bin:/usr/bin", "MULTI=line one\nline \"two\"", "UNI=ünï"};
+  j.spec.submit_host = "login-1";
+  j.spec.export_mode = "ALL,OMP_NUM_THREADS=4";
+  j.run_s = 3725;
+  j.run_at = 1'800'000'123;
   // Only the script runs; the other slots wait for its steps.
   j.tasks[0].state = TaskState::running;
   for (size_t r = 1; r < j.tasks.size(); ++r) j.tasks[r].state = TaskState::allocated;
@@ -493,6 +498,11 @@ void expect_same_batch_fields(const Job& want, const Job& got) {
   EXPECT_EQ(got.spec.script, want.spec.script);
   EXPECT_EQ(got.spec.error_pattern, want.spec.error_pattern);
   EXPECT_EQ(got.master_port, want.master_port);
+  EXPECT_EQ(got.run_s, want.run_s) << "the saved run time survives a restart";
+  EXPECT_EQ(got.spec.environment, want.spec.environment) << "the exported environment survives a restart";
+  EXPECT_EQ(got.spec.submit_host, want.spec.submit_host);
+  EXPECT_EQ(got.spec.export_mode, want.spec.export_mode);
+  EXPECT_EQ(got.run_at, want.run_at);
 }
 
 TEST_F(SqliteStoreTest, BatchJobFieldsAndAllocatedSlotsRoundTrip) {
@@ -603,7 +613,8 @@ TEST_F(SqliteStoreTest, JsonColumnsWithEscapesOrUnknownFieldsStillLoad) {
   // spacing, a nested field nobody knows, a number past 32 bits.
   exec_sql(R"sql(UPDATE jobs SET argv = '[ "echo", "tab\tand \"quote\"", "\u00fc" ]',
                  sched = '{"partition": "gpu", "account": "a\\b", "future": {"x": [1, 2]}, "preemptions": 2,
-                           "switches_wait_s": 9000000000, "batch": true, "master_port": 29501}' WHERE id = 1;
+                           "switches_wait_s": 9000000000, "batch": true, "master_port": 29501,
+                           "run_s": 61, "run_at": 1800000000}' WHERE id = 1;
                  UPDATE jobs SET argv = '[]', sched = '{ }' WHERE id = 2;
                  UPDATE jobs SET sched = '{"partition":"cpu","max_switches":3,"newer":"field"}' WHERE id = 3;)sql");
   auto store = open_store();
@@ -619,6 +630,8 @@ TEST_F(SqliteStoreTest, JsonColumnsWithEscapesOrUnknownFieldsStillLoad) {
   EXPECT_EQ(odd.spec.switches_wait_s, int64_t{9000000000});
   EXPECT_TRUE(odd.spec.batch);
   EXPECT_EQ(odd.master_port, 29501);
+  EXPECT_EQ(odd.run_s, 61);
+  EXPECT_EQ(odd.run_at, 1800000000);
   EXPECT_TRUE((*active)[1].spec.argv.empty());
   EXPECT_EQ((*active)[1].spec.partition, "");
   EXPECT_EQ((*active)[2].spec.partition, "cpu");

@@ -2,7 +2,7 @@
 #SBATCH --job-name=notify
 #SBATCH --nodes=1
 #SBATCH --time=10
-#SBATCH --mail-type=END,FAIL
+#SBATCH --thread-spec=2
 #SBATCH --mail-user=ada@example.org
 
 hostname

@@ -1,0 +1,90 @@
+"""End to end: sbatch options as Slurm users write them (issue 18): --wrap,
+advisory options recorded as hints and shown by `cadre show`, --requeue and
+--no-requeue as directives, output patterns with sbatch's symbols, and a
+known option cadre lacks refused with what to do instead, before anything
+is queued."""
+
+import json
+import os
+import textwrap
+
+from harness import ClusterTestCase
+
+
+class SlurmOptions(ClusterTestCase):
+    AGENTS = 2
+    GPUS = 0
+
+    def script(self, name, text):
+        path = self.c.path(name)
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(text).lstrip())
+        os.chmod(path, 0o755)
+        return path
+
+    def submit_script(self, path, *flags):
+        r = self.c.cli("submit", "--parsable", *flags, path, cwd=self.c.tmp)
+        return int(r.stdout.strip())
+
+    def test_wrap_runs_a_command_line_as_a_batch_script(self):
+        r = self.c.cli("submit", "--parsable", "--wrap", "echo wrapped $SLURM_JOB_NAME; echo two words > w.txt",
+                       cwd=self.c.tmp)
+        job = int(r.stdout.strip())
+        done = self.c.wait_state(job, "COMPLETED")
+        self.assertEqual(done["name"], "wrap")
+        self.assertTrue(done["batch"])
+        with open(self.c.path("cadre-%d.out" % job)) as f:
+            self.assertIn("wrapped wrap", f.read())
+        with open(self.c.path("w.txt")) as f:
+            self.assertEqual(f.read(), "two words\n")
+
+    def test_advisory_options_are_recorded_and_shown(self):
+        path = self.script("hinted.sh", """
+            #!/bin/bash
+            #SBATCH --hint=nomultithread
+            #SBATCH --mail-type=END,FAIL --mail-user=ada@example.org
+            #SBATCH --comment="nightly run" --open-mode=append
+            #SBATCH --no-requeue
+            true
+            """)
+        job = self.submit_script(path)
+        done = self.c.wait_state(job, "COMPLETED")
+        self.assertEqual(done["hints"], ["--hint=nomultithread", "--comment=nightly run", "--mail-type=END,FAIL",
+                                         "--mail-user=ada@example.org", "--open-mode=append"])
+        text = self.c.cli("show", str(job)).stdout
+        self.assertIn("Hints=--hint=nomultithread", text)
+        self.assertIn("cadre sends no mail", text)
+        # The hints survive a restart with the job.
+        self.c.restart_master()
+        self.assertEqual(self.c.show(job)["hints"], done["hints"])
+
+    def test_requeue_directives_reach_the_job(self):
+        for directive, flags, requeue in (("--no-requeue", [], False), ("--requeue", [], True),
+                                          ("--no-requeue", ["--requeue"], True)):
+            path = self.script("rq.sh", "#!/bin/sh\n#SBATCH %s\ntrue\n" % directive)
+            job = self.submit_script(path, *flags)
+            self.c.wait_state(job, "COMPLETED")
+            self.assertEqual(self.c.show(job)["requeue"], requeue, (directive, flags))
+
+    def test_sbatch_output_symbols_have_sbatchs_meanings(self):
+        job = self.c.submit("echo hi", "--nodes", "2", "--tasks-per-node", "1",
+                            "--output", self.c.path("o-%A_%a-%J-%n-%N-%3t.out"))
+        self.c.wait_state(job, "COMPLETED")
+        names = sorted(n for n in os.listdir(self.c.tmp) if n.startswith("o-"))
+        self.assertEqual(len(names), 2, names)
+        for n in names:
+            self.assertTrue(n.startswith("o-%d_4294967294-%d.0-" % (job, job)), n)
+        self.assertEqual(sorted(n.split("-")[3] for n in names), ["0", "1"], "%n is the node's index")
+        self.assertEqual(sorted(n.split("-")[-1] for n in names), ["000.out", "001.out"])
+
+    def test_a_known_option_cadre_lacks_is_refused_with_a_way_forward(self):
+        path = self.script("excl.sh", """
+            #!/bin/bash
+            #SBATCH --nodes=1
+            #SBATCH --exclusive
+            hostname
+            """)
+        r = self.c.cli("submit", path, check=False, cwd=self.c.tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("excl.sh line 3: #SBATCH --exclusive: whole-node allocation is not supported yet", r.stderr)
+        self.assertEqual(json.loads(self.c.cli("queue", "--json").stdout).get("jobs", []), [])
