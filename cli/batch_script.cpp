@@ -41,6 +41,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--export-file", 0, "--export-file"},
     {"--requeue", 0, "--requeue", false},
     {"--no-requeue", 0, "--no-requeue", false},
+    {"--hold", 'H', "--hold", false},
     {"--switches", 0, "--switches"},
     // Advisory: recorded with the job and shown by cadre show.
     {"--hint", 0, "--hint"},
@@ -61,7 +62,7 @@ constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "--switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "-H/--hold, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job";
 
 // sbatch options cadre does not honour yet, and what to do instead: the
@@ -88,7 +89,6 @@ constexpr RefusedSbatch kRefusedSbatch[] = {
     {"--qos", 'q', "QOS is not supported yet; a partition's tier plays its role for preemption (-p)"},
     {"--reservation", 0, "reservations are not supported yet; leave the option out"},
     {"--begin", 'b', "deferred starts are not supported yet; submit at the time you want (at, cron)"},
-    {"--hold", 'H', "held submission is not supported yet; submit when the job may run"},
     {"--signal", 0, "a warning signal before the time limit is not supported yet; cadre sends SIGTERM at the "
                     "limit, then SIGKILL after the agent's --kill-grace: trap SIGTERM to save your state"},
     {"--deadline", 0, "deadlines are not supported yet; a --time limit bounds the run"},

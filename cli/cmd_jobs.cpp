@@ -1,12 +1,17 @@
 // cadre queue, show and cancel.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "cli/client.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "cli/job_filters.hpp"
 #include "cli/names.hpp"
 #include "common/escape.hpp"
 #include "common/flags.hpp"
@@ -14,17 +19,17 @@
 #include "common/limits.hpp"
 
 namespace cadre::cli {
+namespace {
 
-int cmd_queue(const Global& g, const Args& args) {
-  Flags f;
-  f.toggle("--all", {"-a"}).toggle("--json");
-  if (Status s = f.parse(args); !s) return fail(s.error(), 2);
-  Client client(g.master, g.timeout_ms);
-  const bool all = f.has("--all");
-  // The master answers in pages (of at most 10,000 jobs); each page's
-  // message is kept, since the readers point into it.
+// Jobs as the master lists them. It answers in pages (of at most 10,000
+// jobs); each page's message is kept, since the readers point into it.
+struct JobListing {
   std::vector<std::unique_ptr<Decoded>> pages;
   std::vector<JobInfo::Reader> jobs;
+};
+
+// Pending and running jobs; with `all`, ended ones too.
+Status list_jobs(Client& client, bool all, JobListing& out) {
   uint64_t after = 0;
   while (true) {
     auto reply = client.call([all, after](Envelope::Builder e) {
@@ -32,13 +37,153 @@ int cmd_queue(const Global& g, const Args& args) {
       l.setAll(all);
       l.setAfterId(after);
     });
-    if (!reply) return fail(reply.error());
+    if (!reply) return make_error(reply.error());
     auto page = (*reply)->envelope().getJobsReply();
-    for (auto j : page.getJobs()) jobs.push_back(j);
-    pages.push_back(std::move(*reply));
-    if (!page.getMore() || jobs.empty() || jobs.back().getId() <= after) break;
-    after = jobs.back().getId();
+    for (auto j : page.getJobs()) out.jobs.push_back(j);
+    out.pages.push_back(std::move(*reply));
+    if (!page.getMore() || out.jobs.empty() || out.jobs.back().getId() <= after) return {};
+    after = out.jobs.back().getId();
   }
+}
+
+std::string_view view(capnp::Text::Reader text) { return {text.cStr(), text.size()}; }
+
+JobFacts facts_of(JobInfo::Reader j) {
+  auto r = j.getRequest();
+  return JobFacts{j.getId(),         view(r.getUser()),      r.getUid(),         view(j.getState()),
+                  view(r.getName()), view(r.getPartition()), view(r.getAccount())};
+}
+
+// Who runs this command, as --me means it: the login name, else the uid
+// (which --user also takes).
+std::string caller_user() {
+  const uid_t uid = getuid();
+  const passwd* pw = getpwuid(uid);
+  return pw ? std::string(pw->pw_name) : std::to_string(uid);
+}
+
+// --user, or --me (squeue and scancel: the same as --user with your name).
+Status choose_users(const Flags& f, JobFilter& filter) {
+  if (f.has("--me") && f.has("--user")) return make_error("--me and --user both choose whose jobs; give one of them");
+  if (f.has("--me")) filter.users = {caller_user()};
+  return {};
+}
+
+// The flags that name jobs by their text: flag, what its values are, and
+// where they go.
+struct TextFlag {
+  const char* flag;
+  FilterText kind;
+  std::vector<std::string> JobFilter::*into;
+};
+constexpr TextFlag kTextFlags[] = {
+    {"--user", FilterText::user, &JobFilter::users},
+    {"--name", FilterText::job_name, &JobFilter::names},
+    {"--partition", FilterText::partition, &JobFilter::partitions},
+    {"--account", FilterText::account, &JobFilter::accounts},
+};
+
+// squeue's filters: comma-separated lists; names and accounts in any case.
+Result<JobFilter> queue_filter(const Flags& f) {
+  JobFilter filter;
+  filter.fold_case = true;
+  if (Status s = choose_users(f, filter); !s) return make_error(s.error());
+  for (const TextFlag& t : kTextFlags) {
+    auto value = f.get(t.flag);
+    if (!value) continue;
+    auto list = parse_filter_list(t.flag, t.kind, *value);
+    if (!list) return make_error(list.error());
+    filter.*t.into = std::move(*list);
+  }
+  if (auto value = f.get("--states"); value)
+    if (Status s = parse_queue_states("--states", *value, filter); !s) return make_error(s.error());
+  if (auto value = f.get("--jobs"); value) {
+    auto ids = parse_job_id_list("--jobs", *value);
+    if (!ids) return make_error(ids.error());
+    filter.ids = std::move(*ids);
+  }
+  return filter;
+}
+
+// scancel's filters: one value each, compared exactly.
+Result<JobFilter> cancel_filter(const Flags& f) {
+  JobFilter filter;
+  if (Status s = choose_users(f, filter); !s) return make_error(s.error());
+  for (const TextFlag& t : kTextFlags) {
+    auto value = f.get(t.flag);
+    if (!value) continue;
+    auto word = parse_filter_word(t.flag, t.kind, *value);
+    if (!word) return make_error(word.error());
+    (filter.*t.into) = {std::move(*word)};
+  }
+  if (auto value = f.get("--state"); value) {
+    auto state = parse_cancel_state("--state", *value);
+    if (!state) return make_error(state.error());
+    filter.states = {std::move(*state)};
+  }
+  return filter;
+}
+
+// The jobs a cancel with filters acts on, as scancel chooses them: named
+// jobs that are active and match, or with no ids every active job that
+// matches. A named job the master does not list as active is asked for
+// anyway, so the master says why it cannot be cancelled.
+Result<std::vector<uint64_t>> jobs_to_cancel(Client& client, const JobFilter& filter,
+                                             const std::vector<uint64_t>& ids) {
+  JobListing listing;
+  if (Status s = list_jobs(client, false, listing); !s) return make_error(s.error());
+  std::vector<uint64_t> out;
+  if (ids.empty()) {
+    for (auto j : listing.jobs)
+      if (matches(filter, facts_of(j))) out.push_back(j.getId());
+    return out;
+  }
+  std::map<uint64_t, JobFacts> active;
+  for (auto j : listing.jobs) active.emplace(j.getId(), facts_of(j));
+  for (uint64_t id : ids) {
+    auto it = active.find(id);
+    if (it == active.end() || matches(filter, it->second)) out.push_back(id);
+  }
+  return out;
+}
+
+// Sends the cancels in batches of at most limits::kMaxIdsPerRequest and
+// prints a line for each job that could not be cancelled. 0 when all were.
+int send_cancels(Client& client, const std::vector<uint64_t>& ids) {
+  int status = 0;
+  for (size_t first = 0; first < ids.size(); first += limits::kMaxIdsPerRequest) {
+    const size_t count = std::min(limits::kMaxIdsPerRequest, ids.size() - first);
+    auto reply = client.call([&](Envelope::Builder e) {
+      auto list = e.initCancel().initIds(static_cast<unsigned>(count));
+      for (unsigned i = 0; i < count; ++i) list.set(i, ids[first + i]);
+    });
+    if (!reply) return fail(reply.error());
+    for (auto r : (*reply)->envelope().getCancelReply().getResults()) {
+      if (!r.getOk()) {
+        std::cerr << "cadre: cannot cancel job " << r.getId() << ": " << escape_control(r.getMessage().cStr()) << "\n";
+        status = 1;
+      }
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+int cmd_queue(const Global& g, const Args& args) {
+  Flags f;
+  f.toggle("--all", {"-a"}).toggle("--json").toggle("--me");
+  f.value("--user", {"-u"}).value("--states", {"-t"}).value("--partition", {"-p"});
+  f.value("--jobs", {"-j"}).value("--name", {"-n"}).value("--account", {"-A"});
+  if (Status s = f.parse(args); !s) return fail(s.error(), 2);
+  auto filter = queue_filter(f);
+  if (!filter) return fail(filter.error(), 2);
+  Client client(g.master, g.timeout_ms);
+  JobListing listing;
+  if (Status s = list_jobs(client, f.has("--all") || filter->wants_ended(), listing); !s) return fail(s.error());
+  std::vector<JobInfo::Reader> jobs;
+  for (auto j : listing.jobs)
+    if (matches(*filter, facts_of(j))) jobs.push_back(j);
   if (f.has("--json")) {
     nlohmann::json out = {{"jobs", nlohmann::json::array()}};
     for (auto j : jobs) out["jobs"].push_back(job_json(j));
@@ -68,32 +213,33 @@ int cmd_show(const Global& g, const Args& args) {
 
 int cmd_cancel(const Global& g, const Args& args) {
   Flags f;
+  f.toggle("--me").toggle("--interactive", {"-i"});
+  f.value("--user", {"-u"}).value("--state", {"-t"}).value("--name", {"-n", "--jobname"});
+  f.value("--partition", {"-p"}).value("--account", {"-A"}).value("--signal", {"-s"});
   if (Status s = f.parse(args, true); !s) return fail(s.error(), 2);
-  if (f.positionals().empty()) return fail("cancel takes one or more job ids, e.g. cadre cancel 42 43", 2);
+  if (f.has("--signal"))
+    return fail("--signal: cadre cannot send a chosen signal to a job yet; cadre cancel without --signal sends "
+                "SIGTERM, then SIGKILL after the agent's kill grace (trap SIGTERM in the job to act on it)",
+                2);
+  if (f.has("--interactive"))
+    return fail("--interactive: cadre cancel does not ask for confirmation; list the jobs first "
+                "(cadre queue with the same filters), then cancel them by id",
+                2);
   std::vector<uint64_t> ids;
   for (const std::string& p : f.positionals()) {
     auto id = parse_job_id(p);
     if (!id) return fail(id.error(), 2);
     ids.push_back(*id);
   }
+  auto filter = cancel_filter(f);
+  if (!filter) return fail(filter.error(), 2);
+  if (ids.empty() && !filter->any())
+    return fail("cancel takes job ids or filters, e.g. cadre cancel 42 43 or cadre cancel --me --state PENDING", 2);
   Client client(g.master, g.timeout_ms);
-  int status = 0;
-  // The master takes at most limits::kMaxIdsPerRequest ids a request.
-  for (size_t first = 0; first < ids.size(); first += limits::kMaxIdsPerRequest) {
-    const size_t count = std::min(limits::kMaxIdsPerRequest, ids.size() - first);
-    auto reply = client.call([&](Envelope::Builder e) {
-      auto list = e.initCancel().initIds(static_cast<unsigned>(count));
-      for (unsigned i = 0; i < count; ++i) list.set(i, ids[first + i]);
-    });
-    if (!reply) return fail(reply.error());
-    for (auto r : (*reply)->envelope().getCancelReply().getResults()) {
-      if (!r.getOk()) {
-        std::cerr << "cadre: cannot cancel job " << r.getId() << ": " << escape_control(r.getMessage().cStr()) << "\n";
-        status = 1;
-      }
-    }
-  }
-  return status;
+  if (!filter->any()) return send_cancels(client, ids);
+  auto chosen = jobs_to_cancel(client, *filter, ids);
+  if (!chosen) return fail(chosen.error());
+  return send_cancels(client, *chosen);
 }
 
 }  // namespace cadre::cli

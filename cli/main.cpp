@@ -21,9 +21,10 @@ commands:
   submit   queue a gang job:           cadre submit --nodes 2 --gpus-per-task 1 -- python train.py
            or a batch script:          cadre submit job.sh   (#CADRE and #SBATCH directives)
   run      run and wait (srun):        cadre run -n 4 -- hostname   (inside a job: a step)
-  queue    list pending and running:   cadre queue [--all] [--json]
+  queue    list pending and running:   cadre queue [--all] [--json] [--me -t PD -p gpu ...]
   show     one job in detail:          cadre show 42 [--json]
-  cancel   cancel jobs:                cadre cancel 42 43
+  cancel   cancel jobs:                cadre cancel 42 43   or   cadre cancel --me -t PENDING
+  hold     keep pending jobs waiting:  cadre hold 42      (release: cadre release 42)
   nodes    list nodes and free space:  cadre nodes [--json]
   partitions  list partitions:         cadre partitions [--json]
   rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
@@ -177,13 +178,34 @@ its agent registers again.
 example:
   cadre resume node7 node8
 )"},
-    {"queue", R"(usage: cadre queue [--all] [--json]
+    {"queue", R"(usage: cadre queue [--all] [--json] [FILTERS]
 
-Lists pending and running jobs; --all adds jobs that ended.
+Lists pending and running jobs; --all adds jobs that ended. Filters, as
+squeue's, list only some jobs: each takes a comma-separated list and a job
+must match one value of every filter given. --json lists the same jobs.
+
+  -a, --all                  also jobs that ended (the newest 10,000)
+      --json                 print {"jobs": [...]}
+  -u, --user USER[,USER...]  jobs of these users (names or uid numbers)
+      --me                   your own jobs (as --user with your name)
+  -t, --states STATE[,...]   jobs in these states, long or short, any case:
+                             PENDING (PD), RUNNING (R), COMPLETED (CD),
+                             FAILED (F), CANCELLED (CA), TIMEOUT (TO),
+                             NODE_FAIL (NF), OUT_OF_MEMORY (OOM), or all.
+                             Ended states include ended jobs without --all;
+                             Slurm's other states (S, CG...) match no job
+  -p, --partition P[,P...]   jobs in these partitions
+  -j, --jobs ID[,ID...]      these jobs
+  -n, --name NAME[,NAME...]  jobs with these names (any case)
+  -A, --account A[,A...]     jobs charged to these accounts (any case)
 
 examples:
   cadre queue
   cadre queue --all --json
+  cadre queue --me -t PD
+  cadre queue -u alice,bob -p gpu
+  cadre queue -t CD,F,TO -n train --json
+  cadre queue -j 42,43
 )"},
     {"show", R"(usage: cadre show JOB [--json]
 
@@ -196,12 +218,49 @@ examples:
   cadre show 42
   cadre show 42 --json
 )"},
-    {"cancel", R"(usage: cadre cancel JOB...
+    {"cancel", R"(usage: cadre cancel [FILTERS] [JOB...]
 
-Cancels jobs: pending ones never start, running ones have every rank killed.
+Cancels jobs: pending ones never start, running ones have every rank sent
+SIGTERM, then SIGKILL after the agent's kill grace. Filters, as scancel's,
+choose jobs: with job ids they cancel only those of the ids that match; alone
+they cancel every pending or running job that matches all of them. You may
+cancel only your own jobs (admins any): add --me to leave others' alone.
+Exit status 0 when every chosen job was cancelled, else 1.
+
+  -u, --user USER            jobs of this user (a name or a uid number)
+      --me                   your own jobs (as --user with your name)
+  -t, --state STATE          PENDING (PD) or RUNNING (R), any case
+  -n, --name NAME            jobs with this name (also --jobname)
+  -p, --partition NAME       jobs in this partition
+  -A, --account NAME         jobs charged to this account
+
+scancel's -s/--signal is refused (cadre cannot send a chosen signal yet), as
+is -i/--interactive (list with 'cadre queue' and the same filters first).
+
+examples:
+  cadre cancel 42 43
+  cadre cancel --me
+  cadre cancel --me -t PENDING -p gpu
+  cadre cancel -n sweep -A physics --me
+  cadre cancel -t R 42 43 44
+)"},
+    {"hold", R"(usage: cadre hold JOB...
+
+Holds pending jobs (scontrol hold): they wait, with reason JobHeldUser (or
+JobHeldAdmin when an admin held them), until 'cadre release'. Only a pending
+job can be held; you may hold your own jobs, admins any. 'cadre submit --hold'
+queues a job held.
 
 example:
-  cadre cancel 42 43
+  cadre hold 42 43
+)"},
+    {"release", R"(usage: cadre release JOB...
+
+Releases held jobs (scontrol release): they wait for their turn again. A job an
+admin held is released by an admin only.
+
+example:
+  cadre release 42
 )"},
     {"nodes", R"(usage: cadre nodes [--json]
 
@@ -328,6 +387,8 @@ static int run_main(int argc, char** argv) {
   if (command == "queue") return cmd_queue(g, rest);
   if (command == "show") return cmd_show(g, rest);
   if (command == "cancel") return cmd_cancel(g, rest);
+  if (command == "hold") return cmd_hold(g, rest);
+  if (command == "release") return cmd_release(g, rest);
   if (command == "partitions") return cmd_partitions(g, rest);
   if (command == "run") return cmd_run(g, rest);
   if (command == "rsh") return cmd_rsh(g, rest);

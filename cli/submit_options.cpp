@@ -302,6 +302,7 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
   o.parsable = f.has("--parsable");
   o.wait = f.has("--wait");
   o.requeue = f.has("--requeue") || !f.has("--no-requeue");
+  o.hold = f.has("--hold");
   for (const auto& flag : submit_flags()) {
     if (!flag.advisory || !f.has(flag.name)) continue;
     const std::string value = flag.takes_value ? *f.get(flag.name) : "";
@@ -475,6 +476,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--wait", {"-W"}, false},
       {"--no-requeue", {}, false},
       {"--requeue", {}, false},
+      {"--hold", {"-H"}, false},
       {"--export", {}, true},
       {"--export-file", {}, true},
       {"--wrap", {}, true},
@@ -533,6 +535,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.batch = o.batch;
   s.script = o.script;
   s.hints = o.hints;
+  s.hold = o.hold;
   return s;
 }
 

@@ -57,6 +57,7 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   }
   auto hints = out.initHints(static_cast<unsigned>(s.hints.size()));
   for (unsigned i = 0; i < s.hints.size(); ++i) hints.set(i, text(s.hints[i]));
+  out.setHold(s.hold);
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -95,6 +96,7 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.environment.reserve(env.size());
   for (auto e : env) s.environment.push_back(bytes(e));
   for (auto h : r.getHints()) s.hints.push_back(bytes(h));
+  s.hold = r.getHold();
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

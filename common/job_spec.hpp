@@ -45,6 +45,7 @@ struct JobSpec {
   // Advisory sbatch options cadre records and shows but does not act on
   // ("--hint=nomultithread", "--mail-type=END"), in the order given.
   std::vector<std::string> hints;
+  bool hold = false;            // --hold: queued held until released (only at submit)
 
   bool operator==(const JobSpec&) const = default;
 };

@@ -40,6 +40,7 @@ struct JobRequest {
   submitHost    @25 :Text;           # the host `cadre submit` ran on (SLURM_SUBMIT_HOST)
   exportMode    @26 :Text;           # --export as given ("" when not given; SLURM_EXPORT_ENV in the job)
   hints         @27 :List(Text);     # advisory options recorded, not acted on ("--hint=nomultithread")
+  hold          @28 :Bool;           # --hold: queued held (JobHeldUser) until `cadre release`
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -245,6 +246,14 @@ struct Cancel {
   user @1 :Text;
 }
 
+# `cadre hold` / `cadre release` (scontrol hold/release): pending jobs only;
+# answered with cancelReply, one result per id. The same authorization as
+# cancel; a hold by an admin is released by an admin only.
+struct HoldJobs {
+  ids     @0 :List(UInt64);
+  release @1 :Bool;
+}
+
 struct ListNodes {}
 
 struct ListPartitions {}
@@ -395,5 +404,6 @@ struct Envelope {
     submitManyReply @27 :SubmitManyReply;
     getStats       @28 :GetStats;
     statsReply     @29 :StatsReply;
+    holdJobs       @30 :HoldJobs;      # answered with cancelReply
   }
 }

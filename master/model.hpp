@@ -66,6 +66,10 @@ struct Job {
   int64_t end_time = 0;
   std::vector<Task> tasks;  // one per rank once placed; empty while pending
   uint32_t preemptions = 0; // times stopped and requeued for a higher tier
+  // A pending job nothing starts until it is released: by its user (or
+  // --hold at submit), or by an admin, whom alone may release it then.
+  enum class Hold : uint8_t { none = 0, user = 1, admin = 2 };
+  Hold hold = Hold::none;
   uint16_t master_port = 0; // MASTER_PORT of this attempt (free among the jobs on rank 0's node)
   // Volatile: the master's monotonic clock (ms) at which this attempt's run
   // time was zero, so a time limit is run time on a clock that no NTP step

@@ -174,6 +174,36 @@ void JobRequests::cancel(const Request& r, Cancel::Reader m) {
   else s_.out.defer(r.peer, r.id);
 }
 
+void JobRequests::hold(const Request& r, HoldJobs::Reader m) {
+  if (s_.store_error) return s_.out.answer(r.peer, r.id, encode_error(r.id, s_.store_failure_message()));
+  auto ids = wire::decode_hold(m);
+  if (!ids) return refuse(r, ids.error());
+  const bool release = m.getRelease();
+  // Without verified identities (no CURVE) everyone is as an admin, as for
+  // cancel; with them, a user holds and releases their own jobs only.
+  const bool admin = !r.who || s_.peers.is_admin(r.who);
+  std::vector<CancelOutcome> outcomes;
+  for (JobId id : *ids) {
+    if (const Job* j = s_.cluster.find_job(id); j && r.who && j->spec.user != r.who->name && !admin) {
+      outcomes.push_back({id, false, "job " + std::to_string(id) + " belongs to " + j->spec.user});
+      continue;
+    }
+    // An admin's hold on someone else's job is an admin hold (JobHeldAdmin);
+    // a hold on one's own job, or from an unverified peer, is a user's.
+    const Job* j = s_.cluster.find_job(id);
+    const bool admin_hold = admin && r.who && j && j->spec.user != r.who->name;
+    CancelOutcome o = release ? s_.cluster.release(id, admin) : s_.cluster.hold(id, admin_hold);
+    if (!o.ok && !s_.cluster.find_job(id)) {
+      auto stored = s_.store->load_job(id);
+      if (stored && *stored) o.message = "job " + std::to_string(id) + " already ended " + std::string(to_string((*stored)->state));
+      else if (stored) o.message = "no job " + std::to_string(id);
+    }
+    outcomes.push_back(std::move(o));
+  }
+  if (release) s_.schedule_wanted = true;
+  s_.out.answer(r.peer, r.id, wire::encode_cancel_reply(r.id, outcomes));
+}
+
 CancelOutcome JobRequests::cancel_one(const Request& r, JobId id) {
   // With verified identities, users cancel only their own jobs; admins any.
   if (const Job* j = s_.cluster.find_job(id); j && r.who && j->spec.user != r.who->name && !s_.peers.is_admin(r.who))

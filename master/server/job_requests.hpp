@@ -30,6 +30,8 @@ class JobRequests {
   void list_jobs(const Request& r, ListJobs::Reader m);
   void show_job(const Request& r, JobId id);
   void cancel(const Request& r, Cancel::Reader m);
+  // cadre hold / release: at most limits::kMaxIdsPerRequest ids, in one turn.
+  void hold(const Request& r, HoldJobs::Reader m);
   void run_step(const Request& r, RunStep::Reader m);
   void show_step(const Request& r, JobId job, uint32_t step);
 

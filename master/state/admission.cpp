@@ -5,6 +5,7 @@
 
 #include "common/job_validation.hpp"
 #include "common/limits.hpp"
+#include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
 #include "master/state/schedule.hpp"
 
@@ -96,6 +97,10 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
   j.spec = std::move(spec);
   j.state = JobState::pending;
   j.reason = "Priority";
+  if (j.spec.hold) {
+    j.hold = Job::Hold::user;
+    j.reason = std::string(kHeldByUser);
+  }
   j.submit_time = now_unix;
   s.dirty_jobs.insert(j.id);
   JobId id = j.id;

@@ -74,6 +74,8 @@ class Cluster {
   // yet): a submitMany is all or nothing. Their ids are handed out again.
   void withdraw(const std::vector<JobId>& ids);
   CancelOutcome cancel(JobId id, int64_t now_unix);
+  CancelOutcome hold(JobId id, bool by_admin) { return state::hold_job(s_, id, by_admin); }
+  CancelOutcome release(JobId id, bool by_admin) { return state::release_job(s_, id, by_admin); }
   // Starts a step in a running job; returns its id.
   Result<uint32_t> run_step(const StepRequest& req);
   const Step* find_step(JobId job, uint32_t step) const;

@@ -168,6 +168,33 @@ void save_run_times(ClusterState& s, int64_t now_ms, int64_t now_unix) {
   }
 }
 
+CancelOutcome hold_job(ClusterState& s, JobId id, bool by_admin) {
+  Job* j = s.job(id);
+  const std::string name = "job " + std::to_string(id);
+  if (!j) return {id, false, "no active job " + std::to_string(id)};
+  if (j->state != JobState::pending)
+    return {id, false, name + " is " + std::string(to_string(j->state)) + ": only a pending job can be held"};
+  const Job::Hold hold = by_admin ? Job::Hold::admin : Job::Hold::user;
+  if (j->hold == Job::Hold::admin && !by_admin) return {id, false, name + " is already held by an admin"};
+  j->hold = hold;
+  j->reason = std::string(by_admin ? kHeldByAdmin : kHeldByUser);
+  s.dirty_jobs.insert(id);
+  return {id, true, name + " held"};
+}
+
+CancelOutcome release_job(ClusterState& s, JobId id, bool by_admin) {
+  Job* j = s.job(id);
+  const std::string name = "job " + std::to_string(id);
+  if (!j) return {id, false, "no active job " + std::to_string(id)};
+  if (j->state != JobState::pending || j->hold == Job::Hold::none) return {id, false, name + " is not held"};
+  if (j->hold == Job::Hold::admin && !by_admin)
+    return {id, false, name + " was held by an admin; only an admin may release it"};
+  j->hold = Job::Hold::none;
+  j->reason = "Priority";  // the next pass gives the real wait reason
+  s.dirty_jobs.insert(id);
+  return {id, true, name + " released"};
+}
+
 void finish_if_all_done(ClusterState& s, Job& j, int64_t now_unix) {
   if (j.state != JobState::running) return;
   // A batch job is done when its script is: the rest of the allocation

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "master/scheduler/gang_placement.hpp"
@@ -22,6 +23,10 @@ struct CancelOutcome {
   std::string message;
 };
 
+// A held job's wait reason, Slurm's words.
+inline constexpr std::string_view kHeldByUser = "JobHeldUser";
+inline constexpr std::string_view kHeldByAdmin = "JobHeldAdmin";
+
 namespace state {
 
 // Starts `j` on `gang` (ranks' nodes index `node_names`): launch commands
@@ -34,6 +39,11 @@ void task_event(ClusterState& s, const TaskEvent& ev, int64_t now_unix);
 // Ends jobs past their time limit: run time on the monotonic clock now_ms
 // (see Job::limit_anchor_ms); now_unix stamps what people read.
 void check_time_limits(ClusterState& s, int64_t now_ms, int64_t now_unix);
+// Holds a pending job (scontrol hold): nothing starts it until released.
+// `by_admin` makes it an admin's hold, which only an admin may release.
+CancelOutcome hold_job(ClusterState& s, JobId id, bool by_admin);
+// Releases a held job; a user may not release an admin's hold.
+CancelOutcome release_job(ClusterState& s, JobId id, bool by_admin);
 // Every kRunTimeSaveMs, marks the running jobs with a time limit dirty with
 // their run time so far (Job::run_s, run_at): what a restarted master
 // counts their run time from. Costs one row write per such job per period.

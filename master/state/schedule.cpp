@@ -205,8 +205,9 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
     if (j.holds_resources()) {
       snap.running.push_back(running_view(id, j, ids, policy));
       if (running_ids) running_ids->push_back(id);
-    } else if (j.state == JobState::pending) {
-      // A requeued gang waits until every rank of its last attempt is gone.
+    } else if (j.state == JobState::pending && j.hold == Job::Hold::none) {
+      // A requeued gang waits until every rank of its last attempt is gone;
+      // a held job waits for its release, with its hold as its reason.
       snap.pending.push_back(pending_view(id, j, ids, snap.gpu_models));
       if (pending_jobs) pending_jobs->push_back(&j);
     }

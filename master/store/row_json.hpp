@@ -194,6 +194,11 @@ inline void read_sched(std::string_view text, Job& j) {
       s.umask = static_cast<int32_t>(v.number);
       return true;
     }
+    if (key == "hold") {
+      if (v.kind != Kind::number || v.number < 0 || v.number > 2) return false;
+      j.hold = static_cast<Job::Hold>(v.number);
+      return true;
+    }
     if (key == "run_s" || key == "run_at") {
       if (v.kind != Kind::number || v.number < 0) return false;
       (key == "run_s" ? j.run_s : j.run_at) = v.number;
@@ -223,6 +228,9 @@ inline void read_sched(std::string_view text, Job& j) {
   s.export_mode = sched.value("export_mode", "");
   s.environment = sched.value("env", std::vector<std::string>{});
   s.hints = sched.value("hints", std::vector<std::string>{});
+  const int hold = sched.value("hold", 0);
+  if (hold < 0 || hold > 2) throw std::runtime_error("hold out of range");
+  j.hold = static_cast<Job::Hold>(hold);
   j.run_s = sched.value("run_s", int64_t{0});
   j.run_at = sched.value("run_at", int64_t{0});
   if (j.run_s < 0 || j.run_at < 0) throw std::runtime_error("run time out of range");

@@ -292,6 +292,7 @@ Status SqliteStore::save_job(const Job& job) {
   if (s.umask >= 0) sched["umask"] = s.umask;
   if (!s.environment.empty()) sched["env"] = s.environment;
   if (!s.hints.empty()) sched["hints"] = s.hints;
+  if (job.hold != Job::Hold::none) sched["hold"] = static_cast<int>(job.hold);
   if (!s.submit_host.empty()) sched["submit_host"] = s.submit_host;
   if (!s.export_mode.empty()) sched["export_mode"] = s.export_mode;
   up.bind(26, sched.dump());

@@ -147,6 +147,16 @@ Result<std::vector<JobId>> decode_cancel(Cancel::Reader c) {
   return out;
 }
 
+Result<std::vector<JobId>> decode_hold(HoldJobs::Reader h) {
+  auto ids = h.getIds();
+  if (ids.size() > kMaxIdsPerRequest) return make_error(too_many("job ids", ids.size(), kMaxIdsPerRequest));
+  std::vector<JobId> out;
+  std::set<JobId> seen;
+  for (JobId id : ids)
+    if (seen.insert(id).second) out.push_back(id);
+  return out;
+}
+
 ListJobsRequest decode_list_jobs(ListJobs::Reader r) {
   const size_t asked = r.getLimit();
   return ListJobsRequest{r.getAll(), r.getAfterId(), asked == 0 ? kJobsPerPage : std::min(asked, kJobsPerPage)};

@@ -29,6 +29,7 @@ Result<std::vector<JobSpec>> decode_submit_many(SubmitMany::Reader s);
 // At most limits::kMaxIdsPerRequest ids; duplicates are dropped (first
 // one kept), so each job gets one answer.
 Result<std::vector<JobId>> decode_cancel(Cancel::Reader c);
+Result<std::vector<JobId>> decode_hold(HoldJobs::Reader h);
 
 struct ListJobsRequest {
   bool all = false;

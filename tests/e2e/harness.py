@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import unittest
 
@@ -56,6 +57,30 @@ def binary(rel):
         if os.environ.get("CADRE_BUILD_DIR"):
             raise FileNotFoundError(message)
         raise unittest.SkipTest(message)
+    return path
+
+
+# Two partitions over every node, the default one preemptible by the other:
+# what the preemption tests configure (a master TOML fragment).
+TWO_TIERS = """
+[[partition]]
+name = "low"
+default = true
+tier = 0
+preemptible = true
+
+[[partition]]
+name = "high"
+tier = 10
+preemptible = false
+"""
+
+
+def write_script(path, text, mode=0o755):
+    """Writes a script (dedented, leading blank lines dropped), runnable."""
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(text).lstrip())
+    os.chmod(path, mode)
     return path
 
 

@@ -4,17 +4,9 @@ outside a job, and a real Open MPI program started by mpirun through cadre."""
 import os
 import shutil
 import subprocess
-import textwrap
 import unittest
 
-from harness import ClusterTestCase, parse_env, read_number, wait_until
-
-
-def write_script(path, text, mode=0o755):
-    with open(path, "w") as f:
-        f.write(textwrap.dedent(text).lstrip())
-    os.chmod(path, mode)
-    return path
+from harness import ClusterTestCase, parse_env, read_number, wait_until, write_script
 
 
 class BatchScripts(ClusterTestCase):

@@ -6,9 +6,8 @@ script seeing the script's own changes, and the environment surviving a
 master restart while the job waits."""
 
 import os
-import textwrap
 
-from harness import ClusterTestCase, parse_env
+from harness import ClusterTestCase, parse_env, write_script
 
 
 class ExportedEnvironment(ClusterTestCase):
@@ -25,11 +24,7 @@ class ExportedEnvironment(ClusterTestCase):
             return parse_env(f.read())
 
     def script(self, name, text):
-        path = self.c.path(name)
-        with open(path, "w") as f:
-            f.write(textwrap.dedent(text).lstrip())
-        os.chmod(path, 0o755)
-        return path
+        return write_script(self.c.path(name), text)
 
     def test_by_default_the_submitting_shells_variables_reach_the_job(self):
         env = self.run_env(env={"CADRE_E2E_MARK": "from the shell", "PYTHONPATH": "/opt/lib",

@@ -19,7 +19,8 @@ tearDownModule = sweep.tearDownModule
 class CliGlobalOptions(HostileCase):
     """--master, --timeout, CADRE_MASTER and CADRE_TIMEOUT, for every command."""
 
-    COMMANDS = (["nodes"], ["queue"], ["show", "1"], ["cancel", "1"], ["partitions"], ["diag"],
+    COMMANDS = (["nodes"], ["queue"], ["show", "1"], ["cancel", "1"], ["hold", "1"], ["release", "1"], ["partitions"],
+                ["diag"],
                 ["drain", "n1"], ["resume", "n1"], ["submit", "--", "true"], ["run", "--", "true"])
 
     def test_master_flag(self):
@@ -219,12 +220,16 @@ class CliOtherCommands(HostileCase):
             cases.append(Case("cadre", ["show", value], expect, names=["job id"], value=value))
             cases.append(Case("cadre", ["cancel", value], expect, names=["job id"], value=value))
             cases.append(Case("cadre", ["cancel", "1", value], expect, names=["job id"], value=value))
+            for verb in ("hold", "release"):
+                cases.append(Case("cadre", [verb, value], expect, names=["job id"], value=value))
         cases += [
             Case("cadre", ["show"], REFUSE, names=["job id"]),
             Case("cadre", ["show", "1", "2"], REFUSE, names=["job id"]),
             Case("cadre", ["show", "1", "--json=1"], REFUSE, names=["--json"]),
             Case("cadre", ["cancel"], REFUSE, names=["job id"]),
             Case("cadre", ["cancel", "--bogus", "1"], REFUSE, names=["--bogus"]),
+            Case("cadre", ["hold"], REFUSE, names=["job id"]),
+            Case("cadre", ["release", "--bogus", "1"], REFUSE, names=["--bogus"]),
             Case("cadre", ["show", "1"], EITHER),
         ]
         self.run_all(cases)
@@ -320,6 +325,70 @@ class CliOtherCommands(HostileCase):
                               env={"CADRE_JOB_ID": value}))
         self.run_all(cases)
 
+
+class CliJobFilters(HostileCase):
+    """cadre queue's filters (squeue's: comma lists) and cadre cancel's
+    (scancel's: one value each), and cancel's refused --signal and
+    --interactive."""
+
+    TEXT = {"": REFUSE, " ": EITHER, LONG: REFUSE, BAD_UTF8: REFUSE, CTRL: REFUSE, NEWLINE: REFUSE}
+    # Job names may hold any text cadre submit takes.
+    NAMES = dict(TEXT, **{CTRL: EITHER, NEWLINE: EITHER})
+
+    def value_cases(self, command, flag, aliases, values, suffix=()):
+        cases = flag_cases("cadre", [command], flag, values, names=aliases, suffix=list(suffix))
+        cases.append(missing_value_case("cadre", [command], flag, names=aliases))
+        for alias in aliases:
+            cases.append(Case("cadre", [command, alias, LONG] + list(suffix), REFUSE, names=[flag] + aliases))
+        cases.append(Case("cadre", [command, flag + "=", *suffix], REFUSE, names=[flag] + aliases))
+        return cases
+
+    def test_queue_filters(self):
+        lists = {"a,,b": REFUSE, ",": REFUSE, "a,": REFUSE, "a,b": EITHER}
+        cases = []
+        for flag, aliases, values in (
+            ("--user", ["-u"], dict(self.TEXT, **lists, **{"0": EITHER, "99999999999999999999": EITHER})),
+            ("--partition", ["-p"], dict(self.TEXT, **lists)),
+            ("--account", ["-A"], dict(self.TEXT, **lists)),
+            ("--name", ["-n"], dict(self.NAMES, **lists)),
+            ("--states", ["-t"], {x: REFUSE for x in ("", " ", "abc", "PD,", ",R", "PD,,R", "1", LONG, CTRL,
+                                                      NEWLINE, BAD_UTF8)} | {"all": EITHER, "pd,R,cd": EITHER,
+                                                                             "S,CG": EITHER}),
+            ("--jobs", ["-j"], dict(CliOtherCommands.JOB_IDS, **{"1,": REFUSE, ",1": REFUSE, "1,,2": REFUSE,
+                                                                  "1,2": EITHER})),
+        ):
+            cases += self.value_cases("queue", flag, aliases, values)
+        cases += [
+            Case("cadre", ["queue", "--me=1"], REFUSE, names=["--me"]),
+            Case("cadre", ["queue", "--me", "-u", "x"], REFUSE, names=["--me", "--user"]),
+            Case("cadre", ["queue", "--me"], EITHER),
+        ]
+        self.run_all(cases)
+
+    def test_cancel_filters(self):
+        cases = []
+        for flag, aliases, values in (
+            ("--user", ["-u"], dict(self.TEXT, **{"a,b": EITHER, "0": EITHER})),
+            ("--partition", ["-p"], self.TEXT),
+            ("--account", ["-A"], self.TEXT),
+            ("--name", ["-n", "--jobname"], self.NAMES),
+            ("--state", ["-t"], {x: REFUSE for x in ("", " ", "abc", "CD", "S", "SUSPENDED", "PD,R", "all", LONG,
+                                                     CTRL, NEWLINE, BAD_UTF8)} | {"pd": EITHER, "RUNNING": EITHER}),
+            ("--signal", ["-s"], {x: REFUSE for x in ("KILL", "9", "TERM", "", LONG, CTRL, NEWLINE)}),
+        ):
+            cases += self.value_cases("cancel", flag, aliases, values)
+            cases += self.value_cases("cancel", flag, aliases, {"": REFUSE, LONG: REFUSE}, suffix=["1"])
+        cases += [
+            Case("cadre", ["cancel", "-i", "1"], REFUSE, names=["--interactive"]),
+            Case("cadre", ["cancel", "--interactive", "--me"], REFUSE, names=["--interactive"]),
+            Case("cadre", ["cancel", "--interactive=1", "1"], REFUSE, names=["--interactive"]),
+            Case("cadre", ["cancel", "--me=1"], REFUSE, names=["--me"]),
+            Case("cadre", ["cancel", "--me", "-u", "x"], REFUSE, names=["--me", "--user"]),
+            Case("cadre", ["cancel", "--me", "abc"], REFUSE, names=["job id"], value="abc"),
+            Case("cadre", ["cancel", "--me"], EITHER),
+            Case("cadre", ["cancel", "-t", "PD", "1", "2"], EITHER),
+        ]
+        self.run_all(cases)
 
 class CliKeys(HostileCase):
     """CADRE_KEY, CADRE_MASTER_KEY and ~/.cadre/{key,master.pub}: used over

@@ -30,23 +30,12 @@ import sqlite3
 import unittest
 
 import gpu_ledger
-from harness import STATE_TIMEOUT, Cluster, ClusterTestCase, wait_until
+from harness import STATE_TIMEOUT, TWO_TIERS, Cluster, ClusterTestCase, wait_until
 
 CONFIG = """
 [scheduler]
 interval = "1s"
-
-[[partition]]
-name = "low"
-default = true
-tier = 0
-preemptible = true
-
-[[partition]]
-name = "high"
-tier = 10
-preemptible = false
-"""
+""" + TWO_TIERS
 
 
 class PreemptionRestart(ClusterTestCase):

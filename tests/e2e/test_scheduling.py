@@ -21,6 +21,7 @@ from harness import (
     CLI_TIMEOUT,
     FINAL_STATES,
     STATE_TIMEOUT,
+    TWO_TIERS,
     Cluster,
     ClusterTestCase,
     binary,
@@ -266,18 +267,7 @@ max_gpus_per_user = 4
 
 class Preemption(SchedulingTestCase):
     NODES = {"n1": {}, "n2": {}}
-    CONFIG = FAST_PASSES + """
-[[partition]]
-name = "low"
-default = true
-tier = 0
-preemptible = true
-
-[[partition]]
-name = "high"
-tier = 10
-preemptible = false
-"""
+    CONFIG = FAST_PASSES + TWO_TIERS
 
     def low_script(self):
         """First attempt: record the pid, sleep until SIGTERM, then write

@@ -6,9 +6,8 @@ is queued."""
 
 import json
 import os
-import textwrap
 
-from harness import ClusterTestCase
+from harness import ClusterTestCase, write_script
 
 
 class SlurmOptions(ClusterTestCase):
@@ -16,11 +15,7 @@ class SlurmOptions(ClusterTestCase):
     GPUS = 0
 
     def script(self, name, text):
-        path = self.c.path(name)
-        with open(path, "w") as f:
-            f.write(textwrap.dedent(text).lstrip())
-        os.chmod(path, 0o755)
-        return path
+        return write_script(self.c.path(name), text)
 
     def submit_script(self, path, *flags):
         r = self.c.cli("submit", "--parsable", *flags, path, cwd=self.c.tmp)
@@ -88,3 +83,52 @@ class SlurmOptions(ClusterTestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("excl.sh line 3: #SBATCH --exclusive: whole-node allocation is not supported yet", r.stderr)
         self.assertEqual(json.loads(self.c.cli("queue", "--json").stdout).get("jobs", []), [])
+
+
+class HoldAndRelease(ClusterTestCase):
+    """cadre hold / release and submit --hold (scontrol hold / release,
+    sbatch --hold)."""
+
+    AGENTS = 1
+    GPUS = 0
+
+    def test_a_job_submitted_held_waits_until_released_across_a_restart(self):
+        job = self.c.submit("echo ran", "--hold")
+        shown = self.c.show(job)
+        self.assertEqual((shown["state"], shown["reason"]), ("PENDING", "JobHeldUser"))
+        self.c.restart_master()  # waits for the node, whose return runs a pass
+        shown = self.c.show(job)
+        self.assertEqual((shown["state"], shown["reason"]), ("PENDING", "JobHeldUser"), "held across a restart")
+        self.c.cli("release", str(job))
+        self.c.wait_state(job, "COMPLETED")
+
+    def test_hold_a_pending_job_and_not_a_running_one(self):
+        gate = self.c.path("gate")
+        running = self.c.submit("while [ ! -e %s ]; do sleep 0.1; done" % gate, "--cpus-per-task", "8")
+        self.c.wait_state(running, "RUNNING")
+        waiting = self.c.submit("true")
+        self.c.cli("hold", str(waiting))
+        self.assertEqual(self.c.show(waiting)["reason"], "JobHeldUser")
+        r = self.c.cli("hold", str(running), check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot hold job %d: job %d is RUNNING: only a pending job can be held" % (running, running),
+                      r.stderr)
+        r = self.c.cli("release", str(running), check=False)
+        self.assertIn("is not held", r.stderr)
+        open(gate, "w").close()
+        self.c.wait_state(running, "COMPLETED")
+        # The node is free now, but the held job does not start.
+        self.c.submit("true", "--wait")
+        self.assertEqual(self.c.show(waiting)["state"], "PENDING")
+        self.c.cli("release", str(waiting))
+        self.c.wait_state(waiting, "COMPLETED")
+
+    def test_an_sbatch_hold_directive_holds_the_job(self):
+        path = self.c.path("held.sh")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n#SBATCH -H\ntrue\n")
+        r = self.c.cli("submit", "--parsable", path, cwd=self.c.tmp)
+        job = int(r.stdout.strip())
+        self.assertEqual(self.c.show(job)["reason"], "JobHeldUser")
+        r = self.c.cli("hold", "nope", check=False)
+        self.assertEqual(r.returncode, 2)

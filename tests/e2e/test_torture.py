@@ -63,7 +63,7 @@ import time
 import unittest
 
 import gpu_ledger
-from harness import FINAL_STATES, Cluster, tail, wait_until
+from harness import FINAL_STATES, TWO_TIERS, Cluster, tail, wait_until
 
 DEFAULT_SEED = 20240611
 SEED = int(os.environ.get("CADRE_TORTURE_SEED", DEFAULT_SEED))
@@ -75,18 +75,7 @@ NODE_TIMEOUT = 5  # s; short agent outages stay well below it
 KILL_GRACE = 1
 
 # Two tiers over every node: high jobs preempt low ones.
-CONFIG = """
-[[partition]]
-name = "low"
-default = true
-tier = 0
-preemptible = true
-
-[[partition]]
-name = "high"
-tier = 10
-preemptible = false
-"""
+CONFIG = TWO_TIERS
 
 # The fault plan, in a seeded random order.
 MASTER_ONLY_KILLS = 18

@@ -483,6 +483,7 @@ Job batch_job(JobId id) {
   j.master_port = 29777;
   j.spec.environment = {"PATH=/opt/conda/bin:/usr/bin", "MULTI=line one\nline \"two\"", "UNI=ünï"};
   j.spec.submit_host = "login-1";
+  j.hold = Job::Hold::admin;
   j.spec.export_mode = "ALL,OMP_NUM_THREADS=4";
   j.run_s = 3725;
   j.run_at = 1'800'000'123;
@@ -502,6 +503,7 @@ void expect_same_batch_fields(const Job& want, const Job& got) {
   EXPECT_EQ(got.spec.environment, want.spec.environment) << "the exported environment survives a restart";
   EXPECT_EQ(got.spec.submit_host, want.spec.submit_host);
   EXPECT_EQ(got.spec.export_mode, want.spec.export_mode);
+  EXPECT_EQ(got.hold, want.hold) << "a hold survives a restart";
   EXPECT_EQ(got.run_at, want.run_at);
 }
 
