@@ -25,6 +25,7 @@
 #include "common/flags.hpp"
 #include "common/ids.hpp"
 #include "common/job_request.hpp"
+#include "common/output_pattern.hpp"
 
 namespace cadre::cli {
 namespace {
@@ -87,6 +88,22 @@ Result<std::string> read_export_file(const std::string& where) {
     return make_error("--export-file: " + shown_path(where) + " is over " + std::to_string(limits::kMaxEnvBytes) +
                       " bytes, the most a job's environment may hold");
   return content;
+}
+
+// The job's output file as a person reads it: the pattern with what is
+// known at submit filled in, and a note when each rank or node gets its own.
+std::string output_shown(const JobSpec& s, uint64_t id) {
+  for (const char* per : {"%t", "%n", "%N"})
+    if (s.output_pattern.find(per) != std::string::npos) {
+      const std::string where = s.output_pattern.starts_with("/") ? s.output_pattern : s.workdir + "/" + s.output_pattern;
+      return where + " (a file per rank or node; %j is " + std::to_string(id) + ")";
+    }
+  PatternFields f;
+  f.job = id;
+  f.job_name = s.name;
+  f.user = s.user;
+  f.batch = s.batch;
+  return expand_output_pattern(s.output_pattern, f, s.workdir);
 }
 
 Result<JobSpec> job_of(const SubmitOptions& o, const Caller& c) {
@@ -342,8 +359,14 @@ int cmd_submit(const Global& g, const Args& args) {
   auto reply = client.call([&](Envelope::Builder e) { to_proto(spec, e.initSubmit().initRequest()); });
   if (!reply) return fail(reply.error());
   uint64_t id = (*reply)->envelope().getSubmitReply().getId();
-  if (opts->parsable) std::cout << id << std::endl;
-  else std::cout << "Submitted job " << id << std::endl;
+  if (opts->parsable) {
+    std::cout << id << std::endl;
+  } else {
+    std::cout << "Submitted job " << id << std::endl;
+    // Where to look, on stderr so that scripts reading the line above are
+    // undisturbed.
+    std::cerr << "cadre: output goes to " << output_shown(spec, id) << std::endl;
+  }
   if (!opts->wait) return 0;
   return wait_for(client, id);
 }

@@ -86,7 +86,8 @@ of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
                              %t rank, %N node name, %n node index, %x job name,
                              %u user, %r restarts, %J job.step, %s step, %A %a %b
                              array, %% a literal %, %4j zero-padded
-                             (default cadre-%j-%t.out, batch jobs cadre-%j.out, relative to
+                             (default cadre-%j.out, one file all ranks append to; put %t
+                             in it for one per rank; relative to
                              the working directory)
   -e, --error PATTERN        stderr to its own file (default: into the output file)
   -D, --chdir DIR            working directory of the ranks (default: the current one)

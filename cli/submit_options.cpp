@@ -316,7 +316,9 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
   }
   o.name = f.get_or("--name", "");
   // A batch script runs once, so its job has one output file.
-  o.output_pattern = f.get_or("--output", batch ? "cadre-%j.out" : "cadre-%j-%t.out");
+  // One file per job that all its ranks append to, as sbatch's
+  // slurm-%j.out; a pattern with %t asks for one per rank.
+  o.output_pattern = f.get_or("--output", "cadre-%j.out");
   if (o.output_pattern.empty()) return make_error("--output: the pattern must not be empty");
   o.error_pattern = f.get_or("--error", "");
   if (f.has("--error") && o.error_pattern.empty()) return make_error("--error: the pattern must not be empty");

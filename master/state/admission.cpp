@@ -70,7 +70,8 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
       s.pending_by_user[spec.user] >= limits_.max_pending_jobs_per_user)
     return make_error("user " + spec.user + " already has " + std::to_string(s.pending_by_user[spec.user]) +
                       " pending jobs, the most allowed (limits.max_pending_jobs_per_user); wait for some to start");
-  if (spec.output_pattern.empty()) spec.output_pattern = spec.batch ? "cadre-%j.out" : "cadre-%j-%t.out";
+  // One file per job, every rank appending, as Slurm's slurm-%j.out.
+  if (spec.output_pattern.empty()) spec.output_pattern = "cadre-%j.out";
   if (spec.name.empty()) spec.name = default_name(spec.argv[0]);
   if (spec.account.empty()) spec.account = spec.user;
   if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");

@@ -386,6 +386,10 @@ class Cluster:
         """Submits a job and returns its id. command is a shell script (str,
         run with sh -c) or an argv list; flags go before '--'."""
         argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
+        if not any(f in ("-o", "--output") or str(f).startswith("--output=") for f in flags):
+            # Tests read each rank's own file (output()); the default is one
+            # file per job.
+            flags = ("--output", "cadre-%j-%t.out") + tuple(flags)
         r = self.cli("submit", "--parsable", *flags, "--", *argv, **kw)
         out = r.stdout.strip()
         if not out.isdigit():

@@ -166,7 +166,7 @@ class BatchScripts(ClusterTestCase):
     def test_cadre_run_outside_a_job_submits_waits_and_shows_the_output(self):
         # Rank 1 fails (ending the job) only once rank 0 has written its line.
         script = ('echo hello from $CADRE_RANK; [ $CADRE_RANK = 0 ] && exit 0; i=0; '
-                  'until grep -q "hello from 0" cadre-$CADRE_JOB_ID-0.out 2>/dev/null; do '
+                  'until grep -q "hello from 0" cadre-$CADRE_JOB_ID.out 2>/dev/null; do '
                   'i=$((i+1)); [ $i -gt 300 ] && break; sleep 0.1; done; exit 1')
         r = self.c.cli("run", "--nodes", "2", "--", "sh", "-c", script, check=False)
         self.assertEqual(r.returncode, 1, r.stderr)

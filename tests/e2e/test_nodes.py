@@ -151,7 +151,7 @@ class Users(ClusterTestCase):
         job_id = int(r.stdout.strip())
         job = self.c.wait_state(job_id, "COMPLETED")
         self.assertEqual(job["user"], user.pw_name)
-        out = os.path.join(work, "cadre-%d-0.out" % job_id)
+        out = os.path.join(work, "cadre-%d.out" % job_id)  # the default: one file per job
         with open(out) as f:
             lines = f.read().split("\n")
         self.assertEqual(lines[0], str(user.pw_uid))

@@ -132,3 +132,24 @@ class HoldAndRelease(ClusterTestCase):
         self.assertEqual(self.c.show(job)["reason"], "JobHeldUser")
         r = self.c.cli("hold", "nope", check=False)
         self.assertEqual(r.returncode, 2)
+
+
+class DefaultOutput(ClusterTestCase):
+    """One output file per job by default, as slurm-%j.out."""
+
+    AGENTS = 2
+    GPUS = 0
+
+    def test_every_rank_appends_to_one_file_and_submit_says_where(self):
+        r = self.c.cli("submit", "--ntasks", "3", "--nodes", "3", "--", "sh", "-c", 'echo "rank $RANK"', check=False)
+        self.assertNotEqual(r.returncode, 0, "3 nodes asked of 2: refused, nothing queued")
+        r = self.c.cli("submit", "--nodes", "2", "--tasks-per-node", "2", "--", "sh", "-c", 'echo "rank $RANK"')
+        job = int(r.stdout.split()[-1])
+        self.assertEqual(r.stdout.strip(), "Submitted job %d" % job)
+        self.assertIn("cadre: output goes to %s" % self.c.path("cadre-%d.out" % job), r.stderr)
+        self.c.wait_state(job, "COMPLETED")
+        with open(self.c.path("cadre-%d.out" % job)) as f:
+            self.assertEqual(sorted(f.read().split("\n")[:-1]), ["rank 0", "rank 1", "rank 2", "rank 3"])
+        self.assertFalse([n for n in os.listdir(self.c.tmp) if n.startswith("cadre-%d-" % job)], "no file per rank")
+        r = self.c.cli("submit", "-o", "per-%j-%t.out", "--", "true")
+        self.assertIn("per-%j-%t.out (a file per rank or node", r.stderr)

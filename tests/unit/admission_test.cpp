@@ -37,7 +37,7 @@ TEST_F(AdmissionTest, SubmitFillsInTheNameAndOutputPattern) {
   add_node("n1", 8, 0);
   const Job& j = job(submit(spec(1)));
   EXPECT_EQ(j.spec.name, "python3");
-  EXPECT_EQ(j.spec.output_pattern, "cadre-%j-%t.out");
+  EXPECT_EQ(j.spec.output_pattern, "cadre-%j.out") << "one file per job, as slurm-%j.out";
 }
 
 TEST_F(AdmissionTest, ADefaultNameFromALongCommandIsCutToTheBoundOfANameAtACharacterBoundary) {

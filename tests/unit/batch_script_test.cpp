@@ -190,7 +190,7 @@ TEST(BatchScript, DoubleDashStillRunsACommandNotAScript) {
   EXPECT_EQ(o.script, "");
   EXPECT_EQ(o.argv, (Args{"mpi.sh"}));
   EXPECT_EQ(o.nodes, 2u) << "no directives read";
-  EXPECT_EQ(o.output_pattern, "cadre-%j-%t.out");
+  EXPECT_EQ(o.output_pattern, "cadre-%j.out");
 }
 
 TEST(BatchScript, ABadDirectiveValueNamesItsLine) {

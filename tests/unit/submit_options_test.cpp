@@ -29,7 +29,7 @@ TEST(SubmitOptions, DefaultsToOneTaskOfOneCpuAndOneGigabyteHere) {
   EXPECT_EQ(o.argv, (std::vector<std::string>{"hostname"}));
   EXPECT_EQ(o.name, "hostname");
   EXPECT_EQ(o.workdir, kCwd);
-  EXPECT_EQ(o.output_pattern, "cadre-%j-%t.out");
+  EXPECT_EQ(o.output_pattern, "cadre-%j.out") << "one file per job that every rank appends to";
   EXPECT_EQ(o.per_task, (Resources{1000, 1024, 0}));
   EXPECT_EQ(o.nodes, 0u);
   EXPECT_EQ(o.tasks_per_node, 0u);
