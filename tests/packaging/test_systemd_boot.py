@@ -449,16 +449,16 @@ def run_user_job(results, head, node):
     p = head.sh("cadre run -- sh -c 'echo hello from $CADRE_NODE_NAME as $(id -un) in $(pwd)'", user=USER,
                 check=False, timeout=120)
     ids = re.findall(r"job (\d+) COMPLETED", p.stderr + p.stdout)
-    out = node.sh("cat /home/%s/cadre-%s-0.out" % (USER, ids[0]), check=False).stdout if ids else ""
+    out = node.sh("cat /home/%s/cadre-%s.out" % (USER, ids[0]), check=False).stdout if ids else ""
     results.expect(p.returncode == 0 and ids and "hello from node as %s in /home/%s" % (USER, USER) in out,
                    "%s runs a job from head on node with cadre run (COMPLETED, its output on node)" % USER,
                    "exit %d, output %r\n%s\n%s\n%s" % (p.returncode, out, p.stdout, p.stderr,
                                                        journal(node, "cadre-agent")))
     job_id = submit(head, "--job-name first", "echo batch from $CADRE_NODE_NAME as $(id -un)")
     end = wait_job(head, job_id, ["COMPLETED"], 60)
-    out = node.sh("cat /home/%s/cadre-%d-0.out" % (USER, job_id), check=False).stdout
+    out = node.sh("cat /home/%s/cadre-%d.out" % (USER, job_id), check=False).stdout
     results.expect(end.get("state") == "COMPLETED" and "batch from node as %s" % USER in out,
-                   "%s's submitted job ends COMPLETED with its output in ~/cadre-%d-0.out on node" % (USER, job_id),
+                   "%s's submitted job ends COMPLETED with its output in ~/cadre-%d.out on node" % (USER, job_id),
                    "state %s (%s), output %r" % (end.get("state"), end.get("reason"), out))
 
 
@@ -477,7 +477,7 @@ def check_cgroups(results, head, node):
                     'c=$(sed -n "s/^0:://p" /proc/self/cgroup); echo "cgroup $c"; '
                     'echo "cpu.max $(cat /sys/fs/cgroup$c/cpu.max)"; echo "memory.max $(cat /sys/fs/cgroup$c/memory.max)"')
     end = wait_job(head, job_id, ["COMPLETED"], 60)
-    out = node.sh("cat /home/%s/cadre-%d-0.out" % (USER, job_id), check=False).stdout
+    out = node.sh("cat /home/%s/cadre-%d.out" % (USER, job_id), check=False).stdout
     results.expect(end.get("state") == "COMPLETED" and
                    re.search(r"^cgroup /system\.slice/cadre-ranks\.service/node_node/job_%d_\d+/rank_\d+_\d+$" % job_id,
                              out, re.M),
