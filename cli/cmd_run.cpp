@@ -188,13 +188,14 @@ int cmd_run(const Global& g, const Args& args) {
   if (!made) return fail(made.error(), 2);
   const JobSpec& spec = *made;
   if (Status v = validate_job_request(spec, kClientBounds); !v) return fail(v.error(), 2);
+  InterruptWatch ctrl_c;  // before the Client: its threads start with SIGINT blocked
   Client client(g.master, g.timeout_ms);
   auto reply = client.call([&](Envelope::Builder e) { to_proto(spec, e.initSubmit().initRequest()); });
   if (!reply) return fail(reply.error());
   const uint64_t id = (*reply)->envelope().getSubmitReply().getId();
   std::cerr << "cadre: job " << id << " submitted" << std::endl;
   OutputFollower follower;
-  int status = wait_for(client, id, [&follower](JobInfo::Reader j) { follower.poll(j); });
+  int status = wait_for(client, id, [&follower](JobInfo::Reader j) { follower.poll(j); }, &ctrl_c);
   // The last lines may land between the final poll and the exit report.
   auto last = client.call([id](Envelope::Builder e) { e.initShowJob().setId(id); });
   if (last && (*last)->envelope().getJobsReply().getJobs().size() == 1)

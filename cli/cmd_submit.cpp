@@ -11,11 +11,13 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <utility>
 
 #include "cli/batch_script.hpp"
 #include "cli/client.hpp"
+#include "cli/format.hpp"
 #include "cli/job_environment.hpp"
 #include "cli/commands.hpp"
 #include "cli/job_wait.hpp"
@@ -144,9 +146,32 @@ Result<JobSpec> job_of(const SubmitOptions& o, const Caller& c) {
 Result<JobSpec> job_spec_for_caller(const SubmitOptions& o) { return job_of(o, the_caller()); }
 
 
-int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Reader)>& on_poll) {
+namespace {
+
+// "RUNNING on n1,n2 (attempt 2)", "PENDING (Resources), expected to start
+// 2026-12-07T10:00:00Z", "FAILED (exit code 3): ..." for the job as polled.
+std::string state_line(JobInfo::Reader j) {
+  const std::string state = j.getState().cStr();
+  std::string detail;
+  if (state == "RUNNING") {
+    for (auto n : j.getNodes()) detail.append(detail.empty() ? " on " : ",").append(escape_control(n.cStr()));
+    if (j.getAttempt() > 1) detail += " (attempt " + std::to_string(j.getAttempt()) + ")";
+  } else if (state == "PENDING") {
+    if (j.getReason().size() > 0) detail = " (" + escape_control(j.getReason().cStr()) + ")";
+    if (j.getExpectedStart() > 0) detail += ", expected to start " + iso_time(j.getExpectedStart());
+  } else {
+    detail = " (exit code " + std::to_string(j.getExitCode()) + ")";
+    if (j.getReason().size() > 0) detail += ": " + escape_control(j.getReason().cStr());
+  }
+  return state + detail;
+}
+
+}  // namespace
+
+int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Reader)>& on_poll,
+             InterruptWatch* ctrl_c) {
   constexpr int kMaxMisses = 6;  // tolerate a master restart
-  std::string last;
+  std::string last, last_line;
   int misses = 0;
   int delay_ms = 100;
   while (true) {
@@ -161,28 +186,36 @@ int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Read
     if (jobs.size() != 1) return fail("the master did not return job " + std::to_string(id));
     auto j = jobs[0];
     if (on_poll) on_poll(j);
-    std::string state = j.getState().cStr();
+    const std::string state = j.getState().cStr();
+    const std::string line = state_line(j);
     // A requeue can go PENDING -> RUNNING between two polls: the attempt
-    // tells the runs apart.
-    std::string seen = state + "/" + std::to_string(j.getAttempt());
+    // tells the runs apart. A pending job's line changes with its reason.
+    const std::string seen = state + "/" + std::to_string(j.getAttempt()) + (state == "PENDING" ? line : "");
     if (seen != last) {
-      std::string detail;
-      if (state == "RUNNING") {
-        for (auto n : j.getNodes()) detail.append(detail.empty() ? " on " : ",").append(escape_control(n.cStr()));
-        if (j.getAttempt() > 1) detail += " (attempt " + std::to_string(j.getAttempt()) + ")";
-      } else if (state != "PENDING") {
-        detail = " (exit code " + std::to_string(j.getExitCode()) + ")";
-        if (j.getReason().size() > 0) detail += ": " + escape_control(j.getReason().cStr());
-      }
-      std::cerr << "job " << id << " " << state << detail << std::endl;
+      std::cerr << "job " << id << " " << line << std::endl;
       last = seen;
     }
+    last_line = line;
     if (state != "PENDING" && state != "RUNNING") {
       int code = j.getExitCode();
       if (state != "COMPLETED" && code == 0) return 1;
       return code > 255 ? 255 : code;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    // Sleep in slices, so a Ctrl-C is answered at once.
+    for (int slept = 0; slept < delay_ms; slept += 50) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50, delay_ms - slept)));
+      const InterruptWatch::Ask ask = ctrl_c ? ctrl_c->take() : InterruptWatch::Ask::nothing;
+      if (ask == InterruptWatch::Ask::report) {
+        std::cerr << "cadre: job " << id << " is " << last_line
+                  << "; press Ctrl-C again within a second to cancel it" << std::endl;
+      } else if (ask == InterruptWatch::Ask::cancel) {
+        std::cerr << "cadre: cancelling job " << id << std::endl;
+        auto c = client.call([id](Envelope::Builder e) { e.initCancel().initIds(1).set(0, id); });
+        if (!c) std::cerr << "cadre: cannot cancel job " << id << ": " << c.error() << std::endl;
+        delay_ms = 100;
+        break;
+      }
+    }
     delay_ms = std::min(delay_ms * 2, 1000);
   }
 }
@@ -355,6 +388,9 @@ int cmd_submit(const Global& g, const Args& args) {
   const JobSpec& spec = *made;
   if (Status s = validate_job_request(spec, kClientBounds); !s) return fail(s.error(), 2);
 
+  // Before the Client: its ZeroMQ threads must start with SIGINT blocked.
+  std::optional<InterruptWatch> ctrl_c;
+  if (opts->wait) ctrl_c.emplace();
   Client client(g.master, g.timeout_ms);
   auto reply = client.call([&](Envelope::Builder e) { to_proto(spec, e.initSubmit().initRequest()); });
   if (!reply) return fail(reply.error());
@@ -368,7 +404,7 @@ int cmd_submit(const Global& g, const Args& args) {
     std::cerr << "cadre: output goes to " << output_shown(spec, id) << std::endl;
   }
   if (!opts->wait) return 0;
-  return wait_for(client, id);
+  return wait_for(client, id, {}, &*ctrl_c);
 }
 
 }  // namespace cadre::cli

@@ -8,7 +8,6 @@
 #include "common/resources.hpp"
 
 namespace cadre::cli {
-namespace {
 
 std::string iso_time(int64_t unix_seconds) {
   if (unix_seconds <= 0) return "";
@@ -19,6 +18,8 @@ std::string iso_time(int64_t unix_seconds) {
   strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &parts);
   return buf;
 }
+
+namespace {
 
 std::string join(capnp::List<capnp::Text>::Reader list, const char* sep) {
   std::string out;

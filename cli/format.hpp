@@ -16,6 +16,9 @@ namespace cadre::cli {
 nlohmann::json job_json(JobInfo::Reader job);
 nlohmann::json node_json(NodeInfo::Reader node);
 
+// Local time as 2026-12-07T10:00:00 ("" for 0 or less: not known).
+std::string iso_time(int64_t unix_seconds);
+
 // squeue-like table: JOBID NAME USER STATE TIME NODES NODELIST(REASON).
 std::string jobs_table(const std::vector<JobInfo::Reader>& jobs, int64_t now_unix);
 // scontrol-show-like "Key=Value" block for one job.

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "cli/client.hpp"
+#include "cli/interrupts.hpp"
 #include "cli/submit_options.hpp"
 #include "common/job_spec.hpp"
 #include "common/job_validation.hpp"
@@ -24,10 +25,13 @@ inline constexpr RequestBounds kClientBounds{limits::kMaxMessageBytes / 4, limit
 // name, uid, gid and umask.
 Result<JobSpec> job_spec_for_caller(const SubmitOptions& o);
 
-// Polls job `id` until it ends, printing each state change on stderr, and
-// calling `on_poll` with every answer (e.g. to follow output files).
+// Polls job `id` until it ends, printing each state change (and a pending
+// job's reason and expected start as they change) on stderr, and calling
+// `on_poll` with every answer (e.g. to follow output files). With `ctrl_c`,
+// a Ctrl-C reports the job's state and a second within a second cancels it.
 // Returns the exit status for the shell: the job's exit code, or 1 when it
 // did not complete but has code 0 (cancelled, node failure).
-int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Reader)>& on_poll = {});
+int wait_for(Client& client, uint64_t id, const std::function<void(JobInfo::Reader)>& on_poll = {},
+             InterruptWatch* ctrl_c = nullptr);
 
 }  // namespace cadre::cli

@@ -6,8 +6,11 @@ is queued."""
 
 import json
 import os
+import signal
+import subprocess
+import time
 
-from harness import ClusterTestCase, write_script
+from harness import STATE_TIMEOUT, ClusterTestCase, wait_until, write_script
 
 
 class SlurmOptions(ClusterTestCase):
@@ -153,3 +156,55 @@ class DefaultOutput(ClusterTestCase):
         self.assertFalse([n for n in os.listdir(self.c.tmp) if n.startswith("cadre-%d-" % job)], "no file per rank")
         r = self.c.cli("submit", "-o", "per-%j-%t.out", "--", "true")
         self.assertIn("per-%j-%t.out (a file per rank or node", r.stderr)
+
+
+class CtrlC(ClusterTestCase):
+    """Ctrl-C on `cadre submit --wait` and `cadre run`, as srun takes it:
+    the first reports the job's state, a second within a second cancels."""
+
+    AGENTS = 1
+    GPUS = 0
+
+    def start_waiting(self, *words):
+        argv = [self.c.cli_bin, "--master", self.c.endpoint] + list(words)
+        p = subprocess.Popen(argv, cwd=self.c.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        return p
+
+    def running_job(self):
+        def one():
+            jobs = json.loads(self.c.cli("queue", "--json").stdout)["jobs"]
+            return jobs[0]["id"] if jobs and jobs[0]["state"] == "RUNNING" else None
+        return wait_until(one, STATE_TIMEOUT, "the job to run")
+
+    def test_one_ctrl_c_reports_and_two_cancel(self):
+        for words in (["submit", "--wait", "--", "sleep", "600"], ["run", "--", "sleep", "600"]):
+            p = self.start_waiting(*words)
+            job = self.running_job()
+            p.send_signal(signal.SIGINT)
+            time.sleep(1.5)  # more than a second: the next press reports again, it does not cancel
+            self.assertIsNone(p.poll(), "one Ctrl-C left %s running" % words[0])
+            self.assertEqual(self.c.show(job)["state"], "RUNNING")
+            p.send_signal(signal.SIGINT)
+            time.sleep(0.2)
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=60)
+            self.assertIn("cadre: job %d is RUNNING on node1; press Ctrl-C again within a second to cancel it" % job,
+                          err)
+            self.assertIn("cadre: cancelling job %d" % job, err)
+            self.assertEqual(p.returncode, 1, err)
+            self.assertEqual(self.c.show(job)["state"], "CANCELLED")
+
+    def test_a_waiting_job_shows_its_pending_reason(self):
+        path = self.c.path("gate")
+        blocker = self.c.submit("while [ ! -e %s ]; do sleep 0.1; done" % path, "--cpus-per-task", "8")
+        self.c.wait_state(blocker, "RUNNING")
+        p = self.start_waiting("submit", "--wait", "--", "true")
+        wait_until(lambda: len(json.loads(self.c.cli("queue", "--json").stdout)["jobs"]) == 2, STATE_TIMEOUT,
+                   "the second job to be queued")
+        time.sleep(1)
+        open(path, "w").close()
+        _, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertRegex(err, r"job \d+ PENDING \(\w+\)")
+        self.assertRegex(err, r"job \d+ COMPLETED \(exit code 0\)")
