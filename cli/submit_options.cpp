@@ -124,6 +124,29 @@ Status apply_shape(const Flags& f, SubmitOptions& o) {
     if (!n) return make_error(n.error());
     *slot = *n;
   }
+  // Slurm: with --ntasks, --ntasks-per-node is a maximum per node. Without
+  // --nodes the node count follows (-n 8 --ntasks-per-node 4: two nodes);
+  // with it, the tasks spread evenly when that stays under the maximum.
+  // cadre's gangs have the same count on every node, so an uneven split
+  // is refused with what to give instead.
+  if (tpn && ntasks) {
+    const std::string asked = "--ntasks " + std::to_string(*ntasks) + " with at most " + std::to_string(*tpn) +
+                              " tasks per node";
+    if (!nodes) {
+      if (*ntasks % *tpn != 0)
+        return make_error(asked + " leaves a node with fewer; cadre places the same number on every node: give "
+                          "--ntasks a multiple of --tasks-per-node, or leave --tasks-per-node out");
+      nodes = *ntasks / *tpn;
+    } else if (uint64_t{*nodes} * *tpn < *ntasks) {
+      return make_error("--ntasks " + std::to_string(*ntasks) + " contradicts --nodes " + std::to_string(*nodes) +
+                        " x --tasks-per-node " + std::to_string(*tpn));
+    } else if (*ntasks % *nodes == 0) {
+      tpn = *ntasks / *nodes;
+    } else {
+      return make_error("--ntasks " + std::to_string(*ntasks) + " does not divide evenly over --nodes " +
+                        std::to_string(*nodes) + "; cadre places the same number of tasks on every node");
+    }
+  }
   if (tpn && !nodes) nodes = 1;
   if (!nodes) {
     o.ntasks = ntasks.value_or(1);

@@ -82,9 +82,23 @@ TEST(SubmitOptions, NodesWithAnIndivisibleNtasksIsRefused) {
 }
 
 TEST(SubmitOptions, ContradictoryShapeIsRefused) {
-  std::string e = parse_error({"--nodes", "2", "--tasks-per-node", "4", "--ntasks", "6", "--", "a"});
-  EXPECT_EQ(e, "--ntasks 6 contradicts --nodes 2 x --tasks-per-node 4");
-  EXPECT_TRUE(starts_with(parse_error({"--tasks-per-node", "2", "-n", "3", "--", "a"}), "--ntasks 3 contradicts"));
+  std::string e = parse_error({"--nodes", "2", "--tasks-per-node", "4", "--ntasks", "10", "--", "a"});
+  EXPECT_EQ(e, "--ntasks 10 contradicts --nodes 2 x --tasks-per-node 4");
+  EXPECT_TRUE(starts_with(parse_error({"--tasks-per-node", "2", "-n", "3", "--", "a"}),
+                          "--ntasks 3 with at most 2 tasks per node leaves a node with fewer"));
+  EXPECT_TRUE(starts_with(parse_error({"-N", "2", "--tasks-per-node", "4", "-n", "7", "--", "a"}),
+                          "--ntasks 7 does not divide evenly over --nodes 2"));
+}
+
+TEST(SubmitOptions, NtasksWithTasksPerNodeIsAMaximumPerNodeAsInSlurm) {
+  SubmitOptions o = parse_ok({"-n", "8", "--ntasks-per-node", "4", "--", "a"});
+  EXPECT_EQ(o.ntasks, 8u);
+  EXPECT_EQ(o.nodes, 2u);
+  EXPECT_EQ(o.tasks_per_node, 4u);
+  o = parse_ok({"-N", "2", "--ntasks-per-node", "4", "-n", "6", "--", "a"});
+  EXPECT_EQ(o.nodes, 2u);
+  EXPECT_EQ(o.tasks_per_node, 3u) << "6 tasks over 2 nodes, at most 4 each: 3 and 3";
+  EXPECT_EQ(o.ntasks, 6u);
 }
 
 TEST(SubmitOptions, ConsistentRedundantShapeIsAccepted) {
