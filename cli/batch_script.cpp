@@ -204,6 +204,13 @@ Result<std::vector<std::string>> check_cadre(const std::vector<std::string>& wor
 
 }  // namespace
 
+std::string sbatch_instead(std::string_view option) {
+  const RefusedSbatch* r = nullptr;
+  if (option.starts_with("--")) r = find_refused(option, 0);
+  else if (option.size() == 2 && option[0] == '-') r = find_refused({}, option[1]);
+  return r ? r->instead : "";
+}
+
 Result<std::vector<std::string>> split_directive(std::string_view text) {
   std::vector<std::string> words;
   std::string word;

@@ -38,6 +38,10 @@ Result<std::vector<std::string>> directive_args(std::string_view script_text,
 // comment that ends the line.
 Result<std::vector<std::string>> split_directive(std::string_view text);
 
+// For an sbatch option cadre knows but does not honour ("--qos", "-w"; no
+// "=value"), what to do instead; "" for any other word.
+std::string sbatch_instead(std::string_view option);
+
 // Checks what sbatch checks of a script: not empty, text (no NUL bytes), Unix
 // line ends, and a first line "#!interpreter".
 Status check_batch_script(std::string_view script_text, std::string_view script_name);

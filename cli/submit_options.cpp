@@ -305,6 +305,13 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
     if (flag.takes_value) f.value(flag.name, flag.aliases);
     else f.toggle(flag.name, flag.aliases);
   }
+  // An sbatch option cadre lacks gets what to do instead, as in a script.
+  for (const std::string& a : args) {
+    if (a == "--") break;
+    const std::string key = a.starts_with("--") ? a.substr(0, a.find('=')) : a.substr(0, 2);
+    if (a.size() < 2 || a[0] != '-' || find_submit_flag(key)) continue;
+    if (std::string instead = sbatch_instead(key); !instead.empty()) return make_error(key + ": " + instead);
+  }
   if (Status s = f.parse(args, true); !s) return make_error(s.error());
   std::string wrapped;
   if (auto w = f.get("--wrap")) {

@@ -1,6 +1,46 @@
 #include "common/flags.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace cadre {
+namespace {
+
+// Edits (insert, delete, substitute) between two short words.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string Flags::suggestion(const std::string& key) const {
+  // Long words only, and only typos: a close spelling, or a known option
+  // the word starts (--part for --partition).
+  if (!key.starts_with("--") || key.size() > 64) return "";
+  std::string best;
+  size_t best_distance = 3;
+  for (const auto& [alias, name] : alias_to_name_) {
+    if (!alias.starts_with("--")) continue;
+    size_t d = edit_distance(key, alias);
+    if (key.size() >= 5 && alias.starts_with(key)) d = std::min<size_t>(d, 1);
+    if (d < best_distance) {
+      best_distance = d;
+      best = alias;
+    }
+  }
+  return best;
+}
 
 Flags& Flags::value(const std::string& name, std::vector<std::string> aliases) {
   specs_[name] = Spec{true};
@@ -36,7 +76,11 @@ Status Flags::parse(const std::vector<std::string>& args, bool allow_positionals
       inline_value = arg.substr(eq + 1);
     }
     auto alias = alias_to_name_.find(key);
-    if (alias == alias_to_name_.end()) return make_error("unknown option '" + key + "' (see --help)");
+    if (alias == alias_to_name_.end()) {
+      const std::string close = suggestion(key);
+      return make_error("unknown option '" + key + "' (" + (close.empty() ? "" : "did you mean " + close + "? ") +
+                        "see --help)");
+    }
     const std::string& name = alias->second;
     if (!specs_[name].takes_value) {
       if (inline_value) return make_error("option '" + key + "' takes no value");

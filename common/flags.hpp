@@ -31,6 +31,9 @@ class Flags {
   const std::vector<std::string>& positionals() const { return positionals_; }
   const std::vector<std::string>& rest() const { return rest_; }
   bool saw_double_dash() const { return saw_double_dash_; }
+  // The declared long option closest to the unknown `key` (a typo of it),
+  // or "" when none is close.
+  std::string suggestion(const std::string& key) const;
 
  private:
   struct Spec {

@@ -124,4 +124,20 @@ TEST(Flags, EqualsFormIsOnlyForLongFlags) {
 }
 
 }  // namespace
+TEST(Flags, AnUnknownOptionCloseToAKnownOneSaysWhichItMayBe) {
+  Flags f;
+  f.value("--nodes", {"-N"}).value("--partition", {"-p"}).toggle("--wait", {"-W"});
+  Status s = f.parse({"--ndoes", "2"});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), "unknown option '--ndoes' (did you mean --nodes? see --help)");
+  Flags g;
+  g.value("--partition");
+  EXPECT_EQ(g.parse({"--parti=x"}).error(), "unknown option '--parti' (did you mean --partition? see --help)")
+      << "a prefix of five or more characters";
+  Flags h;
+  h.value("--nodes");
+  EXPECT_EQ(h.parse({"--zzzzzz"}).error(), "unknown option '--zzzzzz' (see --help)") << "nothing close: no guess";
+  EXPECT_EQ(h.parse({"-x"}).error(), "unknown option '-x' (see --help)") << "short options are not guessed";
+}
+
 }  // namespace cadre

@@ -176,9 +176,24 @@ TEST(SubmitOptions, MissingDoubleDashIsRefusedWithAnExample) {
 }
 
 TEST(SubmitOptions, UnknownFlagsAreRefused) {
-  EXPECT_EQ(parse_error({"--qos", "high", "--", "a"}), "unknown option '--qos' (see --help)");
-  EXPECT_EQ(parse_error({"--qos", "high", "job.sh"}), "unknown option '--qos' (see --help)")
+  EXPECT_EQ(parse_error({"--bogus", "high", "--", "a"}), "unknown option '--bogus' (see --help)");
+  EXPECT_EQ(parse_error({"--bogus", "high", "job.sh"}), "unknown option '--bogus' (see --help)")
       << "not taken for a script named 'high'";
+  EXPECT_EQ(parse_error({"--partiton", "gpu", "--", "a"}),
+            "unknown option '--partiton' (did you mean --partition? see --help)");
+  EXPECT_EQ(parse_error({"--gpus-per-nod", "2", "--", "a"}),
+            "unknown option '--gpus-per-nod' (did you mean --gpus-per-node? see --help)");
+}
+
+TEST(SubmitOptions, SlurmOptionsCadreLacksSayWhatToDoInstead) {
+  EXPECT_EQ(parse_error({"--qos", "high", "--", "a"}),
+            "--qos: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
+  EXPECT_EQ(parse_error({"--qos=high", "job.sh"}),
+            "--qos: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
+  EXPECT_EQ(parse_error({"-w", "node1", "--", "a"}),
+            "-w: choosing nodes by name is not supported yet; a partition of those nodes ([[partition]] in the "
+            "master's config) with -p does it");
+  EXPECT_TRUE(parse_ok({"--", "sh", "--qos"}).argv.back() == "--qos") << "words after -- are the command's";
 }
 
 TEST(SubmitOptions, PartitionAccountAndSwitches) {
