@@ -4,10 +4,8 @@
 #include <vector>
 
 namespace cadre {
-namespace {
 
-// Edits (insert, delete, substitute) between two short words.
-size_t edit_distance(const std::string& a, const std::string& b) {
+size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
@@ -21,8 +19,6 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   }
   return row[b.size()];
 }
-
-}  // namespace
 
 std::string Flags::suggestion(const std::string& key) const {
   // Long words only, and only typos: a close spelling, or a known option

@@ -7,11 +7,16 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
 
 namespace cadre {
+
+// Levenshtein distance (inserts, deletes, substitutions) between two short
+// words: "did you mean" for options and config keys.
+size_t edit_distance(std::string_view a, std::string_view b);
 
 class Flags {
  public:

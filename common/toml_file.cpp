@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "common/bounded_file.hpp"
+#include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/resources.hpp"
 
@@ -38,21 +39,6 @@ Result<std::string> read_text(const std::string& path) {
   return text;
 }
 
-// Levenshtein distance, for "did you mean".
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 }  // namespace
 

@@ -193,11 +193,7 @@ void JobRequests::hold(const Request& r, HoldJobs::Reader m) {
     const Job* j = s_.cluster.find_job(id);
     const bool admin_hold = admin && r.who && j && j->spec.user != r.who->name;
     CancelOutcome o = release ? s_.cluster.release(id, admin) : s_.cluster.hold(id, admin_hold);
-    if (!o.ok && !s_.cluster.find_job(id)) {
-      auto stored = s_.store->load_job(id);
-      if (stored && *stored) o.message = "job " + std::to_string(id) + " already ended " + std::string(to_string((*stored)->state));
-      else if (stored) o.message = "no job " + std::to_string(id);
-    }
+    if (!o.ok && !j) say_why_not_active(o);
     outcomes.push_back(std::move(o));
   }
   if (release) s_.schedule_wanted = true;
@@ -209,12 +205,15 @@ CancelOutcome JobRequests::cancel_one(const Request& r, JobId id) {
   if (const Job* j = s_.cluster.find_job(id); j && r.who && j->spec.user != r.who->name && !s_.peers.is_admin(r.who))
     return {id, false, "job " + std::to_string(id) + " belongs to " + j->spec.user};
   CancelOutcome o = s_.cluster.cancel(id, unix_now());
-  if (!o.ok && !s_.cluster.find_job(id)) {
-    auto stored = s_.store->load_job(id);
-    if (stored && *stored) o.message = "job " + std::to_string(id) + " already ended " + std::string(to_string((*stored)->state));
-    else if (stored) o.message = "no job " + std::to_string(id);
-  }
+  if (!o.ok && !s_.cluster.find_job(id)) say_why_not_active(o);
   return o;
+}
+
+void JobRequests::say_why_not_active(CancelOutcome& o) {
+  // The job is not in memory: ended (and evicted), or never submitted.
+  auto stored = s_.store->load_job(o.id);
+  if (stored && *stored) o.message = "job " + std::to_string(o.id) + " already ended " + std::string(to_string((*stored)->state));
+  else if (stored) o.message = "no job " + std::to_string(o.id);
 }
 
 void JobRequests::cancel_slice() {

@@ -59,6 +59,8 @@ class JobRequests {
   // done and posts the next slice while any remain.
   void cancel_slice();
   CancelOutcome cancel_one(const Request& r, JobId id);
+  // For an id not among the active jobs: why, from the store.
+  void say_why_not_active(CancelOutcome& o);
 
   ServerState& s_;
   std::function<void(std::function<void()>)> post_;

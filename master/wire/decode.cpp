@@ -136,8 +136,10 @@ Result<std::vector<JobSpec>> decode_submit_many(SubmitMany::Reader s) {
   return specs;
 }
 
-Result<std::vector<JobId>> decode_cancel(Cancel::Reader c) {
-  auto ids = c.getIds();
+namespace {
+
+// A request's job ids: bounded, duplicates dropped, in the order given.
+Result<std::vector<JobId>> distinct_ids(capnp::List<uint64_t>::Reader ids) {
   if (ids.size() > kMaxIdsPerRequest) return make_error(too_many("job ids", ids.size(), kMaxIdsPerRequest));
   std::vector<JobId> out;
   out.reserve(ids.size());
@@ -147,15 +149,11 @@ Result<std::vector<JobId>> decode_cancel(Cancel::Reader c) {
   return out;
 }
 
-Result<std::vector<JobId>> decode_hold(HoldJobs::Reader h) {
-  auto ids = h.getIds();
-  if (ids.size() > kMaxIdsPerRequest) return make_error(too_many("job ids", ids.size(), kMaxIdsPerRequest));
-  std::vector<JobId> out;
-  std::set<JobId> seen;
-  for (JobId id : ids)
-    if (seen.insert(id).second) out.push_back(id);
-  return out;
-}
+}  // namespace
+
+Result<std::vector<JobId>> decode_cancel(Cancel::Reader c) { return distinct_ids(c.getIds()); }
+
+Result<std::vector<JobId>> decode_hold(HoldJobs::Reader h) { return distinct_ids(h.getIds()); }
 
 ListJobsRequest decode_list_jobs(ListJobs::Reader r) {
   const size_t asked = r.getLimit();
