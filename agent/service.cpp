@@ -7,6 +7,7 @@
 
 #include <capnp/message.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "agent/spawn.hpp"
@@ -21,6 +22,11 @@ namespace cadre::agent {
 namespace {
 
 constexpr int kRegisterRetryMs = 1000;
+// A refused handshake is retried after 1 s, then 2, 4, ... up to 30 s: an
+// admin enrolling the key now is served at once, a revoked node does not
+// knock every second forever.
+constexpr int64_t kFirstReconnectMs = 1000;
+constexpr int64_t kMaxReconnectMs = 30000;
 
 }  // namespace
 
@@ -30,10 +36,14 @@ AgentService::AgentService(AgentOptions options)
       channel_(io_, zmq_, zmq::socket_type::dealer),
       register_timer_(io_),
       heartbeat_timer_(io_),
+      reconnect_timer_(io_),
       sigchld_(io_, SIGCHLD),
       stop_signals_(io_, SIGTERM, SIGINT) {}
 
-AgentService::~AgentService() { channel_.close(); }
+AgentService::~AgentService() {
+  if (handshake_watch_) handshake_watch_->stop();
+  channel_.close();
+}
 
 void AgentService::start() {
   std::filesystem::create_directories(options_.work_dir + "/ranks");
@@ -69,6 +79,8 @@ void AgentService::start() {
   }
   // main() checked the endpoint; an IPv6 literal needs ZeroMQ's ipv6 option.
   if (auto e = parse_endpoint(options_.master); e && e->is_ipv6()) channel_.socket().set(zmq::sockopt::ipv6, 1);
+  if (!options_.master_public.empty())
+    handshake_watch_.emplace(io_, zmq_, channel_.socket(), [this](HandshakeWatch::Event e) { on_handshake(e); });
   channel_.socket().connect(options_.master);
   channel_.start([this](Frames&& f) { on_message(std::move(f)); });
   stop_signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -76,6 +88,8 @@ void AgentService::start() {
     // Ranks keep running under their supervisors; a restarted agent
     // finds them again.
     CADRE_LOG(info) << "signal " << sig << ": stopping; " << live_.size() << " ranks keep running";
+    if (handshake_watch_) handshake_watch_->stop();
+    reconnect_timer_.cancel();
     channel_.close();
     io_.stop();
   });
@@ -222,6 +236,47 @@ void AgentService::arm_register_retry() {
     }
     send_register();
     arm_register_retry();
+  });
+}
+
+void AgentService::on_handshake(HandshakeWatch::Event event) {
+  if (event == HandshakeWatch::Event::succeeded) {
+    if (failed_handshakes_ > 0)
+      CADRE_LOG(info) << "the master at " << options_.master << " accepted this node's key after " << failed_handshakes_
+                      << " refused handshakes";
+    failed_handshakes_ = 0;
+    reconnect_backoff_ms_ = 0;
+    return;
+  }
+  ++failed_handshakes_;
+  reconnect_backoff_ms_ = reconnect_backoff_ms_ == 0 ? kFirstReconnectMs : std::min(2 * reconnect_backoff_ms_, kMaxReconnectMs);
+  // The first refusal and then every 8th: enough to find in the log, not a line a second.
+  if (failed_handshakes_ == 1 || failed_handshakes_ % 8 == 0) {
+    if (event == HandshakeWatch::Event::key_refused)
+      CADRE_LOG(warning) << "the master at " << options_.master << " refused this node's key (" << failed_handshakes_
+                         << " times): enroll it on the master (cadre-master enroll-agent " << options_.name
+                         << ", or copy its .pub into the master's agent key folder); retrying in "
+                         << reconnect_backoff_ms_ / 1000 << " s";
+    else
+      CADRE_LOG(warning) << "the CURVE handshake with " << options_.master << " failed (" << failed_handshakes_
+                         << " times): is master.pub the master's public key, and does the master use CURVE? "
+                         << "retrying in " << reconnect_backoff_ms_ / 1000 << " s";
+  }
+  // libzmq drops a connection whose handshake failed and does not retry it:
+  // connect afresh (the endpoint stays the same).
+  reconnect_timer_.expires_after(std::chrono::milliseconds(reconnect_backoff_ms_));
+  reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    try {
+      channel_.socket().disconnect(options_.master);
+    } catch (const zmq::error_t&) {
+      // Already gone with the failed connection: nothing to undo.
+    }
+    try {
+      channel_.socket().connect(options_.master);
+    } catch (const zmq::error_t& e) {
+      CADRE_LOG(error) << "cannot connect to " << options_.master << " again: " << e.what();
+    }
   });
 }
 

@@ -24,6 +24,7 @@
 #include "agent/cgroup.hpp"
 #include "agent/launcher.hpp"
 #include "agent/gpu_discovery.hpp"
+#include "agent/handshake_watch.hpp"
 #include "agent/launch_spec.hpp"
 #include "agent/rank_dir.hpp"
 #include "common/codec.hpp"
@@ -80,6 +81,8 @@ class AgentService {
   void send_exit(const RankId& id, const RankExit& exit);
   void send(std::string bytes);
   void arm_register_retry();
+  // After a refused handshake: says why, and connects afresh after a backoff.
+  void on_handshake(HandshakeWatch::Event event);
   void arm_heartbeat();
   void arm_sigchld();
   void remove_job_dir_if_done(JobId job, Attempt attempt);
@@ -95,6 +98,10 @@ class AgentService {
   ZmqChannel channel_;
   boost::asio::steady_timer register_timer_;
   boost::asio::steady_timer heartbeat_timer_;
+  boost::asio::steady_timer reconnect_timer_;
+  int64_t reconnect_backoff_ms_ = 0;      // 0 until a handshake fails; doubles to a cap
+  uint32_t failed_handshakes_ = 0;         // since the last successful one
+  std::optional<HandshakeWatch> handshake_watch_;  // after channel_: stopped before it closes
   boost::asio::signal_set sigchld_;
   boost::asio::signal_set stop_signals_;
   std::map<RankId, LiveRank> live_;       // supervisor still running

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import CLI_TIMEOUT, START_TIMEOUT, ClusterTestCase, binary, free_port
+from harness import CLI_TIMEOUT, START_TIMEOUT, ClusterTestCase, binary, free_port, wait_until
 from test_security import SecureCluster
 
 LINE = re.compile(r"^sh -c 'apt-get install -y cadre-agent && cadre-agent join (cadre1:[A-Za-z0-9_-]+) "
@@ -97,6 +97,25 @@ class Join(ClusterTestCase):
         self.assertEqual(done["tasks"][0]["node"], "node9")
         with open(self.c.master_log()) as f:
             self.assertIn("node node9 registered", f.read())
+
+    def test_an_agent_started_before_its_key_is_enrolled_gets_in_once_it_is(self):
+        # libzmq drops a connection whose key the master refused and never
+        # retries it: the agent must say why and connect again by itself.
+        key = self.c.keygen("agent-late")
+        self.c.agent_specs["late"] = {"cpus": 1, "memory": "1G", "gpus": 0, "address": "127.0.0.7",
+                                      "key": key}
+        self.c.start_agent("late")
+        wait_until(lambda: "refused this node's key" in open(self.c.agent_log("late")).read(), START_TIMEOUT,
+                   "the agent to log that the master refused its key")
+        self.assertIn("cadre-master enroll-agent late", open(self.c.agent_log("late")).read())
+        self.assertNotIn("late", {n["name"] for n in self.c.nodes(check=False)})
+        self.c.master_cmd("enroll-agent", "late", key + ".pub")
+        self.c.wait_nodes_up(["late"])
+        job_id = self.c.submit("echo ran on $CADRE_NODE_NAME")
+        done = self.c.wait_state(job_id, "COMPLETED")
+        self.assertEqual(done["tasks"][0]["node"], "late")
+        wait_until(lambda: "accepted this node's key" in open(self.c.agent_log("late")).read(), START_TIMEOUT,
+                   "the agent to log that its key got in")
 
     def test_a_tampered_token_is_refused_and_writes_nothing(self):
         token = self.enroll("node9")
