@@ -24,6 +24,10 @@ std::string expand_pattern(const LaunchSpec& spec, const std::string& pattern, c
   f.user = spec.user;
   f.step = spec.step;
   f.batch = spec.batch;
+  if (spec.array_job != 0) {
+    f.array_job = spec.array_job;
+    f.array_task = spec.array_task;
+  }
   return expand_output_pattern(pattern, f, spec.workdir);
 }
 
@@ -117,6 +121,16 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
   if (!spec.account.empty()) set("SLURM_JOB_ACCOUNT", spec.account);
   if (!spec.export_mode.empty()) set("SLURM_EXPORT_ENV", spec.export_mode);
   set("SLURM_CLUSTER_NAME", "cadre");
+  if (spec.array_job != 0) {
+    set("SLURM_ARRAY_JOB_ID", std::to_string(spec.array_job));
+    set("SLURM_ARRAY_TASK_ID", std::to_string(spec.array_task));
+    set("SLURM_ARRAY_TASK_COUNT", std::to_string(spec.array.count));
+    set("SLURM_ARRAY_TASK_MIN", std::to_string(spec.array.min));
+    set("SLURM_ARRAY_TASK_MAX", std::to_string(spec.array.max));
+    set("SLURM_ARRAY_TASK_STEP", std::to_string(spec.array.step));
+    set("CADRE_ARRAY_JOB_ID", std::to_string(spec.array_job));
+    set("CADRE_ARRAY_TASK_ID", std::to_string(spec.array_task));
+  }
   {
     // This node's share of the allocation, as Slurm counts it.
     const int64_t cpus_per_task = std::max<uint32_t>(1, spec.cpus_per_task);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "common/job_array.hpp"
 #include "common/resources.hpp"
 
 namespace cadre::agent {
@@ -47,6 +48,9 @@ struct LaunchSpec {
   std::string account;
   std::string submit_host;
   std::string export_mode;                 // --export as given, or ""
+  uint64_t array_job = 0;                  // an array task: the array's id (0: not one)
+  uint32_t array_task = 0;                 // and its index
+  ArrayFacts array;                        // the array's count, min, max, step
 };
 
 // Where the agent and the programs it starts find each other.

@@ -15,6 +15,8 @@
 #include <fstream>
 
 #include "agent/service.hpp"
+
+#include "common/job_array.hpp"
 #include "agent/spawn.hpp"
 #include "agent/supervisor.hpp"
 #include "common/job_request.hpp"
@@ -61,6 +63,13 @@ LaunchSpec spec_from(Launch::Reader l) {
   s.account = l.getAccount();
   s.submit_host = l.getSubmitHost();
   s.export_mode = l.getExportMode();
+  // An array task: a bad index or spec (a newer or broken master) leaves it a plain job.
+  if (auto array = parse_array_spec(l.getArray().cStr()); array && l.getArrayJobId() != 0 && l.getArrayTaskId() >= 0 &&
+                                                          array->indices.contains(static_cast<uint32_t>(l.getArrayTaskId()))) {
+    s.array_job = l.getArrayJobId();
+    s.array_task = static_cast<uint32_t>(l.getArrayTaskId());
+    s.array = array_facts(*array);
+  }
   return s;
 }
 

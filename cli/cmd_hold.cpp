@@ -19,21 +19,22 @@ int hold_or_release(const Global& g, const Args& args, bool release) {
   if (Status s = f.parse(args, true); !s) return fail(s.error(), 2);
   if (f.positionals().empty())
     return fail(verb + " takes one or more job ids, e.g. cadre " + verb + " 42 43", 2);
-  std::vector<uint64_t> ids;
-  for (const std::string& p : f.positionals()) {
-    auto id = parse_job_id(p);
-    if (!id) return fail(id.error(), 2);
-    ids.push_back(*id);
-  }
+  auto targets = parse_job_targets(f.positionals());
+  if (!targets) return fail(targets.error(), 2);
+  const std::vector<uint64_t>& ids = targets->ids;
+  const std::vector<std::string>& tasks = targets->tasks;
   Client client(g.master, g.timeout_ms);
   int status = 0;
-  for (size_t first = 0; first < ids.size(); first += limits::kMaxIdsPerRequest) {
-    const size_t count = std::min(limits::kMaxIdsPerRequest, ids.size() - first);
+  // Array tasks ("12_7") go with the first batch (parse_job_targets bounds them).
+  for (size_t first = 0; first < std::max<size_t>(ids.size(), tasks.empty() ? 0 : 1);
+       first += limits::kMaxIdsPerRequest) {
+    const size_t count = std::min(limits::kMaxIdsPerRequest, ids.size() - std::min(first, ids.size()));
     auto reply = client.call([&](Envelope::Builder e) {
       auto h = e.initHoldJobs();
       h.setRelease(release);
       auto list = h.initIds(static_cast<unsigned>(count));
       for (unsigned i = 0; i < count; ++i) list.set(i, ids[first + i]);
+      if (first == 0) set_task_refs(h.initTasks(static_cast<unsigned>(tasks.size())), tasks);
     });
     if (!reply) return fail(reply.error());
     for (auto r : (*reply)->envelope().getCancelReply().getResults()) {

@@ -50,8 +50,8 @@ std::string_view view(capnp::Text::Reader text) { return {text.cStr(), text.size
 
 JobFacts facts_of(JobInfo::Reader j) {
   auto r = j.getRequest();
-  return JobFacts{j.getId(),         view(r.getUser()),      r.getUid(),         view(j.getState()),
-                  view(r.getName()), view(r.getPartition()), view(r.getAccount())};
+  return JobFacts{j.getId(),         view(r.getUser()),      r.getUid(),          view(j.getState()),
+                  view(r.getName()), view(r.getPartition()), view(r.getAccount()), r.getArrayJobId()};
 }
 
 // Who runs this command, as --me means it: the login name, else the uid
@@ -149,13 +149,17 @@ Result<std::vector<uint64_t>> jobs_to_cancel(Client& client, const JobFilter& fi
 
 // Sends the cancels in batches of at most limits::kMaxIdsPerRequest and
 // prints a line for each job that could not be cancelled. 0 when all were.
-int send_cancels(Client& client, const std::vector<uint64_t>& ids) {
+int send_cancels(Client& client, const std::vector<uint64_t>& ids, const std::vector<std::string>& tasks = {}) {
   int status = 0;
-  for (size_t first = 0; first < ids.size(); first += limits::kMaxIdsPerRequest) {
-    const size_t count = std::min(limits::kMaxIdsPerRequest, ids.size() - first);
+  // Array tasks ("12_7") go with the first batch (parse_job_targets bounds them).
+  for (size_t first = 0; first < std::max<size_t>(ids.size(), tasks.empty() ? 0 : 1);
+       first += limits::kMaxIdsPerRequest) {
+    const size_t count = std::min(limits::kMaxIdsPerRequest, ids.size() - std::min(first, ids.size()));
     auto reply = client.call([&](Envelope::Builder e) {
-      auto list = e.initCancel().initIds(static_cast<unsigned>(count));
+      auto c = e.initCancel();
+      auto list = c.initIds(static_cast<unsigned>(count));
       for (unsigned i = 0; i < count; ++i) list.set(i, ids[first + i]);
+      if (first == 0) set_task_refs(c.initTasks(static_cast<unsigned>(tasks.size())), tasks);
     });
     if (!reply) return fail(reply.error());
     for (auto r : (*reply)->envelope().getCancelReply().getResults()) {
@@ -225,18 +229,18 @@ int cmd_cancel(const Global& g, const Args& args) {
     return fail("--interactive: cadre cancel does not ask for confirmation; list the jobs first "
                 "(cadre queue with the same filters), then cancel them by id",
                 2);
-  std::vector<uint64_t> ids;
-  for (const std::string& p : f.positionals()) {
-    auto id = parse_job_id(p);
-    if (!id) return fail(id.error(), 2);
-    ids.push_back(*id);
-  }
+  auto targets = parse_job_targets(f.positionals());
+  if (!targets) return fail(targets.error(), 2);
+  const std::vector<uint64_t>& ids = targets->ids;
   auto filter = cancel_filter(f);
   if (!filter) return fail(filter.error(), 2);
-  if (ids.empty() && !filter->any())
+  if (ids.empty() && targets->tasks.empty() && !filter->any())
     return fail("cancel takes job ids or filters, e.g. cadre cancel 42 43 or cadre cancel --me --state PENDING", 2);
+  if (!targets->tasks.empty() && filter->any())
+    return fail("array tasks (" + targets->tasks.front() + ") and filters do not go together: cancel the tasks by id, "
+                "or the whole array with its id and the filters", 2);
   Client client(g.master, g.timeout_ms);
-  if (!filter->any()) return send_cancels(client, ids);
+  if (!filter->any()) return send_cancels(client, ids, targets->tasks);
   auto chosen = jobs_to_cancel(client, *filter, ids);
   if (!chosen) return fail(chosen.error());
   return send_cancels(client, *chosen);

@@ -95,11 +95,12 @@ Result<std::string> read_export_file(const std::string& where) {
 // The job's output file as a person reads it: the pattern with what is
 // known at submit filled in, and a note when each rank or node gets its own.
 std::string output_shown(const JobSpec& s, uint64_t id) {
+  const std::string where = s.output_pattern.starts_with("/") ? s.output_pattern : s.workdir + "/" + s.output_pattern;
   for (const char* per : {"%t", "%n", "%N"})
-    if (s.output_pattern.find(per) != std::string::npos) {
-      const std::string where = s.output_pattern.starts_with("/") ? s.output_pattern : s.workdir + "/" + s.output_pattern;
+    if (s.output_pattern.find(per) != std::string::npos)
       return where + " (a file per rank or node; %j is " + std::to_string(id) + ")";
-    }
+  // Each task of an array has its own job id and index.
+  if (!s.array.empty()) return where + " (for each array task; %A is " + std::to_string(id) + ")";
   PatternFields f;
   f.job = id;
   f.job_name = s.name;

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "common/escape.hpp"
+#include "common/job_array.hpp"
 #include "common/job_request.hpp"
 #include "common/resources.hpp"
 
@@ -34,6 +35,17 @@ int64_t elapsed(JobInfo::Reader j, int64_t now) {
 
 }  // namespace
 
+std::string display_id(JobInfo::Reader j) {
+  auto r = j.getRequest();
+  if (r.getArrayJobId() == 0) return std::to_string(j.getId());
+  std::string out = std::to_string(r.getArrayJobId()) + "_";
+  if (j.getArrayLeft().size() == 0) return out + std::to_string(r.getArrayTaskId());
+  // squeue's form for the tasks not started: 12_[5-99%10].
+  out += "[" + std::string(j.getArrayLeft().cStr());
+  if (uint32_t t = array_throttle(r.getArray().cStr()); t > 0) out += "%" + std::to_string(t);
+  return out + "]";
+}
+
 nlohmann::json job_json(JobInfo::Reader j) {
   auto r = j.getRequest();
   nlohmann::json tasks = nlohmann::json::array();
@@ -51,7 +63,7 @@ nlohmann::json job_json(JobInfo::Reader j) {
   for (auto n : j.getNodes()) nodes.emplace_back(n.cStr());
   for (auto a : r.getArgv()) argv.emplace_back(a.cStr());
   auto per = r.getPerTask();
-  return {{"id", j.getId()},
+  nlohmann::json out = {{"id", j.getId()},
           {"name", r.getName().cStr()},
           {"user", r.getUser().cStr()},
           {"state", j.getState().cStr()},
@@ -89,6 +101,15 @@ nlohmann::json job_json(JobInfo::Reader j) {
           {"submit_host", r.getSubmitHost().cStr()},
           {"nodes", nodes},
           {"tasks", tasks}};
+  if (r.getArrayJobId() != 0) {
+    out["array"] = r.getArray().cStr();
+    out["array_job_id"] = r.getArrayJobId();
+    // The record of the tasks not started has no index of its own.
+    out["array_task_id"] = j.getArrayLeft().size() > 0 ? nlohmann::json(nullptr) : nlohmann::json(r.getArrayTaskId());
+    out["array_pending"] = j.getArrayLeft().cStr();
+    out["display_id"] = display_id(j);
+  }
+  return out;
 }
 
 nlohmann::json node_json(NodeInfo::Reader n) {
@@ -157,7 +178,7 @@ std::string jobs_table(const std::vector<JobInfo::Reader>& jobs, int64_t now) {
     if (state == "PENDING") where = std::string("(").append(j.getReason().cStr()).append(")");
     auto r = j.getRequest();
     uint32_t nodes = j.getNodes().size() > 0 ? j.getNodes().size() : r.getNodes();
-    rows.push_back({std::to_string(j.getId()), r.getName().cStr(), r.getUser().cStr(), state,
+    rows.push_back({display_id(j), r.getName().cStr(), r.getUser().cStr(), state,
                     format_duration_s(elapsed(j, now)), nodes > 0 ? std::to_string(nodes) : "-", where});
   }
   return render_table(rows);
@@ -171,6 +192,11 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   // Values are the user's text: escaped so each stays on its own line.
   auto line = [&out](const std::string& k, const std::string& v) { out += k + "=" + escape_control(v) + "\n"; };
   line("JobId", std::to_string(j.getId()));
+  if (r.getArrayJobId() != 0) {
+    line("ArrayJobId", std::to_string(r.getArrayJobId()));
+    line("ArrayTaskId", j.getArrayLeft().size() > 0 ? std::string(j.getArrayLeft().cStr()) : std::to_string(r.getArrayTaskId()));
+    if (uint32_t t = array_throttle(r.getArray().cStr()); t > 0) line("ArrayTaskThrottle", std::to_string(t));
+  }
   line("Name", r.getName().cStr());
   line("User", std::string(r.getUser().cStr()) + "(" + std::to_string(r.getUid()) + ")");
   line("State", j.getState().cStr());

@@ -20,6 +20,9 @@ nlohmann::json node_json(NodeInfo::Reader node);
 std::string iso_time(int64_t unix_seconds);
 
 // squeue-like table: JOBID NAME USER STATE TIME NODES NODELIST(REASON).
+// A job's id as squeue shows it: "12", "12_7" (an array task), "12_[5-99%10]"
+// (an array's tasks not started yet).
+std::string display_id(JobInfo::Reader job);
 std::string jobs_table(const std::vector<JobInfo::Reader>& jobs, int64_t now_unix);
 // scontrol-show-like "Key=Value" block for one job.
 std::string job_details(JobInfo::Reader job, int64_t now_unix);

@@ -98,7 +98,7 @@ bool matches(const JobFilter& f, const JobFacts& job) {
     return f.fold_case ? same_ignoring_case(a, b) : a == b;
   };
   const std::string_view account = job.account.empty() ? job.user : job.account;
-  return one_of(f.ids, [&](uint64_t id) { return id == job.id; }) &&
+  return one_of(f.ids, [&](uint64_t id) { return id == job.id || (job.array_job != 0 && id == job.array_job); }) &&
          one_of(f.users,
                 [&](const std::string& u) {
                   if (u == job.user) return true;

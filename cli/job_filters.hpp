@@ -43,6 +43,7 @@ struct JobFacts {
   std::string_view name;
   std::string_view partition;
   std::string_view account;  // empty: the user's name, as the master charges it
+  uint64_t array_job = 0;    // an array's job: the array's id (squeue -j ARRAY lists them all)
 };
 
 bool matches(const JobFilter& filter, const JobFacts& job);

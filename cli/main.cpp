@@ -56,7 +56,7 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
 With a SCRIPT (a file starting with #!, no '--'), queues a batch job, as sbatch
 does: options come from the script's #CADRE lines (cadre's flags) and #SBATCH
 lines (Slurm's: -N -n --ntasks-per-node -c --mem --mem-per-cpu --gres
---gpus-per-node --gpus-per-task -t -J -o -e -p -A -D --export --requeue, and
+--gpus-per-node --gpus-per-task -t -J -o -e -p -A -D --export --requeue -H -a, and
 advisory ones kept as hints), read from the top of the file; flags on the
 command line win. An sbatch option cadre lacks is refused with what to do instead. The script runs once, on the first node
 of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
@@ -98,6 +98,9 @@ of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
                              ALL, or $SLURM_EXPORT_ENV); NAME=value sets one
       --export-file FILE     NUL-separated NAME=value definitions to add
       --wrap 'CMD'           run the command line CMD as a batch script
+  -a, --array=INDICES[%N]    a job array: one job per index (0-99, 1,3,7, 0-15:4),
+                             at most N running at once; each sees SLURM_ARRAY_TASK_ID
+                             (default output cadre-%A_%a.out)
       --hint, --comment, --mail-type, --mail-user, --gpu-bind, --cpu-bind,
       -m/--distribution, ...  sbatch's advisory options: recorded and shown by
                              cadre show, not acted on (no mail is sent)
@@ -226,6 +229,7 @@ SIGTERM, then SIGKILL after the agent's kill grace. Filters, as scancel's,
 choose jobs: with job ids they cancel only those of the ids that match; alone
 they cancel every pending or running job that matches all of them. You may
 cancel only your own jobs (admins any): add --me to leave others' alone.
+A job array's id cancels all its tasks; 12_7 one task, 12_[1-3,7] several.
 Exit status 0 when every chosen job was cancelled, else 1.
 
   -u, --user USER            jobs of this user (a name or a uid number)
@@ -250,7 +254,8 @@ examples:
 Holds pending jobs (scontrol hold): they wait, with reason JobHeldUser (or
 JobHeldAdmin when an admin held them), until 'cadre release'. Only a pending
 job can be held; you may hold your own jobs, admins any. 'cadre submit --hold'
-queues a job held.
+queues a job held. A job array's id holds all its pending tasks; 12_7 one
+task, 12_[1-3,7] several (release takes the same).
 
 example:
   cadre hold 42 43

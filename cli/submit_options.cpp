@@ -8,6 +8,7 @@
 #include "cli/job_environment.hpp"
 #include "cli/submit_resources.hpp"
 #include "common/flags.hpp"
+#include "common/job_array.hpp"
 #include "common/escape.hpp"
 #include "common/limits.hpp"
 
@@ -52,6 +53,14 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
   o.wait = f.has("--wait");
   o.requeue = f.has("--requeue") || !f.has("--no-requeue");
   o.hold = f.has("--hold");
+  if (auto a = f.get("--array")) {
+    auto spec = parse_array_spec(*a);
+    if (!spec) return make_error(spec.error());
+    if (o.wait)
+      return make_error("--wait with --array is not supported: cadre submit returns the array's id; watch its "
+                        "tasks with cadre queue -j ID");
+    o.array = *a;
+  }
   for (const auto& flag : submit_flags()) {
     if (!flag.advisory || !f.has(flag.name)) continue;
     const std::string value = flag.takes_value ? *f.get(flag.name) : "";
@@ -67,7 +76,8 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
   // A batch script runs once, so its job has one output file.
   // One file per job that all its ranks append to, as sbatch's
   // slurm-%j.out; a pattern with %t asks for one per rank.
-  o.output_pattern = f.get_or("--output", "cadre-%j.out");
+  // An array's tasks each get their own, as sbatch's slurm-%A_%a.out.
+  o.output_pattern = f.get_or("--output", o.array.empty() ? "cadre-%j.out" : "cadre-%A_%a.out");
   if (o.output_pattern.empty()) return make_error("--output: the pattern must not be empty");
   o.error_pattern = f.get_or("--error", "");
   if (f.has("--error") && o.error_pattern.empty()) return make_error("--error: the pattern must not be empty");
@@ -225,6 +235,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--export", {}, true},
       {"--export-file", {}, true},
       {"--wrap", {}, true},
+      {"--array", {"-a"}, true},
       // sbatch's advisory options: recorded, shown, not acted on.
       {"--hint", {}, true, true},
       {"--gpu-bind", {}, true, true},
@@ -281,6 +292,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.script = o.script;
   s.hints = o.hints;
   s.hold = o.hold;
+  s.array = o.array;
   return s;
 }
 

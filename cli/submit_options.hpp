@@ -39,6 +39,7 @@ struct SubmitOptions {
   std::string export_text;      // --export's value, checked (cli/job_environment.hpp)
   bool export_given = false;
   bool hold = false;            // --hold: queued held until `cadre release`
+  std::string array;            // --array as given ("0-99%10"), checked; empty: not an array
   std::vector<std::string> hints;  // advisory options, "--name=value", in flag-table order
   std::string export_file;      // --export-file: a file, or a descriptor number >= 3
 };

@@ -58,6 +58,9 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   auto hints = out.initHints(static_cast<unsigned>(s.hints.size()));
   for (unsigned i = 0; i < s.hints.size(); ++i) hints.set(i, text(s.hints[i]));
   out.setHold(s.hold);
+  out.setArray(text(s.array));
+  out.setArrayJobId(s.array_job_id);
+  out.setArrayTaskId(s.array_task_id);
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -97,6 +100,9 @@ JobSpec from_proto(::JobRequest::Reader r) {
   for (auto e : env) s.environment.push_back(bytes(e));
   for (auto h : r.getHints()) s.hints.push_back(bytes(h));
   s.hold = r.getHold();
+  s.array = bytes(r.getArray());
+  s.array_job_id = r.getArrayJobId();
+  s.array_task_id = r.getArrayTaskId();
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

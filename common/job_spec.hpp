@@ -46,6 +46,12 @@ struct JobSpec {
   // ("--hint=nomultithread", "--mail-type=END"), in the order given.
   std::vector<std::string> hints;
   bool hold = false;            // --hold: queued held until released (only at submit)
+  // Job arrays: --array as given ("0-99%10"; "" not an array); the master
+  // sets the array's id (its first job id) and, on each task it starts,
+  // the task's index (-1 on the array's pending record).
+  std::string array;
+  uint64_t array_job_id = 0;
+  int64_t array_task_id = -1;
 
   bool operator==(const JobSpec&) const = default;
 };

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/escape.hpp"
+#include "common/job_array.hpp"
 
 namespace cadre {
 namespace {
@@ -144,6 +145,21 @@ Status check_environment(const JobSpec& s, const RequestBounds&) {
   return check_text("--export value", s.export_mode, limits::kMaxPathBytes);
 }
 
+// --array: sbatch's grammar, indices 0..kMaxArrayIndex. A task's index
+// (set by the master) is an index of its array.
+Status check_array(const JobSpec& s) {
+  if (s.array.empty()) {
+    if (s.array_job_id != 0 || s.array_task_id != -1) return make_error("an array task without --array");
+    return {};
+  }
+  if (Status st = check_text("--array", s.array, 1024); !st) return st;
+  auto spec = parse_array_spec(s.array);
+  if (!spec) return make_error(spec.error());
+  if (s.array_task_id < -1 || (s.array_task_id >= 0 && !spec->indices.contains(static_cast<uint32_t>(s.array_task_id))))
+    return make_error("array task " + std::to_string(s.array_task_id) + " is not in --array=" + s.array);
+  return {};
+}
+
 }  // namespace
 
 bool valid_utf8(std::string_view s) {
@@ -171,6 +187,7 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
   if (Status st = check_texts(spec); !st) return st;
   if (Status st = check_shape(spec); !st) return st;
   if (Status st = check_per_task(spec.per_task); !st) return st;
+  if (Status st = check_array(spec); !st) return st;
   return check_numbers(spec);
 }
 

@@ -41,6 +41,9 @@ struct JobRequest {
   exportMode    @26 :Text;           # --export as given ("" when not given; SLURM_EXPORT_ENV in the job)
   hints         @27 :List(Text);     # advisory options recorded, not acted on ("--hint=nomultithread")
   hold          @28 :Bool;           # --hold: queued held (JobHeldUser) until `cadre release`
+  array         @29 :Text;           # --array as given ("0-99%10"); empty = not an array
+  arrayJobId    @30 :UInt64;         # set by the master: the array's id (0 = not an array)
+  arrayTaskId   @31 :Int64 = -1;     # set by the master: this task's index; -1 = the pending rest
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -76,6 +79,7 @@ struct JobInfo {
   priorityExplained @12 :Text;      # "1234 = age 10 + size ..."
   expectedStart @13 :Int64;         # unix seconds of a reservation; 0 = unknown
   preemptions @14 :UInt32;          # times this job was preempted
+  arrayLeft   @15 :Text;            # an array's pending record: the indices not started ("5-99")
 }
 
 struct PartitionInfo {
@@ -205,6 +209,9 @@ struct Launch {
   account         @32 :Text;
   submitHost      @33 :Text;
   exportMode      @34 :Text;        # --export as given, or ""
+  arrayJobId      @35 :UInt64;      # an array task: the array's id (SLURM_ARRAY_JOB_ID); 0 = none
+  arrayTaskId     @36 :Int64 = -1;  # its index (SLURM_ARRAY_TASK_ID)
+  array           @37 :Text;        # the array's --array (for _COUNT, _MIN, _MAX, _STEP)
 }
 
 struct Kill {
@@ -244,6 +251,7 @@ struct ShowJob {
 struct Cancel {
   ids  @0 :List(UInt64);
   user @1 :Text;
+  tasks @2 :List(Text);              # array tasks by index: "12_7" (12 alone is in ids: the whole array)
 }
 
 # `cadre hold` / `cadre release` (scontrol hold/release): pending jobs only;
@@ -252,6 +260,7 @@ struct Cancel {
 struct HoldJobs {
   ids     @0 :List(UInt64);
   release @1 :Bool;
+  tasks   @2 :List(Text);            # array tasks by index, as in Cancel
 }
 
 struct ListNodes {}

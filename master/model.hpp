@@ -11,6 +11,7 @@
 
 #include "common/gpu.hpp"
 #include "common/ids.hpp"
+#include "common/job_array.hpp"
 #include "common/job_spec.hpp"
 #include "common/job_state.hpp"
 #include "common/resources.hpp"
@@ -70,6 +71,11 @@ struct Job {
   // --hold at submit), or by an admin, whom alone may release it then.
   enum class Hold : uint8_t { none = 0, user = 1, admin = 2 };
   Hold hold = Hold::none;
+  // An array's pending record: the indices no task has started for yet.
+  // Each start takes the lowest into a job of its own (a new id); the last
+  // one this record runs itself, so the array's id is one of its tasks, as
+  // in Slurm. Empty for every other job.
+  IndexSet array_left;
   uint16_t master_port = 0; // MASTER_PORT of this attempt (free among the jobs on rank 0's node)
   // Volatile: the master's monotonic clock (ms) at which this attempt's run
   // time was zero, so a time limit is run time on a clock that no NTP step

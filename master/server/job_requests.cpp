@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "common/codec.hpp"
 #include "common/ids.hpp"
@@ -165,25 +166,75 @@ void JobRequests::show_job(const Request& r, JobId id) {
   s_.out.answer(r.peer, r.id, wire::encode_jobs_reply(r.id, {job}, false, s_.options.policy.weights));
 }
 
+std::vector<JobId> JobRequests::resolve_targets(const Request& r, const std::vector<JobId>& ids,
+                                                const std::vector<JobRef>& tasks,
+                                                std::vector<CancelOutcome>& refused) {
+  std::vector<JobId> out;
+  std::set<JobId> seen;
+  auto add = [&](JobId id) {
+    if (seen.insert(id).second) out.push_back(id);
+  };
+  for (JobId id : ids) {
+    const Job* j = s_.cluster.find_job(id);
+    if (j && j->spec.array_job_id == id) {
+      for (JobId member : s_.cluster.array_members(id)) add(member);
+    } else {
+      add(id);
+    }
+  }
+  const bool admin = !r.who || s_.peers.is_admin(r.who);
+  for (const JobRef& ref : tasks) {
+    const std::string name = std::to_string(ref.job) + "_" + std::to_string(ref.task);
+    // Whose the array is, asked before a task is split off its record.
+    const Job* array = s_.cluster.find_job(ref.job);
+    if (!array) {
+      for (JobId member : s_.cluster.array_members(ref.job)) {
+        array = s_.cluster.find_job(member);
+        break;
+      }
+    }
+    if (array && r.who && array->spec.user != r.who->name && !admin) {
+      refused.push_back({ref.job, false, "job " + name + " belongs to " + array->spec.user});
+      continue;
+    }
+    auto id = s_.cluster.array_task_job(ref.job, static_cast<uint32_t>(ref.task));
+    if (!id) {
+      CancelOutcome o{ref.job, false, id.error()};
+      if (!array) say_why_not_active(o);
+      refused.push_back(std::move(o));
+      continue;
+    }
+    add(*id);
+  }
+  return out;
+}
+
 void JobRequests::cancel(const Request& r, Cancel::Reader m) {
   if (s_.store_error) return s_.out.answer(r.peer, r.id, encode_error(r.id, s_.store_failure_message()));
   auto ids = wire::decode_cancel(m);
   if (!ids) return refuse(r, ids.error());
-  cancels_.push_back(PendingCancel{r, std::move(*ids), 0, {}});
+  auto tasks = wire::decode_task_refs(m.getTasks());
+  if (!tasks) return refuse(r, tasks.error());
+  std::vector<CancelOutcome> refused;
+  std::vector<JobId> targets = resolve_targets(r, *ids, *tasks, refused);
+  cancels_.push_back(PendingCancel{r, std::move(targets), 0, std::move(refused)});
   if (cancels_.size() == 1) cancel_slice();
   else s_.out.defer(r.peer, r.id);
 }
 
 void JobRequests::hold(const Request& r, HoldJobs::Reader m) {
   if (s_.store_error) return s_.out.answer(r.peer, r.id, encode_error(r.id, s_.store_failure_message()));
-  auto ids = wire::decode_hold(m);
-  if (!ids) return refuse(r, ids.error());
+  auto given = wire::decode_hold(m);
+  if (!given) return refuse(r, given.error());
+  auto tasks = wire::decode_task_refs(m.getTasks());
+  if (!tasks) return refuse(r, tasks.error());
   const bool release = m.getRelease();
+  std::vector<CancelOutcome> outcomes;
+  const std::vector<JobId> ids = resolve_targets(r, *given, *tasks, outcomes);
   // Without verified identities (no CURVE) everyone is as an admin, as for
   // cancel; with them, a user holds and releases their own jobs only.
   const bool admin = !r.who || s_.peers.is_admin(r.who);
-  std::vector<CancelOutcome> outcomes;
-  for (JobId id : *ids) {
+  for (JobId id : ids) {
     if (const Job* j = s_.cluster.find_job(id); j && r.who && j->spec.user != r.who->name && !admin) {
       outcomes.push_back({id, false, "job " + std::to_string(id) + " belongs to " + j->spec.user});
       continue;

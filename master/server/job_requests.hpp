@@ -55,6 +55,12 @@ class JobRequests {
     size_t next = 0;
     std::vector<CancelOutcome> outcomes;
   };
+  // The jobs a cancel or hold names: an array's id stands for all its live
+  // jobs, "12_7" for one task (split off its array's record if it has not
+  // started). A task the requester may not touch, or that does not exist,
+  // gets its outcome in `refused` instead.
+  std::vector<JobId> resolve_targets(const Request& r, const std::vector<JobId>& ids, const std::vector<JobRef>& tasks,
+                                     std::vector<CancelOutcome>& refused);
   // Works through one slice of the oldest pending cancel; answers it when
   // done and posts the next slice while any remain.
   void cancel_slice();

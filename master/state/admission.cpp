@@ -71,7 +71,7 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
     return make_error("user " + spec.user + " already has " + std::to_string(s.pending_by_user[spec.user]) +
                       " pending jobs, the most allowed (limits.max_pending_jobs_per_user); wait for some to start");
   // One file per job, every rank appending, as Slurm's slurm-%j.out.
-  if (spec.output_pattern.empty()) spec.output_pattern = "cadre-%j.out";
+  if (spec.output_pattern.empty()) spec.output_pattern = spec.array.empty() ? "cadre-%j.out" : "cadre-%A_%a.out";
   if (spec.name.empty()) spec.name = default_name(spec.argv[0]);
   if (spec.account.empty()) spec.account = spec.user;
   if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");
@@ -101,6 +101,16 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
   if (j.spec.hold) {
     j.hold = Job::Hold::user;
     j.reason = std::string(kHeldByUser);
+  }
+  // An array is one pending record until its tasks start (schedule.cpp
+  // splits them off), so a 100,000-task array costs one row.
+  j.spec.array_job_id = 0;
+  j.spec.array_task_id = -1;
+  if (!j.spec.array.empty()) {
+    auto array = parse_array_spec(j.spec.array);
+    if (!array) return make_error(array.error());
+    j.spec.array_job_id = j.id;
+    j.array_left = std::move(array->indices);
   }
   j.submit_time = now_unix;
   s.dirty_jobs.insert(j.id);

@@ -30,6 +30,7 @@
 #include "master/state/agent_reports.hpp"
 #include "master/state/cluster_state.hpp"
 #include "master/state/commands.hpp"
+#include "master/state/job_arrays.hpp"
 #include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
 #include "master/state/steps.hpp"
@@ -74,6 +75,11 @@ class Cluster {
   // yet): a submitMany is all or nothing. Their ids are handed out again.
   void withdraw(const std::vector<JobId>& ids);
   CancelOutcome cancel(JobId id, int64_t now_unix);
+  // Arrays (state/job_arrays.hpp): the live jobs of array `id` (empty when
+  // it is not an array's id), and the job of one task, split off its
+  // array's pending record when it has not started.
+  std::vector<JobId> array_members(JobId id) const { return state::array_members(s_, id); }
+  Result<JobId> array_task_job(JobId array_id, uint32_t index) { return state::array_task_job(s_, array_id, index); }
   CancelOutcome hold(JobId id, bool by_admin) { return state::hold_job(s_, id, by_admin); }
   CancelOutcome release(JobId id, bool by_admin) { return state::release_job(s_, id, by_admin); }
   // Starts a step in a running job; returns its id.

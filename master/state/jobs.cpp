@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/log.hpp"
+#include "master/state/job_arrays.hpp"
 #include "master/state/launch_layout.hpp"
 #include "master/state/steps.hpp"
 
@@ -94,7 +95,7 @@ CancelOutcome cancel(ClusterState& s, JobId id, int64_t now_unix) {
   Job* j = s.job(id);
   if (!j) return {id, false, "no active job " + std::to_string(id)};
   if (is_final(j->state))
-    return {id, false, "job " + std::to_string(id) + " already ended " + std::string(to_string(j->state))};
+    return {id, false, "job " + display_id(*j) + " already ended " + std::string(to_string(j->state))};
   end_job(s, *j, JobState::cancelled, 0, "cancelled by user", now_unix);
   return {id, true, ""};
 }
@@ -170,8 +171,8 @@ void save_run_times(ClusterState& s, int64_t now_ms, int64_t now_unix) {
 
 CancelOutcome hold_job(ClusterState& s, JobId id, bool by_admin) {
   Job* j = s.job(id);
-  const std::string name = "job " + std::to_string(id);
   if (!j) return {id, false, "no active job " + std::to_string(id)};
+  const std::string name = "job " + display_id(*j);
   if (j->state != JobState::pending)
     return {id, false, name + " is " + std::string(to_string(j->state)) + ": only a pending job can be held"};
   const Job::Hold hold = by_admin ? Job::Hold::admin : Job::Hold::user;
@@ -184,8 +185,8 @@ CancelOutcome hold_job(ClusterState& s, JobId id, bool by_admin) {
 
 CancelOutcome release_job(ClusterState& s, JobId id, bool by_admin) {
   Job* j = s.job(id);
-  const std::string name = "job " + std::to_string(id);
   if (!j) return {id, false, "no active job " + std::to_string(id)};
+  const std::string name = "job " + display_id(*j);
   if (j->state != JobState::pending || j->hold == Job::Hold::none) return {id, false, name + " is not held"};
   if (j->hold == Job::Hold::admin && !by_admin)
     return {id, false, name + " was held by an admin; only an admin may release it"};

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "common/log.hpp"
+#include "master/state/job_arrays.hpp"
 #include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
 
@@ -133,6 +134,60 @@ void record_waiting(const sched::Decisions& d, const std::vector<Job*>& pending_
   }
 }
 
+// How many gangs of `shape` the free capacity could hold at most, summed
+// over schedulable nodes: an array record offers no more tasks than that
+// (plus one, to wait with a reason and a reservation) to a pass.
+uint64_t fit_estimate(const Resources& free, const sched::GangShape& shape) {
+  const Resources need = shape.total();
+  uint64_t n = UINT64_MAX;
+  auto bound = [&](int64_t have, int64_t want) {
+    if (want > 0) n = std::min<uint64_t>(n, have <= 0 ? 0 : static_cast<uint64_t>(have / want));
+  };
+  bound(free.millicores, need.millicores);
+  bound(free.memory_mb, need.memory_mb);
+  bound(free.gpus, need.gpus);
+  return n;
+}
+
+// At most this many tasks of one array are offered to one pass.
+constexpr uint64_t kMaxArrayTasksPerPass = 10000;
+
+// Array records and array tasks, after the walk that counted what each
+// array runs: a throttled array offers only what its throttle leaves, a
+// record as many copies of itself as could start (each placement then
+// splits one task off; see job_arrays.hpp).
+void add_array_jobs(ClusterState& s, sched::Snapshot& snap, SnapshotIds& ids, const std::vector<Job*>& arrays,
+                    std::map<JobId, uint32_t>& running, std::vector<Job*>* pending_jobs) {
+  Resources free;
+  for (const sched::NodeView& v : snap.nodes)
+    if (v.schedulable) free += v.free;
+  for (Job* job : arrays) {
+    Job& j = *job;
+    const uint32_t throttle = array_throttle(j.spec.array);
+    uint32_t& used = running[j.spec.array_job_id];
+    uint64_t room = throttle == 0 ? UINT64_MAX : throttle > used ? throttle - used : 0;
+    const bool record = is_array_record(j);
+    uint64_t copies = std::min<uint64_t>(room, record ? j.array_left.count() : 1);
+    if (record) copies = std::min({copies, fit_estimate(free, shape_of(j.spec)) + 1, kMaxArrayTasksPerPass});
+    if (copies == 0) {
+      // Slurm's reason for a throttled array's waiting tasks.
+      if (!j.reason.starts_with("JobArrayTaskLimit")) {
+        const std::string_view history = history_of(j.reason);
+        j.reason = "JobArrayTaskLimit";
+        if (!history.empty()) j.reason.append("; ").append(history);
+      }
+      continue;
+    }
+    used += static_cast<uint32_t>(std::min<uint64_t>(copies, UINT32_MAX - used));
+    const sched::PendingJob view = pending_view(j.id, j, ids, snap.gpu_models);
+    for (uint64_t c = 0; c < copies; ++c) {
+      snap.pending.push_back(view);
+      if (pending_jobs) pending_jobs->push_back(&j);
+    }
+  }
+  (void)s;
+}
+
 }  // namespace
 
 std::vector<sched::NodeView> node_views(const ClusterState& s, std::vector<std::string>* names,
@@ -199,12 +254,18 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
   snap.pending.reserve(s.jobs.size());
   if (pending_jobs) pending_jobs->reserve(s.jobs.size());
 
+  // Arrays' jobs wait for the walk to count what each array runs.
+  std::vector<Job*> arrays;
+  std::map<JobId, uint32_t> array_running;
   for (auto& [id, j] : s.jobs) {
     if (j.state == JobState::pending) ++pending_count[j.spec.user];
     if (j.state == JobState::running) running_jobs.push_back(&j);
     if (j.holds_resources()) {
       snap.running.push_back(running_view(id, j, ids, policy));
       if (running_ids) running_ids->push_back(id);
+      if (j.spec.array_job_id != 0) ++array_running[j.spec.array_job_id];
+    } else if (j.state == JobState::pending && j.hold == Job::Hold::none && j.spec.array_job_id != 0) {
+      arrays.push_back(&j);
     } else if (j.state == JobState::pending && j.hold == Job::Hold::none) {
       // A requeued gang waits until every rank of its last attempt is gone;
       // a held job waits for its release, with its hold as its reason.
@@ -212,6 +273,7 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
       if (pending_jobs) pending_jobs->push_back(&j);
     }
   }
+  add_array_jobs(s, snap, ids, arrays, array_running, pending_jobs);
   s.pending_by_user.clear();
   for (const auto& [user, count] : pending_count) s.pending_by_user.emplace(user, count);
   if (charge_to != 0) charge_usage(s, charge_to, running_jobs);
@@ -248,7 +310,11 @@ bool schedule(ClusterState& s, const sched::Policy& policy, int64_t now_unix, Pa
       }
   for (const sched::Placement& p : d.placements) {
     Job& j = s.jobs.at(p.job);
-    launch(s, j, p.gang, names, now_unix);
+    // An array record starts its lowest index as a job of its own (and
+    // stays pending while indices are left).
+    Job& run = is_array_record(j) ? take_array_task(s, j) : j;
+    launch(s, run, p.gang, names, now_unix);
+    if (is_array_record(j)) continue;
     if (auto it = s.pending_by_user.find(j.spec.user); it != s.pending_by_user.end() && it->second > 0) --it->second;
   }
   // Preempted jobs wait again (the snapshot's count is of before the pass).

@@ -176,6 +176,24 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "error_pattern") return as_string(v, &s.error_pattern);
     if (key == "submit_host") return as_string(v, &s.submit_host);
     if (key == "export_mode") return as_string(v, &s.export_mode);
+    if (key == "array") return as_string(v, &s.array);
+    if (key == "array_left") {
+      if (v.kind != Kind::string) return false;
+      auto left = IndexSet::parse(v.text);
+      if (!left) throw std::runtime_error("array_left: " + left.error());
+      j.array_left = std::move(*left);
+      return true;
+    }
+    if (key == "array_job") {
+      if (v.kind != Kind::number || v.number < 0) return false;
+      s.array_job_id = static_cast<uint64_t>(v.number);
+      return true;
+    }
+    if (key == "array_task") {
+      if (v.kind != Kind::number || v.number < -1 || v.number > kMaxArrayIndex) return false;
+      s.array_task_id = v.number;
+      return true;
+    }
     if (key == "env" || key == "hints") return false;  // arrays: the full parser reads them
     if (key == "max_switches") return as_u32(v, &s.max_switches);
     if (key == "preemptions") return as_u32(v, &j.preemptions);
@@ -236,6 +254,15 @@ inline void read_sched(std::string_view text, Job& j) {
   if (j.run_s < 0 || j.run_at < 0) throw std::runtime_error("run time out of range");
   s.umask = sched.value("umask", int32_t{-1});
   if (s.umask > 0777) throw std::runtime_error("umask out of range");
+  s.array = sched.value("array", "");
+  s.array_job_id = sched.value("array_job", uint64_t{0});
+  s.array_task_id = sched.value("array_task", int64_t{-1});
+  if (s.array_task_id < -1 || s.array_task_id > kMaxArrayIndex) throw std::runtime_error("array_task out of range");
+  if (const std::string left = sched.value("array_left", ""); !left.empty()) {
+    auto set = IndexSet::parse(left);
+    if (!set) throw std::runtime_error("array_left: " + set.error());
+    j.array_left = std::move(*set);
+  }
 }
 
 }  // namespace cadre::row_json

@@ -295,6 +295,12 @@ Status SqliteStore::save_job(const Job& job) {
   if (job.hold != Job::Hold::none) sched["hold"] = static_cast<int>(job.hold);
   if (!s.submit_host.empty()) sched["submit_host"] = s.submit_host;
   if (!s.export_mode.empty()) sched["export_mode"] = s.export_mode;
+  if (!s.array.empty()) {
+    sched["array"] = s.array;
+    sched["array_job"] = s.array_job_id;
+    sched["array_task"] = s.array_task_id;
+    if (!job.array_left.empty()) sched["array_left"] = job.array_left.format();
+  }
   up.bind(26, sched.dump());
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save job " + std::to_string(job.id));
 

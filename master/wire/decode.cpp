@@ -155,6 +155,19 @@ Result<std::vector<JobId>> decode_cancel(Cancel::Reader c) { return distinct_ids
 
 Result<std::vector<JobId>> decode_hold(HoldJobs::Reader h) { return distinct_ids(h.getIds()); }
 
+Result<std::vector<JobRef>> decode_task_refs(capnp::List<capnp::Text>::Reader refs) {
+  if (refs.size() > kMaxIdsPerRequest) return make_error(too_many("array tasks", refs.size(), kMaxIdsPerRequest));
+  std::vector<JobRef> out;
+  for (auto text : refs) {
+    const std::string_view t(text.cStr(), text.size());
+    auto ref = parse_job_ref(t);
+    if (!ref || ref->task < 0 || t.size() > 32)
+      return make_error("'" + std::string(t.substr(0, 32)) + "' is not an array task (ARRAYID_INDEX)");
+    out.push_back(*ref);
+  }
+  return out;
+}
+
 ListJobsRequest decode_list_jobs(ListJobs::Reader r) {
   const size_t asked = r.getLimit();
   return ListJobsRequest{r.getAll(), r.getAfterId(), asked == 0 ? kJobsPerPage : std::min(asked, kJobsPerPage)};

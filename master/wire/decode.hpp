@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/job_array.hpp"
 #include "common/protocol.capnp.h"
 #include "common/result.hpp"
 #include "master/model.hpp"
@@ -30,6 +31,8 @@ Result<std::vector<JobSpec>> decode_submit_many(SubmitMany::Reader s);
 // one kept), so each job gets one answer.
 Result<std::vector<JobId>> decode_cancel(Cancel::Reader c);
 Result<std::vector<JobId>> decode_hold(HoldJobs::Reader h);
+// The array tasks a cancel or hold names ("12_7"): bounded, each one read.
+Result<std::vector<JobRef>> decode_task_refs(capnp::List<capnp::Text>::Reader refs);
 
 struct ListJobsRequest {
   bool all = false;

@@ -14,6 +14,7 @@ namespace cadre::wire {
 void to_proto(const Job& job, JobInfo::Builder out, const sched::Weights& weights) {
   out.setId(job.id);
   out.setPreemptions(job.preemptions);
+  if (!job.array_left.empty()) out.setArrayLeft(job.array_left.format());
   if (job.state == JobState::pending) {
     out.setPriority(job.priority.total);
     out.setPriorityExplained(text(sched::explain(job.priority, weights)));
@@ -146,6 +147,11 @@ std::string encode_launch(const Job& job, const LaunchCommand& cmd) {
   l.setAccount(text(job.spec.account));
   l.setSubmitHost(text(job.spec.submit_host));
   l.setExportMode(text(job.spec.export_mode));
+  if (job.spec.array_job_id != 0 && job.spec.array_task_id >= 0) {
+    l.setArrayJobId(job.spec.array_job_id);
+    l.setArrayTaskId(job.spec.array_task_id);
+    l.setArray(text(job.spec.array));
+  }
   l.setNtasks(job.spec.ntasks);
   l.setCpusPerTask(static_cast<uint32_t>(std::max<int64_t>(1, job.spec.per_task.millicores / 1000)));
   return encode(message);

@@ -115,12 +115,12 @@ class BatchScripts(ClusterTestCase):
 
         array = write_script(self.c.path("array.sh"), """
             #!/bin/bash
-            #SBATCH --array=1-10
+            #SBATCH --array=1-10:0
             hostname
             """)
         r = self.c.cli("submit", array, check=False)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("array", r.stderr)
+        self.assertIn("--array=1-10:0", r.stderr)
         self.assertEqual(self.c.queue(), [], "a refused script queued a job")
 
     def test_a_failing_step_reports_the_worst_exit_code_and_the_script_decides_the_job(self):

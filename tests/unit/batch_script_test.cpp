@@ -80,7 +80,7 @@ constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "-H/--hold, -a/--array, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job)";
 
 // --- Sample Slurm scripts, submitted as users would ---
@@ -137,12 +137,19 @@ TEST(BatchScript, AnUnsupportedDirectiveIsRefusedNamingItAndItsLine) {
             std::string("unsupported.sh line 5: #SBATCH --thread-spec is not supported by cadre ") + kSupported);
 }
 
-TEST(BatchScript, JobArraysAreRefusedWithAWayOut) {
-  const std::string way_out =
-      ": job arrays are not supported yet; submit one job per element (a loop of cadre submit, or cadre submit "
-      "--from FILE with one line per element)";
-  EXPECT_EQ(submit_error({"array.sh"}), "array.sh line 3: #SBATCH --array" + way_out);
-  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -a 1-3\n"), "job.sh line 2: #SBATCH -a" + way_out);
+TEST(BatchScript, JobArraysAreReadAsSbatchMeansThem) {
+  SubmitOptions o = submit_ok({"array.sh"});
+  EXPECT_EQ(o.array, "1-10%2");
+  EXPECT_EQ(o.output_pattern, "sweep-%A_%a.out");
+  // Without --output each task gets its own file, as sbatch's slurm-%A_%a.out.
+  SubmitOptions plain = submit_ok({"-a", "0-3", "--", "true"});
+  EXPECT_EQ(plain.array, "0-3");
+  EXPECT_EQ(plain.output_pattern, "cadre-%A_%a.out");
+  EXPECT_EQ(to_job_spec(plain).array, "0-3");
+  // A bad index set is named with what is wrong and the grammar.
+  const std::string bad = submit_error({"--array=9-3", "--", "true"});
+  EXPECT_EQ(bad.rfind("--array=9-3: '9-3': the range ends before it starts", 0), 0u) << bad;
+  EXPECT_NE(submit_error({"--array=1-3", "--wait", "--", "true"}).find("--wait with --array"), std::string::npos);
 }
 
 // --- The command line and the script ---
