@@ -43,6 +43,8 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--no-requeue", 0, "--no-requeue", false},
     {"--hold", 'H', "--hold", false},
     {"--array", 'a', "--array"},
+    {"--dependency", 'd', "--dependency"},
+    {"--kill-on-invalid-dep", 0, "--kill-on-invalid-dep"},
     {"--switches", 0, "--switches"},
     // Advisory: recorded with the job and shown by cadre show.
     {"--hint", 0, "--hint"},
@@ -63,7 +65,7 @@ constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job";
 
 // sbatch options cadre does not honour yet, and what to do instead: the
@@ -76,8 +78,6 @@ struct RefusedSbatch {
 };
 
 constexpr RefusedSbatch kRefusedSbatch[] = {
-    {"--dependency", 'd', "job dependencies are not supported yet; submit the next job when this one ends "
-                          "(cadre submit --wait, then the next)"},
     {"--exclusive", 0, "whole-node allocation is not supported yet; ask for every cpu and GPU of a node "
                        "(-c, --gres) so nothing else fits beside the job"},
     {"--nodelist", 'w', "choosing nodes by name is not supported yet; a partition of those nodes "

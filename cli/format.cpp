@@ -101,6 +101,7 @@ nlohmann::json job_json(JobInfo::Reader j) {
           {"submit_host", r.getSubmitHost().cStr()},
           {"nodes", nodes},
           {"tasks", tasks}};
+  out["dependency"] = r.getDependency().cStr();
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -203,6 +204,8 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   if (j.getReason().size() > 0) line("Reason", j.getReason().cStr());
   line("ExitCode", std::to_string(j.getExitCode()));
   line("Attempt", std::to_string(j.getAttempt()));
+  if (r.getDependency().size() > 0)
+    line("Dependency", std::string(r.getDependency().cStr()) + (r.getKillOnInvalidDep() ? " (kill on invalid)" : ""));
   line("Partition", r.getPartition().cStr());
   line("Account", r.getAccount().cStr());
   line("JobPriority", std::to_string(r.getPriority()));

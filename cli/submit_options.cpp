@@ -8,6 +8,7 @@
 #include "cli/job_environment.hpp"
 #include "cli/submit_resources.hpp"
 #include "common/flags.hpp"
+#include "common/dependency.hpp"
 #include "common/job_array.hpp"
 #include "common/escape.hpp"
 #include "common/limits.hpp"
@@ -60,6 +61,19 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
       return make_error("--wait with --array is not supported: cadre submit returns the array's id; watch its "
                         "tasks with cadre queue -j ID");
     o.array = *a;
+  }
+  if (auto d = f.get("--dependency")) {
+    // sbatch takes an empty --dependency= as none.
+    if (!d->empty()) {
+      auto spec = parse_dependency(*d);
+      if (!spec) return make_error(spec.error());
+      o.dependency = *d;
+    }
+  }
+  if (auto k = f.get("--kill-on-invalid-dep")) {
+    if (*k != "yes" && *k != "no")
+      return make_error("--kill-on-invalid-dep: expected yes or no, got " + cadre::quoted(*k));
+    o.kill_on_invalid_dep = *k == "yes";
   }
   for (const auto& flag : submit_flags()) {
     if (!flag.advisory || !f.has(flag.name)) continue;
@@ -236,6 +250,8 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--export-file", {}, true},
       {"--wrap", {}, true},
       {"--array", {"-a"}, true},
+      {"--dependency", {"-d"}, true},
+      {"--kill-on-invalid-dep", {}, true},
       // sbatch's advisory options: recorded, shown, not acted on.
       {"--hint", {}, true, true},
       {"--gpu-bind", {}, true, true},
@@ -293,6 +309,8 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.hints = o.hints;
   s.hold = o.hold;
   s.array = o.array;
+  s.dependency = o.dependency;
+  s.kill_on_invalid_dep = o.kill_on_invalid_dep;
   return s;
 }
 

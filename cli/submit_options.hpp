@@ -40,6 +40,8 @@ struct SubmitOptions {
   bool export_given = false;
   bool hold = false;            // --hold: queued held until `cadre release`
   std::string array;            // --array as given ("0-99%10"), checked; empty: not an array
+  std::string dependency;       // --dependency as given, checked; empty: none
+  bool kill_on_invalid_dep = false;  // --kill-on-invalid-dep=yes
   std::vector<std::string> hints;  // advisory options, "--name=value", in flag-table order
   std::string export_file;      // --export-file: a file, or a descriptor number >= 3
 };

@@ -61,6 +61,8 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   out.setArray(text(s.array));
   out.setArrayJobId(s.array_job_id);
   out.setArrayTaskId(s.array_task_id);
+  out.setDependency(text(s.dependency));
+  out.setKillOnInvalidDep(s.kill_on_invalid_dep);
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -103,6 +105,8 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.array = bytes(r.getArray());
   s.array_job_id = r.getArrayJobId();
   s.array_task_id = r.getArrayTaskId();
+  s.dependency = bytes(r.getDependency());
+  s.kill_on_invalid_dep = r.getKillOnInvalidDep();
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

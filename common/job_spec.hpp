@@ -52,6 +52,10 @@ struct JobSpec {
   std::string array;
   uint64_t array_job_id = 0;
   int64_t array_task_id = -1;
+  // --dependency as given (common/dependency.hpp); the master empties it
+  // once it holds. --kill-on-invalid-dep=yes cancels the job when it never can.
+  std::string dependency;
+  bool kill_on_invalid_dep = false;
 
   bool operator==(const JobSpec&) const = default;
 };

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/escape.hpp"
+#include "common/dependency.hpp"
 #include "common/job_array.hpp"
 
 namespace cadre {
@@ -188,6 +189,10 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
   if (Status st = check_shape(spec); !st) return st;
   if (Status st = check_per_task(spec.per_task); !st) return st;
   if (Status st = check_array(spec); !st) return st;
+  if (!spec.dependency.empty()) {
+    if (Status st = check_text("--dependency", spec.dependency, kMaxDependencyBytes); !st) return st;
+    if (auto d = parse_dependency(spec.dependency); !d) return make_error(d.error());
+  }
   return check_numbers(spec);
 }
 

@@ -44,6 +44,8 @@ struct JobRequest {
   array         @29 :Text;           # --array as given ("0-99%10"); empty = not an array
   arrayJobId    @30 :UInt64;         # set by the master: the array's id (0 = not an array)
   arrayTaskId   @31 :Int64 = -1;     # set by the master: this task's index; -1 = the pending rest
+  dependency    @32 :Text;           # --dependency as given ("afterok:12:13"); empty = none, or satisfied
+  killOnInvalidDep @33 :Bool;        # --kill-on-invalid-dep=yes: cancel when the dependency can never hold
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).

@@ -48,6 +48,13 @@ Result<JobId> JobRequests::submit_one(const Request& r, JobSpec spec) {
     ++s_.counters.refused_submissions;
     return make_error(s.error());
   }
+  // A dependency on jobs that ended before this submit: the store knows
+  // how they ended; one it does not know is refused, as sbatch does.
+  if (!spec.dependency.empty())
+    if (Status s = load_dependency_targets(spec.dependency); !s) {
+      ++s_.counters.refused_submissions;
+      return make_error(s.error());
+    }
   const int64_t now_ms = steady_now_ms();
   if (auto wait_ms = s_.rate_limiter.take(spec.user, now_ms)) {
     ++s_.counters.rate_limited;
@@ -64,6 +71,24 @@ Result<JobId> JobRequests::submit_one(const Request& r, JobSpec spec) {
     CADRE_LOG(debug) << "refused a submission: " << id.error();
   }
   return id;
+}
+
+Status JobRequests::load_dependency_targets(const std::string& dependency) {
+  for (JobId id : s_.cluster.missing_dependency_targets(dependency)) {
+    auto array = s_.store->load_array_jobs(id);
+    if (!array) return make_error("cannot read job " + std::to_string(id) + ": " + array.error());
+    if (!array->empty()) {
+      s_.cluster.adopt_ended(std::move(*array));
+      continue;
+    }
+    auto job = s_.store->load_job(id);
+    if (!job) return make_error("cannot read job " + std::to_string(id) + ": " + job.error());
+    if (!*job) return make_error("Job dependency problem: no job " + std::to_string(id) + " (--dependency=" + dependency + ")");
+    std::vector<Job> one;
+    one.push_back(std::move(**job));
+    s_.cluster.adopt_ended(std::move(one));
+  }
+  return {};
 }
 
 void JobRequests::log_rate_limited(const std::string& user, int64_t now_ms) {

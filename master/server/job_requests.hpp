@@ -55,6 +55,9 @@ class JobRequests {
     size_t next = 0;
     std::vector<CancelOutcome> outcomes;
   };
+  // Loads from the store the ended jobs `dependency` names that are not in
+  // memory; an id the store does not know either is an error.
+  Status load_dependency_targets(const std::string& dependency);
   // The jobs a cancel or hold names: an array's id stands for all its live
   // jobs, "12_7" for one task (split off its array's record if it has not
   // started). A task the requester may not touch, or that does not exist,

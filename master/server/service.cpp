@@ -66,6 +66,17 @@ Status MasterService::load_cluster(Cluster& into) {
   size_t node_count = nodes->size(), job_count = jobs->size();
   into.restore(std::move(*nodes), std::move(*jobs), *max_id, steady_now_ms());
   into.restore_usage(*usage);
+  // Ended jobs that waiting dependencies name come back into memory.
+  for (JobId id : into.missing_dependency_targets()) {
+    auto array = s_.store->load_array_jobs(id);
+    if (!array) return make_error("cannot load job " + std::to_string(id) + ": " + array.error());
+    if (array->empty()) {
+      auto job = s_.store->load_job(id);
+      if (!job) return make_error("cannot load job " + std::to_string(id) + ": " + job.error());
+      if (*job) array->push_back(std::move(**job));
+    }
+    into.adopt_ended(std::move(*array));
+  }
   CADRE_LOG(info) << "recovered " << job_count << " active jobs and " << node_count << " nodes; next job id "
                   << *max_id + 1;
   return {};

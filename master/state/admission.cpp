@@ -5,6 +5,7 @@
 
 #include "common/job_validation.hpp"
 #include "common/limits.hpp"
+#include "master/state/dependencies.hpp"
 #include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
 #include "master/state/schedule.hpp"
@@ -117,6 +118,7 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
   JobId id = j.id;
   ++s.pending_by_user[j.spec.user];
   s.jobs[id] = std::move(j);
+  state::note_dependent(s, s.jobs.at(id));
   return id;
 }
 

@@ -49,7 +49,8 @@ void Cluster::restore(std::vector<Node> nodes, std::vector<Job> active_jobs, Job
     }
     // The store gives jobs in id order: each goes at the end of the map.
     const JobId id = j.id;
-    s_.jobs.insert_or_assign(s_.jobs.end(), id, std::move(j));
+    auto it = s_.jobs.insert_or_assign(s_.jobs.end(), id, std::move(j));
+    state::note_dependent(s_, it->second);
   }
   s_.next_job_id = max_job_id + 1;
   s_.count_pending();
@@ -67,6 +68,29 @@ void Cluster::withdraw(const std::vector<JobId>& ids) {
     s_.jobs.erase(it);
   }
   while (s_.next_job_id > 1 && std::find(ids.begin(), ids.end(), s_.next_job_id - 1) != ids.end()) --s_.next_job_id;
+}
+
+std::vector<JobId> Cluster::missing_dependency_targets(const std::string& dependency) const {
+  std::vector<JobId> out;
+  auto add = [&](const std::string& text) {
+    auto spec = parse_dependency(text);
+    if (!spec) return;
+    for (JobId id : state::missing_targets(s_, *spec))
+      if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  };
+  if (!dependency.empty()) {
+    add(dependency);
+    return out;
+  }
+  for (JobId id : s_.dependents)
+    if (const Job* j = s_.find_job(id)) add(j->spec.dependency);
+  return out;
+}
+
+void Cluster::adopt_ended(std::vector<Job> jobs) {
+  // Marked changed: unless a dependency names them, the turn's end evicts them again.
+  for (const Job& j : jobs) s_.dirty_jobs.insert(j.id);
+  state::adopt_ended(s_, std::move(jobs));
 }
 
 CancelOutcome Cluster::cancel(JobId id, int64_t now_unix) { return state::cancel(s_, id, now_unix); }

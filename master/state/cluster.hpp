@@ -30,6 +30,7 @@
 #include "master/state/agent_reports.hpp"
 #include "master/state/cluster_state.hpp"
 #include "master/state/commands.hpp"
+#include "master/state/dependencies.hpp"
 #include "master/state/job_arrays.hpp"
 #include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
@@ -75,6 +76,11 @@ class Cluster {
   // yet): a submitMany is all or nothing. Their ids are handed out again.
   void withdraw(const std::vector<JobId>& ids);
   CancelOutcome cancel(JobId id, int64_t now_unix);
+  // Dependencies (state/dependencies.hpp): the ids `dependency` names (with
+  // "", those every waiting dependent names) that are not in memory, for
+  // the caller to load from the store and give to adopt_ended.
+  std::vector<JobId> missing_dependency_targets(const std::string& dependency = "") const;
+  void adopt_ended(std::vector<Job> jobs);
   // Arrays (state/job_arrays.hpp): the live jobs of array `id` (empty when
   // it is not an array's id), and the job of one task, split off its
   // array's pending record when it has not started.

@@ -50,6 +50,12 @@ struct ClusterState {
   // The next save of running jobs' run times (monotonic ms; 0: at once).
   int64_t next_run_save_ms = 0;
 
+  // Pending jobs with a --dependency not yet satisfied, and the jobs
+  // (or arrays) they name: those stay in memory after they end, so a
+  // dependency is judged without reading the store (dependencies.hpp).
+  std::set<JobId> dependents;
+  std::set<JobId> dependency_targets;
+
   // Effects of this turn, for the service to persist, then send.
   std::vector<AgentCommand> commands;
   std::set<JobId> dirty_jobs;

@@ -27,6 +27,7 @@ Job& split_array_task(ClusterState& s, Job& record, uint32_t index) {
   t.hold = record.hold;
   t.submit_time = record.submit_time;
   s.dirty_jobs.insert(t.id);
+  if (!t.spec.dependency.empty()) s.dependents.insert(t.id);
   const JobId id = t.id;
   return s.jobs.emplace(id, std::move(t)).first->second;
 }

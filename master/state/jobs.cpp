@@ -279,17 +279,28 @@ void release(ClusterState& s, Job& j, Task& t) {
     if (g < n.gpu_busy.size()) n.gpu_busy[g] = false;
 }
 
+namespace {
+
+// An ended job leaves memory unless a waiting dependency names it (or its array).
+bool evictable(const ClusterState& s, const Job& j) {
+  if (!is_final(j.state) || j.holds_resources()) return false;
+  if (s.dependency_targets.empty()) return true;
+  return !s.dependency_targets.count(j.id) &&
+         (j.spec.array_job_id == 0 || !s.dependency_targets.count(j.spec.array_job_id));
+}
+
+}  // namespace
+
 void evict_ended(ClusterState& s) {
   for (auto it = s.jobs.begin(); it != s.jobs.end();) {
-    if (is_final(it->second.state) && !it->second.holds_resources()) it = s.jobs.erase(it);
+    if (evictable(s, it->second)) it = s.jobs.erase(it);
     else ++it;
   }
 }
 
 void evict_ended(ClusterState& s, const std::set<JobId>& changed) {
   for (JobId id : changed)
-    if (auto it = s.jobs.find(id); it != s.jobs.end() && is_final(it->second.state) && !it->second.holds_resources())
-      s.jobs.erase(it);
+    if (auto it = s.jobs.find(id); it != s.jobs.end() && evictable(s, it->second)) s.jobs.erase(it);
 }
 
 }  // namespace cadre::state

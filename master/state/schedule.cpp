@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "common/log.hpp"
+#include "master/state/dependencies.hpp"
 #include "master/state/job_arrays.hpp"
 #include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
@@ -264,9 +265,12 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
       snap.running.push_back(running_view(id, j, ids, policy));
       if (running_ids) running_ids->push_back(id);
       if (j.spec.array_job_id != 0) ++array_running[j.spec.array_job_id];
-    } else if (j.state == JobState::pending && j.hold == Job::Hold::none && j.spec.array_job_id != 0) {
+    } else if (j.state != JobState::pending || j.hold != Job::Hold::none || !j.spec.dependency.empty()) {
+      // Held, or waiting on a dependency (resolve_dependencies gave the reason).
+      continue;
+    } else if (j.spec.array_job_id != 0) {
       arrays.push_back(&j);
-    } else if (j.state == JobState::pending && j.hold == Job::Hold::none) {
+    } else {
       // A requeued gang waits until every rank of its last attempt is gone;
       // a held job waits for its release, with its hold as its reason.
       snap.pending.push_back(pending_view(id, j, ids, snap.gpu_models));
@@ -290,6 +294,7 @@ bool schedule(ClusterState& s, const sched::Policy& policy, int64_t now_unix, Pa
   if (!timing) timing = &local;
   auto started = std::chrono::steady_clock::now();
   const int64_t cpu_started = thread_cpu_us();
+  resolve_dependencies(s, now_unix);
   std::vector<std::string> names;
   std::vector<JobId> running_ids;
   std::vector<Job*> pending_jobs;

@@ -177,6 +177,12 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "submit_host") return as_string(v, &s.submit_host);
     if (key == "export_mode") return as_string(v, &s.export_mode);
     if (key == "array") return as_string(v, &s.array);
+    if (key == "dependency") return as_string(v, &s.dependency);
+    if (key == "kill_invalid_dep") {
+      if (v.kind != Kind::boolean) return false;
+      s.kill_on_invalid_dep = v.number != 0;
+      return true;
+    }
     if (key == "array_left") {
       if (v.kind != Kind::string) return false;
       auto left = IndexSet::parse(v.text);
@@ -255,6 +261,8 @@ inline void read_sched(std::string_view text, Job& j) {
   s.umask = sched.value("umask", int32_t{-1});
   if (s.umask > 0777) throw std::runtime_error("umask out of range");
   s.array = sched.value("array", "");
+  s.dependency = sched.value("dependency", "");
+  s.kill_on_invalid_dep = sched.value("kill_invalid_dep", false);
   s.array_job_id = sched.value("array_job", uint64_t{0});
   s.array_task_id = sched.value("array_task", int64_t{-1});
   if (s.array_task_id < -1 || s.array_task_id > kMaxArrayIndex) throw std::runtime_error("array_task out of range");

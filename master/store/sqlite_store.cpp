@@ -295,6 +295,8 @@ Status SqliteStore::save_job(const Job& job) {
   if (job.hold != Job::Hold::none) sched["hold"] = static_cast<int>(job.hold);
   if (!s.submit_host.empty()) sched["submit_host"] = s.submit_host;
   if (!s.export_mode.empty()) sched["export_mode"] = s.export_mode;
+  if (!s.dependency.empty()) sched["dependency"] = s.dependency;
+  if (s.kill_on_invalid_dep) sched["kill_invalid_dep"] = true;
   if (!s.array.empty()) {
     sched["array"] = s.array;
     sched["array_job"] = s.array_job_id;
@@ -395,6 +397,10 @@ Result<std::vector<Job>> SqliteStore::load_active_jobs() { return load_jobs("act
 Result<std::vector<Job>> SqliteStore::load_ended_jobs(size_t limit) {
   return load_jobs("id IN (SELECT id FROM jobs WHERE active = 0 ORDER BY id DESC LIMIT " + std::to_string(limit) +
                    ")");
+}
+
+Result<std::vector<Job>> SqliteStore::load_array_jobs(JobId array_id) {
+  return load_jobs("json_extract(sched, '$.array_job') = " + std::to_string(array_id));
 }
 
 Result<std::optional<Job>> SqliteStore::load_job(JobId id) {

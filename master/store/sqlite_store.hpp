@@ -41,6 +41,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Job>> load_active_jobs() override;
   Result<std::vector<Job>> load_ended_jobs(size_t limit) override;
   Result<std::optional<Job>> load_job(JobId id) override;
+  Result<std::vector<Job>> load_array_jobs(JobId array_id) override;
   Result<std::vector<Node>> load_nodes() override;
   Result<JobId> max_job_id() override;
   Status save_usage(const UsageRecord& usage) override;

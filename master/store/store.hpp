@@ -49,6 +49,8 @@ class Store {
   // Ended jobs, oldest first, at most `limit` of the newest.
   virtual Result<std::vector<Job>> load_ended_jobs(size_t limit) = 0;
   virtual Result<std::optional<Job>> load_job(JobId id) = 0;
+  // Every job of array `array_id` (its record and its tasks), ended or not.
+  virtual Result<std::vector<Job>> load_array_jobs(JobId array_id) = 0;
   virtual Result<std::vector<Node>> load_nodes() = 0;
   // Highest job id ever stored, 0 when none.
   virtual Result<JobId> max_job_id() = 0;

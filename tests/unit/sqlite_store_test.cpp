@@ -243,6 +243,37 @@ TEST_F(SqliteStoreTest, EndedJobRoundTripsItsExitAndReason) {
   expect_same_job(j, **loaded);
 }
 
+TEST_F(SqliteStoreTest, AnArrayRecordAndItsTasksRoundTripAndLoadTogether) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job record = ended_job(10, JobState::cancelled);
+  record.spec.array = "0-99%5";
+  record.spec.array_job_id = 10;
+  record.spec.dependency = "afterok:3?singleton";
+  record.spec.kill_on_invalid_dep = true;
+  record.array_left = *IndexSet::parse("5-99");
+  Job task = ended_job(11, JobState::completed);
+  task.spec.array = "0-99%5";
+  task.spec.array_job_id = 10;
+  task.spec.array_task_id = 4;
+  Job other = ended_job(12, JobState::completed);
+  save(*store, {record, task, other});
+  auto loaded = store->load_job(10);
+  ASSERT_TRUE(loaded && loaded->has_value());
+  EXPECT_EQ((*loaded)->array_left.format(), "5-99");
+  EXPECT_EQ((*loaded)->spec.array, "0-99%5");
+  EXPECT_EQ((*loaded)->spec.dependency, "afterok:3?singleton");
+  EXPECT_TRUE((*loaded)->spec.kill_on_invalid_dep);
+  auto members = store->load_array_jobs(10);
+  ASSERT_TRUE(members) << members.error();
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[1].spec.array_task_id, 4);
+  EXPECT_EQ((*members)[1].spec.array_job_id, 10u);
+  auto none = store->load_array_jobs(12);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(SqliteStoreTest, NodeWithLabelsRoundTrips) {
   auto store = open_store();
   ASSERT_TRUE(store);
