@@ -20,6 +20,8 @@ int cmd_show(const Global& g, const Args& args);
 int cmd_cancel(const Global& g, const Args& args);
 int cmd_hold(const Global& g, const Args& args);
 int cmd_release(const Global& g, const Args& args);
+int cmd_update(const Global& g, const Args& args);
+int cmd_requeue(const Global& g, const Args& args);
 int cmd_nodes(const Global& g, const Args& args);
 int cmd_partitions(const Global& g, const Args& args);
 int cmd_run(const Global& g, const Args& args);

@@ -25,6 +25,8 @@ commands:
   show     one job in detail:          cadre show 42 [--json]
   cancel   cancel jobs:                cadre cancel 42 43   or   cadre cancel --me -t PENDING
   hold     keep pending jobs waiting:  cadre hold 42      (release: cadre release 42)
+  update   change a queued job:        cadre update 42 TimeLimit=2:00:00 JobName=b
+  requeue  run a job again:            cadre requeue 42   [--hold]
   nodes    list nodes and free space:  cadre nodes [--json]
   partitions  list partitions:         cadre partitions [--json]
   rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
@@ -268,6 +270,40 @@ admin held is released by an admin only.
 example:
   cadre release 42
 )"},
+    {"update", R"(usage: cadre update JOB... KEY=VALUE...
+
+Changes queued jobs (scontrol update job). Keys, any case:
+  TimeLimit=TIME       a new limit (TimeLimit+=30 and TimeLimit-=30 add or take off
+                       minutes); on a running job users may only shorten it
+  JobName=NAME         (also Name)
+  NumNodes=N           the node count; the ranks per node stay
+  NumTasks=N           the rank count
+  Partition=NAME       must exist and allow the job's time limit
+  Dependency=SPEC      as --dependency; "Dependency=" removes it
+  Priority=N           admins only, as --priority
+  Requeue=0|1          as --no-requeue / --requeue
+  ArrayTaskThrottle=N  an array's %N (0: no limit)
+  Account=NAME         as --account
+A running job takes only TimeLimit, JobName and Requeue. JOB is an id, an array
+task 12_7 or an array's id (every job of it); JobId=42 is also read. Each job is
+changed entirely or not at all. You may change your own jobs, admins any.
+
+examples:
+  cadre update 42 TimeLimit=4:00:00 Partition=long
+  cadre update 42 TimeLimit+=30
+  cadre update 12 ArrayTaskThrottle=4
+)"},
+    {"requeue", R"(usage: cadre requeue [--hold] JOB...
+
+Puts running or ended jobs back in the queue (scontrol requeue): a running job's
+ranks are killed (SIGTERM, then SIGKILL), and the job starts again as a new attempt
+(%r and CADRE_ATTEMPT tell them apart), with a new submit time. With --hold it
+waits held until 'cadre release' (scontrol requeuehold). A requeue by hand does not
+count against the node-failure retries. You may requeue your own jobs, admins any.
+
+example:
+  cadre requeue 42
+)"},
     {"nodes", R"(usage: cadre nodes [--json]
 
 Lists nodes with their state (UP, DRAIN, DOWN), free and total resources, their GPU
@@ -395,6 +431,8 @@ static int run_main(int argc, char** argv) {
   if (command == "cancel") return cmd_cancel(g, rest);
   if (command == "hold") return cmd_hold(g, rest);
   if (command == "release") return cmd_release(g, rest);
+  if (command == "update") return cmd_update(g, rest);
+  if (command == "requeue") return cmd_requeue(g, rest);
   if (command == "partitions") return cmd_partitions(g, rest);
   if (command == "run") return cmd_run(g, rest);
   if (command == "rsh") return cmd_rsh(g, rest);

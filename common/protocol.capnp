@@ -265,6 +265,22 @@ struct HoldJobs {
   tasks   @2 :List(Text);            # array tasks by index, as in Cancel
 }
 
+# `cadre update` (scontrol update job): KEY=VALUE changes (common/job_update.hpp)
+# to the jobs named, all or none per job; answered with cancelReply.
+struct UpdateJob {
+  ids     @0 :List(UInt64);
+  tasks   @1 :List(Text);            # array tasks, "12_7"
+  fields  @2 :List(Text);            # "TimeLimit=2:00:00", "JobName=x", ...
+}
+
+# `cadre requeue` (scontrol requeue / requeuehold): a running or ended job
+# back to pending, as a new attempt; answered with cancelReply.
+struct RequeueJobs {
+  ids     @0 :List(UInt64);
+  tasks   @1 :List(Text);
+  hold    @2 :Bool;                  # requeuehold: pending and held
+}
+
 struct ListNodes {}
 
 struct ListPartitions {}
@@ -416,5 +432,7 @@ struct Envelope {
     getStats       @28 :GetStats;
     statsReply     @29 :StatsReply;
     holdJobs       @30 :HoldJobs;      # answered with cancelReply
+    updateJob      @31 :UpdateJob;     # answered with cancelReply
+    requeueJobs    @32 :RequeueJobs;   # answered with cancelReply
   }
 }

@@ -67,6 +67,7 @@ struct Job {
   int64_t end_time = 0;
   std::vector<Task> tasks;  // one per rank once placed; empty while pending
   uint32_t preemptions = 0; // times stopped and requeued for a higher tier
+  uint32_t requeues = 0;    // times requeued by request (cadre requeue); not failures
   // A pending job nothing starts until it is released: by its user (or
   // --hold at submit), or by an admin, whom alone may release it then.
   enum class Hold : uint8_t { none = 0, user = 1, admin = 2 };

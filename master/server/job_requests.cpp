@@ -6,6 +6,7 @@
 
 #include "common/codec.hpp"
 #include "common/ids.hpp"
+#include "common/job_update.hpp"
 #include "common/job_validation.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
@@ -273,6 +274,93 @@ void JobRequests::hold(const Request& r, HoldJobs::Reader m) {
     outcomes.push_back(std::move(o));
   }
   if (release) s_.schedule_wanted = true;
+  s_.out.answer(r.peer, r.id, wire::encode_cancel_reply(r.id, outcomes));
+}
+
+void JobRequests::update(const Request& r, UpdateJob::Reader m) {
+  if (s_.store_error) return s_.out.answer(r.peer, r.id, encode_error(r.id, s_.store_failure_message()));
+  auto given = wire::decode_job_ids(m.getIds());
+  if (!given) return refuse(r, given.error());
+  auto tasks = wire::decode_task_refs(m.getTasks());
+  if (!tasks) return refuse(r, tasks.error());
+  std::vector<std::string> words;
+  if (m.getFields().size() > 64) return refuse(r, "at most 64 changes at once");
+  for (auto f : m.getFields()) {
+    if (f.size() > limits::kMaxPathBytes) return refuse(r, "a change is over " + std::to_string(limits::kMaxPathBytes) + " bytes");
+    words.emplace_back(f.cStr(), f.size());
+  }
+  auto updates = parse_job_updates(words);
+  if (!updates) return s_.out.answer(r.peer, r.id, encode_error(r.id, updates.error()));
+  const bool admin = !r.who || s_.peers.is_admin(r.who);
+  std::vector<CancelOutcome> outcomes;
+  const std::vector<JobId> ids = resolve_targets(r, *given, *tasks, outcomes);
+  for (JobId id : ids) {
+    const Job* j = s_.cluster.find_job(id);
+    if (!j) {
+      CancelOutcome o{id, false, "no active job " + std::to_string(id)};
+      say_why_not_active(o);
+      outcomes.push_back(std::move(o));
+      continue;
+    }
+    const std::string name = "job " + state::display_id(*j);
+    if (r.who && j->spec.user != r.who->name && !admin) {
+      outcomes.push_back({id, false, name + " belongs to " + j->spec.user});
+      continue;
+    }
+    const bool running = j->state != JobState::pending;
+    JobSpec spec = j->spec;
+    if (Status st = apply_job_updates(spec, *updates, running); !st) {
+      outcomes.push_back({id, false, name + ": " + st.error()});
+      continue;
+    }
+    // As scontrol: only an admin lengthens a job that already runs.
+    if (running && !admin && (spec.time_limit_s == 0 ? j->spec.time_limit_s != 0 : spec.time_limit_s > j->spec.time_limit_s && j->spec.time_limit_s != 0)) {
+      outcomes.push_back({id, false, name + " is RUNNING: only an admin may raise its time limit"});
+      continue;
+    }
+    Status ok = validate_job_request(spec, RequestBounds{s_.options.limits.max_command_bytes, s_.options.limits.max_script_bytes});
+    if (ok) ok = authorize_spec(r, spec);
+    if (ok && !spec.dependency.empty() && spec.dependency != j->spec.dependency) ok = load_dependency_targets(spec.dependency);
+    if (!ok) {
+      outcomes.push_back({id, false, name + ": " + ok.error()});
+      continue;
+    }
+    outcomes.push_back(s_.cluster.update(id, std::move(spec)));
+  }
+  s_.schedule_wanted = true;
+  s_.out.answer(r.peer, r.id, wire::encode_cancel_reply(r.id, outcomes));
+}
+
+void JobRequests::requeue(const Request& r, RequeueJobs::Reader m) {
+  if (s_.store_error) return s_.out.answer(r.peer, r.id, encode_error(r.id, s_.store_failure_message()));
+  auto given = wire::decode_job_ids(m.getIds());
+  if (!given) return refuse(r, given.error());
+  auto tasks = wire::decode_task_refs(m.getTasks());
+  if (!tasks) return refuse(r, tasks.error());
+  // An ended job has left memory for the store: it comes back to be requeued.
+  for (JobId id : *given)
+    if (!s_.cluster.find_job(id)) {
+      if (auto stored = s_.store->load_job(id); stored && *stored) {
+        std::vector<Job> one;
+        one.push_back(std::move(**stored));
+        s_.cluster.adopt_ended(std::move(one));
+      }
+    }
+  const bool admin = !r.who || s_.peers.is_admin(r.who);
+  std::vector<CancelOutcome> outcomes;
+  const std::vector<JobId> ids = resolve_targets(r, *given, *tasks, outcomes);
+  for (JobId id : ids) {
+    const Job* j = s_.cluster.find_job(id);
+    if (j && r.who && j->spec.user != r.who->name && !admin) {
+      outcomes.push_back({id, false, "job " + state::display_id(*j) + " belongs to " + j->spec.user});
+      continue;
+    }
+    CancelOutcome o = s_.cluster.requeue(id, m.getHold(), admin && r.who && j && j->spec.user != r.who->name,
+                                         unix_now());
+    if (!o.ok && !j) say_why_not_active(o);
+    outcomes.push_back(std::move(o));
+  }
+  s_.schedule_wanted = true;
   s_.out.answer(r.peer, r.id, wire::encode_cancel_reply(r.id, outcomes));
 }
 

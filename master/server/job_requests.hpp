@@ -32,6 +32,8 @@ class JobRequests {
   void cancel(const Request& r, Cancel::Reader m);
   // cadre hold / release: at most limits::kMaxIdsPerRequest ids, in one turn.
   void hold(const Request& r, HoldJobs::Reader m);
+  void update(const Request& r, UpdateJob::Reader m);
+  void requeue(const Request& r, RequeueJobs::Reader m);
   void run_step(const Request& r, RunStep::Reader m);
   void show_step(const Request& r, JobId job, uint32_t step);
 

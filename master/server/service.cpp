@@ -342,6 +342,8 @@ void MasterService::dispatch(const Request& r, Envelope::Reader env) {
     case Envelope::SHOW_JOB: return jobs_.show_job(r, env.getShowJob().getId());
     case Envelope::CANCEL: return jobs_.cancel(r, env.getCancel());
     case Envelope::HOLD_JOBS: return jobs_.hold(r, env.getHoldJobs());
+    case Envelope::UPDATE_JOB: return jobs_.update(r, env.getUpdateJob());
+    case Envelope::REQUEUE_JOBS: return jobs_.requeue(r, env.getRequeueJobs());
     case Envelope::RUN_STEP: return jobs_.run_step(r, env.getRunStep());
     case Envelope::SHOW_STEP: return jobs_.show_step(r, env.getShowStep().getJobId(), env.getShowStep().getStep());
     case Envelope::LIST_NODES: return nodes_.list_nodes(r);

@@ -32,6 +32,7 @@
 #include "master/state/commands.hpp"
 #include "master/state/dependencies.hpp"
 #include "master/state/job_arrays.hpp"
+#include "master/state/job_control.hpp"
 #include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
 #include "master/state/steps.hpp"
@@ -88,6 +89,10 @@ class Cluster {
   Result<JobId> array_task_job(JobId array_id, uint32_t index) { return state::array_task_job(s_, array_id, index); }
   CancelOutcome hold(JobId id, bool by_admin) { return state::hold_job(s_, id, by_admin); }
   CancelOutcome release(JobId id, bool by_admin) { return state::release_job(s_, id, by_admin); }
+  CancelOutcome update(JobId id, JobSpec spec) { return state::update_job(s_, id, std::move(spec)); }
+  CancelOutcome requeue(JobId id, bool hold, bool by_admin, int64_t now_unix) {
+    return state::requeue_job(s_, id, hold, by_admin, now_unix);
+  }
   // Starts a step in a running job; returns its id.
   Result<uint32_t> run_step(const StepRequest& req);
   const Step* find_step(JobId job, uint32_t step) const;

@@ -221,7 +221,8 @@ void finish_if_all_done(ClusterState& s, Job& j, int64_t now_unix) {
 }
 
 void fail_on_node(ClusterState& s, Job& j, const std::string& why, int64_t now_unix) {
-  if (!j.spec.requeue || j.attempt - std::min(j.attempt, j.preemptions) > s.max_retries) {
+  const uint32_t not_failures = std::min(j.attempt, j.preemptions + j.requeues);
+  if (!j.spec.requeue || j.attempt - not_failures > s.max_retries) {
     std::string limit = j.spec.requeue ? " (no retries left after attempt " + std::to_string(j.attempt) + ")" : "";
     end_job(s, j, JobState::node_fail, 0, why + limit, now_unix);
     return;

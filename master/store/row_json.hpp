@@ -203,6 +203,7 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "env" || key == "hints") return false;  // arrays: the full parser reads them
     if (key == "max_switches") return as_u32(v, &s.max_switches);
     if (key == "preemptions") return as_u32(v, &j.preemptions);
+    if (key == "requeues") return as_u32(v, &j.requeues);
     if (key == "switches_wait_s") {
       if (v.kind != Kind::number) return false;
       s.switches_wait_s = v.number;
@@ -243,6 +244,7 @@ inline void read_sched(std::string_view text, Job& j) {
   s.max_switches = sched.value("max_switches", 0u);
   s.switches_wait_s = sched.value("switches_wait_s", int64_t{0});
   j.preemptions = sched.value("preemptions", 0u);
+  j.requeues = sched.value("requeues", 0u);
   s.gpu_type = sched.value("gpu_type", "");
   s.batch = sched.value("batch", false);
   s.script = sched.value("script", "");

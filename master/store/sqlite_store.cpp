@@ -285,6 +285,7 @@ Status SqliteStore::save_job(const Job& job) {
   if (!s.script.empty()) sched["script"] = s.script;
   if (!s.error_pattern.empty()) sched["error_pattern"] = s.error_pattern;
   if (job.master_port != 0) sched["master_port"] = job.master_port;
+  if (job.requeues != 0) sched["requeues"] = job.requeues;
   if (job.run_at > 0) {
     sched["run_s"] = job.run_s;
     sched["run_at"] = job.run_at;

@@ -155,6 +155,8 @@ Result<std::vector<JobId>> decode_cancel(Cancel::Reader c) { return distinct_ids
 
 Result<std::vector<JobId>> decode_hold(HoldJobs::Reader h) { return distinct_ids(h.getIds()); }
 
+Result<std::vector<JobId>> decode_job_ids(capnp::List<uint64_t>::Reader ids) { return distinct_ids(ids); }
+
 Result<std::vector<JobRef>> decode_task_refs(capnp::List<capnp::Text>::Reader refs) {
   if (refs.size() > kMaxIdsPerRequest) return make_error(too_many("array tasks", refs.size(), kMaxIdsPerRequest));
   std::vector<JobRef> out;

@@ -31,6 +31,8 @@ Result<std::vector<JobSpec>> decode_submit_many(SubmitMany::Reader s);
 // one kept), so each job gets one answer.
 Result<std::vector<JobId>> decode_cancel(Cancel::Reader c);
 Result<std::vector<JobId>> decode_hold(HoldJobs::Reader h);
+// A request's job ids: bounded, duplicates dropped, in the order given.
+Result<std::vector<JobId>> decode_job_ids(capnp::List<uint64_t>::Reader ids);
 // The array tasks a cancel or hold names ("12_7"): bounded, each one read.
 Result<std::vector<JobRef>> decode_task_refs(capnp::List<capnp::Text>::Reader refs);
 

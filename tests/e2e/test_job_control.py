@@ -1,0 +1,96 @@
+"""End to end: `cadre update` (scontrol update job) and `cadre requeue`
+(scontrol requeue / requeuehold) (issue 18): a pending job's limit, name,
+shape, dependency and an array's throttle change; a running job takes a
+shorter limit and times out by it; a running job requeued runs again as
+attempt 2, an ended one is read back from the store and runs again, and
+requeue --hold leaves it held."""
+
+import os
+
+from harness import ClusterTestCase, wait_until, write_script
+
+
+class JobControl(ClusterTestCase):
+    AGENTS = 2
+    GPUS = 0
+
+    def test_update_changes_a_pending_job_whole_or_not_at_all(self):
+        job = self.c.submit("echo ranks $CADRE_WORLD_SIZE", "--hold", "--time", "10", "-J", "before")
+        self.c.cli("update", str(job), "TimeLimit=20", "JobName=after", "NumTasks=3")
+        shown = self.c.show(job)
+        self.assertEqual((shown["time_limit"], shown["name"], shown["ntasks"]), (1200, "after", 3))
+        self.c.cli("update", "JobId=%d" % job, "timelimit+=5")
+        self.assertEqual(self.c.show(job)["time_limit"], 1500)
+
+        # All or nothing: a bad partition leaves the name as it was.
+        r = self.c.cli("update", str(job), "JobName=never", "Partition=nope", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no partition 'nope'", r.stderr)
+        self.assertEqual(self.c.show(job)["name"], "after")
+        r = self.c.cli("update", str(job), "Colour=blue", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cadre cannot update 'Colour'", r.stderr)
+
+        # A dependency added, then removed.
+        blocker = self.c.submit("sleep 60")
+        self.c.cli("update", str(job), "Dependency=afterok:%d" % blocker)
+        self.assertEqual(self.c.show(job)["dependency"], "afterok:%d" % blocker)
+        self.c.cli("release", str(job))
+        wait_until(lambda: self.c.show(job)["reason"] == "Dependency" or None, 60, "the dependency to hold it")
+        self.c.cli("update", str(job), "Dependency=")
+        done = self.c.wait_state(job, "COMPLETED")
+        self.assertEqual(len(done["tasks"]), 3)
+        self.c.cancel(blocker)
+
+    def test_a_running_job_takes_a_shorter_limit_and_an_array_a_new_throttle(self):
+        job = self.c.submit("sleep 120", "--time", "10")
+        self.c.wait_state(job, "RUNNING")
+        r = self.c.cli("update", str(job), "NumNodes=2", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("NumNodes can only change while the job is pending", r.stderr)
+        self.c.cli("update", str(job), "TimeLimit=0:02")
+        ended = self.c.wait_state(job, "TIMEOUT")
+        self.assertIn("time limit of 0:02 reached", ended["reason"])
+
+        array = write_script(self.c.path("arr.sh"), "#!/bin/sh\n#SBATCH --array=0-5%1 --hold\ntrue\n")
+        aid = int(self.c.cli("submit", "--parsable", array).stdout.strip())
+        self.c.cli("update", str(aid), "ArrayTaskThrottle=3")
+        self.assertEqual(self.c.show(aid)["array"], "0-5%3")
+        self.assertEqual(self.c.show(aid)["display_id"], "%d_[0-5%%3]" % aid)
+        self.c.cli("update", str(aid), "ArrayTaskThrottle=0")
+        self.assertEqual(self.c.show(aid)["display_id"], "%d_[0-5]" % aid)
+        self.c.cli("cancel", str(aid))
+
+    def test_requeue_runs_a_job_again_as_a_new_attempt(self):
+        log = self.c.path("attempts.log")
+        job = self.c.submit("echo attempt $CADRE_ATTEMPT >> %s; sleep 60" % log)
+        self.c.wait_state(job, "RUNNING")
+        wait_until(lambda: os.path.exists(log), 30, "the first attempt to start")
+        r = self.c.cli("requeue", str(job), check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        wait_until(lambda: open(log).read().count("attempt") == 2 or None, 60, "the second attempt")
+        self.assertEqual(open(log).read(), "attempt 1\nattempt 2\n")
+        shown = self.c.wait_state(job, "RUNNING")
+        self.assertEqual(shown["attempt"], 2)
+        self.c.cancel(job)
+
+        # An ended job comes back from the store; a pending one is refused.
+        done_log = self.c.path("done.log")
+        ended = self.c.submit("echo ran >> %s" % done_log)
+        self.c.wait_state(ended, "COMPLETED")
+        self.c.restart_master()
+        self.c.cli("requeue", str(ended))
+        wait_until(lambda: open(done_log).read() == "ran\nran\n" or None, 60, "the requeued job to run again")
+        again = self.c.wait_state(ended, "COMPLETED")
+        self.assertEqual(again["attempt"], 2)
+
+        held = self.c.submit("true", "--hold")
+        r = self.c.cli("requeue", str(held), check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("only a running or ended job can be requeued", r.stderr)
+        self.c.cli("requeue", "--hold", str(ended))
+        shown = self.c.show(ended)
+        self.assertEqual((shown["state"], shown["reason"]), ("PENDING", "JobHeldUser"))
+        r = self.c.cli("requeue", "99999", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no job 99999", r.stderr)

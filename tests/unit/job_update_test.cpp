@@ -1,0 +1,64 @@
+#include "common/job_update.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cadre {
+namespace {
+
+JobSpec pending_spec() {
+  JobSpec s;
+  s.name = "a";
+  s.argv = {"true"};
+  s.nodes = 2;
+  s.tasks_per_node = 2;
+  s.ntasks = 4;
+  s.time_limit_s = 600;
+  s.array = "0-9%2";
+  return s;
+}
+
+TEST(JobUpdate, ReadsScontrolKeysInAnyCase) {
+  auto u = parse_job_updates({"TimeLimit=1:00:00", "jobname=b", "NUMNODES=3", "Requeue=0", "ArrayTaskThrottle=5"});
+  ASSERT_TRUE(u) << u.error();
+  JobSpec s = pending_spec();
+  ASSERT_TRUE(apply_job_updates(s, *u, false));
+  EXPECT_EQ(s.time_limit_s, 3600);
+  EXPECT_EQ(s.name, "b");
+  EXPECT_EQ(s.nodes, 3u);
+  EXPECT_EQ(s.ntasks, 6u) << "the ranks per node stay";
+  EXPECT_FALSE(s.requeue);
+  EXPECT_EQ(s.array, "0-9%5");
+}
+
+TEST(JobUpdate, TimeLimitAddsAndTakesOffMinutes) {
+  JobSpec s = pending_spec();
+  ASSERT_TRUE(apply_job_updates(s, *parse_job_updates({"TimeLimit+=30"}), false));
+  EXPECT_EQ(s.time_limit_s, 600 + 1800);
+  ASSERT_TRUE(apply_job_updates(s, *parse_job_updates({"TimeLimit-=100"}), false));
+  EXPECT_EQ(s.time_limit_s, 60) << "never below a minute";
+  s.time_limit_s = 0;
+  EXPECT_FALSE(apply_job_updates(s, *parse_job_updates({"TimeLimit+=5"}), false));
+}
+
+TEST(JobUpdate, ARunningJobTakesOnlyItsLimitNameAndRequeue) {
+  JobSpec s = pending_spec();
+  EXPECT_TRUE(apply_job_updates(s, *parse_job_updates({"TimeLimit=5", "Name=x", "Requeue=1"}), true));
+  Status st = apply_job_updates(s, *parse_job_updates({"Partition=gpu"}), true);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error(), "Partition can only change while the job is pending");
+}
+
+TEST(JobUpdate, RefusesWhatItCannotRead) {
+  for (const char* bad : {"TimeLimit", "=5", "Colour=blue", "NumNodes=0", "NumNodes=x", "Requeue=2",
+                          "Priority=-1", "JobName=", "JobName+=x", "Dependency=before:3", "TimeLimit=soon"})
+    EXPECT_FALSE(parse_job_update(bad)) << bad;
+  EXPECT_TRUE(parse_job_update("Dependency="));
+  EXPECT_FALSE(parse_job_updates({}));
+  JobSpec s = pending_spec();
+  s.array.clear();
+  EXPECT_FALSE(apply_job_updates(s, *parse_job_updates({"ArrayTaskThrottle=2"}), false));
+  EXPECT_FALSE(apply_job_updates(s, *parse_job_updates({"NumTasks=5"}), false)) << "5 ranks over 2 nodes";
+}
+
+}  // namespace
+}  // namespace cadre
