@@ -45,6 +45,9 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--array", 'a', "--array"},
     {"--dependency", 'd', "--dependency"},
     {"--kill-on-invalid-dep", 0, "--kill-on-invalid-dep"},
+    {"--nodelist", 'w', "--nodelist"},
+    {"--exclude", 'x', "--exclude"},
+    {"--exclusive", 0, "--exclusive", false},
     {"--switches", 0, "--switches"},
     // Advisory: recorded with the job and shown by cadre show.
     {"--hint", 0, "--hint"},
@@ -65,7 +68,7 @@ constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job";
 
 // sbatch options cadre does not honour yet, and what to do instead: the
@@ -78,11 +81,6 @@ struct RefusedSbatch {
 };
 
 constexpr RefusedSbatch kRefusedSbatch[] = {
-    {"--exclusive", 0, "whole-node allocation is not supported yet; ask for every cpu and GPU of a node "
-                       "(-c, --gres) so nothing else fits beside the job"},
-    {"--nodelist", 'w', "choosing nodes by name is not supported yet; a partition of those nodes "
-                        "([[partition]] in the master's config) with -p does it"},
-    {"--exclude", 'x', "excluding nodes is not supported yet; ask an admin to drain them (cadre drain)"},
     {"--constraint", 'C', "node features are not supported yet; for a GPU model use --gpu-type MODEL, "
                           "else a partition of those nodes"},
     {"--qos", 'q', "QOS is not supported yet; a partition's tier plays its role for preemption (-p)"},

@@ -102,6 +102,9 @@ nlohmann::json job_json(JobInfo::Reader j) {
           {"nodes", nodes},
           {"tasks", tasks}};
   out["dependency"] = r.getDependency().cStr();
+  out["nodelist_requested"] = r.getNodelist().cStr();
+  out["exclude"] = r.getExclude().cStr();
+  out["exclusive"] = r.getExclusive();
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -206,6 +209,9 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   line("Attempt", std::to_string(j.getAttempt()));
   if (r.getDependency().size() > 0)
     line("Dependency", std::string(r.getDependency().cStr()) + (r.getKillOnInvalidDep() ? " (kill on invalid)" : ""));
+  if (r.getNodelist().size() > 0) line("ReqNodeList", r.getNodelist().cStr());
+  if (r.getExclude().size() > 0) line("ExcNodeList", r.getExclude().cStr());
+  if (r.getExclusive()) line("OverSubscribe", "NO (--exclusive)");
   line("Partition", r.getPartition().cStr());
   line("Account", r.getAccount().cStr());
   line("JobPriority", std::to_string(r.getPriority()));

@@ -7,7 +7,9 @@
 #include "cli/batch_script.hpp"
 #include "cli/job_environment.hpp"
 #include "cli/submit_resources.hpp"
+#include "common/bounded_file.hpp"
 #include "common/flags.hpp"
+#include "common/hostlist.hpp"
 #include "common/dependency.hpp"
 #include "common/job_array.hpp"
 #include "common/escape.hpp"
@@ -17,6 +19,28 @@ namespace cadre::cli {
 namespace {
 
 constexpr size_t kNoScript = static_cast<size_t>(-1);
+
+// A host list as -w and -x take it: "n[1-4],gpu7", or, as sbatch reads a
+// value holding '/', a file of names (one or more per line).
+Result<std::string> read_host_list(const std::string& flag, const std::string& value, const std::string& cwd) {
+  std::string list = value;
+  if (value.find('/') != std::string::npos) {
+    std::filesystem::path path = value;
+    if (path.is_relative()) path = std::filesystem::path(cwd) / path;
+    auto text = read_bounded_file(path.string(), limits::kMaxHostlistBytes, flag + " file");
+    if (!text) return make_error(flag + ": " + text.error());
+    list.clear();
+    for (char c : *text) {
+      const bool sep = c == '\n' || c == ' ' || c == '\t' || c == '\r';
+      if (sep && !list.empty() && list.back() != ',') list += ',';
+      else if (!sep) list += c;
+    }
+    if (!list.empty() && list.back() == ',') list.pop_back();
+  }
+  auto names = expand_hostlist(list);
+  if (!names) return make_error(flag + ": " + names.error() + " (give node names as n[1-4],gpu7)");
+  return list;
+}
 
 // Parses flags, then "--" and the command. Batch jobs come here too, with
 // the script's directives before the command line's flags.
@@ -29,6 +53,9 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
   // An sbatch option cadre lacks gets what to do instead, as in a script.
   for (const std::string& a : args) {
     if (a == "--") break;
+    if (a.starts_with("--exclusive="))
+      return make_error(a + ": cadre shares no node with an --exclusive job, of any user; give --exclusive alone "
+                        "(=user, =mcs and =topo are not supported)");
     const std::string key = a.starts_with("--") ? a.substr(0, a.find('=')) : a.substr(0, 2);
     if (a.size() < 2 || a[0] != '-' || find_submit_flag(key)) continue;
     if (std::string instead = sbatch_instead(key); !instead.empty()) return make_error(key + ": " + instead);
@@ -70,6 +97,15 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
       o.dependency = *d;
     }
   }
+  for (const auto& [flag, into] : {std::pair<const char*, std::string*>{"--nodelist", &o.nodelist},
+                                    {"--exclude", &o.exclude}}) {
+    auto v = f.get(flag);
+    if (!v) continue;
+    auto list = read_host_list(into == &o.nodelist ? "-w/--nodelist" : "-x/--exclude", *v, cwd);
+    if (!list) return make_error(list.error());
+    *into = std::move(*list);
+  }
+  o.exclusive = f.has("--exclusive");
   if (auto k = f.get("--kill-on-invalid-dep")) {
     if (*k != "yes" && *k != "no")
       return make_error("--kill-on-invalid-dep: expected yes or no, got " + cadre::quoted(*k));
@@ -252,6 +288,9 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--array", {"-a"}, true},
       {"--dependency", {"-d"}, true},
       {"--kill-on-invalid-dep", {}, true},
+      {"--nodelist", {"-w"}, true},
+      {"--exclude", {"-x"}, true},
+      {"--exclusive", {}, false},
       // sbatch's advisory options: recorded, shown, not acted on.
       {"--hint", {}, true, true},
       {"--gpu-bind", {}, true, true},
@@ -311,6 +350,9 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.array = o.array;
   s.dependency = o.dependency;
   s.kill_on_invalid_dep = o.kill_on_invalid_dep;
+  s.nodelist = o.nodelist;
+  s.exclude = o.exclude;
+  s.exclusive = o.exclusive;
   return s;
 }
 

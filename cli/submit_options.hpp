@@ -42,6 +42,9 @@ struct SubmitOptions {
   std::string array;            // --array as given ("0-99%10"), checked; empty: not an array
   std::string dependency;       // --dependency as given, checked; empty: none
   bool kill_on_invalid_dep = false;  // --kill-on-invalid-dep=yes
+  std::string nodelist;         // -w: a host list (read from a file when it names one)
+  std::string exclude;          // -x: a host list
+  bool exclusive = false;       // --exclusive
   std::vector<std::string> hints;  // advisory options, "--name=value", in flag-table order
   std::string export_file;      // --export-file: a file, or a descriptor number >= 3
 };

@@ -63,6 +63,9 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   out.setArrayTaskId(s.array_task_id);
   out.setDependency(text(s.dependency));
   out.setKillOnInvalidDep(s.kill_on_invalid_dep);
+  out.setNodelist(text(s.nodelist));
+  out.setExclude(text(s.exclude));
+  out.setExclusive(s.exclusive);
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -107,6 +110,9 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.array_task_id = r.getArrayTaskId();
   s.dependency = bytes(r.getDependency());
   s.kill_on_invalid_dep = r.getKillOnInvalidDep();
+  s.nodelist = bytes(r.getNodelist());
+  s.exclude = bytes(r.getExclude());
+  s.exclusive = r.getExclusive();
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

@@ -56,6 +56,11 @@ struct JobSpec {
   // once it holds. --kill-on-invalid-dep=yes cancels the job when it never can.
   std::string dependency;
   bool kill_on_invalid_dep = false;
+  // Placement: -w (host list: exactly these nodes), -x (never these),
+  // --exclusive (nodes no other job shares while this one runs).
+  std::string nodelist;
+  std::string exclude;
+  bool exclusive = false;
 
   bool operator==(const JobSpec&) const = default;
 };

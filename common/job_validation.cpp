@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/escape.hpp"
+#include "common/hostlist.hpp"
 #include "common/dependency.hpp"
 #include "common/job_array.hpp"
 
@@ -189,6 +190,16 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
   if (Status st = check_shape(spec); !st) return st;
   if (Status st = check_per_task(spec.per_task); !st) return st;
   if (Status st = check_array(spec); !st) return st;
+  for (const auto& [what, list] : {std::pair<const char*, const std::string*>{"-w/--nodelist", &spec.nodelist},
+                                   {"-x/--exclude", &spec.exclude}}) {
+    if (list->empty()) continue;
+    if (Status st = check_text(what, *list, limits::kMaxHostlistBytes); !st) return st;
+    auto names = expand_hostlist(*list);
+    if (!names) return make_error(std::string(what) + ": " + names.error());
+    if (names->size() > limits::kMaxNodesPerRequest)
+      return make_error(std::string(what) + " names " + std::to_string(names->size()) + " nodes; at most " +
+                        std::to_string(limits::kMaxNodesPerRequest));
+  }
   if (!spec.dependency.empty()) {
     if (Status st = check_text("--dependency", spec.dependency, kMaxDependencyBytes); !st) return st;
     if (auto d = parse_dependency(spec.dependency); !d) return make_error(d.error());

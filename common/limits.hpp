@@ -55,7 +55,8 @@ inline constexpr int32_t kMaxPriority = 1000000;
 // ---- requests ----
 inline constexpr size_t kMaxIdsPerRequest = 10000;          // cancel, show
 inline constexpr size_t kMaxJobsPerSubmitMany = 10000;      // the CLI splits --from files into such batches
-inline constexpr size_t kMaxNodesPerRequest = 10000;        // drain, resume
+inline constexpr size_t kMaxNodesPerRequest = 10000;
+inline constexpr size_t kMaxHostlistBytes = 65536;           // -w and -x host lists        // drain, resume
 inline constexpr size_t kMaxReasonBytes = 1024;             // a drain reason
 inline constexpr uint32_t kMaxStepsPerJob = 100000;         // steps (cadre run, cadre rsh) in one job's life
 // Cancels handled in one slice of the event loop: a cancel of many ids is

@@ -46,6 +46,9 @@ struct JobRequest {
   arrayTaskId   @31 :Int64 = -1;     # set by the master: this task's index; -1 = the pending rest
   dependency    @32 :Text;           # --dependency as given ("afterok:12:13"); empty = none, or satisfied
   killOnInvalidDep @33 :Bool;        # --kill-on-invalid-dep=yes: cancel when the dependency can never hold
+  nodelist      @34 :Text;           # -w: exactly these nodes (a host list, "n[1-4]"); empty = any
+  exclude       @35 :Text;           # -x: never these nodes (a host list); empty = none
+  exclusive     @36 :Bool;           # --exclusive: whole nodes no other job shares
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).

@@ -25,10 +25,14 @@ struct ShapeKey {
   uint32_t partition = 0;
   uint32_t max_switches = 0;
   std::vector<uint32_t> models;
+  bool restricted = false;
+  std::vector<uint32_t> nodes;
+  bool exclusive = false;
 
   auto tie() const {
     return std::tie(shape.per_task.millicores, shape.per_task.memory_mb, shape.per_task.gpus, shape.nodes,
-                    shape.tasks_per_node, shape.ntasks, partition, max_switches, models);
+                    shape.tasks_per_node, shape.ntasks, partition, max_switches, models, restricted, nodes,
+                    exclusive);
   }
   bool operator<(const ShapeKey& o) const { return tie() < o.tie(); }
 };

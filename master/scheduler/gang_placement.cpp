@@ -7,8 +7,11 @@
 namespace cadre::sched {
 namespace {
 
-bool eligible(const NodeView& n, const PlaceConstraints& c) {
+bool eligible(const NodeView& n, uint32_t index, const PlaceConstraints& c) {
   if (!n.schedulable) return false;
+  if (c.nodes && !std::binary_search(c.nodes->begin(), c.nodes->end(), index)) return false;
+  if (c.whole_nodes && (!(n.free == n.total) || n.free_gpus.size() != static_cast<size_t>(std::max<int64_t>(0, n.total.gpus))))
+    return false;
   if (c.partition >= 0 && ((n.partitions >> c.partition) & 1u) == 0) return false;
   if (c.gpu_models && !c.gpu_models->empty() &&
       std::find(c.gpu_models->begin(), c.gpu_models->end(), n.gpu_model) == c.gpu_models->end())
@@ -114,7 +117,7 @@ std::optional<GangPlacement> place_gang(const GangShape& shape, const std::vecto
   std::optional<uint32_t> single;  // ntasks mode: one node that holds the whole gang
   for (uint32_t i = 0; i < nodes.size(); ++i) {
     const NodeView& n = nodes[i];
-    if (!eligible(n, constraints)) continue;
+    if (!eligible(n, i, constraints)) continue;
     if (per_node) {
       if (capacity(shape, n, shape.tasks_per_node) < shape.tasks_per_node) continue;
       cands.push_back({i, 1});
@@ -196,10 +199,12 @@ std::string never_fits_reason(const GangShape& shape, const std::vector<NodeView
                               const PlaceConstraints& constraints) {
   if (nodes.empty()) return "";  // nothing registered yet: cannot judge
   std::vector<NodeView> idle;
-  for (const NodeView& n : nodes) {
-    NodeView v = n;
+  PlaceConstraints any_state = constraints;
+  any_state.whole_nodes = false;  // every node is idle here
+  for (uint32_t i = 0; i < nodes.size(); ++i) {
+    NodeView v = nodes[i];
     v.schedulable = true;
-    if (!eligible(v, constraints)) continue;
+    if (!eligible(v, i, any_state)) continue;
     v.free = v.total;
     v.free_gpus.resize(static_cast<size_t>(std::clamp<int64_t>(v.total.gpus, 0, kMaxGpusPerNode)));
     std::iota(v.free_gpus.begin(), v.free_gpus.end(), 0u);

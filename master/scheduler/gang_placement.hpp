@@ -27,6 +27,10 @@ struct PlaceConstraints {
   int32_t partition = -1;               // only nodes with this partition bit; -1: any
   const std::vector<uint32_t>* gpu_models = nullptr;  // allowed models; null or empty: any
   uint32_t max_switches = 0;            // 0: no limit
+  // Only these nodes (indices, ascending): -w, or every node but -x's.
+  // Null: any; empty: none.
+  const std::vector<uint32_t>* nodes = nullptr;
+  bool whole_nodes = false;             // --exclusive: only nodes nothing else uses
 };
 
 // Places the whole gang on the nodes' free capacity, or returns nullopt.

@@ -75,6 +75,7 @@ struct RunningJob {
   // Being killed (cancelled, preempted, ended): expected to let go of its
   // resources at once, and never a preemption victim.
   bool ending = false;
+  bool exclusive = false;           // --exclusive: its nodes take nothing else
   Resources per_task;
   std::vector<RankUse> ranks;
 };
@@ -94,6 +95,10 @@ struct PendingJob {
   // after submit and then relaxed (0: held forever).
   uint32_t max_switches = 0;
   int64_t switches_wait_s = 0;
+  // -w / -x: only these nodes (indices, ascending) when restricted.
+  bool nodes_restricted = false;
+  std::vector<uint32_t> nodes_allowed;
+  bool exclusive = false;           // --exclusive: whole nodes, shared with no one
 };
 
 struct Snapshot {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/hostlist.hpp"
 #include "common/job_validation.hpp"
 #include "common/limits.hpp"
 #include "master/state/dependencies.hpp"
@@ -76,6 +77,30 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
   if (spec.name.empty()) spec.name = default_name(spec.argv[0]);
   if (spec.account.empty()) spec.account = spec.user;
   if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");
+
+  // -w: the job runs on exactly the listed nodes, so they give its node
+  // count (Slurm may add nodes to reach -N; cadre asks for a list of N).
+  if (!spec.nodelist.empty()) {
+    auto names = expand_hostlist(spec.nodelist);
+    if (!names) return make_error("-w/--nodelist: " + names.error());
+    std::set<std::string> listed(names->begin(), names->end());
+    for (const std::string& n : listed)
+      if (!s.nodes.count(n)) return make_error("-w/--nodelist: no node " + n + " (cadre nodes lists them)");
+    const uint32_t count = static_cast<uint32_t>(listed.size());
+    if (spec.nodes == 0) {
+      // One task per listed node by default, as sbatch does with -w alone.
+      if (spec.ntasks == 1) spec.ntasks = count;
+      if (spec.ntasks % count != 0)
+        return make_error("-w lists " + std::to_string(count) + " nodes and the job has " + std::to_string(spec.ntasks) +
+                          " tasks; give a task count they divide, or --ntasks-per-node");
+      spec.nodes = count;
+      spec.tasks_per_node = spec.ntasks / count;
+    } else if (spec.nodes != count) {
+      return make_error("-w lists " + std::to_string(count) + " nodes and the job asks for " + std::to_string(spec.nodes) +
+                        " (-N); cadre runs a -w job on exactly the listed nodes: list " + std::to_string(spec.nodes) +
+                        " nodes, or leave -N out");
+    }
+  }
 
   // The partition: its limits apply from here on.
   if (spec.partition.empty()) spec.partition = state::default_partition_name(s);

@@ -5,7 +5,9 @@
 #include <map>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "common/hostlist.hpp"
 #include "common/log.hpp"
 #include "master/state/dependencies.hpp"
 #include "master/state/job_arrays.hpp"
@@ -21,6 +23,29 @@ namespace {
 struct SnapshotIds {
   const ClusterState& s;
   std::unordered_map<std::string_view, uint32_t> node_index, users, accounts, partition_ids;
+  // -w / -x host lists as node indices, by "nodelist\nexclude".
+  std::unordered_map<std::string, std::vector<uint32_t>> allowed;
+
+  const std::vector<uint32_t>& allowed_nodes(const JobSpec& spec) {
+    auto [it, fresh] = allowed.try_emplace(spec.nodelist + "\n" + spec.exclude);
+    if (!fresh) return it->second;
+    std::vector<uint32_t>& out = it->second;
+    auto listed = expand_hostlist(spec.nodelist);
+    auto excluded = expand_hostlist(spec.exclude);
+    std::unordered_set<std::string> skip;
+    if (!spec.exclude.empty() && excluded) skip.insert(excluded->begin(), excluded->end());
+    if (!spec.nodelist.empty()) {
+      if (listed)
+        for (const std::string& n : *listed)
+          if (auto at = node_index.find(n); at != node_index.end() && !skip.count(n)) out.push_back(at->second);
+    } else {
+      for (const auto& [name, i] : node_index)
+        if (!skip.count(std::string(name))) out.push_back(i);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
 
   uint32_t user(const std::string& u) {
     return users.try_emplace(u, static_cast<uint32_t>(users.size())).first->second;
@@ -49,6 +74,7 @@ sched::RunningJob running_view(JobId id, const Job& j, SnapshotIds& ids, const s
   r.expected_end = j.start_time + limit;
   r.ending = j.state != JobState::running;
   r.per_task = j.spec.per_task;
+  r.exclusive = j.spec.exclusive;
   for (const Task& t : j.tasks) {
     if (!holds_resources(t.state)) continue;
     if (t.state == TaskState::killing) r.ending = true;
@@ -71,6 +97,11 @@ sched::PendingJob pending_view(JobId id, const Job& j, SnapshotIds& ids, const s
   p.shape = shape_of(j.spec);
   p.max_switches = j.spec.max_switches;
   p.switches_wait_s = j.spec.switches_wait_s;
+  p.exclusive = j.spec.exclusive;
+  if (!j.spec.nodelist.empty() || !j.spec.exclude.empty()) {
+    p.nodes_restricted = true;
+    p.nodes_allowed = ids.allowed_nodes(j.spec);
+  }
   if (!j.spec.gpu_type.empty()) {
     for (uint32_t m = 1; m < gpu_models.size(); ++m)
       if (gpu_model_matches(j.spec.gpu_type, gpu_models[m])) p.gpu_models.push_back(m);
@@ -243,7 +274,7 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
     v.max_gpus_per_user = p.max_gpus_per_user;
     snap.partitions.push_back(std::move(v));
   }
-  SnapshotIds ids{s, {}, {}, {}, {}};
+  SnapshotIds ids{s, {}, {}, {}, {}, {}};
   ids.node_index.reserve(names->size());
   for (uint32_t i = 0; i < names->size(); ++i) ids.node_index.emplace((*names)[i], i);
   // Fair-share factors are read after the walk, once usage is charged.
@@ -278,6 +309,14 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
     }
   }
   add_array_jobs(s, snap, ids, arrays, array_running, pending_jobs);
+  // A node an --exclusive job runs on takes nothing else while it does.
+  for (const sched::RunningJob& r : snap.running) {
+    if (!r.exclusive) continue;
+    for (const sched::RankUse& use : r.ranks) {
+      snap.nodes[use.node].free = Resources{};
+      snap.nodes[use.node].free_gpus.clear();
+    }
+  }
   s.pending_by_user.clear();
   for (const auto& [user, count] : pending_count) s.pending_by_user.emplace(user, count);
   if (charge_to != 0) charge_usage(s, charge_to, running_jobs);

@@ -178,6 +178,13 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "export_mode") return as_string(v, &s.export_mode);
     if (key == "array") return as_string(v, &s.array);
     if (key == "dependency") return as_string(v, &s.dependency);
+    if (key == "nodelist") return as_string(v, &s.nodelist);
+    if (key == "exclude") return as_string(v, &s.exclude);
+    if (key == "exclusive") {
+      if (v.kind != Kind::boolean) return false;
+      s.exclusive = v.number != 0;
+      return true;
+    }
     if (key == "kill_invalid_dep") {
       if (v.kind != Kind::boolean) return false;
       s.kill_on_invalid_dep = v.number != 0;
@@ -265,6 +272,9 @@ inline void read_sched(std::string_view text, Job& j) {
   s.array = sched.value("array", "");
   s.dependency = sched.value("dependency", "");
   s.kill_on_invalid_dep = sched.value("kill_invalid_dep", false);
+  s.nodelist = sched.value("nodelist", "");
+  s.exclude = sched.value("exclude", "");
+  s.exclusive = sched.value("exclusive", false);
   s.array_job_id = sched.value("array_job", uint64_t{0});
   s.array_task_id = sched.value("array_task", int64_t{-1});
   if (s.array_task_id < -1 || s.array_task_id > kMaxArrayIndex) throw std::runtime_error("array_task out of range");

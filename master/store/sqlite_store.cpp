@@ -298,6 +298,9 @@ Status SqliteStore::save_job(const Job& job) {
   if (!s.export_mode.empty()) sched["export_mode"] = s.export_mode;
   if (!s.dependency.empty()) sched["dependency"] = s.dependency;
   if (s.kill_on_invalid_dep) sched["kill_invalid_dep"] = true;
+  if (!s.nodelist.empty()) sched["nodelist"] = s.nodelist;
+  if (!s.exclude.empty()) sched["exclude"] = s.exclude;
+  if (s.exclusive) sched["exclusive"] = true;
   if (!s.array.empty()) {
     sched["array"] = s.array;
     sched["array_job"] = s.array_job_id;

@@ -80,7 +80,7 @@ constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job)";
 
 // --- Sample Slurm scripts, submitted as users would ---
@@ -312,15 +312,13 @@ TEST(BatchScript, DirectivesAreSplitLikeAShellLine) {
 
 TEST(BatchScript, SbatchDirectivesRefuseWhatCadreCannotHonour) {
   // Known sbatch options cadre lacks: refused with what to do instead.
-  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --exclusive\n"),
-            "job.sh line 2: #SBATCH --exclusive: whole-node allocation is not supported yet; ask for every cpu and "
-            "GPU of a node (-c, --gres) so nothing else fits beside the job");
-  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -x node3\n"),
-            "job.sh line 2: #SBATCH -x: excluding nodes is not supported yet; ask an admin to drain them (cadre drain)");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -C a100\n"),
+            "job.sh line 2: #SBATCH -C: node features are not supported yet; for a GPU model use --gpu-type MODEL, "
+            "else a partition of those nodes");
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --priority=5\n"),
             "job.sh line 2: #SBATCH --priority: not an sbatch option cadre maps: use #CADRE --priority N (admins may "
             "raise it above 0)");
-  for (const char* option : {"--qos=high", "-w node1", "-C a100",
+  for (const char* option : {"--qos=high", "-C a100",
                              "--begin=now+1hour", "-G 4", "--signal=USR1@60", "--wait", "--reservation=r"}) {
     const std::string e = directive_error(std::string("#!/bin/sh\n#SBATCH ") + option + "\n");
     EXPECT_EQ(e.find("is not supported by cadre"), std::string::npos) << option << ": a specific way out, not the list";
@@ -332,6 +330,18 @@ TEST(BatchScript, SbatchDirectivesRefuseWhatCadreCannotHonour) {
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --nodes\n"), "job.sh line 2: #SBATCH --nodes needs a value");
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH hostname\n"),
             "job.sh line 2: #SBATCH: unexpected 'hostname' (directives take options only)");
+}
+
+TEST(BatchScript, PlacementOptionsAreRead) {
+  SubmitOptions o = parse_text("#!/bin/sh\n#SBATCH -w node[1-2] --exclude=node7 --exclusive\n");
+  EXPECT_EQ(o.nodelist, "node[1-2]");
+  EXPECT_EQ(o.exclude, "node7");
+  EXPECT_TRUE(o.exclusive);
+  const JobSpec spec = to_job_spec(o);
+  EXPECT_EQ(spec.nodelist, "node[1-2]");
+  EXPECT_TRUE(spec.exclusive);
+  EXPECT_NE(submit_error({"--exclusive=user", "--", "true"}).find("give --exclusive alone"), std::string::npos);
+  EXPECT_NE(submit_error({"-w", "node[3-1]", "--", "true"}).find("-w/--nodelist"), std::string::npos);
 }
 
 TEST(BatchScript, AdvisorySbatchOptionsAreRecordedAsHints) {

@@ -667,3 +667,34 @@ TEST(GangPlacement, RandomPlaceAndReleaseNeverDoubleBooksAndRestoresTheCluster) 
 
 }  // namespace
 }  // namespace cadre::sched
+
+namespace cadre::sched {
+namespace {
+
+TEST(GangPlacementConstraints, OnlyTheAllowedNodesAndWholeNodesWhenExclusive) {
+  std::vector<NodeView> nodes{node("a", 8, 32, 0), node("b", 8, 32, 0), node("c", 8, 32, 0)};
+  const Resources one{1000, 1024, 0};
+  std::vector<uint32_t> allowed{2};
+  PlaceConstraints c;
+  c.nodes = &allowed;
+  auto p = place_gang(anywhere(1, one), nodes, c);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->ranks[0].node, 2u);
+  std::vector<uint32_t> none;
+  c.nodes = &none;
+  EXPECT_FALSE(place_gang(anywhere(1, one), nodes, c)) << "every node excluded: nowhere";
+
+  // Node a has one cpu taken: an exclusive gang skips it for an idle one.
+  nodes[0].free.millicores -= 1000;
+  PlaceConstraints whole;
+  whole.whole_nodes = true;
+  auto q = place_gang(per_node(2, 1, one), nodes, whole);
+  ASSERT_TRUE(q);
+  for (const RankSlot& r : q->ranks) EXPECT_NE(r.node, 0u);
+  nodes[1].free.millicores -= 1000;
+  EXPECT_FALSE(place_gang(per_node(2, 1, one), nodes, whole)) << "only one idle node left";
+  EXPECT_TRUE(place_gang(per_node(2, 1, one), nodes)) << "without --exclusive the busy nodes still fit";
+}
+
+}  // namespace
+}  // namespace cadre::sched

@@ -190,9 +190,9 @@ TEST(SubmitOptions, SlurmOptionsCadreLacksSayWhatToDoInstead) {
             "--qos: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
   EXPECT_EQ(parse_error({"--qos=high", "job.sh"}),
             "--qos: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
-  EXPECT_EQ(parse_error({"-w", "node1", "--", "a"}),
-            "-w: choosing nodes by name is not supported yet; a partition of those nodes ([[partition]] in the "
-            "master's config) with -p does it");
+  EXPECT_EQ(parse_error({"-C", "a100", "--", "a"}),
+            "-C: node features are not supported yet; for a GPU model use --gpu-type MODEL, else a partition of "
+            "those nodes");
   EXPECT_TRUE(parse_ok({"--", "sh", "--qos"}).argv.back() == "--qos") << "words after -- are the command's";
 }
 

@@ -1,0 +1,63 @@
+"""End to end: placement options as sbatch documents them (issue 18):
+-w/--nodelist runs a job on exactly the listed nodes (a host list, or a
+file of names), -x/--exclude keeps it off some, and --exclusive gives a job
+nodes that no other job shares while it runs, either way round."""
+
+from harness import ClusterTestCase, wait_until, write_script
+
+
+class Placement(ClusterTestCase):
+    AGENTS = 3
+    GPUS = 0
+
+    def nodes_of(self, job):
+        return sorted(t["node"] for t in self.c.wait_state(job, "COMPLETED")["tasks"])
+
+    def test_nodelist_and_exclude_choose_the_nodes(self):
+        self.assertEqual(self.nodes_of(self.c.submit("true", "-w", "node2")), ["node2"])
+        self.assertEqual(self.nodes_of(self.c.submit("true", "-w", "node[1,3]", "-n", "4")),
+                         ["node1", "node1", "node3", "node3"])
+        for _ in range(3):
+            self.assertEqual(self.nodes_of(self.c.submit("true", "-x", "node[1-2]")), ["node3"])
+        names = self.c.path("hosts.txt")
+        with open(names, "w") as f:
+            f.write("node1\nnode2\n")
+        self.assertEqual(self.nodes_of(self.c.submit("true", "--nodelist", names)), ["node1", "node2"])
+        script = write_script(self.c.path("w.sh"), "#!/bin/sh\n#SBATCH -w node3\n#SBATCH -o w.out\nhostname\n")
+        job = int(self.c.cli("submit", "--parsable", script).stdout.strip())
+        self.assertEqual(self.nodes_of(job), ["node3"])
+
+        for flags, message in ((["-w", "nope"], "-w/--nodelist: no node nope"),
+                               (["-w", "node1", "-N", "2"], "cadre runs a -w job on exactly the listed nodes"),
+                               (["-w", "node[1-2]", "-n", "3"], "give a task count they divide"),
+                               (["-w", "node[2-1]"], "-w/--nodelist")):
+            r = self.c.cli("submit", *flags, "--", "true", check=False)
+            self.assertNotEqual(r.returncode, 0, flags)
+            self.assertIn(message, r.stderr)
+        # Excluding every node leaves the job waiting, never on an excluded node.
+        stuck = self.c.submit("true", "-x", "node[1-3]")
+        wait_until(lambda: self.c.show(stuck)["reason"] not in ("", "Priority") or None, 30, "a wait reason")
+        self.assertEqual(self.c.show(stuck)["state"], "PENDING")
+        self.c.cancel(stuck)
+
+    def test_exclusive_jobs_share_no_node(self):
+        small = self.c.submit("sleep 60", "-w", "node1", "-c", "1")
+        self.c.wait_state(small, "RUNNING")
+        # node1 is busy with one cpu of eight: an exclusive job waits for it.
+        whole = self.c.submit("true", "-w", "node1", "--exclusive")
+        wait_until(lambda: self.c.show(whole)["reason"] in ("Resources", "Reservation") or None, 30,
+                   "the exclusive job to wait: %s" % self.c.show(whole)["reason"])
+        self.c.cancel(small)
+        self.assertEqual(self.nodes_of(whole), ["node1"])
+
+        # And the other way: nothing joins a node an exclusive job runs on.
+        owner = self.c.submit("sleep 60", "-w", "node2", "-c", "1", "--exclusive")
+        self.c.wait_state(owner, "RUNNING")
+        guest = self.c.submit("true", "-w", "node2", "-c", "1")
+        wait_until(lambda: self.c.show(guest)["reason"] in ("Resources", "Reservation") or None, 30,
+                   "the guest to wait: %s" % self.c.show(guest)["reason"])
+        elsewhere = self.c.submit("true", "-c", "1", "-x", "node3")
+        self.assertEqual(self.nodes_of(elsewhere), ["node1"], "node2 is the exclusive job's alone")
+        self.assertTrue(self.c.show(owner)["exclusive"])
+        self.c.cancel(owner)
+        self.assertEqual(self.nodes_of(guest), ["node2"])
