@@ -43,6 +43,14 @@ std::string find_cli() {
   return "cadre";
 }
 
+std::string find_slurm_bin(const std::string& cli) {
+  if (cli.find('/') == std::string::npos) return "";
+  const std::filesystem::path dir = std::filesystem::path(cli).parent_path();
+  for (const auto& candidate : {dir / "slurm-bin", dir / ".." / "lib" / "cadre" / "slurm-bin"})
+    if (access((candidate / "srun").c_str(), X_OK) == 0) return candidate.lexically_normal().string();
+  return "";
+}
+
 std::string discover_address(const std::string& master_endpoint) {
   const std::string tcp = "tcp://";
   if (!master_endpoint.starts_with(tcp)) return "127.0.0.1";

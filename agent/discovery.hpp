@@ -17,6 +17,10 @@ int64_t discover_memory_mb(const std::string& meminfo_path = "/proc/meminfo");
 // installed bin/), else "cadre" to be found on PATH. Ranks use it as Open
 // MPI's launcher.
 std::string find_cli();
+// The folder of Slurm's front ends that goes with `cli`: slurm-bin beside it
+// (a build tree), or PREFIX/lib/cadre/slurm-bin for PREFIX/bin/cadre; "" when
+// neither holds srun.
+std::string find_slurm_bin(const std::string& cli);
 
 // The address this node uses to reach `master_endpoint` ("tcp://host:port"):
 // 127.0.0.1 for loopback and ipc endpoints, else the source address the

@@ -182,6 +182,12 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
       *path += ":" + dir;
     }
   }
+  // srun, sbatch, scontrol ... for scripts written for Slurm: last, so a
+  // real Slurm on the node's PATH comes first.
+  if (!agent.slurm_bin.empty())
+    if (auto path = std::find_if(env.begin(), env.end(), [](const std::string& e) { return e.starts_with("PATH="); });
+        path != env.end() && (":" + path->substr(5) + ":").find(":" + agent.slurm_bin + ":") == std::string::npos)
+      *path += ":" + agent.slurm_bin;
   return env;
 }
 

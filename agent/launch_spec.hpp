@@ -58,6 +58,7 @@ struct AgentContext {
   std::string node_name;
   std::string master;         // the master's endpoint, for `cadre run` inside a job
   std::string cli;            // the cadre CLI binary, for Open MPI's launcher (`cadre rsh`)
+  std::string slurm_bin;      // the folder of Slurm's front ends (srun, sbatch, ...); "" when none
 };
 
 // The output file of a rank: the pattern with %j (job id), %t (rank),

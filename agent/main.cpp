@@ -356,6 +356,7 @@ static int run_main(int argc, char** argv) {
   log_gpus(inventory);
   offer_gpus(o, *wanted, std::move(inventory));
   o.cli = agent::find_cli();
+  o.slurm_bin = agent::find_slurm_bin(o.cli);
   try {
     agent::AgentService service(o);
     service.start();

@@ -44,6 +44,7 @@ struct AgentOptions {
   bool allow_root_jobs = false;
   std::vector<GpuInfo> gpus;   // what discovery found (reported to the master)
   std::string cli;             // the cadre CLI, for Open MPI's launcher inside jobs
+  std::string slurm_bin;       // Slurm's front ends (srun, ...) beside it; "" when not installed
   bool cgroups = true;         // confine ranks in cgroup v2 where the agent can
   std::string cgroup_base;     // the delegated cgroup to use (default: the agent's own)
   // CURVE (all three set, or none): this node's key pair and the master's public key.

@@ -220,7 +220,7 @@ void AgentService::handle_launch(Launch::Reader l) {
     if (req.argv.empty()) req.argv.push_back(*script);
     else req.argv[0] = *script;
   }
-  req.env = rank_environment(spec, AgentContext{options_.name, options_.master, options_.cli}, hostfile,
+  req.env = rank_environment(spec, AgentContext{options_.name, options_.master, options_.cli, options_.slurm_bin}, hostfile,
                              base_environment(spec));
   // The rank's own TMPDIR (removed with it) and the master's key are the
   // agent's to set, over what the submitter exported.

@@ -193,7 +193,9 @@ int cmd_queue(const Global& g, const Args& args) {
     for (auto j : jobs) out["jobs"].push_back(job_json(j));
     std::cout << out.dump(2) << std::endl;
   } else {
-    std::cout << jobs_table(jobs, unix_now());
+    std::string table = jobs_table(jobs, unix_now());
+    if (g.no_header) table.erase(0, table.find('\n') + 1);
+    std::cout << table;
   }
   return 0;
 }

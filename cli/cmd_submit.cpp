@@ -399,10 +399,10 @@ int cmd_submit(const Global& g, const Args& args) {
   if (opts->parsable) {
     std::cout << id << std::endl;
   } else {
-    std::cout << "Submitted job " << id << std::endl;
+    std::cout << (g.slurm_words ? "Submitted batch job " : "Submitted job ") << id << std::endl;
     // Where to look, on stderr so that scripts reading the line above are
-    // undisturbed.
-    std::cerr << "cadre: output goes to " << output_shown(spec, id) << std::endl;
+    // undisturbed (sbatch says nothing more).
+    if (!g.slurm_words) std::cerr << "cadre: output goes to " << output_shown(spec, id) << std::endl;
   }
   if (!opts->wait) return 0;
   return wait_for(client, id, {}, &*ctrl_c);

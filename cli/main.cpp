@@ -345,6 +345,21 @@ examples:
 static int run_main(int argc, char** argv) {
   using namespace cadre::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Run as srun, sbatch, ... (a link of that name): Slurm's front ends.
+  if (argc > 0) {
+    std::string self = argv[0];
+    self = self.substr(self.find_last_of('/') + 1);
+    if (is_slurm_front(self)) {
+      Global g;
+      auto endpoint = resolve_master("", false);
+      if (!endpoint) return fail(endpoint.error(), 2);
+      g.master = *endpoint;
+      auto ms = resolve_timeout_ms("", false);
+      if (!ms) return fail(ms.error(), 2);
+      g.timeout_ms = *ms;
+      return slurm_front(self, g, args);
+    }
+  }
   // mpirun's command lines are passed on untouched: none of their words
   // (-h, --timeout, ...) are cadre's options.
   if (!args.empty() && args[0] == "rsh" && !(args.size() == 2 && (args[1] == "--help" || args[1] == "-h"))) {

@@ -139,17 +139,17 @@ TEST(LaunchSpec, UmaskOctalIsFourOctalDigitsAsSlurmWritesIt) {
 TEST(LaunchSpec, AJobWithAUmaskExportsSlurmUmask) {
   LaunchSpec s = two_node_spec();
   s.umask = 027;
-  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", ""}, "/h", {"SLURM_UMASK=0000"}));
+  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", "", ""}, "/h", {"SLURM_UMASK=0000"}));
   EXPECT_EQ(only(env, "SLURM_UMASK"), "0027");
 }
 
 TEST(LaunchSpec, AJobWithoutAUmaskExportsNone) {
-  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", ""}, "/h", {}));
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", "", ""}, "/h", {}));
   EXPECT_EQ(env.count("SLURM_UMASK"), 0u);
 }
 
 TEST(LaunchSpec, JobsGetOpenMpisLauncherAndTheCliOnPath) {
-  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "tcp://head:7700", "/opt/cadre/bin/cadre"},
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "tcp://head:7700", "/opt/cadre/bin/cadre", ""},
                                         "/h", {"PATH=/usr/bin:/bin"}));
   EXPECT_EQ(only(env, "OMPI_MCA_plm_rsh_agent"), "/opt/cadre/bin/cadre rsh");
   EXPECT_EQ(only(env, "OMPI_MCA_plm"), "rsh");
@@ -159,9 +159,18 @@ TEST(LaunchSpec, JobsGetOpenMpisLauncherAndTheCliOnPath) {
   EXPECT_EQ(only(env, "CADRE_MASTER"), "tcp://head:7700");
   EXPECT_EQ(only(env, "PATH"), "/usr/bin:/bin:/opt/cadre/bin");
   // Already on PATH: not added twice.
-  auto again = parse_env(rank_environment(two_node_spec(), AgentContext{"n", "", "/usr/bin/cadre"}, "/h",
+  auto again = parse_env(rank_environment(two_node_spec(), AgentContext{"n", "", "/usr/bin/cadre", ""}, "/h",
                                           {"PATH=/usr/bin:/bin"}));
   EXPECT_EQ(only(again, "PATH"), "/usr/bin:/bin");
+}
+
+TEST(LaunchSpec, SlurmsFrontEndsGoLastOnPath) {
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"n", "", "/usr/bin/cadre", "/usr/lib/cadre/slurm-bin"},
+                                        "/h", {"PATH=/opt/slurm/bin:/usr/bin"}));
+  EXPECT_EQ(only(env, "PATH"), "/opt/slurm/bin:/usr/bin:/usr/lib/cadre/slurm-bin") << "a real Slurm first";
+  auto none = parse_env(rank_environment(two_node_spec(), AgentContext{"n", "", "/usr/bin/cadre", ""}, "/h",
+                                         {"PATH=/usr/bin"}));
+  EXPECT_EQ(only(none, "PATH"), "/usr/bin");
 }
 
 TEST(LaunchSpec, ABatchScriptAndAStepSeeTheAllocationInTheSlurmNames) {
@@ -169,7 +178,7 @@ TEST(LaunchSpec, ABatchScriptAndAStepSeeTheAllocationInTheSlurmNames) {
   s.batch = true;
   s.rank = 0;
   s.node_rank = 0;
-  auto env = parse_env(rank_environment(s, AgentContext{"gpu-01", "", ""}, "/h", {}));
+  auto env = parse_env(rank_environment(s, AgentContext{"gpu-01", "", "", ""}, "/h", {}));
   EXPECT_EQ(only(env, "SLURM_STEP_ID"), "batch");
   // A step of 2 ranks on the second node still sees the whole allocation.
   LaunchSpec step = two_node_spec();
@@ -178,7 +187,7 @@ TEST(LaunchSpec, ABatchScriptAndAStepSeeTheAllocationInTheSlurmNames) {
   step.tasks_per_node = {2};
   step.job_nodelist = {"gpu-01", "gpu-02"};
   step.job_tasks_per_node = {4, 4};
-  env = parse_env(rank_environment(step, AgentContext{"gpu-02", "", ""}, "/h", {}));
+  env = parse_env(rank_environment(step, AgentContext{"gpu-02", "", "", ""}, "/h", {}));
   EXPECT_EQ(only(env, "CADRE_STEP_ID"), "3");
   EXPECT_EQ(only(env, "SLURM_STEP_ID"), "3");
   EXPECT_EQ(only(env, "SLURM_JOB_NODELIST"), "gpu-[01-02]");
@@ -187,7 +196,7 @@ TEST(LaunchSpec, ABatchScriptAndAStepSeeTheAllocationInTheSlurmNames) {
 }
 
 TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
-  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", ""}, "/var/lib/cadre/1234/hostfile", {}));
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", "", ""}, "/var/lib/cadre/1234/hostfile", {}));
   const std::map<std::string, std::string> want{
       {"CADRE_JOB_ID", "1234"},
       {"CADRE_JOB_NAME", "train"},
@@ -247,14 +256,14 @@ TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
 
 TEST(LaunchSpec, RankEnvironmentKeepsTheBase) {
   std::vector<std::string> base{"PATH=/usr/bin:/bin", "HOME=/home/ada", "USER=ada"};
-  auto env = rank_environment(two_node_spec(), AgentContext{"gpu-02", "", ""}, "/h", base);
+  auto env = rank_environment(two_node_spec(), AgentContext{"gpu-02", "", "", ""}, "/h", base);
   for (const std::string& entry : base)
     EXPECT_EQ(std::count(env.begin(), env.end(), entry), 1) << entry;
 }
 
 TEST(LaunchSpec, CadreVariablesWinOverTheBase) {
   std::vector<std::string> base{"RANK=99", "CUDA_VISIBLE_DEVICES=0,1,2,3", "HOME=/home/ada"};
-  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", ""}, "/h", base));
+  auto env = parse_env(rank_environment(two_node_spec(), AgentContext{"gpu-02", "", "", ""}, "/h", base));
   ASSERT_EQ(env["RANK"].size(), 1u);
   EXPECT_NE(env["RANK"][0], "99");
   ASSERT_EQ(env["CUDA_VISIBLE_DEVICES"].size(), 1u);
@@ -271,7 +280,7 @@ TEST(LaunchSpec, TheExportedEnvironmentComesBetweenCadresNamesAndTheBase) {
   s.submit_host = "login-1";
   s.export_mode = "ALL,OMP_NUM_THREADS=4";
   std::vector<std::string> base{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "SHELL=/bin/sh"};
-  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", ""}, "/h", base));
+  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", "", ""}, "/h", base));
   EXPECT_EQ(env["PATH"], (std::vector<std::string>{"/opt/conda/bin:/usr/bin"})) << "the submitter's PATH, not the agent's";
   EXPECT_EQ(env["PYTHONPATH"], (std::vector<std::string>{"/home/ada/lib"}));
   EXPECT_EQ(env["HOME"], (std::vector<std::string>{"/home/ada"}));
@@ -287,7 +296,7 @@ TEST(LaunchSpec, TheExportedEnvironmentComesBetweenCadresNamesAndTheBase) {
 TEST(LaunchSpec, RankWithoutGpusSeesAnEmptyCudaVisibleDevices) {
   LaunchSpec s = two_node_spec();
   s.gpus.clear();
-  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", ""}, "/h", {}));
+  auto env = parse_env(rank_environment(s, AgentContext{"gpu-02", "", "", ""}, "/h", {}));
   ASSERT_EQ(env["CUDA_VISIBLE_DEVICES"].size(), 1u) << "unset would expose every GPU";
   EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"][0], "");
 }
@@ -300,7 +309,7 @@ TEST(LaunchSpec, SingleNodeSingleGpuEnvironment) {
   s.gpus = {7};
   s.master_addr = "solo";
   s.master_port = 29501;
-  auto env = parse_env(rank_environment(s, AgentContext{"solo", "", ""}, "/h", {}));
+  auto env = parse_env(rank_environment(s, AgentContext{"solo", "", "", ""}, "/h", {}));
   EXPECT_EQ(env["CADRE_NODELIST"], (std::vector<std::string>{"solo"}));
   EXPECT_EQ(env["CUDA_VISIBLE_DEVICES"], (std::vector<std::string>{"7"}));
   EXPECT_EQ(env["WORLD_SIZE"], (std::vector<std::string>{"1"}));
