@@ -354,6 +354,17 @@ void AgentService::handle_kill(Kill::Reader k) {
                      << ": not running here";
     return;
   }
+  if (const int sig = k.getSignal(); sig != 0) {
+    // --signal: a warning to the rank (its process group, or with B: the
+    // batch script alone), which goes on running.
+    if (sig < 1 || sig > 64) return;
+    const std::string dir = rank_dir_path(options_.work_dir, it->first);
+    auto pid = read_pid(dir + "/rank");
+    if (!pid || !is_rank_process(*pid, it->first)) return;
+    ::kill(k.getLeaderOnly() ? *pid : -*pid, sig);
+    CADRE_LOG(info) << "job " << k.getJobId() << " rank " << k.getRank() << ": sent signal " << sig;
+    return;
+  }
   // The supervisor sends SIGTERM to the rank's group and SIGKILL after the
   // grace period, even if this agent restarts meanwhile.
   ::kill(it->second.supervisor, SIGTERM);

@@ -48,6 +48,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--nodelist", 'w', "--nodelist"},
     {"--exclude", 'x', "--exclude"},
     {"--exclusive", 0, "--exclusive", false},
+    {"--signal", 0, "--signal"},
     {"--switches", 0, "--switches"},
     // Advisory: recorded with the job and shown by cadre show.
     {"--hint", 0, "--hint"},
@@ -68,7 +69,7 @@ constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job";
 
 // sbatch options cadre does not honour yet, and what to do instead: the
@@ -86,8 +87,6 @@ constexpr RefusedSbatch kRefusedSbatch[] = {
     {"--qos", 'q', "QOS is not supported yet; a partition's tier plays its role for preemption (-p)"},
     {"--reservation", 0, "reservations are not supported yet; leave the option out"},
     {"--begin", 'b', "deferred starts are not supported yet; submit at the time you want (at, cron)"},
-    {"--signal", 0, "a warning signal before the time limit is not supported yet; cadre sends SIGTERM at the "
-                    "limit, then SIGKILL after the agent's --kill-grace: trap SIGTERM to save your state"},
     {"--deadline", 0, "deadlines are not supported yet; a --time limit bounds the run"},
     {"--gpus", 'G', "a total GPU count is not supported yet; give --gpus-per-node or --gpus-per-task"},
     {"--ntasks-per-gpu", 0, "not supported yet; give --gpus-per-task"},

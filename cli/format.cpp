@@ -105,6 +105,7 @@ nlohmann::json job_json(JobInfo::Reader j) {
   out["nodelist_requested"] = r.getNodelist().cStr();
   out["exclude"] = r.getExclude().cStr();
   out["exclusive"] = r.getExclusive();
+  out["signal"] = r.getSignal().cStr();
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -212,6 +213,7 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   if (r.getNodelist().size() > 0) line("ReqNodeList", r.getNodelist().cStr());
   if (r.getExclude().size() > 0) line("ExcNodeList", r.getExclude().cStr());
   if (r.getExclusive()) line("OverSubscribe", "NO (--exclusive)");
+  if (r.getSignal().size() > 0) line("Signal", r.getSignal().cStr());
   line("Partition", r.getPartition().cStr());
   line("Account", r.getAccount().cStr());
   line("JobPriority", std::to_string(r.getPriority()));

@@ -12,6 +12,7 @@
 #include "common/hostlist.hpp"
 #include "common/dependency.hpp"
 #include "common/job_array.hpp"
+#include "common/job_signal.hpp"
 #include "common/escape.hpp"
 #include "common/limits.hpp"
 
@@ -106,6 +107,10 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const st
     *into = std::move(*list);
   }
   o.exclusive = f.has("--exclusive");
+  if (auto sig = f.get("--signal")) {
+    if (auto parsed = parse_job_signal(*sig); !parsed) return make_error(parsed.error());
+    o.signal = *sig;
+  }
   if (auto k = f.get("--kill-on-invalid-dep")) {
     if (*k != "yes" && *k != "no")
       return make_error("--kill-on-invalid-dep: expected yes or no, got " + cadre::quoted(*k));
@@ -291,6 +296,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--nodelist", {"-w"}, true},
       {"--exclude", {"-x"}, true},
       {"--exclusive", {}, false},
+      {"--signal", {}, true},
       // sbatch's advisory options: recorded, shown, not acted on.
       {"--hint", {}, true, true},
       {"--gpu-bind", {}, true, true},
@@ -353,6 +359,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.nodelist = o.nodelist;
   s.exclude = o.exclude;
   s.exclusive = o.exclusive;
+  s.signal = o.signal;
   return s;
 }
 

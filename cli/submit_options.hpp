@@ -45,6 +45,7 @@ struct SubmitOptions {
   std::string nodelist;         // -w: a host list (read from a file when it names one)
   std::string exclude;          // -x: a host list
   bool exclusive = false;       // --exclusive
+  std::string signal;           // --signal as given, checked
   std::vector<std::string> hints;  // advisory options, "--name=value", in flag-table order
   std::string export_file;      // --export-file: a file, or a descriptor number >= 3
 };

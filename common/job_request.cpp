@@ -66,6 +66,7 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   out.setNodelist(text(s.nodelist));
   out.setExclude(text(s.exclude));
   out.setExclusive(s.exclusive);
+  out.setSignal(text(s.signal));
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -113,6 +114,7 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.nodelist = bytes(r.getNodelist());
   s.exclude = bytes(r.getExclude());
   s.exclusive = r.getExclusive();
+  s.signal = bytes(r.getSignal());
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

@@ -61,6 +61,7 @@ struct JobSpec {
   std::string nodelist;
   std::string exclude;
   bool exclusive = false;
+  std::string signal;           // --signal as given (common/job_signal.hpp); "" none
 
   bool operator==(const JobSpec&) const = default;
 };

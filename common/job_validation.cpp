@@ -9,6 +9,7 @@
 #include "common/hostlist.hpp"
 #include "common/dependency.hpp"
 #include "common/job_array.hpp"
+#include "common/job_signal.hpp"
 
 namespace cadre {
 namespace {
@@ -199,6 +200,10 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
     if (names->size() > limits::kMaxNodesPerRequest)
       return make_error(std::string(what) + " names " + std::to_string(names->size()) + " nodes; at most " +
                         std::to_string(limits::kMaxNodesPerRequest));
+  }
+  if (!spec.signal.empty()) {
+    if (Status st = check_text("--signal", spec.signal, 64); !st) return st;
+    if (auto sig = parse_job_signal(spec.signal); !sig) return make_error(sig.error());
   }
   if (!spec.dependency.empty()) {
     if (Status st = check_text("--dependency", spec.dependency, kMaxDependencyBytes); !st) return st;

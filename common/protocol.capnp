@@ -49,6 +49,7 @@ struct JobRequest {
   nodelist      @34 :Text;           # -w: exactly these nodes (a host list, "n[1-4]"); empty = any
   exclude       @35 :Text;           # -x: never these nodes (a host list); empty = none
   exclusive     @36 :Bool;           # --exclusive: whole nodes no other job shares
+  signal        @37 :Text;           # --signal as given ("B:USR1@90"); empty = none
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -224,6 +225,8 @@ struct Kill {
   attempt @1 :UInt32;
   rank    @2 :UInt32;
   step    @3 :UInt32;
+  signal  @4 :Int32;                # not 0: send this signal (--signal) instead of stopping the rank
+  leaderOnly @5 :Bool;              # with signal: to the rank's first process alone, not its group
 }
 
 # The master has durably recorded this rank's end; the agent may forget it.

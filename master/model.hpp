@@ -91,6 +91,8 @@ struct Job {
   // a start time a wall-clock step has moved. run_at 0: never saved.
   int64_t run_s = 0;
   int64_t run_at = 0;
+  // Volatile: the attempt whose --signal was sent (a restart may send it again).
+  Attempt signalled = 0;
 
   // Volatile: this attempt's steps.
   std::map<uint32_t, Step> steps;

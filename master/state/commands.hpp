@@ -30,6 +30,8 @@ struct KillCommand {
   Attempt attempt = 0;
   uint32_t rank = 0;
   uint32_t step = 0;
+  int signal = 0;            // not 0: send this signal (--signal), do not stop the rank
+  bool leader_only = false;  // with signal: the rank's first process alone (B:)
 };
 
 struct AgentCommand {

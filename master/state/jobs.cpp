@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/job_signal.hpp"
 #include "common/log.hpp"
 #include "master/state/job_arrays.hpp"
 #include "master/state/launch_layout.hpp"
@@ -148,6 +149,18 @@ void check_time_limits(ClusterState& s, int64_t now_ms, int64_t now_unix) {
       j.limit_anchor_ms = now_ms - run_s * 1000;
     }
     const int64_t deadline_ms = j.limit_anchor_ms + j.spec.time_limit_s * 1000;
+    // --signal: a warning some seconds before the limit, once per attempt.
+    if (!j.spec.signal.empty() && j.signalled != j.attempt) {
+      if (auto sig = parse_job_signal(j.spec.signal)) {
+        const int64_t warn_ms = deadline_ms - sig->before_s * 1000;
+        if (now_ms >= warn_ms) {
+          send_job_signal(s, j, *sig);
+          j.signalled = j.attempt;
+        } else {
+          next = std::min(next, warn_ms);
+        }
+      }
+    }
     if (now_ms >= deadline_ms)
       end_job(s, j, JobState::timeout, 0, "time limit of " + format_duration_s(j.spec.time_limit_s) + " reached",
               now_unix);
@@ -155,6 +168,25 @@ void check_time_limits(ClusterState& s, int64_t now_ms, int64_t now_unix) {
       next = std::min(next, deadline_ms);
   }
   s.next_time_limit_ms = next;
+}
+
+void send_job_signal(ClusterState& s, Job& j, const JobSignal& sig) {
+  CADRE_LOG(info) << "job " << j.id << ": sending signal " << sig.number << " (--signal=" << j.spec.signal << ")";
+  auto live = [](TaskState t) { return t == TaskState::launching || t == TaskState::running; };
+  // B: the batch script alone; otherwise every rank of the job's steps
+  // (for a job that is not a batch script, every rank), as Slurm signals
+  // steps and not the batch shell.
+  if (sig.batch_only || !j.spec.batch) {
+    for (const Task& t : j.tasks) {
+      if (!live(t.state) || (j.spec.batch && t.rank != 0)) continue;
+      s.commands.push_back(AgentCommand{t.node, KillCommand{j.id, j.attempt, t.rank, 0, sig.number, sig.batch_only}});
+    }
+  }
+  if (sig.batch_only) return;
+  for (const auto& [step_id, step] : j.steps)
+    for (const StepRank& r : step.ranks)
+      if (live(r.state))
+        s.commands.push_back(AgentCommand{r.node, KillCommand{j.id, j.attempt, r.rank, step_id, sig.number, false}});
 }
 
 void save_run_times(ClusterState& s, int64_t now_ms, int64_t now_unix) {

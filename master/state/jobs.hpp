@@ -13,6 +13,7 @@
 
 #include "master/scheduler/gang_placement.hpp"
 #include "master/state/agent_reports.hpp"
+#include "common/job_signal.hpp"
 #include "master/state/cluster_state.hpp"
 
 namespace cadre {
@@ -49,6 +50,9 @@ CancelOutcome release_job(ClusterState& s, JobId id, bool by_admin);
 // counts their run time from. Costs one row write per such job per period.
 inline constexpr int64_t kRunTimeSaveMs = 5 * 60 * 1000;
 void save_run_times(ClusterState& s, int64_t now_ms, int64_t now_unix);
+// --signal: sends the job's warning signal to its step ranks (every rank of
+// a job that is not a batch script), or with B: to its batch script alone.
+void send_job_signal(ClusterState& s, Job& j, const JobSignal& sig);
 
 // Ends a job in `state`; kills its live ranks.
 void end_job(ClusterState& s, Job& j, JobState state, int32_t exit_code, std::string reason, int64_t now_unix);

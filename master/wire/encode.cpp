@@ -164,6 +164,8 @@ std::string encode_kill(const KillCommand& command) {
   k.setAttempt(command.attempt);
   k.setRank(command.rank);
   k.setStep(command.step);
+  k.setSignal(command.signal);
+  k.setLeaderOnly(command.leader_only);
   return encode(message);
 }
 

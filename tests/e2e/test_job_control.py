@@ -94,3 +94,30 @@ class JobControl(ClusterTestCase):
         r = self.c.cli("requeue", "99999", check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("no job 99999", r.stderr)
+
+    def test_signal_arrives_before_the_time_limit(self):
+        # Every rank of a job that is not a batch script gets it, and goes on.
+        got = self.c.path("ranks.log")
+        job = self.c.submit("trap 'echo got USR1 $CADRE_RANK >> %s' USR1; while true; do sleep 0.2; done" % got,
+                            "--time", "0:06", "--signal", "USR1@4", "-n", "2")
+        ended = self.c.wait_state(job, "TIMEOUT")
+        with open(got) as f:
+            self.assertEqual(sorted(f.read().split("\n")[:-1]), ["got USR1 0", "got USR1 1"])
+        self.assertEqual(ended["signal"], "USR1@4")
+
+        # B: the batch script alone, which may end the job cleanly.
+        script = write_script(self.c.path("sig.sh"), """
+            #!/bin/bash
+            #SBATCH --time=0:08 --signal=B:SIGUSR2@5 -o sig.out
+            trap 'echo "batch got USR2"; exit 0' USR2
+            sleep 60 &
+            wait
+            """)
+        batch = int(self.c.cli("submit", "--parsable", script).stdout.strip())
+        self.c.wait_state(batch, "COMPLETED")
+        with open(self.c.path("sig.out")) as f:
+            self.assertIn("batch got USR2", f.read())
+
+        r = self.c.cli("submit", "--signal=USR9@5", "--", "true", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("'USR9' is not a signal", r.stderr)

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
+#include "common/job_signal.hpp"
+
 namespace cadre {
 namespace {
 
@@ -58,6 +62,30 @@ TEST(JobUpdate, RefusesWhatItCannotRead) {
   s.array.clear();
   EXPECT_FALSE(apply_job_updates(s, *parse_job_updates({"ArrayTaskThrottle=2"}), false));
   EXPECT_FALSE(apply_job_updates(s, *parse_job_updates({"NumTasks=5"}), false)) << "5 ranks over 2 nodes";
+}
+
+}  // namespace
+}  // namespace cadre
+
+namespace cadre {
+namespace {
+
+TEST(JobSignal, ReadsSbatchForms) {
+  auto a = parse_job_signal("USR1@90");
+  ASSERT_TRUE(a) << a.error();
+  EXPECT_EQ(a->number, SIGUSR1);
+  EXPECT_EQ(a->before_s, 90);
+  EXPECT_FALSE(a->batch_only);
+  auto b = parse_job_signal("B:SIGUSR2");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->number, SIGUSR2);
+  EXPECT_EQ(b->before_s, 60) << "60 s before the limit by default";
+  EXPECT_TRUE(b->batch_only);
+  auto c = parse_job_signal("R:10@0");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->number, 10);
+  EXPECT_EQ(c->before_s, 0);
+  for (const char* bad : {"", "USR9", "B:", "USR1@x", "USR1@70000", "0", "65", "@5"}) EXPECT_FALSE(parse_job_signal(bad)) << bad;
 }
 
 }  // namespace
