@@ -63,6 +63,25 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--cpu-freq", 0, "--cpu-freq"},
     {"--open-mode", 0, "--open-mode"},
     {"--spread-job", 0, "--spread-job", false},
+    {"--wckey", 0, "--wckey"},
+    {"--mem-bind", 0, "--mem-bind"},
+    {"--gpu-freq", 0, "--gpu-freq"},
+    {"--tres-bind", 0, "--tres-bind"},
+    {"--threads-per-core", 0, "--threads-per-core"},
+    {"--ntasks-per-core", 0, "--ntasks-per-core"},
+    {"--ntasks-per-socket", 0, "--ntasks-per-socket"},
+    {"--cores-per-socket", 0, "--cores-per-socket"},
+    {"--sockets-per-node", 0, "--sockets-per-node"},
+    {"--extra-node-info", 'B', "--extra-node-info"},
+    {"--prefer", 0, "--prefer"},
+    {"--gres-flags", 0, "--gres-flags"},
+    {"--wait-all-nodes", 0, "--wait-all-nodes"},
+    {"--quiet", 'Q', "--quiet", false},
+    {"--verbose", 'v', "--verbose", false},
+    {"--get-user-env", 0, "--get-user-env", false},
+    {"--propagate", 0, "--propagate", false},
+    {"--use-min-nodes", 0, "--use-min-nodes", false},
+    {"--contiguous", 0, "--contiguous", false},
 };
 
 constexpr const char* kSupportedList =
@@ -70,7 +89,10 @@ constexpr const char* kSupportedList =
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
     "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
-    "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job";
+    "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job, --wckey, --mem-bind, "
+    "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
+    "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
+    "--get-user-env, --propagate, --use-min-nodes, --contiguous";
 
 // sbatch options cadre does not honour yet, and what to do instead: the
 // rule is that a script is refused with a way forward, never run with a
@@ -160,7 +182,9 @@ Result<std::vector<std::string>> translate_sbatch(const std::vector<std::string>
       return make_error("#SBATCH " + key + " is not supported by cadre (supported: " + kSupportedList + ")");
     }
     if (!opt->takes_value) {
-      if (value) return make_error("#SBATCH " + key + " takes no value");
+      // --get-user-env[=...] and --propagate[=...]: a value that only advises.
+      const bool optional_value = key == "--get-user-env" || key == "--propagate";
+      if (value && !optional_value) return make_error("#SBATCH " + key + " takes no value");
       out.push_back(opt->cadre_flag);
       continue;
     }

@@ -45,7 +45,14 @@ Result<std::string> read_host_list(const std::string& flag, const std::string& v
 
 // Parses flags, then "--" and the command. Batch jobs come here too, with
 // the script's directives before the command line's flags.
-Result<SubmitOptions> parse_flags(const std::vector<std::string>& args, const std::string& cwd, bool batch) {
+Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const std::string& cwd, bool batch) {
+  // sbatch's --get-user-env[=TIMEOUT] and --propagate[=RLIMITS] take an
+  // optional value: read as the bare flag (both only advise here).
+  std::vector<std::string> args = given;
+  for (std::string& a : args) {
+    if (a == "--") break;
+    if (a.starts_with("--get-user-env=") || a.starts_with("--propagate=")) a = a.substr(0, a.find('='));
+  }
   Flags f;
   for (const auto& flag : submit_flags()) {
     if (flag.takes_value) f.value(flag.name, flag.aliases);
@@ -310,6 +317,28 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--cpu-freq", {}, true, true},
       {"--open-mode", {}, true, true},
       {"--spread-job", {}, false, true},
+      // More of sbatch's options that only advise: cpu topology and binding
+      // (cadre places by cpus, memory and GPUs), accounting labels, and
+      // sbatch's own chatter.
+      {"--wckey", {}, true, true},
+      {"--mem-bind", {}, true, true},
+      {"--gpu-freq", {}, true, true},
+      {"--tres-bind", {}, true, true},
+      {"--threads-per-core", {}, true, true},
+      {"--ntasks-per-core", {}, true, true},
+      {"--ntasks-per-socket", {}, true, true},
+      {"--cores-per-socket", {}, true, true},
+      {"--sockets-per-node", {}, true, true},
+      {"--extra-node-info", {"-B"}, true, true},
+      {"--prefer", {}, true, true},
+      {"--gres-flags", {}, true, true},
+      {"--wait-all-nodes", {}, true, true},
+      {"--quiet", {"-Q"}, false, true},
+      {"--verbose", {"-v"}, false, true},
+      {"--get-user-env", {}, false, true},
+      {"--propagate", {}, false, true},
+      {"--use-min-nodes", {}, false, true},
+      {"--contiguous", {}, false, true},
   };
   return kFlags;
 }

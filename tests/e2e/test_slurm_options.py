@@ -76,15 +76,15 @@ class SlurmOptions(ClusterTestCase):
         self.assertEqual(sorted(n.split("-")[-1] for n in names), ["000.out", "001.out"])
 
     def test_a_known_option_cadre_lacks_is_refused_with_a_way_forward(self):
-        path = self.script("excl.sh", """
+        path = self.script("feat.sh", """
             #!/bin/bash
             #SBATCH --nodes=1
-            #SBATCH --exclusive
+            #SBATCH --constraint=a100
             hostname
             """)
         r = self.c.cli("submit", path, check=False, cwd=self.c.tmp)
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("excl.sh line 3: #SBATCH --exclusive: whole-node allocation is not supported yet", r.stderr)
+        self.assertIn("feat.sh line 3: #SBATCH --constraint: node features are not supported yet", r.stderr)
         self.assertEqual(json.loads(self.c.cli("queue", "--json").stdout).get("jobs", []), [])
 
 

@@ -81,7 +81,10 @@ constexpr const char* kSupported =
     "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
     "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
-    "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job)";
+    "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job, --wckey, --mem-bind, "
+    "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
+    "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
+    "--get-user-env, --propagate, --use-min-nodes, --contiguous)";
 
 // --- Sample Slurm scripts, submitted as users would ---
 
@@ -342,6 +345,13 @@ TEST(BatchScript, PlacementOptionsAreRead) {
   EXPECT_TRUE(spec.exclusive);
   EXPECT_NE(submit_error({"--exclusive=user", "--", "true"}).find("give --exclusive alone"), std::string::npos);
   EXPECT_NE(submit_error({"-w", "node[3-1]", "--", "true"}).find("-w/--nodelist"), std::string::npos);
+}
+
+TEST(BatchScript, TopologyAndChatterOptionsAreHintsToo) {
+  SubmitOptions o = parse_text("#!/bin/sh\n#SBATCH --get-user-env=L -Q --threads-per-core=1 --wckey=proj7\n"
+                               "#SBATCH --propagate=STACK --gres-flags=enforce-binding\n");
+  EXPECT_EQ(o.hints, (Args{"--wckey=proj7", "--threads-per-core=1", "--gres-flags=enforce-binding", "--quiet",
+                           "--get-user-env", "--propagate"}));
 }
 
 TEST(BatchScript, AdvisorySbatchOptionsAreRecordedAsHints) {
