@@ -96,7 +96,7 @@ std::string Client::describe(ConnectionWatch::Problem problem, int64_t started_m
   return "";
 }
 
-Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope::Builder)>& fill) {
+Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope::Builder)>& fill, int64_t extra_ms) {
   if (!key_error_.empty()) return make_error("cannot use the CURVE keys: " + key_error_);
   const uint64_t rid = ++next_request_id_;
   capnp::MallocMessageBuilder message;
@@ -105,7 +105,7 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
   try {
     if (!socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait))
       return make_error("cannot send to the master at " + endpoint_);
-    const int64_t started = steady_now_ms(), deadline = started + timeout_ms_;
+    const int64_t started = steady_now_ms(), deadline = started + timeout_ms_ + std::max<int64_t>(extra_ms, 0);
     bool key_retried = false;
     while (true) {
       int64_t left = deadline - steady_now_ms();
@@ -146,7 +146,7 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
             return make_error("no answer from the master at " + endpoint_ + ": " + resolves.error() +
                               " (set --master or CADRE_MASTER)");
         return make_error("no answer from the master at " + endpoint_ + " within " +
-                          std::to_string(timeout_ms_ / 1000) +
+                          std::to_string((deadline - started) / 1000) +
                           " s; is cadre-master running there? (set --master or CADRE_MASTER)" + hint);
       }
       zmq::message_t reply;

@@ -24,8 +24,10 @@ class Client {
   Client(std::string endpoint, int timeout_ms);
 
   // Builds a request with `fill`, sends it and waits for the reply with the
-  // same request id. A reply of kind `error` becomes an Error.
-  Result<std::unique_ptr<Decoded>> call(const std::function<void(Envelope::Builder)>& fill);
+  // same request id. A reply of kind `error` becomes an Error. `extra_ms`
+  // lengthens the wait past the timeout for a request whose answer takes
+  // the master longer than the timeout allows for (a batch of many jobs).
+  Result<std::unique_ptr<Decoded>> call(const std::function<void(Envelope::Builder)>& fill, int64_t extra_ms = 0);
 
   const std::string& endpoint() const { return endpoint_; }
 

@@ -90,6 +90,19 @@ class CliErrors(ClusterTestCase):
         r = self.c.cli("nodes", master=False, env={"CADRE_MASTER": self.c.endpoint, "CADRE_TIMEOUT": "5"})
         self.assertIn("node1", r.stdout)
 
+    def test_a_batch_without_an_answer_is_reported_as_unknown_not_as_refused(self):
+        # A batch the master may have committed after the wait ran out is
+        # not called "not submitted": a retry could duplicate it.
+        jobs = self.c.path("unanswered.txt")
+        with open(jobs, "w") as f:
+            f.write("-- true\n-- true\n")
+        endpoint = "tcp://127.0.0.1:%d" % free_port()
+        r = self.c.cli("--timeout", "1", "submit", "--from", jobs, master=endpoint, check=False, timeout=20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no answer", r.stderr)
+        self.assertIn("line 1 on were submitted is unknown", r.stderr)
+        self.assertIn("cadre queue", r.stderr)
+
     def test_show_and_cancel_of_an_unknown_job_fail(self):
         r = self.c.cli("show", "4242", check=False)
         self.assert_one_line_error(r, "4242")
