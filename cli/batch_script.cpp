@@ -29,6 +29,10 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--mem-per-cpu", 0, "--mem-per-cpu"},
     {"--gres", 0, "--gres"},
     {"--gpus-per-node", 0, "--gpus-per-node"},
+    {"--gpus", 'G', "--gpus"},
+    {"--cpus-per-gpu", 0, "--cpus-per-gpu"},
+    {"--mem-per-gpu", 0, "--mem-per-gpu"},
+    {"--ntasks-per-gpu", 0, "--ntasks-per-gpu"},
     {"--gpus-per-task", 0, "--gpus-per-task"},
     {"--time", 't', "--time"},
     {"--job-name", 'J', "--name"},
@@ -86,7 +90,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
 
 constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
-    "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
+    "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
     "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job, --wckey, --mem-bind, "
@@ -110,10 +114,6 @@ constexpr RefusedSbatch kRefusedSbatch[] = {
     {"--reservation", 0, "reservations are not supported yet; leave the option out"},
     {"--begin", 'b', "deferred starts are not supported yet; submit at the time you want (at, cron)"},
     {"--deadline", 0, "deadlines are not supported yet; a --time limit bounds the run"},
-    {"--gpus", 'G', "a total GPU count is not supported yet; give --gpus-per-node or --gpus-per-task"},
-    {"--ntasks-per-gpu", 0, "not supported yet; give --gpus-per-task"},
-    {"--cpus-per-gpu", 0, "not supported yet; give --cpus-per-task with --gpus-per-task"},
-    {"--mem-per-gpu", 0, "not supported yet; give --mem-per-cpu or --mem"},
     {"--nice", 0, "not supported; lower the job's priority with #CADRE --priority -N"},
     {"--priority", 0, "not an sbatch option cadre maps: use #CADRE --priority N (admins may raise it above 0)"},
     {"--wait", 'W', "goes on the command line (cadre submit --wait), not in the script"},

@@ -31,7 +31,8 @@ const std::set<std::string> kSrunValued = {
     "--gpus-per-task", "--gpus-per-node", "--gres", "--mem", "--mem-per-cpu", "-t", "--time", "-J", "--job-name",
     "-o", "--output", "-e", "--error", "-p", "--partition", "-A", "--account", "--mpi", "--cpu-bind",
     "--cpu_bind", "--gpu-bind", "-m", "--distribution", "--export", "-w", "--nodelist", "-x", "--exclude",
-    "-D", "--chdir", "--hint", "--comment", "-K", "--kill-on-bad-exit", "--gpus", "-G"};
+    "-D", "--chdir", "--hint", "--comment", "-K", "--kill-on-bad-exit", "--gpus", "-G", "--cpus-per-gpu",
+    "--mem-per-gpu", "--ntasks-per-gpu"};
 
 // Options a step inside a job may carry that only advise, or that cadre's
 // steps do anyway (every rank's output is kept; ranks run in the job's
@@ -40,7 +41,7 @@ const std::set<std::string> kSrunStepAdvisory = {
     "--mpi", "--cpu-bind", "--cpu_bind", "--gpu-bind", "-m", "--distribution", "--export", "--hint", "--comment",
     "-l", "--label", "-u", "--unbuffered", "-K", "--kill-on-bad-exit", "--exclusive", "--overlap", "-c",
     "--cpus-per-task", "--gpus-per-task", "--gpus-per-node", "--gres", "--mem", "--mem-per-cpu", "-J",
-    "--job-name", "--gpus", "-G", "-o", "--output", "-e", "--error", "--wait", "-W", "-Q", "--quiet",
+    "--job-name", "--gpus", "-G", "--cpus-per-gpu", "--mem-per-gpu", "-o", "--output", "-e", "--error", "--wait", "-W", "-Q", "--quiet",
     "-v", "--verbose", "--input", "-i"};
 
 struct Split {

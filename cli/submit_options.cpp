@@ -113,7 +113,7 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const s
     if (!list) return make_error(list.error());
     *into = std::move(*list);
   }
-  o.exclusive = f.has("--exclusive");
+  o.exclusive = o.exclusive || f.has("--exclusive");  // --mem=0 asks for whole nodes too
   if (auto sig = f.get("--signal")) {
     if (auto parsed = parse_job_signal(*sig); !parsed) return make_error(parsed.error());
     o.signal = *sig;
@@ -206,8 +206,9 @@ void for_each_flag(const std::vector<std::string>& words, Visit visit) {
 std::vector<std::string> without_overridden(const std::vector<std::string>& directive,
                                             const std::vector<std::string>& command_line) {
   const std::vector<std::set<std::string>> families = {
-      {"--mem", "--mem-per-cpu", "--mem-per-task"},
-      {"--gres", "--gpus-per-node", "--gpus-per-task"},
+      {"--mem", "--mem-per-cpu", "--mem-per-task", "--mem-per-gpu"},
+      {"--gres", "--gpus-per-node", "--gpus-per-task", "--gpus"},
+      {"--cpus-per-task", "--cpus-per-gpu"},
       {"--requeue", "--no-requeue"},
   };
   std::set<std::string> dropped;
@@ -278,6 +279,10 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--mem-per-task", {}, true},
       {"--gpus-per-task", {}, true},
       {"--gpus-per-node", {}, true},
+      {"--gpus", {"-G"}, true},
+      {"--cpus-per-gpu", {}, true},
+      {"--mem-per-gpu", {}, true},
+      {"--ntasks-per-gpu", {}, true},
       {"--gres", {}, true},
       {"--gpu-type", {}, true},
       {"--time", {"-t"}, true},

@@ -168,18 +168,30 @@ Status apply_shape(const Flags& f, SubmitOptions& o) {
 
 // After apply_shape and --cpus-per-task: --mem and --mem-per-cpu depend on both.
 Status apply_memory(const Flags& f, SubmitOptions& o) {
-  int given = f.has("--mem") + f.has("--mem-per-cpu") + f.has("--mem-per-task");
-  if (given > 1) return make_error("give only one of --mem, --mem-per-cpu and --mem-per-task");
-  for (const char* flag : {"--mem", "--mem-per-cpu", "--mem-per-task"}) {
+  int given = f.has("--mem") + f.has("--mem-per-cpu") + f.has("--mem-per-task") + f.has("--mem-per-gpu");
+  if (given > 1) return make_error("give only one of --mem, --mem-per-cpu, --mem-per-gpu and --mem-per-task");
+  for (const char* flag : {"--mem", "--mem-per-cpu", "--mem-per-task", "--mem-per-gpu"}) {
     auto text = f.get(flag);
     if (!text) continue;
     auto mb = parse_size_mb(*text);
     if (!mb) return make_error(std::string(flag) + ": " + mb.error());
     if (std::string(flag) == "--mem-per-task") {
       o.per_task.memory_mb = *mb;
+    } else if (std::string(flag) == "--mem" && *mb == 0) {
+      // Slurm: all of each node's memory. Memory is a node's to give whole
+      // only when no other job holds part of it, so the job gets whole
+      // nodes (as --exclusive) and its ranks no memory limit of their own.
+      o.exclusive = true;
+      o.per_task.memory_mb = 0;
     } else if (*mb == 0) {
-      // Slurm reads 0 as "all of the node's memory", which cadre cannot reserve.
-      return make_error(std::string(flag) + ": give a size, e.g. " + flag + " 16G (0, all of a node's memory, is not supported)");
+      return make_error(std::string(flag) + ": give a size, e.g. " + flag + " 4G (only --mem=0 means all of a node's memory)");
+    } else if (std::string(flag) == "--mem-per-gpu") {
+      // Slurm: memory per allocated GPU; each task holds its GPUs' share.
+      if (o.per_task.gpus == 0)
+        return make_error("--mem-per-gpu needs GPUs: give -G/--gpus, --gpus-per-node, --gpus-per-task or --gres too");
+      if (*mb > std::numeric_limits<int64_t>::max() / o.per_task.gpus)
+        return make_error("--mem-per-gpu: '" + *text + "' is too large");
+      o.per_task.memory_mb = *mb * o.per_task.gpus;
     } else if (std::string(flag) == "--mem-per-cpu") {
       int64_t cpus = o.per_task.millicores / 1000;
       if (*mb > std::numeric_limits<int64_t>::max() / cpus) return make_error("--mem-per-cpu: '" + *text + "' is too large");
@@ -198,13 +210,80 @@ Status apply_memory(const Flags& f, SubmitOptions& o) {
   return {};
 }
 
+// --ntasks-per-gpu=1 (Slurm's tasks per GPU): a task for each GPU, the
+// task count following the GPUs asked for or the GPUs following --ntasks.
+// cadre gives each task whole GPUs of its own, so tasks cannot share one.
+Status apply_tasks_per_gpu(const Flags& f, SubmitOptions& o, std::optional<uint32_t> total_gpus) {
+  auto k = count_flag(f, "--ntasks-per-gpu");
+  if (!k) return make_error(k.error());
+  if (*k != 1)
+    return make_error("--ntasks-per-gpu " + std::to_string(*k) + ": cadre gives each task whole GPUs of its own, so " +
+                      std::to_string(*k) + " tasks cannot share one; give --ntasks-per-gpu=1, or start " +
+                      std::to_string(*k) + " processes from each task");
+  for (const char* flag : {"--gpus-per-task", "--tasks-per-node"})
+    if (f.has(flag))
+      return make_error(std::string("--ntasks-per-gpu does not go with ") +
+                        (std::string(flag) == "--tasks-per-node" ? "--ntasks-per-node" : flag) + " (as in Slurm)");
+  if (f.has("--ntasks")) {
+    if (total_gpus && *total_gpus != o.ntasks)
+      return make_error("--ntasks-per-gpu=1 with --ntasks " + std::to_string(o.ntasks) + " asks for " +
+                        std::to_string(o.ntasks) + " GPUs, not the " + std::to_string(*total_gpus) + " given");
+  } else {
+    if (!total_gpus)
+      return make_error("--ntasks-per-gpu needs --ntasks or the GPUs (-G/--gpus, or --gpus-per-node/--gres with --nodes)");
+    if (*total_gpus == 0) return make_error("--ntasks-per-gpu: the job asks for no GPUs");
+    if (o.nodes && *total_gpus % o.nodes != 0)
+      return make_error("--ntasks-per-gpu=1 gives " + std::to_string(*total_gpus) + " tasks, which do not divide "
+                        "evenly over --nodes " + std::to_string(o.nodes) + "; cadre places the same number on every node");
+    o.ntasks = *total_gpus;
+    if (o.nodes) o.tasks_per_node = o.ntasks / o.nodes;
+  }
+  if (o.ntasks > kMaxCount) return make_error("a job may have at most " + std::to_string(kMaxCount) + " tasks");
+  o.per_task.gpus = 1;
+  return {};
+}
+
+// -G/--gpus: the job's total, spread evenly over its nodes (or tasks, when
+// they may go anywhere), since cadre's gangs hold the same on every node.
+Result<uint32_t> gpus_per_task_of_total(const std::string& text, uint32_t total, const SubmitOptions& o) {
+  const std::string asked = "-G/--gpus " + text;
+  if (o.nodes) {
+    if (total % o.nodes != 0)
+      return make_error(asked + " does not divide evenly over --nodes " + std::to_string(o.nodes) +
+                        "; cadre gives every node of a job the same GPUs: give --gpus-per-node");
+    const uint32_t per_node = total / o.nodes;
+    if (per_node > limits::kMaxGpusPerNode)
+      return make_error(asked + " puts " + std::to_string(per_node) + " GPUs on a node; a node has at most " +
+                        std::to_string(limits::kMaxGpusPerNode));
+    if (per_node % o.tasks_per_node != 0)
+      return make_error(asked + " gives each node " + std::to_string(per_node) + " GPUs, which do not divide evenly "
+                        "over " + std::to_string(o.tasks_per_node) + " tasks per node");
+    return per_node / o.tasks_per_node;
+  }
+  if (total % o.ntasks != 0)
+    return make_error(asked + " does not divide evenly over --ntasks " + std::to_string(o.ntasks) +
+                      "; cadre gives every task the same GPUs: give --gpus-per-task");
+  return total / o.ntasks;
+}
+
 // After apply_shape: per-node GPU counts split over a node's tasks.
 Status apply_gpus(const Flags& f, SubmitOptions& o) {
-  if (f.has("--gpus-per-node") && f.has("--gpus-per-task"))
-    return make_error("give --gpus-per-node or --gpus-per-task, not both");
-  if (f.has("--gres") && (f.has("--gpus-per-node") || f.has("--gpus-per-task")))
-    return make_error("give only one of --gres, --gpus-per-node and --gpus-per-task");
+  const int given = f.has("--gpus") + f.has("--gres") + f.has("--gpus-per-node") + f.has("--gpus-per-task");
+  if (given > 1) return make_error("give only one of -G/--gpus, --gres, --gpus-per-node and --gpus-per-task");
   std::string type, type_flag;
+  std::optional<uint32_t> total_gpus;  // for --ntasks-per-gpu
+  if (auto text = f.get("--gpus")) {
+    auto g = typed_gpu_count("-G/--gpus", *text);
+    if (!g) return make_error(g.error());
+    type = g->type;
+    type_flag = "-G/--gpus";
+    total_gpus = g->count;
+    if (!f.has("--ntasks-per-gpu")) {
+      auto per_task = gpus_per_task_of_total(*text, g->count, o);
+      if (!per_task) return make_error(per_task.error());
+      o.per_task.gpus = *per_task;
+    }
+  }
   if (auto text = f.get("--gpus-per-task")) {
     auto g = typed_gpu_count("--gpus-per-task", *text);
     if (!g) return make_error(g.error());
@@ -222,6 +301,14 @@ Status apply_gpus(const Flags& f, SubmitOptions& o) {
                         std::to_string(limits::kMaxGpusPerNode));
     type = g->type;
     type_flag = flag;
+    if (f.has("--ntasks-per-gpu")) {
+      if (!o.nodes) {
+        if (f.has("--ntasks")) continue;
+        return make_error(std::string(flag) + " with --ntasks-per-gpu needs --nodes (or give -G/--gpus, the total)");
+      }
+      total_gpus = g->count * o.nodes;
+      continue;
+    }
     if (!o.nodes) {
       // Slurm gives a job without -N one node; one task then holds them all.
       if (std::string(flag) == "--gres" && o.ntasks == 1) {
@@ -235,6 +322,8 @@ Status apply_gpus(const Flags& f, SubmitOptions& o) {
                         std::to_string(o.tasks_per_node) + " tasks per node");
     o.per_task.gpus = g->count / o.tasks_per_node;
   }
+  if (f.has("--ntasks-per-gpu"))
+    if (Status st = apply_tasks_per_gpu(f, o, total_gpus); !st) return st;
   o.gpu_type = type;
   if (auto t = f.get("--gpu-type")) {
     if (t->empty()) return make_error("--gpu-type: give a GPU model, e.g. --gpu-type H100");
@@ -294,16 +383,33 @@ Status apply_limits(const Flags& f, SubmitOptions& o) {
   return {};
 }
 
-}  // namespace
-
-Status apply_resource_flags(const Flags& f, SubmitOptions& o) {
+// After apply_gpus: --cpus-per-task, or --cpus-per-gpu times the task's GPUs.
+Status apply_cpus(const Flags& f, SubmitOptions& o) {
+  if (f.has("--cpus-per-task") && f.has("--cpus-per-gpu"))
+    return make_error("give --cpus-per-task or --cpus-per-gpu, not both (as in Slurm)");
   if (f.has("--cpus-per-task")) {
     auto c = count_flag(f, "--cpus-per-task");
     if (!c) return make_error(c.error());
     o.per_task.millicores = int64_t{*c} * 1000;
   }
-  // Memory and GPUs depend on the shape and the cpus.
-  for (auto step : {apply_shape, apply_memory, apply_gpus, apply_limits})
+  if (f.has("--cpus-per-gpu")) {
+    auto c = count_flag(f, "--cpus-per-gpu");
+    if (!c) return make_error(c.error());
+    if (o.per_task.gpus == 0)
+      return make_error("--cpus-per-gpu needs GPUs: give -G/--gpus, --gpus-per-node, --gpus-per-task or --gres too");
+    const int64_t cpus = int64_t{*c} * o.per_task.gpus;
+    if (cpus > kMaxCount) return make_error("--cpus-per-gpu " + std::to_string(*c) + " gives a task " + std::to_string(cpus) + " cpus, too many");
+    o.per_task.millicores = cpus * 1000;
+  }
+  return {};
+}
+
+}  // namespace
+
+Status apply_resource_flags(const Flags& f, SubmitOptions& o) {
+  // GPUs depend on the shape, cpus on the GPUs (--cpus-per-gpu), memory on
+  // the cpus and the GPUs (--mem-per-cpu, --mem-per-gpu).
+  for (auto step : {apply_shape, apply_gpus, apply_cpus, apply_memory, apply_limits})
     if (Status s = step(f, o); !s) return s;
   return {};
 }

@@ -1,6 +1,7 @@
 // What a submitted job asks for, read from `cadre submit`'s parsed flags:
 // its shape (nodes, tasks per node, tasks), cpus and memory per task,
-// GPUs and their model, time limit, priority, partition, account and
+// GPUs and their model (-G, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu
+// included), time limit, priority, partition, account and
 // switch limits, as sbatch reads its options of the same names. Pure;
 // thread-safe.
 #pragma once

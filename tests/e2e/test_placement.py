@@ -1,7 +1,9 @@
 """End to end: placement options as sbatch documents them (issue 18):
 -w/--nodelist runs a job on exactly the listed nodes (a host list, or a
 file of names), -x/--exclude keeps it off some, and --exclusive gives a job
-nodes that no other job shares while it runs, either way round."""
+nodes that no other job shares while it runs, either way round; sbatch's
+GPU-centred options (-G, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu)
+and --mem=0 allocate what Slurm would."""
 
 from harness import ClusterTestCase, wait_until, write_script
 
@@ -61,3 +63,36 @@ class Placement(ClusterTestCase):
         self.assertTrue(self.c.show(owner)["exclusive"])
         self.c.cancel(owner)
         self.assertEqual(self.nodes_of(guest), ["node2"])
+
+
+class GpuOptions(ClusterTestCase):
+    AGENTS = 2
+    GPUS = 4
+
+    def test_a_script_written_with_slurms_gpu_options_gets_what_it_asked_for(self):
+        script = write_script(self.c.path("train.sh"), """#!/bin/sh
+#SBATCH -N 2
+#SBATCH -G 8
+#SBATCH --ntasks-per-gpu=1
+#SBATCH --cpus-per-gpu=2
+#SBATCH --mem-per-gpu=1G
+#SBATCH -o train.out
+srun sh -c 'echo "$SLURM_PROCID $(hostname) $CUDA_VISIBLE_DEVICES"'
+""")
+        job = int(self.c.cli("submit", "--parsable", script).stdout.strip())
+        done = self.c.wait_state(job, "COMPLETED")
+        self.assertEqual((done["ntasks"], done["tasks_per_node"]), (8, 4))
+        self.assertEqual((done["cpus_per_task"], done["mem_per_task_mb"], done["gpus_per_task"]), (2, 1024, 1))
+        with open(self.c.path("train.out")) as f:
+            lines = sorted(line.split() for line in f if line.strip())
+        self.assertEqual([int(l[0]) for l in lines], list(range(8)))
+        for host in {l[1] for l in lines}:
+            gpus = sorted(l[2] for l in lines if l[1] == host)
+            self.assertEqual(len(set(gpus)), 4, "each of a node's 4 tasks has a GPU of its own: %s" % gpus)
+
+        # --mem=0 (all of a node's memory): the job has whole nodes.
+        whole = self.c.submit("true", "-N", "1", "--mem=0")
+        self.assertTrue(self.c.wait_state(whole, "COMPLETED")["exclusive"])
+        r = self.c.cli("submit", "-G", "3", "-N", "2", "--", "true", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("give --gpus-per-node", r.stderr)

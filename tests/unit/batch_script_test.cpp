@@ -78,8 +78,8 @@ SubmitOptions parse_text(const std::string& text, Args flags = {}) {
 
 constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
-    "--gres=gpu[:TYPE]:N, --gpus-per-node, --gpus-per-task, -t/--time, -J/--job-name, -o/--output, "
-    "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
+    "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, "
+    "--ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, -e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
     "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
@@ -183,6 +183,9 @@ TEST(BatchScript, AMemoryOrGpuFlagOnTheCommandLineReplacesTheScriptsAlternative)
   SubmitOptions t = submit_ok({"--gres", "gpu:h100:8", "ddp.sh"});
   EXPECT_EQ(t.per_task.gpus, 2);
   EXPECT_EQ(t.gpu_type, "h100");
+  SubmitOptions total = submit_ok({"-G", "16", "--mem-per-gpu", "10G", "ddp.sh"});
+  EXPECT_EQ(total.per_task.gpus, 2) << "-G replaces the script's --gres: 16 over 2 nodes of 4 tasks";
+  EXPECT_EQ(total.per_task.memory_mb, 2 * 10 * 1024) << "--mem-per-gpu replaces the script's --mem-per-cpu";
 }
 
 TEST(BatchScript, ARelativeScriptIsFoundFromTheCurrentDirectory) {
@@ -322,7 +325,7 @@ TEST(BatchScript, SbatchDirectivesRefuseWhatCadreCannotHonour) {
             "job.sh line 2: #SBATCH --priority: not an sbatch option cadre maps: use #CADRE --priority N (admins may "
             "raise it above 0)");
   for (const char* option : {"--qos=high", "-C a100",
-                             "--begin=now+1hour", "-G 4", "--wait", "--reservation=r"}) {
+                             "--begin=now+1hour", "--wait", "--reservation=r"}) {
     const std::string e = directive_error(std::string("#!/bin/sh\n#SBATCH ") + option + "\n");
     EXPECT_EQ(e.find("is not supported by cadre"), std::string::npos) << option << ": a specific way out, not the list";
     EXPECT_TRUE(e.starts_with("job.sh line 2: #SBATCH -")) << e;

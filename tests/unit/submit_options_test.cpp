@@ -151,7 +151,7 @@ TEST(SubmitOptions, GpusPerNodeNeedsNodes) {
 
 TEST(SubmitOptions, GpusPerNodeAndGpusPerTaskContradict) {
   EXPECT_EQ(parse_error({"-N", "1", "--gpus-per-node", "8", "--gpus-per-task", "1", "--", "a"}),
-            "give --gpus-per-node or --gpus-per-task, not both");
+            "give only one of -G/--gpus, --gres, --gpus-per-node and --gpus-per-task");
 }
 
 TEST(SubmitOptions, ResourcesPerTask) {
@@ -300,7 +300,7 @@ TEST(SubmitOptions, MemPerCpuIsMultipliedByTheCpusOfATask) {
 }
 
 TEST(SubmitOptions, OnlyOneMemoryFlagMayBeGiven) {
-  const std::string e = "give only one of --mem, --mem-per-cpu and --mem-per-task";
+  const std::string e = "give only one of --mem, --mem-per-cpu, --mem-per-gpu and --mem-per-task";
   EXPECT_EQ(parse_error({"--mem", "1G", "--mem-per-cpu", "1G", "--", "a"}), e);
   EXPECT_EQ(parse_error({"--mem", "1G", "--mem-per-task", "1G", "--", "a"}), e);
   EXPECT_EQ(parse_error({"--mem-per-cpu", "1G", "--mem-per-task", "1G", "--", "a"}), e);
@@ -309,8 +309,8 @@ TEST(SubmitOptions, OnlyOneMemoryFlagMayBeGiven) {
 TEST(SubmitOptions, BadOrZeroMemNamesTheFlag) {
   EXPECT_TRUE(starts_with(parse_error({"--mem", "lots", "--", "a"}), "--mem: invalid size 'lots'"));
   EXPECT_TRUE(starts_with(parse_error({"--mem-per-cpu", "2X", "--", "a"}), "--mem-per-cpu: invalid size '2X'"));
-  EXPECT_EQ(parse_error({"--mem", "0", "--", "a"}),
-            "--mem: give a size, e.g. --mem 16G (0, all of a node's memory, is not supported)");
+  EXPECT_EQ(parse_error({"--mem-per-cpu", "0", "--", "a"}),
+            "--mem-per-cpu: give a size, e.g. --mem-per-cpu 4G (only --mem=0 means all of a node's memory)");
   EXPECT_TRUE(starts_with(parse_error({"-c", "100000", "--mem-per-cpu", "8000000000T", "--", "a"}),
                           "--mem-per-cpu: '8000000000T' is too large"));
 }
@@ -361,9 +361,9 @@ TEST(SubmitOptions, NoNodeHoldsMoreGpusThanTheLimit) {
 
 TEST(SubmitOptions, OnlyOneWayToAskForGpus) {
   EXPECT_EQ(parse_error({"-N", "1", "--gres", "gpu:2", "--gpus-per-node", "2", "--", "a"}),
-            "give only one of --gres, --gpus-per-node and --gpus-per-task");
+            "give only one of -G/--gpus, --gres, --gpus-per-node and --gpus-per-task");
   EXPECT_EQ(parse_error({"--gres", "gpu:2", "--gpus-per-task", "2", "--", "a"}),
-            "give only one of --gres, --gpus-per-node and --gpus-per-task");
+            "give only one of -G/--gpus, --gres, --gpus-per-node and --gpus-per-task");
 }
 
 TEST(SubmitOptions, GpuCountsMayNameTheModel) {
