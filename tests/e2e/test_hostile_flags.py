@@ -107,11 +107,15 @@ def submit_flag_table():
         ("--tasks-per-node", ["--ntasks-per-node"], count_values(zero=REFUSE, above=("100001",)), [], []),
         ("--ntasks", ["-n"], count_values(zero=REFUSE, above=("100001",)), [], []),
         ("--cpus-per-task", ["-c"], count_values(zero=REFUSE), [], []),
-        ("--mem", [], size_values(zero=REFUSE), [], []),
+        ("--mem", [], size_values(zero=EITHER), [], []),  # 0: all of each node's memory (whole nodes)
         ("--mem-per-cpu", [], size_values(zero=REFUSE), [], []),
         ("--mem-per-task", [], size_values(zero=EITHER), [], []),
         ("--gpus-per-task", [], gpu_counts, [], []),
         ("--gpus-per-node", [], gpu_counts, [], ["--nodes", "1"]),
+        ("--gpus", ["-G"], gpu_counts, [], []),
+        ("--cpus-per-gpu", [], count_values(zero=REFUSE), [], ["--gpus-per-task", "1"]),
+        ("--mem-per-gpu", [], size_values(zero=REFUSE), [], ["--gpus-per-task", "1"]),
+        ("--ntasks-per-gpu", [], dict(count_values(zero=REFUSE), **{"2": REFUSE}), [], ["-n", "2"]),
         # gpu:abc is a GPU model (one GPU of model abc), as in Slurm.
         ("--gres", [], dict({x: REFUSE for x in ("", " ", "gpu:-1", "gpu::2", "tpu:2", "gpu:a100:2:3", ":",
                                                  "gpu:a100:-1", "gpu:99999999999999999999", "gpu:4294967297",
