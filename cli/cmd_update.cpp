@@ -7,6 +7,7 @@
 #include "cli/names.hpp"
 #include "common/escape.hpp"
 #include "common/flags.hpp"
+#include "common/ids.hpp"
 #include "common/job_update.hpp"
 #include "common/limits.hpp"
 
@@ -39,8 +40,10 @@ int cmd_update(const Global& g, const Args& args) {
   if (jobs.empty()) return fail("update takes job ids and KEY=VALUE changes, e.g. cadre update 42 TimeLimit=2:00:00", 2);
   auto targets = parse_job_targets(jobs);
   if (!targets) return fail(targets.error(), 2);
-  auto updates = parse_job_updates(changes);
+  auto updates = parse_job_updates(changes, unix_now());
   if (!updates) return fail(updates.error(), 2);
+  // A StartTime read here, in this user's time zone, goes as a unix time.
+  for (size_t i = 0; i < changes.size(); ++i) changes[i] = portable_update_word((*updates)[i], changes[i]);
   if (targets->ids.size() + targets->tasks.size() > limits::kMaxIdsPerRequest)
     return fail("at most " + std::to_string(limits::kMaxIdsPerRequest) + " jobs in one update", 2);
   Client client(g.master, g.timeout_ms);

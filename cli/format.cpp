@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "common/begin_time.hpp"
 #include "common/escape.hpp"
 #include "common/job_array.hpp"
 #include "common/job_request.hpp"
@@ -12,12 +13,7 @@ namespace cadre::cli {
 
 std::string iso_time(int64_t unix_seconds) {
   if (unix_seconds <= 0) return "";
-  time_t t = static_cast<time_t>(unix_seconds);
-  tm parts{};
-  localtime_r(&t, &parts);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &parts);
-  return buf;
+  return format_local_time(unix_seconds);
 }
 
 namespace {
@@ -106,6 +102,7 @@ nlohmann::json job_json(JobInfo::Reader j) {
   out["exclude"] = r.getExclude().cStr();
   out["exclusive"] = r.getExclusive();
   out["signal"] = r.getSignal().cStr();
+  out["begin_time"] = r.getBeginTime();  // --begin (unix seconds); 0 none
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -225,6 +222,8 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
                                                  : ""));
   if (j.getPreemptions() > 0) line("Preemptions", std::to_string(j.getPreemptions()));
   line("SubmitTime", iso_time(j.getSubmitTime()));
+  // Slurm's name for --begin's time: the job is not eligible before it.
+  if (r.getBeginTime() > 0) line("EligibleTime", iso_time(r.getBeginTime()));
   line("StartTime", iso_time(j.getStartTime()));
   line("EndTime", iso_time(j.getEndTime()));
   line("RunTime", format_duration_s(elapsed(j, now)));

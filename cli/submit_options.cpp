@@ -12,8 +12,10 @@
 #include "common/hostlist.hpp"
 #include "common/dependency.hpp"
 #include "common/job_array.hpp"
+#include "common/begin_time.hpp"
 #include "common/job_signal.hpp"
 #include "common/escape.hpp"
+#include "common/ids.hpp"
 #include "common/limits.hpp"
 
 namespace cadre::cli {
@@ -114,6 +116,13 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const s
     *into = std::move(*list);
   }
   o.exclusive = o.exclusive || f.has("--exclusive");  // --mem=0 asks for whole nodes too
+  if (auto b = f.get("--begin")) {
+    // Read here, in the submitter's time zone, as sbatch does; the master
+    // gets the unix time.
+    auto at = parse_begin_time(*b, unix_now());
+    if (!at) return make_error(at.error());
+    o.begin_time = *at;
+  }
   if (auto sig = f.get("--signal")) {
     if (auto parsed = parse_job_signal(*sig); !parsed) return make_error(parsed.error());
     o.signal = *sig;
@@ -309,6 +318,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--exclude", {"-x"}, true},
       {"--exclusive", {}, false},
       {"--signal", {}, true},
+      {"--begin", {"-b"}, true},
       // sbatch's advisory options: recorded, shown, not acted on.
       {"--hint", {}, true, true},
       {"--gpu-bind", {}, true, true},
@@ -394,6 +404,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.exclude = o.exclude;
   s.exclusive = o.exclusive;
   s.signal = o.signal;
+  s.begin_time = o.begin_time;
   return s;
 }
 

@@ -62,6 +62,7 @@ struct JobSpec {
   std::string exclude;
   bool exclusive = false;
   std::string signal;           // --signal as given (common/job_signal.hpp); "" none
+  int64_t begin_time = 0;       // --begin: the job starts no earlier (unix seconds); 0 none
 
   bool operator==(const JobSpec&) const = default;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/begin_time.hpp"
 #include "common/dependency.hpp"
 #include "common/job_array.hpp"
 #include "common/limits.hpp"
@@ -23,7 +24,8 @@ constexpr Key kKeys[] = {
     {"reqprocs", UpdateField::num_tasks},     {"partition", UpdateField::partition},
     {"dependency", UpdateField::dependency},  {"priority", UpdateField::priority},
     {"requeue", UpdateField::requeue},        {"arraytaskthrottle", UpdateField::array_throttle},
-    {"account", UpdateField::account},
+    {"account", UpdateField::account},        {"starttime", UpdateField::begin_time},
+    {"begintime", UpdateField::begin_time},   {"eligibletime", UpdateField::begin_time},
 };
 
 std::string lower(std::string_view s) {
@@ -33,7 +35,8 @@ std::string lower(std::string_view s) {
 }
 
 constexpr const char* kKnown =
-    "TimeLimit, JobName, NumNodes, NumTasks, Partition, Dependency, Priority, Requeue, ArrayTaskThrottle, Account";
+    "TimeLimit, JobName, NumNodes, NumTasks, Partition, Dependency, Priority, Requeue, ArrayTaskThrottle, Account, "
+    "StartTime";
 
 }  // namespace
 
@@ -49,11 +52,12 @@ std::string_view field_name(UpdateField f) {
     case UpdateField::requeue: return "Requeue";
     case UpdateField::array_throttle: return "ArrayTaskThrottle";
     case UpdateField::account: return "Account";
+    case UpdateField::begin_time: return "StartTime";
   }
   return "?";
 }
 
-Result<JobUpdate> parse_job_update(std::string_view word) {
+Result<JobUpdate> parse_job_update(std::string_view word, int64_t now_unix) {
   const std::string shown = "'" + std::string(word.substr(0, 64)) + "'";
   const auto eq = word.find('=');
   if (eq == std::string_view::npos || eq == 0)
@@ -110,16 +114,28 @@ Result<JobUpdate> parse_job_update(std::string_view word) {
     case UpdateField::account:
       if (u.value.empty()) return make_error(shown + ": give a value");
       break;
+    case UpdateField::begin_time: {
+      auto at = parse_begin_time(u.value, now_unix);
+      if (!at) return make_error(shown + ": " + at.error());
+      // A time already come lifts the wait, as Slurm's StartTime=now does.
+      u.number = *at <= now_unix ? 0 : *at;
+      break;
+    }
   }
   return u;
 }
 
-Result<std::vector<JobUpdate>> parse_job_updates(const std::vector<std::string>& words) {
+std::string portable_update_word(const JobUpdate& u, std::string_view word) {
+  if (u.field != UpdateField::begin_time) return std::string(word);
+  return u.number == 0 ? "StartTime=now" : "StartTime=uts" + std::to_string(u.number);
+}
+
+Result<std::vector<JobUpdate>> parse_job_updates(const std::vector<std::string>& words, int64_t now_unix) {
   if (words.empty()) return make_error("give what to change as KEY=VALUE (keys: " + std::string(kKnown) + ")");
   if (words.size() > 64) return make_error("at most 64 changes at once");
   std::vector<JobUpdate> out;
   for (const std::string& w : words) {
-    auto u = parse_job_update(w);
+    auto u = parse_job_update(w, now_unix);
     if (!u) return make_error(u.error());
     out.push_back(std::move(*u));
   }
@@ -162,6 +178,7 @@ Status apply_job_updates(JobSpec& spec, const std::vector<JobUpdate>& updates, b
       case UpdateField::priority: spec.priority = static_cast<int32_t>(u.number); break;
       case UpdateField::requeue: spec.requeue = u.number != 0; break;
       case UpdateField::account: spec.account = u.value; break;
+      case UpdateField::begin_time: spec.begin_time = u.number; break;
       case UpdateField::array_throttle: {
         if (spec.array.empty()) return make_error("ArrayTaskThrottle: the job is not an array");
         std::string indices = spec.array.substr(0, spec.array.find('%'));

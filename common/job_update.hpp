@@ -16,21 +16,26 @@
 namespace cadre {
 
 enum class UpdateField { time_limit, name, num_nodes, num_tasks, partition, dependency, priority, requeue,
-                         array_throttle, account };
+                         array_throttle, account, begin_time };
 
 struct JobUpdate {
   UpdateField field = UpdateField::name;
   int op = 0;            // 0: set; +1: TimeLimit+=; -1: TimeLimit-=
   std::string value;     // as given
-  int64_t number = 0;    // the value read as a number (seconds for TimeLimit)
+  int64_t number = 0;    // the value read as a number (seconds for TimeLimit, a unix time for StartTime)
 };
 
 // "TimeLimit=2:00:00", "TimeLimit+=30", "JobName=x", "NumNodes=2",
 // "NumTasks=8", "Partition=gpu", "Dependency=afterok:4" ("Dependency="
 // removes it), "Priority=100", "Requeue=0", "ArrayTaskThrottle=4",
-// "Account=physics". Keys are case-insensitive. Errors name the word.
-Result<JobUpdate> parse_job_update(std::string_view word);
-Result<std::vector<JobUpdate>> parse_job_updates(const std::vector<std::string>& words);
+// "Account=physics", "StartTime=now+1hour" (--begin's forms, read at
+// `now_unix` in this process's time zone; "StartTime=now" lifts it).
+// Keys are case-insensitive. Errors name the word.
+Result<JobUpdate> parse_job_update(std::string_view word, int64_t now_unix);
+// The word that says the same to another process whatever its clock or
+// time zone: "StartTime=uts1800000000" for a begin time, else `word`.
+std::string portable_update_word(const JobUpdate& u, std::string_view word);
+Result<std::vector<JobUpdate>> parse_job_updates(const std::vector<std::string>& words, int64_t now_unix);
 std::string_view field_name(UpdateField f);
 
 // Applies `updates` to `spec`. A running job takes only TimeLimit,

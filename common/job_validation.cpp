@@ -121,6 +121,9 @@ Status check_numbers(const JobSpec& s) {
   if (s.priority < limits::kMinPriority || s.priority > limits::kMaxPriority)
     return make_error("priority " + to_string(s.priority) + " is out of range; give one from " +
                       to_string(limits::kMinPriority) + " to " + to_string(limits::kMaxPriority));
+  // Up to the end of year 9999, as --begin reads dates.
+  if (s.begin_time < 0 || s.begin_time > 253'402'300'799)
+    return make_error("begin time " + to_string(s.begin_time) + " is not a unix time from 0 to 253402300799");
   if (s.umask != -1 && (s.umask < 0 || s.umask > 0777))
     return make_error("umask " + (s.umask < 0 ? to_string(s.umask) : octal(s.umask)) +
                       " is not a file mode mask; give one from 0000 to 0777 (or -1 for the node's)");

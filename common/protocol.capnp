@@ -50,6 +50,7 @@ struct JobRequest {
   exclude       @35 :Text;           # -x: never these nodes (a host list); empty = none
   exclusive     @36 :Bool;           # --exclusive: whole nodes no other job shares
   signal        @37 :Text;           # --signal as given ("B:USR1@90"); empty = none
+  beginTime     @38 :Int64;          # --begin: not started before this unix time; 0 = none
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).

@@ -289,7 +289,7 @@ void JobRequests::update(const Request& r, UpdateJob::Reader m) {
     if (f.size() > limits::kMaxPathBytes) return refuse(r, "a change is over " + std::to_string(limits::kMaxPathBytes) + " bytes");
     words.emplace_back(f.cStr(), f.size());
   }
-  auto updates = parse_job_updates(words);
+  auto updates = parse_job_updates(words, unix_now());
   if (!updates) return s_.out.answer(r.peer, r.id, encode_error(r.id, updates.error()));
   const bool admin = !r.who || s_.peers.is_admin(r.who);
   std::vector<CancelOutcome> outcomes;

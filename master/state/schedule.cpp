@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "common/hostlist.hpp"
+#include "common/ids.hpp"
 #include "common/log.hpp"
 #include "master/state/dependencies.hpp"
 #include "master/state/job_arrays.hpp"
@@ -262,6 +263,7 @@ std::vector<sched::NodeView> node_views(const ClusterState& s, std::vector<std::
 sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vector<std::string>* names,
                          std::vector<JobId>* running_ids, std::vector<Job*>* pending_jobs, int64_t charge_to) {
   sched::Snapshot snap;
+  const int64_t now = charge_to != 0 ? charge_to : unix_now();  // for --begin
   std::vector<std::string> local_names;
   if (!names) names = &local_names;
   snap.nodes = node_views(s, names, &snap.gpu_models);
@@ -298,6 +300,15 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
       if (j.spec.array_job_id != 0) ++array_running[j.spec.array_job_id];
     } else if (j.state != JobState::pending || j.hold != Job::Hold::none || !j.spec.dependency.empty()) {
       // Held, or waiting on a dependency (resolve_dependencies gave the reason).
+      continue;
+    } else if (j.spec.begin_time > now) {
+      // --begin: not a candidate yet; a pass after that time takes it
+      // (passes run every interval), as Slurm's next poll does.
+      if (!j.reason.starts_with("BeginTime")) {
+        const std::string history(history_of(j.reason));
+        j.reason = "BeginTime";
+        if (!history.empty()) j.reason.append("; ").append(history);
+      }
       continue;
     } else if (j.spec.array_job_id != 0) {
       arrays.push_back(&j);

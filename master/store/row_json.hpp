@@ -237,6 +237,11 @@ inline void read_sched(std::string_view text, Job& j) {
       (key == "run_s" ? j.run_s : j.run_at) = v.number;
       return true;
     }
+    if (key == "begin") {
+      if (v.kind != Kind::number || v.number < 0) return false;
+      s.begin_time = v.number;
+      return true;
+    }
     if (key == "master_port") {
       if (v.kind != Kind::number || v.number < 0 || v.number > UINT16_MAX) return false;
       j.master_port = static_cast<uint16_t>(v.number);
@@ -277,6 +282,7 @@ inline void read_sched(std::string_view text, Job& j) {
   s.exclude = sched.value("exclude", "");
   s.exclusive = sched.value("exclusive", false);
   s.signal = sched.value("signal", "");
+  s.begin_time = sched.value("begin", int64_t{0});
   s.array_job_id = sched.value("array_job", uint64_t{0});
   s.array_task_id = sched.value("array_task", int64_t{-1});
   if (s.array_task_id < -1 || s.array_task_id > kMaxArrayIndex) throw std::runtime_error("array_task out of range");

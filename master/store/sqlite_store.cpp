@@ -302,6 +302,7 @@ Status SqliteStore::save_job(const Job& job) {
   if (!s.exclude.empty()) sched["exclude"] = s.exclude;
   if (s.exclusive) sched["exclusive"] = true;
   if (!s.signal.empty()) sched["signal"] = s.signal;
+  if (s.begin_time != 0) sched["begin"] = s.begin_time;
   if (!s.array.empty()) {
     sched["array"] = s.array;
     sched["array_job"] = s.array_job_id;

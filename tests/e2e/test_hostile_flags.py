@@ -133,6 +133,9 @@ def submit_flag_table():
                                 **{"1@abc": REFUSE, "1@-5": REFUSE, "@5": REFUSE, "1@": REFUSE, "@": REFUSE,
                                    "1@" + LONG: REFUSE}), [], []),
         ("--switches-wait", [], duration_values(), [], ["--switches", "1"]),
+        ("--begin", ["-b"], dict({x: REFUSE for x in ("", " ", "soon", "25:00", "12:60", "2026-02-30", "now+",
+                                                     "now+99999999999999999999", "uts99999999999999", LONG, CTRL,
+                                                     NEWLINE, BAD_UTF8)}, **{"now+1hour": EITHER}), [], []),
         # The ranks' working directory is on their nodes: a missing one may
         # exist there, so only what cannot be a directory is refused here.
         ("--chdir", ["-D"], {"": EITHER, " ": EITHER, CTRL: EITHER, "/no/such/dir": EITHER, LONG: REFUSE,

@@ -3,7 +3,8 @@
 shape, dependency and an array's throttle change; a running job takes a
 shorter limit and times out by it; a running job requeued runs again as
 attempt 2, an ended one is read back from the store and runs again, and
-requeue --hold leaves it held."""
+requeue --hold leaves it held; --begin keeps a job waiting (BeginTime)
+until its time, across a master restart, and StartTime= moves it."""
 
 import os
 
@@ -121,3 +122,32 @@ class JobControl(ClusterTestCase):
         r = self.c.cli("submit", "--signal=USR9@5", "--", "true", check=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn("'USR9' is not a signal", r.stderr)
+
+    def test_begin_defers_a_job_until_its_time_across_a_restart(self):
+        # A script's --begin an hour away: waiting, with Slurm's reason.
+        script = write_script(self.c.path("later.sh"), "#!/bin/sh\n#SBATCH --begin=now+1hour\n#SBATCH -o later.out\necho ran\n")
+        later = int(self.c.cli("submit", "--parsable", script).stdout.strip())
+        wait_until(lambda: self.c.show(later)["reason"] == "BeginTime" or None, 30, "the BeginTime reason")
+        begin = self.c.show(later)["begin_time"]
+        self.assertGreater(begin, 0)
+        self.assertIn("EligibleTime=", self.c.cli("show", str(later)).stdout)
+        # Nothing else waits for it: a job behind it runs.
+        self.assertEqual(self.c.wait_state(self.c.submit("true"), "COMPLETED")["state"], "COMPLETED")
+
+        # A begin time a few seconds away comes, and the job starts by itself.
+        soon = self.c.submit("true", "--begin", "now+3seconds")
+        self.assertEqual(self.c.show(soon)["state"], "PENDING")
+        done = self.c.wait_state(soon, "COMPLETED")
+        self.assertGreaterEqual(done["start_time"], self.c.show(soon)["begin_time"])
+
+        # The wait survives a restart; StartTime=now lifts it.
+        self.c.restart_master()
+        wait_until(lambda: self.c.show(later)["reason"] == "BeginTime" or None, 30, "the reason after the restart")
+        self.assertEqual(self.c.show(later)["begin_time"], begin)
+        self.c.cli("update", str(later), "StartTime=now")
+        self.assertEqual(self.c.wait_state(later, "COMPLETED")["begin_time"], 0)
+        with open(self.c.path("later.out")) as f:
+            self.assertEqual(f.read(), "ran\n")
+        r = self.c.cli("submit", "--begin", "someday", "--", "true", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--begin 'someday': expected HH:MM[:SS]", r.stderr)

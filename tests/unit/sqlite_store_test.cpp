@@ -274,6 +274,29 @@ TEST_F(SqliteStoreTest, AnArrayRecordAndItsTasksRoundTripAndLoadTogether) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_F(SqliteStoreTest, PlacementSignalAndBeginTimeRoundTrip) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Job j = ended_job(20, JobState::completed);
+  j.spec.begin_time = 1800000000;
+  j.spec.nodelist = "n[1-2]";
+  j.spec.exclude = "n3";
+  j.spec.exclusive = true;
+  j.spec.signal = "B:USR1@90";
+  Job plain = ended_job(21, JobState::completed);
+  save(*store, {j, plain});
+  auto loaded = store->load_job(20);
+  ASSERT_TRUE(loaded && loaded->has_value());
+  EXPECT_EQ((*loaded)->spec.begin_time, 1800000000);
+  EXPECT_EQ((*loaded)->spec.nodelist, "n[1-2]");
+  EXPECT_EQ((*loaded)->spec.exclude, "n3");
+  EXPECT_TRUE((*loaded)->spec.exclusive);
+  EXPECT_EQ((*loaded)->spec.signal, "B:USR1@90");
+  auto other = store->load_job(21);
+  ASSERT_TRUE(other && other->has_value());
+  EXPECT_EQ((*other)->spec.begin_time, 0);
+}
+
 TEST_F(SqliteStoreTest, NodeWithLabelsRoundTrips) {
   auto store = open_store();
   ASSERT_TRUE(store);
