@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/constraint.hpp"
 #include "common/endpoint.hpp"
 #include "common/limits.hpp"
 #include "common/toml_file.hpp"
@@ -22,7 +23,7 @@ class Reader : public TomlReader {
                         [&](std::string_view key, const toml::node& v, const std::string& path) -> Status {
                           if (key != "agent") return {};
                           return each_key(v, path, "in [agent]",
-                                          {"master", "name", "cpus", "memory", "gpus", "labels", "work_dir",
+                                          {"master", "name", "cpus", "memory", "gpus", "labels", "features", "work_dir",
                                            "address", "kill_grace", "allow_root_jobs", "cgroup", "cgroups", "key",
                                            "master_key", "log_level"},
                                           [&](std::string_view k, const toml::node& x, const std::string& p) {
@@ -50,6 +51,8 @@ class Reader : public TomlReader {
     if (key == "memory") return set(c.memory_mb, [&](int64_t& out) { return read_size_mb(x, path, out); });
     if (key == "gpus") return set(c.gpus, [&](int64_t& out) { return read_int64(x, path, out, 0, kMaxGpus); });
     if (key == "labels") return set(c.labels, [&](Labels& out) { return read_labels(x, path, out); });
+    if (key == "features")
+      return set(c.features, [&](std::vector<std::string>& out) { return read_features(x, path, out); });
     if (key == "work_dir") return string_into(c.work_dir);
     if (key == "address")
       return set(c.address, [&](std::string& out) -> Status {
@@ -86,6 +89,27 @@ class Reader : public TomlReader {
     if (!s || s->get().empty() || s->get()[0] != '/')
       return expected(x, path, "the absolute path of a delegated cgroup v2 folder, e.g. \"/sys/fs/cgroup/cadre.slice\"");
     out = s->get();
+    return {};
+  }
+
+  // An array of strings, or the flag's "a,b" text.
+  Status read_features(const toml::node& x, const std::string& path, std::vector<std::string>& out) const {
+    std::string joined;
+    if (const auto* s = x.as_string()) {
+      joined = s->get();
+    } else if (const toml::array* a = x.as_array()) {
+      for (const auto& item : *a) {
+        const auto* t = item.as_string();
+        if (!t) return expected(item, path, "an array of strings such as [\"a100\", \"ib\"]");
+        if (t->get().find(',') != std::string::npos) return fail(item, path, "a feature name has no ','");
+        joined += (joined.empty() ? "" : ",") + t->get();
+      }
+    } else {
+      return expected(x, path, "an array of strings such as [\"a100\", \"ib\"] or a string \"a100,ib\"");
+    }
+    auto features = parse_feature_list(joined);
+    if (!features) return fail(x, path, features.error());
+    out = std::move(*features);
     return {};
   }
 

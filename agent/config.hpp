@@ -11,6 +11,7 @@
 //   memory = "256G"              memory to offer (default: MemTotal)
 //   gpus = 8                     GPUs to offer (default: all discovered)
 //   labels = { rack = "r1" }     or "rack=r1,switch=s3"
+//   features = ["a100", "ib"]    or "a100,ib"
 //   work_dir = "/var/lib/cadre-agent"
 //   address = "10.0.0.17"        address other nodes' ranks use for this one
 //   kill_grace = "10s"           SIGTERM to SIGKILL (at most 1h)
@@ -41,6 +42,7 @@ struct AgentConfig {
   std::optional<std::string> master, name, work_dir, address, cgroup, key, master_key, log_level;
   std::optional<int64_t> cpus, memory_mb, gpus, kill_grace_s;
   std::optional<Labels> labels;
+  std::optional<std::vector<std::string>> features;
   std::optional<bool> allow_root_jobs, cgroups;
 };
 

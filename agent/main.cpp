@@ -17,6 +17,7 @@
 #include "agent/service.hpp"
 #include "agent/supervisor.hpp"
 #include "common/bounded_file.hpp"
+#include "common/constraint.hpp"
 #include "common/curve_keys.hpp"
 #include "common/endpoint.hpp"
 #include "common/flags.hpp"
@@ -27,7 +28,8 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: cadre-agent [--config FILE] [--check-config] [--master ENDPOINT] [--name NAME]
-                   [--cpus N] [--memory SIZE] [--gpus N] [--labels k=v,...] [--work-dir DIR]
+                   [--cpus N] [--memory SIZE] [--gpus N] [--labels k=v,...] [--features a,b,...]
+                   [--work-dir DIR]
                    [--address ADDR] [--kill-grace SECONDS] [--allow-root-jobs]
                    [--cgroup DIR | --no-cgroups] [--key FILE --master-key FILE]
                    [--log-level LEVEL]
@@ -50,6 +52,8 @@ The cadre node agent: registers this node with the master and runs its ranks.
                         $CADRE_NVML_LIB or libnvidia-ml.so.1, else nvidia-smi; 0 without either)
   --labels k=v,...      labels such as rack=r1,switch=s3 (at most 64, each key and value
                         at most 256 bytes)
+  --features a,b,...    node features that jobs ask for with -C/--constraint, e.g. a100,ib
+                        (at most 64; letters, digits and _ . - + : =)
   --work-dir DIR        ranks' state (WORK/ranks: exit status kept until the master
                         has it) and per-job files such as hostfiles
                         (default /var/lib/cadre-agent)
@@ -191,6 +195,13 @@ cadre::Status apply_resources(const cadre::Flags& flags, const cadre::agent::Age
   } else if (config.labels) {
     o.labels = *config.labels;
   }
+  if (auto f = flags.get("--features")) {
+    auto features = parse_feature_list(*f);
+    if (!features) return make_error("--features: " + features.error());
+    o.features = std::move(*features);
+  } else if (config.features) {
+    o.features = *config.features;
+  }
   return {};
 }
 
@@ -302,7 +313,7 @@ static int run_main(int argc, char** argv) {
     return agent::run_launcher(std::atoi(argv[2]), argv[0], static_cast<size_t>(argv[3] + strlen(argv[3]) + 1 - argv[0]));
   log::set_program("cadre-agent");
   Flags flags;
-  flags.value("--master").value("--name").value("--cpus").value("--memory").value("--gpus").value("--labels");
+  flags.value("--master").value("--name").value("--cpus").value("--memory").value("--gpus").value("--labels").value("--features");
   flags.value("--work-dir").value("--address").value("--kill-grace").value("--log-level");
   flags.toggle("--help", {"-h"}).toggle("--version", {"-V"});
   flags.toggle("--allow-root-jobs").toggle("--no-cgroups").value("--cgroup").value("--key").value("--master-key");

@@ -192,6 +192,8 @@ void AgentService::send_register() {
     labels[i].setKey(text(options_.labels[i].first));
     labels[i].setValue(text(options_.labels[i].second));
   }
+  auto features = r.initFeatures(static_cast<unsigned>(options_.features.size()));
+  for (unsigned i = 0; i < options_.features.size(); ++i) features.set(i, text(options_.features[i]));
   auto running = r.initRunning(static_cast<unsigned>(live_.size() + unacked_.size()));
   unsigned i = 0;
   for (auto& [id, live] : live_) {

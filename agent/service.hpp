@@ -39,6 +39,7 @@ struct AgentOptions {
   std::string address;
   Resources total;
   std::vector<std::pair<std::string, std::string>> labels;
+  std::vector<std::string> features;  // -C/--constraint matches these
   std::string work_dir;
   int64_t kill_grace_ms = 10000;
   bool allow_root_jobs = false;

@@ -54,6 +54,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--exclusive", 0, "--exclusive", false},
     {"--signal", 0, "--signal"},
     {"--begin", 'b', "--begin"},
+    {"--constraint", 'C', "--constraint"},
     {"--switches", 0, "--switches"},
     // Advisory: recorded with the job and shown by cadre show.
     {"--hint", 0, "--hint"},
@@ -93,7 +94,7 @@ constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
     "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
@@ -109,8 +110,6 @@ struct RefusedSbatch {
 };
 
 constexpr RefusedSbatch kRefusedSbatch[] = {
-    {"--constraint", 'C', "node features are not supported yet; for a GPU model use --gpu-type MODEL, "
-                          "else a partition of those nodes"},
     {"--qos", 'q', "QOS is not supported yet; a partition's tier plays its role for preemption (-p)"},
     {"--reservation", 0, "reservations are not supported yet; leave the option out"},
     {"--deadline", 0, "deadlines are not supported yet; a --time limit bounds the run"},

@@ -103,6 +103,7 @@ nlohmann::json job_json(JobInfo::Reader j) {
   out["exclusive"] = r.getExclusive();
   out["signal"] = r.getSignal().cStr();
   out["begin_time"] = r.getBeginTime();  // --begin (unix seconds); 0 none
+  out["constraint"] = r.getConstraint().cStr();
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -117,6 +118,8 @@ nlohmann::json job_json(JobInfo::Reader j) {
 nlohmann::json node_json(NodeInfo::Reader n) {
   nlohmann::json labels = nlohmann::json::object();
   for (auto l : n.getLabels()) labels[l.getKey().cStr()] = l.getValue().cStr();
+  std::vector<std::string> features;
+  for (auto f : n.getFeatures()) features.emplace_back(f.cStr());
   auto total = n.getTotal(), free = n.getFree();
   nlohmann::json gpus = nlohmann::json::array();
   for (auto g : n.getGpus()) {
@@ -138,6 +141,7 @@ nlohmann::json node_json(NodeInfo::Reader n) {
           {"gpus", total.getGpus()},
           {"gpus_free", free.getGpus()},
           {"labels", labels},
+          {"features", features},
           {"last_seen", n.getLastSeen()},
           {"gpu_devices", gpus},
           {"isolation", n.getIsolation().cStr()},
@@ -211,6 +215,7 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   if (r.getExclude().size() > 0) line("ExcNodeList", r.getExclude().cStr());
   if (r.getExclusive()) line("OverSubscribe", "NO (--exclusive)");
   if (r.getSignal().size() > 0) line("Signal", r.getSignal().cStr());
+  if (r.getConstraint().size() > 0) line("Features", r.getConstraint().cStr());  // scontrol's name for -C
   line("Partition", r.getPartition().cStr());
   line("Account", r.getAccount().cStr());
   line("JobPriority", std::to_string(r.getPriority()));
@@ -261,10 +266,11 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
 
 std::string nodes_table(capnp::List<NodeInfo>::Reader nodes) {
   std::vector<std::vector<std::string>> rows{{"NAME", "STATE", "CPUS(free/total)", "MEMORY(free/total)",
-                                              "GPUS(free/total)", "GPU_MODEL", "ISOLATION", "ADDRESS", "LABELS"}};
+                                              "GPUS(free/total)", "GPU_MODEL", "ISOLATION", "ADDRESS", "FEATURES", "LABELS"}};
   for (auto n : nodes) {
     auto t = n.getTotal(), f = n.getFree();
-    std::string labels;
+    std::string labels, features;
+    for (auto feature : n.getFeatures()) features.append(features.empty() ? "" : ",").append(feature.cStr());
     for (auto l : n.getLabels())
       labels.append(labels.empty() ? "" : ",").append(l.getKey().cStr()).append("=").append(l.getValue().cStr());
     // "8x NVIDIA H100 80GB HBM3", or each model's count on a mixed node.
@@ -284,7 +290,8 @@ std::string nodes_table(capnp::List<NodeInfo>::Reader nodes) {
                     format_cpus(f.getMillicores()) + "/" + format_cpus(t.getMillicores()),
                     format_size_mb(f.getMemoryMb()) + "/" + format_size_mb(t.getMemoryMb()),
                     std::to_string(f.getGpus()) + "/" + std::to_string(t.getGpus()), model.empty() ? "-" : model,
-                    isolation.empty() ? "-" : isolation, n.getAddress().cStr(), labels.empty() ? "-" : labels});
+                    isolation.empty() ? "-" : isolation, n.getAddress().cStr(), features.empty() ? "-" : features,
+                    labels.empty() ? "-" : labels});
   }
   return render_table(rows);
 }

@@ -32,7 +32,8 @@ const std::set<std::string> kSrunValued = {
     "-o", "--output", "-e", "--error", "-p", "--partition", "-A", "--account", "--mpi", "--cpu-bind",
     "--cpu_bind", "--gpu-bind", "-m", "--distribution", "--export", "-w", "--nodelist", "-x", "--exclude",
     "-D", "--chdir", "--hint", "--comment", "-K", "--kill-on-bad-exit", "--gpus", "-G", "--cpus-per-gpu",
-    "--mem-per-gpu", "--ntasks-per-gpu", "-b", "--begin"};
+    "--mem-per-gpu", "--ntasks-per-gpu", "-b", "--begin", "-C",
+    "--constraint"};
 
 // Options a step inside a job may carry that only advise, or that cadre's
 // steps do anyway (every rank's output is kept; ranks run in the job's

@@ -13,6 +13,7 @@
 #include "common/dependency.hpp"
 #include "common/job_array.hpp"
 #include "common/begin_time.hpp"
+#include "common/constraint.hpp"
 #include "common/job_signal.hpp"
 #include "common/escape.hpp"
 #include "common/ids.hpp"
@@ -116,6 +117,13 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const s
     *into = std::move(*list);
   }
   o.exclusive = o.exclusive || f.has("--exclusive");  // --mem=0 asks for whole nodes too
+  if (auto c = f.get("--constraint")) {
+    // sbatch takes an empty --constraint= as none.
+    if (!c->empty()) {
+      if (auto parsed = parse_constraint(*c); !parsed) return make_error(parsed.error());
+      o.constraint = *c;
+    }
+  }
   if (auto b = f.get("--begin")) {
     // Read here, in the submitter's time zone, as sbatch does; the master
     // gets the unix time.
@@ -319,6 +327,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--exclusive", {}, false},
       {"--signal", {}, true},
       {"--begin", {"-b"}, true},
+      {"--constraint", {"-C"}, true},
       // sbatch's advisory options: recorded, shown, not acted on.
       {"--hint", {}, true, true},
       {"--gpu-bind", {}, true, true},
@@ -405,6 +414,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.exclusive = o.exclusive;
   s.signal = o.signal;
   s.begin_time = o.begin_time;
+  s.constraint = o.constraint;
   return s;
 }
 

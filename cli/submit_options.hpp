@@ -47,6 +47,7 @@ struct SubmitOptions {
   bool exclusive = false;       // --exclusive
   std::string signal;           // --signal as given, checked
   int64_t begin_time = 0;       // --begin, as a unix time; 0 none
+  std::string constraint;       // -C, checked
   std::vector<std::string> hints;  // advisory options, "--name=value", in flag-table order
   std::string export_file;      // --export-file: a file, or a descriptor number >= 3
 };

@@ -63,6 +63,7 @@ struct JobSpec {
   bool exclusive = false;
   std::string signal;           // --signal as given (common/job_signal.hpp); "" none
   int64_t begin_time = 0;       // --begin: the job starts no earlier (unix seconds); 0 none
+  std::string constraint;       // -C: node features (common/constraint.hpp); "" any node
 
   bool operator==(const JobSpec&) const = default;
 };

@@ -9,6 +9,7 @@
 #include "common/hostlist.hpp"
 #include "common/dependency.hpp"
 #include "common/job_array.hpp"
+#include "common/constraint.hpp"
 #include "common/job_signal.hpp"
 
 namespace cadre {
@@ -207,6 +208,10 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
   if (!spec.signal.empty()) {
     if (Status st = check_text("--signal", spec.signal, 64); !st) return st;
     if (auto sig = parse_job_signal(spec.signal); !sig) return make_error(sig.error());
+  }
+  if (!spec.constraint.empty()) {
+    if (Status st = check_text("-C/--constraint", spec.constraint, 1024); !st) return st;
+    if (auto c = parse_constraint(spec.constraint); !c) return make_error(c.error());
   }
   if (!spec.dependency.empty()) {
     if (Status st = check_text("--dependency", spec.dependency, kMaxDependencyBytes); !st) return st;

@@ -51,6 +51,7 @@ struct JobRequest {
   exclusive     @36 :Bool;           # --exclusive: whole nodes no other job shares
   signal        @37 :Text;           # --signal as given ("B:USR1@90"); empty = none
   beginTime     @38 :Int64;          # --begin: not started before this unix time; 0 = none
+  constraint    @39 :Text;           # -C: node features the job's nodes must have ("a100&ib"); empty = any
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -122,6 +123,7 @@ struct NodeInfo {
   gpus      @7 :List(GpuDevice);
   isolation @8 :Text;               # how ranks are confined there: "cgroup v2 (cpu, memory, cpuset)" or why not
   reason    @9 :Text;               # why it is DRAIN or DOWN
+  features  @10 :List(Text);        # what -C/--constraint matches
 }
 
 # A rank as an agent knows it; used in registration so a restarted master
@@ -149,6 +151,7 @@ struct Register {
   running  @4 :List(RunningTask);
   gpus     @5 :List(GpuDevice);
   isolation @6 :Text;
+  features @7 :List(Text);          # --features: what -C/--constraint matches (common/constraint.hpp)
 }
 
 struct Heartbeat {

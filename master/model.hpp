@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,6 +121,7 @@ struct Node {
   Resources used;                      // derived from tasks holding resources
   std::vector<bool> gpu_busy;          // index -> allocated
   std::map<std::string, std::string> labels;
+  std::set<std::string, std::less<>> features;  // -C/--constraint matches these (common/constraint.hpp)
   int64_t last_seen_unix = 0;
   std::vector<NodeGpu> gpus;           // as the agent discovered them (reported at registration)
   std::string isolation;               // how ranks are confined there, as the agent reports it

@@ -131,6 +131,7 @@ void Pass::consider(const PendingJob& j) {
   c.partition = static_cast<int32_t>(j.partition);
   c.gpu_models = &j.gpu_models;
   if (j.nodes_restricted) c.nodes = &j.nodes_allowed;
+  if (!j.node_sets.empty()) c.node_sets = &j.node_sets;
   c.whole_nodes = j.exclusive;
   const bool switches_held =
       j.max_switches > 0 && (j.switches_wait_s == 0 || now_ - j.submit_time < j.switches_wait_s);
@@ -152,7 +153,8 @@ void Pass::consider(const PendingJob& j) {
 }
 
 ShapeKey Pass::key_of(const PendingJob& j, const PlaceConstraints& c) const {
-  return ShapeKey{j.shape, j.partition, c.max_switches, j.gpu_models, j.nodes_restricted, j.nodes_allowed, j.exclusive};
+  return ShapeKey{j.shape,           j.partition,   c.max_switches, j.gpu_models, j.nodes_restricted,
+                  j.nodes_allowed,   j.exclusive,   j.node_sets};
 }
 
 // Places the gang on what is free now, over [now, end): reserved nodes

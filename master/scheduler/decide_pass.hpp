@@ -28,11 +28,12 @@ struct ShapeKey {
   bool restricted = false;
   std::vector<uint32_t> nodes;
   bool exclusive = false;
+  std::vector<std::vector<uint32_t>> node_sets;
 
   auto tie() const {
     return std::tie(shape.per_task.millicores, shape.per_task.memory_mb, shape.per_task.gpus, shape.nodes,
                     shape.tasks_per_node, shape.ntasks, partition, max_switches, models, restricted, nodes,
-                    exclusive);
+                    exclusive, node_sets);
   }
   bool operator<(const ShapeKey& o) const { return tie() < o.tie(); }
 };

@@ -106,6 +106,15 @@ Area choose_area(const std::vector<NodeView>& nodes, const std::vector<Candidate
 
 std::optional<GangPlacement> place_gang(const GangShape& shape, const std::vector<NodeView>& nodes,
                                         const PlaceConstraints& constraints) {
+  if (constraints.node_sets) {
+    for (const std::vector<uint32_t>& set : *constraints.node_sets) {
+      PlaceConstraints one = constraints;
+      one.node_sets = nullptr;
+      one.nodes = &set;
+      if (auto gang = place_gang(shape, nodes, one)) return gang;
+    }
+    return std::nullopt;
+  }
   if (shape.ntasks == 0) return std::nullopt;
   const bool per_node = shape.nodes > 0;
   if (per_node && (shape.tasks_per_node == 0 || shape.nodes * shape.tasks_per_node != shape.ntasks))
@@ -198,6 +207,19 @@ void reserve(const GangShape& shape, const GangPlacement& placement, std::vector
 std::string never_fits_reason(const GangShape& shape, const std::vector<NodeView>& nodes,
                               const PlaceConstraints& constraints) {
   if (nodes.empty()) return "";  // nothing registered yet: cannot judge
+  if (constraints.node_sets) {
+    // A matching OR fits when one of its choices does; else the first's reason.
+    std::string first;
+    for (const std::vector<uint32_t>& set : *constraints.node_sets) {
+      PlaceConstraints one = constraints;
+      one.node_sets = nullptr;
+      one.nodes = &set;
+      std::string why = never_fits_reason(shape, nodes, one);
+      if (why.empty()) return "";
+      if (first.empty()) first = why;
+    }
+    return first.empty() ? "no node has the features -C/--constraint asks for" : first;
+  }
   std::vector<NodeView> idle;
   PlaceConstraints any_state = constraints;
   any_state.whole_nodes = false;  // every node is idle here

@@ -31,6 +31,9 @@ struct PlaceConstraints {
   // Null: any; empty: none.
   const std::vector<uint32_t>* nodes = nullptr;
   bool whole_nodes = false;             // --exclusive: only nodes nothing else uses
+  // -C's matching OR: the gang goes wholly within one of these sets (each
+  // ascending), the first that holds it. Null: no such choice.
+  const std::vector<std::vector<uint32_t>>* node_sets = nullptr;
 };
 
 // Places the whole gang on the nodes' free capacity, or returns nullopt.

@@ -95,9 +95,12 @@ struct PendingJob {
   // after submit and then relaxed (0: held forever).
   uint32_t max_switches = 0;
   int64_t switches_wait_s = 0;
-  // -w / -x: only these nodes (indices, ascending) when restricted.
+  // -w / -x / -C: only these nodes (indices, ascending) when restricted.
   bool nodes_restricted = false;
   std::vector<uint32_t> nodes_allowed;
+  // -C's matching OR ("[rack1|rack2]"): the gang goes wholly within one of
+  // these sets (each within nodes_allowed); empty: no such choice.
+  std::vector<std::vector<uint32_t>> node_sets;
   bool exclusive = false;           // --exclusive: whole nodes, shared with no one
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/constraint.hpp"
 #include "common/hostlist.hpp"
 #include "common/job_validation.hpp"
 #include "common/limits.hpp"
@@ -77,6 +78,24 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
   if (spec.name.empty()) spec.name = default_name(spec.argv[0]);
   if (spec.account.empty()) spec.account = spec.user;
   if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");
+
+  // -C: a feature no node has is a mistake, refused as Slurm's "Invalid
+  // feature specification" (judged once nodes are known).
+  if (!spec.constraint.empty() && !s.nodes.empty()) {
+    auto c = parse_constraint(spec.constraint);
+    if (!c) return make_error(c.error());
+    std::set<std::string, std::less<>> known;
+    for (const auto& [name, node] : s.nodes) known.insert(node.features.begin(), node.features.end());
+    for (const std::string& f : c->names())
+      if (!known.count(f)) {
+        std::string all;
+        for (const std::string& k : known) all += (all.empty() ? "" : ", ") + k;
+        return make_error("-C/--constraint: no node has the feature '" + f + "' (" +
+                          (all.empty() ? std::string("no node reports features; agents list theirs with --features")
+                                       : "features: " + all) +
+                          ")");
+      }
+  }
 
   // -w: the job runs on exactly the listed nodes, so they give its node
   // count (Slurm may add nodes to reach -N; cadre asks for a list of N).

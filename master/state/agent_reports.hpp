@@ -35,6 +35,7 @@ struct NodeRegistration {
   std::string address;
   Resources total;
   std::map<std::string, std::string> labels;
+  std::vector<std::string> features;
   std::vector<RunningTaskRef> running;
   std::vector<NodeGpu> gpus;
   std::string isolation;

@@ -16,6 +16,7 @@ bool take_registration(ClusterState& s, Node& n, const NodeRegistration& reg, in
   n.name = reg.name;
   n.address = reg.address;
   n.labels = reg.labels;
+  n.features = {reg.features.begin(), reg.features.end()};
   n.gpus = reg.gpus;
   n.isolation = reg.isolation;
   n.last_seen_ms = now_ms;

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/constraint.hpp"
 #include "common/hostlist.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
@@ -26,6 +27,35 @@ struct SnapshotIds {
   std::unordered_map<std::string_view, uint32_t> node_index, users, accounts, partition_ids;
   // -w / -x host lists as node indices, by "nodelist\nexclude".
   std::unordered_map<std::string, std::vector<uint32_t>> allowed;
+  // -C: the nodes each choice allows (within -w / -x), by
+  // "nodelist\nexclude\nconstraint".
+  std::unordered_map<std::string, std::vector<std::vector<uint32_t>>> featured;
+  std::vector<const Node*> node_at;  // by index, for their features
+
+  const std::vector<std::vector<uint32_t>>& feature_sets(const JobSpec& spec) {
+    auto [it, fresh] = featured.try_emplace(spec.nodelist + "\n" + spec.exclude + "\n" + spec.constraint);
+    if (!fresh) return it->second;
+    auto c = parse_constraint(spec.constraint);
+    if (!c) {
+      // Validated at submit: only a row from a newer or broken master gets
+      // here. No node qualifies, rather than any.
+      it->second.emplace_back();
+      return it->second;
+    }
+    const bool restricted = !spec.nodelist.empty() || !spec.exclude.empty();
+    std::vector<uint32_t> candidates;
+    if (restricted) {
+      candidates = allowed_nodes(spec);
+    } else {
+      for (uint32_t i = 0; i < node_at.size(); ++i) candidates.push_back(i);
+    }
+    for (size_t choice = 0; choice < c->choices(); ++choice) {
+      std::vector<uint32_t>& set = it->second.emplace_back();
+      for (uint32_t i : candidates)
+        if (node_at[i] && c->matches(choice, node_at[i]->features)) set.push_back(i);
+    }
+    return it->second;
+  }
 
   const std::vector<uint32_t>& allowed_nodes(const JobSpec& spec) {
     auto [it, fresh] = allowed.try_emplace(spec.nodelist + "\n" + spec.exclude);
@@ -99,7 +129,19 @@ sched::PendingJob pending_view(JobId id, const Job& j, SnapshotIds& ids, const s
   p.max_switches = j.spec.max_switches;
   p.switches_wait_s = j.spec.switches_wait_s;
   p.exclusive = j.spec.exclusive;
-  if (!j.spec.nodelist.empty() || !j.spec.exclude.empty()) {
+  if (!j.spec.constraint.empty()) {
+    const auto& sets = ids.feature_sets(j.spec);
+    p.nodes_restricted = true;
+    if (sets.size() == 1) {
+      p.nodes_allowed = sets[0];
+    } else {
+      // A matching OR: placed within one choice; allowed is their union.
+      p.node_sets = sets;
+      for (const auto& set : sets) p.nodes_allowed.insert(p.nodes_allowed.end(), set.begin(), set.end());
+      std::sort(p.nodes_allowed.begin(), p.nodes_allowed.end());
+      p.nodes_allowed.erase(std::unique(p.nodes_allowed.begin(), p.nodes_allowed.end()), p.nodes_allowed.end());
+    }
+  } else if (!j.spec.nodelist.empty() || !j.spec.exclude.empty()) {
     p.nodes_restricted = true;
     p.nodes_allowed = ids.allowed_nodes(j.spec);
   }
@@ -276,9 +318,14 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
     v.max_gpus_per_user = p.max_gpus_per_user;
     snap.partitions.push_back(std::move(v));
   }
-  SnapshotIds ids{s, {}, {}, {}, {}, {}};
+  SnapshotIds ids{s, {}, {}, {}, {}, {}, {}, {}};
   ids.node_index.reserve(names->size());
   for (uint32_t i = 0; i < names->size(); ++i) ids.node_index.emplace((*names)[i], i);
+  ids.node_at.reserve(names->size());
+  for (const std::string& name : *names) {
+    auto it = s.nodes.find(name);
+    ids.node_at.push_back(it == s.nodes.end() ? nullptr : &it->second);
+  }
   // Fair-share factors are read after the walk, once usage is charged.
   // Pending jobs per user, counted in the same walk (see count_pending()).
   std::unordered_map<std::string_view, uint32_t> pending_count;

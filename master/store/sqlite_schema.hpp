@@ -68,6 +68,9 @@ inline constexpr const char* kMigrations[] = {
     // whole table back from the newest id, a million live rows included.
     "DROP INDEX IF EXISTS jobs_active;"
     "CREATE INDEX jobs_by_active ON jobs(active);",
+    // 5: node features (what -C/--constraint matches), comma-separated, so
+    // a job is checked against them before the agents register again.
+    "ALTER TABLE nodes ADD COLUMN features TEXT NOT NULL DEFAULT '';",
 };
 
 }  // namespace cadre::sqlite_schema

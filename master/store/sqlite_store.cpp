@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "common/constraint.hpp"
 #include "master/store/row_json.hpp"
 #include "master/store/sqlite_schema.hpp"
 
@@ -303,6 +304,7 @@ Status SqliteStore::save_job(const Job& job) {
   if (s.exclusive) sched["exclusive"] = true;
   if (!s.signal.empty()) sched["signal"] = s.signal;
   if (s.begin_time != 0) sched["begin"] = s.begin_time;
+  if (!s.constraint.empty()) sched["constraint"] = s.constraint;
   if (!s.array.empty()) {
     sched["array"] = s.array;
     sched["array_job"] = s.array_job_id;
@@ -329,12 +331,14 @@ Status SqliteStore::save_job(const Job& job) {
 
 Status SqliteStore::save_node(const Node& node) {
   Stmt up(db_, cached(
-          "INSERT OR REPLACE INTO nodes (name, address, state, millicores, memory_mb, gpus, labels, last_seen) "
-          "VALUES (?,?,?,?,?,?,?,?)"));
+          "INSERT OR REPLACE INTO nodes (name, address, state, millicores, memory_mb, gpus, labels, last_seen, "
+          "features) VALUES (?,?,?,?,?,?,?,?,?)"));
   nlohmann::json labels = node.labels;
   up.bind(1, node.name).bind(2, node.address).bind(3, std::string(to_string(node.state)));
   up.bind(4, node.total.millicores).bind(5, node.total.memory_mb).bind(6, node.total.gpus);
-  up.bind(7, labels.dump()).bind(8, node.last_seen_unix);
+  std::string features;
+  for (const std::string& f : node.features) features += (features.empty() ? "" : ",") + f;
+  up.bind(7, labels.dump()).bind(8, node.last_seen_unix).bind(9, features);
   if (up.step() != SQLITE_DONE) return sql_error(db_, "save node " + node.name);
   return {};
 }
@@ -418,7 +422,8 @@ Result<std::optional<Job>> SqliteStore::load_job(JobId id) {
 
 Result<std::vector<Node>> SqliteStore::load_nodes() {
   std::vector<Node> nodes;
-  Stmt q(db_, "SELECT name, address, state, millicores, memory_mb, gpus, labels, last_seen FROM nodes ORDER BY name");
+  Stmt q(db_, "SELECT name, address, state, millicores, memory_mb, gpus, labels, last_seen, features FROM nodes "
+              "ORDER BY name");
   if (!q.prepared()) return sql_error(db_, "load nodes");
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
@@ -435,6 +440,9 @@ Result<std::vector<Node>> SqliteStore::load_nodes() {
       return make_error("node " + n.name + " has corrupt labels: " + e.what());
     }
     n.last_seen_unix = q.i64(7);
+    auto features = parse_feature_list(q.text(8));
+    if (!features) return make_error("node " + n.name + " has corrupt features: " + features.error());
+    n.features.insert(features->begin(), features->end());
     n.gpu_busy.assign(static_cast<size_t>(std::max<int64_t>(n.total.gpus, 0)), false);
     nodes.push_back(std::move(n));
   }

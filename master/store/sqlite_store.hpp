@@ -18,7 +18,7 @@ namespace cadre {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // The database holds every job's command, environment and user: a file
   // open() creates is this mode whatever the umask, and SQLite gives the

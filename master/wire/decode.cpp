@@ -3,6 +3,7 @@
 #include <set>
 #include <string_view>
 
+#include "common/constraint.hpp"
 #include "common/job_request.hpp"
 #include "common/job_validation.hpp"
 #include "common/limits.hpp"
@@ -75,6 +76,12 @@ Result<NodeRegistration> decode_register(Register::Reader r) {
     reg.gpus.push_back(cadre::from_proto(g));
   }
   if (Status s = take_labels(r.getLabels(), reg.labels); !s) return make_error(s.error());
+  if (r.getFeatures().size() > kMaxLabels) return make_error(too_many("node features", r.getFeatures().size(), kMaxLabels));
+  for (auto f : r.getFeatures()) {
+    std::string name(f.cStr(), f.size());
+    if (Status s = check_feature_name(name); !s) return make_error(s.error());
+    reg.features.push_back(std::move(name));
+  }
   if (Status s = take_running(r.getRunning(), reg.running); !s) return make_error(s.error());
   if (Status s = take_text(r.getIsolation(), kMaxMessageTextBytes, "the isolation note", reg.isolation); !s)
     return make_error(s.error());

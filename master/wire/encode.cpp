@@ -63,6 +63,9 @@ void to_proto(const Node& node, NodeInfo::Builder out) {
     ++i;
   }
   out.setLastSeen(node.last_seen_unix);
+  auto features = out.initFeatures(static_cast<unsigned>(node.features.size()));
+  i = 0;
+  for (const std::string& f : node.features) features.set(i++, text(f));
   auto gpus = out.initGpus(static_cast<unsigned>(node.gpus.size()));
   for (unsigned g = 0; g < node.gpus.size(); ++g) to_proto(node.gpus[g], gpus[g]);
   out.setIsolation(text(node.isolation));

@@ -5,6 +5,8 @@ nodes that no other job shares while it runs, either way round; sbatch's
 GPU-centred options (-G, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu)
 and --mem=0 allocate what Slurm would."""
 
+import json
+
 from harness import ClusterTestCase, wait_until, write_script
 
 
@@ -96,3 +98,55 @@ srun sh -c 'echo "$SLURM_PROCID $(hostname) $CUDA_VISIBLE_DEVICES"'
         r = self.c.cli("submit", "-G", "3", "-N", "2", "--", "true", check=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn("give --gpus-per-node", r.stderr)
+
+
+class Features(ClusterTestCase):
+    """-C/--constraint over the features agents report (--features)."""
+
+    AGENTS = 4
+    GPUS = 0
+    AGENT_OVERRIDES = {
+        "node1": {"args": ["--features", "a100,ib,rack1"]},
+        "node2": {"args": ["--features", "a100,rack1"]},
+        "node3": {"args": ["--features", "v100,ib,rack2"]},
+        "node4": {"args": ["--features", "v100,ib,rack2"]},
+    }
+
+    def nodes_of(self, job):
+        return sorted(t["node"] for t in self.c.wait_state(job, "COMPLETED")["tasks"])
+
+    def test_constraints_choose_nodes_by_their_features(self):
+        shown = {n["name"]: n["features"] for n in json.loads(self.c.cli("nodes", "--json").stdout)["nodes"]}
+        self.assertEqual(shown["node1"], ["a100", "ib", "rack1"])
+        self.assertIn("a100,ib,rack1", self.c.cli("nodes").stdout)
+
+        self.assertEqual(self.nodes_of(self.c.submit("true", "-C", "a100&ib")), ["node1"])
+        for _ in range(3):
+            self.assertEqual(self.nodes_of(self.c.submit("true", "-C", "a100", "-x", "node1")), ["node2"])
+        self.assertEqual(self.nodes_of(self.c.submit("true", "-N", "4", "-C", "a100|ib")),
+                         ["node1", "node2", "node3", "node4"])
+        # Matching OR: both nodes from one rack. rack1's node2 is busy, so
+        # the gang goes to rack2 whole rather than straddling the racks.
+        busy = self.c.submit("sleep 60", "-w", "node2", "-c", "8")
+        self.c.wait_state(busy, "RUNNING")
+        script = write_script(self.c.path("rack.sh"),
+                              "#!/bin/sh\n#SBATCH -N 2\n#SBATCH --constraint=[rack1|rack2]\n#SBATCH -o rack.out\n"
+                              "srun hostname\n")
+        job = int(self.c.cli("submit", "--parsable", script).stdout.strip())
+        self.assertEqual(self.nodes_of(job), ["node3", "node4"])
+        self.assertEqual(self.c.show(job)["constraint"], "[rack1|rack2]")
+        self.assertIn("Features=[rack1|rack2]", self.c.cli("show", str(job)).stdout)
+        self.c.cancel(busy)
+
+        # What no node has is refused at submit, naming the feature.
+        r = self.c.cli("submit", "-C", "a100&h100", "--", "true", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no node has the feature 'h100'", r.stderr)
+        r = self.c.cli("submit", "-C", "gpu*2", "--", "true", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("node counts", r.stderr)
+        # Features that exist but never together: the job waits, never runs elsewhere.
+        stuck = self.c.submit("true", "-C", "a100&rack2")
+        wait_until(lambda: self.c.show(stuck)["reason"] not in ("", "Priority") or None, 30, "a wait reason")
+        self.assertEqual(self.c.show(stuck)["state"], "PENDING")
+        self.c.cancel(stuck)

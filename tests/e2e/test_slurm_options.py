@@ -79,12 +79,12 @@ class SlurmOptions(ClusterTestCase):
         path = self.script("feat.sh", """
             #!/bin/bash
             #SBATCH --nodes=1
-            #SBATCH --constraint=a100
+            #SBATCH --reservation=maint
             hostname
             """)
         r = self.c.cli("submit", path, check=False, cwd=self.c.tmp)
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("feat.sh line 3: #SBATCH --constraint: node features are not supported yet", r.stderr)
+        self.assertIn("feat.sh line 3: #SBATCH --reservation: reservations are not supported yet", r.stderr)
         self.assertEqual(json.loads(self.c.cli("queue", "--json").stdout).get("jobs", []), [])
 
 

@@ -87,6 +87,16 @@ TEST(AgentConfigParse, LabelsMayBeTheFlagsText) {
   EXPECT_EQ(*c.labels, (Labels{{"rack", "r1"}, {"switch", "s3"}}));
 }
 
+TEST(AgentConfigParse, FeaturesAreAnArrayOrTheFlagsText) {
+  AgentConfig c = parse_ok("[agent]\nfeatures = [\"a100\", \"ib\"]\n");
+  ASSERT_TRUE(c.features.has_value());
+  EXPECT_EQ(*c.features, (std::vector<std::string>{"a100", "ib"}));
+  EXPECT_EQ(*parse_ok("[agent]\nfeatures = \"a100, ib\"\n").features, (std::vector<std::string>{"a100", "ib"}));
+  EXPECT_NE(error_of("[agent]\nfeatures = [\"a|b\"]\n").find("holds a character other than"), std::string::npos);
+  EXPECT_NE(error_of("[agent]\nfeatures = [1]\n").find("an array of strings"), std::string::npos);
+  EXPECT_NE(error_of("[agent]\nfeatures = 5\n").find("an array of strings"), std::string::npos);
+}
+
 TEST(AgentConfigParse, KillGraceTakesSecondsOrADuration) {
   EXPECT_EQ(parse_ok("[agent]\nkill_grace = 5\n").kill_grace_s, 5);
   EXPECT_EQ(parse_ok("[agent]\nkill_grace = \"2m\"\n").kill_grace_s, 120);

@@ -80,7 +80,7 @@ constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, "
     "--ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, -e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
     "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
     "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
@@ -318,13 +318,12 @@ TEST(BatchScript, DirectivesAreSplitLikeAShellLine) {
 
 TEST(BatchScript, SbatchDirectivesRefuseWhatCadreCannotHonour) {
   // Known sbatch options cadre lacks: refused with what to do instead.
-  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -C a100\n"),
-            "job.sh line 2: #SBATCH -C: node features are not supported yet; for a GPU model use --gpu-type MODEL, "
-            "else a partition of those nodes");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -q high\n"),
+            "job.sh line 2: #SBATCH -q: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --priority=5\n"),
             "job.sh line 2: #SBATCH --priority: not an sbatch option cadre maps: use #CADRE --priority N (admins may "
             "raise it above 0)");
-  for (const char* option : {"--qos=high", "-C a100",
+  for (const char* option : {"--qos=high", "--deadline=now+1hour",
                              "--wait", "--reservation=r"}) {
     const std::string e = directive_error(std::string("#!/bin/sh\n#SBATCH ") + option + "\n");
     EXPECT_EQ(e.find("is not supported by cadre"), std::string::npos) << option << ": a specific way out, not the list";

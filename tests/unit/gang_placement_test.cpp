@@ -696,5 +696,31 @@ TEST(GangPlacementConstraints, OnlyTheAllowedNodesAndWholeNodesWhenExclusive) {
   EXPECT_TRUE(place_gang(per_node(2, 1, one), nodes)) << "without --exclusive the busy nodes still fit";
 }
 
+TEST(GangPlacementConstraints, AMatchingOrPlacesTheWholeGangWithinOneChoice) {
+  // -C "[rack1|rack2]": rack1 is nodes a, b; rack2 is c, d. Node b is full,
+  // so a two-node gang cannot stay in rack1 and must not straddle: rack2.
+  std::vector<NodeView> nodes{node("a", 8, 32, 0), node("b", 8, 32, 0), node("c", 8, 32, 0), node("d", 8, 32, 0)};
+  nodes[1].free.millicores = 0;
+  const Resources one{1000, 1024, 0};
+  const std::vector<std::vector<uint32_t>> racks{{0, 1}, {2, 3}};
+  PlaceConstraints c;
+  c.node_sets = &racks;
+  auto p = place_gang(per_node(2, 1, one), nodes, c);
+  ASSERT_TRUE(p);
+  std::set<uint32_t> used;
+  for (const RankSlot& r : p->ranks) used.insert(r.node);
+  EXPECT_EQ(used, (std::set<uint32_t>{2, 3}));
+  // A one-node gang fits the first choice.
+  auto q = place_gang(per_node(1, 1, one), nodes, c);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->ranks[0].node, 0u);
+  // Neither choice holds three nodes, though the union would.
+  nodes[1].free.millicores = 8000;
+  EXPECT_FALSE(place_gang(per_node(3, 1, one), nodes, c));
+  EXPECT_TRUE(place_gang(per_node(3, 1, one), nodes)) << "without the choice three nodes fit";
+  EXPECT_NE(never_fits_reason(per_node(3, 1, one), nodes, c), "");
+  EXPECT_EQ(never_fits_reason(per_node(2, 1, one), nodes, c), "");
+}
+
 }  // namespace
 }  // namespace cadre::sched

@@ -190,9 +190,11 @@ TEST(SubmitOptions, SlurmOptionsCadreLacksSayWhatToDoInstead) {
             "--qos: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
   EXPECT_EQ(parse_error({"--qos=high", "job.sh"}),
             "--qos: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
-  EXPECT_EQ(parse_error({"-C", "a100", "--", "a"}),
-            "-C: node features are not supported yet; for a GPU model use --gpu-type MODEL, else a partition of "
-            "those nodes");
+  EXPECT_EQ(parse_error({"--reservation", "maint", "--", "a"}),
+            "--reservation: reservations are not supported yet; leave the option out");
+  EXPECT_EQ(parse_ok({"-C", "[rack1|rack2]", "--", "a"}).constraint, "[rack1|rack2]");
+  EXPECT_EQ(parse_ok({"--constraint=", "--", "a"}).constraint, "") << "sbatch's empty value: none";
+  EXPECT_EQ(parse_error({"-C", "gpu*2", "--", "a"}).rfind("-C/--constraint 'gpu*2': node counts", 0), 0u);
   EXPECT_TRUE(parse_ok({"--", "sh", "--qos"}).argv.back() == "--qos") << "words after -- are the command's";
 }
 
