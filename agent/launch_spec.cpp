@@ -94,26 +94,48 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
   set("LOCAL_RANK", std::to_string(spec.local_rank));
   set("LOCAL_WORLD_SIZE", std::to_string(spec.local_world_size));
   set("GROUP_RANK", std::to_string(spec.node_rank));
-  set("MASTER_ADDR", spec.master_addr);
-  set("MASTER_PORT", std::to_string(spec.master_port));
+  // A script that chose its own rendezvous (export MASTER_ADDR=... before
+  // srun) keeps it in its steps, as under Slurm, which sets neither.
+  auto exported = [&](std::string_view name) {
+    return spec.step > 0 && std::any_of(spec.environment.begin(), spec.environment.end(), [&](const std::string& e) {
+             return e.size() > name.size() && e.starts_with(name) && e[name.size()] == '=';
+           });
+  };
+  if (!exported("MASTER_ADDR")) set("MASTER_ADDR", spec.master_addr);
+  if (!exported("MASTER_PORT")) set("MASTER_PORT", std::to_string(spec.master_port));
 
   // What Slurm batch scripts and tools read. Names a Slurm step would
-  // carry for this process (SLURM_PROCID, ...) describe the step.
+  // carry for this process (SLURM_PROCID, SLURM_NTASKS, SLURM_NNODES,
+  // SLURM_NODELIST, ...) describe the step, as srun sets them; SLURM_JOB_*
+  // the allocation.
   const std::string hostlist = compress_hostlist(job_nodes);
+  const bool in_step = spec.step > 0;
+  const std::string step_hostlist = in_step ? compress_hostlist(spec.nodelist) : hostlist;
+  const std::string step_ntasks = std::to_string(in_step ? spec.world_size : spec.ntasks);
   set("SLURM_JOB_ID", std::to_string(spec.job));
   set("SLURM_JOBID", std::to_string(spec.job));
   set("SLURM_JOB_NAME", spec.job_name);
   set("SLURM_JOB_USER", spec.user);
   set("SLURM_JOB_UID", std::to_string(spec.uid));
   set("SLURM_JOB_NUM_NODES", std::to_string(job_nodes.size()));
-  set("SLURM_NNODES", std::to_string(job_nodes.size()));
+  set("SLURM_NNODES", std::to_string(in_step ? spec.nodelist.size() : job_nodes.size()));
   set("SLURM_JOB_NODELIST", hostlist);
-  set("SLURM_NODELIST", hostlist);
-  set("SLURM_NTASKS", std::to_string(spec.ntasks));
-  set("SLURM_NPROCS", std::to_string(spec.ntasks));
-  set("SLURM_TASKS_PER_NODE", slurm_tasks_per_node(job_tpn));
-  if (!job_tpn.empty() && std::all_of(job_tpn.begin(), job_tpn.end(), [&](uint32_t n) { return n == job_tpn[0]; }))
-    set("SLURM_NTASKS_PER_NODE", std::to_string(job_tpn[0]));
+  set("SLURM_NODELIST", step_hostlist);
+  set("SLURM_NTASKS", step_ntasks);
+  set("SLURM_NPROCS", step_ntasks);
+  const std::vector<uint32_t>& tpn = in_step ? spec.tasks_per_node : job_tpn;
+  set("SLURM_TASKS_PER_NODE", slurm_tasks_per_node(tpn));
+  if (!tpn.empty() && std::all_of(tpn.begin(), tpn.end(), [&](uint32_t n) { return n == tpn[0]; }))
+    set("SLURM_NTASKS_PER_NODE", std::to_string(tpn[0]));
+  if (!spec.batch) {
+    // A rank of a step (a job without a script is its own step 0).
+    set("SLURM_STEP_NUM_TASKS", step_ntasks);
+    set("SLURM_STEP_NUM_NODES", std::to_string(in_step ? spec.nodelist.size() : job_nodes.size()));
+    set("SLURM_STEP_NODELIST", step_hostlist);
+    set("SLURM_STEP_TASKS_PER_NODE", slurm_tasks_per_node(tpn));
+  }
+  // Restarts (requeues, preemptions, node failures): set once there was one.
+  if (spec.attempt > 1) set("SLURM_RESTART_COUNT", std::to_string(spec.attempt - 1));
   set("SLURM_CPUS_PER_TASK", std::to_string(spec.cpus_per_task));
   set("SLURM_SUBMIT_DIR", spec.workdir);
   if (!spec.submit_host.empty()) set("SLURM_SUBMIT_HOST", spec.submit_host);
@@ -139,6 +161,12 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
     const int64_t tasks_here = at < job_tpn.size() ? job_tpn[at] : 1;
     set("SLURM_CPUS_ON_NODE", std::to_string(cpus_per_task * tasks_here));
     set("SLURM_MEM_PER_NODE", std::to_string(spec.per_task.memory_mb * tasks_here));
+    if (spec.per_task.gpus > 0) {
+      // torchrun's --nproc_per_node=$SLURM_GPUS_PER_NODE, whichever GPU
+      // option the job was given.
+      set("SLURM_GPUS_PER_NODE", std::to_string(spec.per_task.gpus * tasks_here));
+      set("SLURM_GPUS_PER_TASK", std::to_string(spec.per_task.gpus));
+    }
     std::vector<uint32_t> cpus;
     for (uint32_t t : job_tpn) cpus.push_back(static_cast<uint32_t>(cpus_per_task * t));
     set("SLURM_JOB_CPUS_PER_NODE", slurm_tasks_per_node(cpus));
@@ -149,6 +177,8 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
   set("SLURM_NODEID", std::to_string(spec.node_rank));
   set("SLURM_STEP_ID", spec.batch ? "batch" : std::to_string(spec.step));
   set("SLURM_GPUS_ON_NODE", std::to_string(spec.gpus.size()));
+  // The batch script holds its node's share of the allocation's GPUs.
+  if (spec.batch && !spec.gpus.empty()) set("SLURM_JOB_GPUS", join(spec.gpus));
   if (spec.umask >= 0) set("SLURM_UMASK", umask_octal(spec.umask));
 
   // Open MPI's mpirun starts its daemons on other nodes through cadre

@@ -51,6 +51,7 @@ struct LaunchSpec {
   uint64_t array_job = 0;                  // an array task: the array's id (0: not one)
   uint32_t array_task = 0;                 // and its index
   ArrayFacts array;                        // the array's count, min, max, step
+  bool truncate_output = false;            // --open-mode=truncate, for the rank that opens its files first
 };
 
 // Where the agent and the programs it starts find each other.

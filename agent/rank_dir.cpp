@@ -101,6 +101,7 @@ Status write_request(const std::string& dir, const SpawnRequest& req) {
   field(req.error_path);
   field(req.cgroup);
   field(std::to_string(req.umask));
+  field(req.truncate ? "1" : "0");
   return write_atomically(dir + "/request", data, 0600, Durability::lost_with_the_node);
 }
 
@@ -137,6 +138,7 @@ Result<SpawnRequest> read_request(const std::string& dir) {
     if (i < f.size()) req.error_path = next();
     if (i < f.size()) req.cgroup = next();
     if (i < f.size()) req.umask = static_cast<int32_t>(std::stol(next()));
+    if (i < f.size()) req.truncate = next() == "1";
     if (req.argv.empty()) return bad();
     return req;
   } catch (const std::exception&) {

@@ -48,6 +48,7 @@ LaunchSpec spec_from(Launch::Reader l) {
   s.gid = l.getGid();
   s.step = l.getStep();
   s.error_pattern = l.getErrorPattern();
+  s.truncate_output = l.getTruncateOutput();
   s.per_task = from_proto(l.getPerTask());
   s.limits = from_proto(l.getLimits());
   s.batch = l.getBatch();
@@ -242,6 +243,7 @@ void AgentService::handle_launch(Launch::Reader l) {
   }
   req.workdir = spec.workdir;
   req.output_path = output_path(spec, options_.name);
+  req.truncate = spec.truncate_output;
   if (!spec.error_pattern.empty()) req.error_path = expand_pattern(spec, spec.error_pattern, options_.name);
   req.uid = spec.uid;
   req.gid = spec.gid;

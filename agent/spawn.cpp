@@ -90,13 +90,14 @@ Result<pid_t> spawn_rank(const SpawnRequest& req) {
     // too are as private as the submitter's umask asks.
     if (req.umask >= 0) umask(static_cast<mode_t>(req.umask & 0777));
     if (chdir(req.workdir.c_str()) != 0) child_fail(err_fd, chdir_what.c_str());
-    int out = open(req.output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int mode = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (req.truncate ? O_TRUNC : 0);
+    int out = open(req.output_path.c_str(), mode, 0644);
     if (out < 0) child_fail(err_fd, open_what.c_str());
     int in = open("/dev/null", O_RDONLY);
     if (in >= 0) dup2(in, STDIN_FILENO);
     int err = out;
     if (!req.error_path.empty()) {
-      err = open(req.error_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      err = open(req.error_path.c_str(), mode, 0644);
       if (err < 0) child_fail(err_fd, open_err_what.c_str());
     }
     dup2(out, STDOUT_FILENO);

@@ -29,6 +29,9 @@ struct SpawnRequest {
   // The rank's umask (0..0777), set after dropping privileges, so its output
   // files and everything it creates get it; -1: keep the supervisor's.
   int32_t umask = -1;
+  // --open-mode=truncate: the output files are emptied as they are opened
+  // (the rank is their one writer when they are opened).
+  bool truncate = false;
 };
 
 // Returns the child's pid (also its process group id), or why it could not

@@ -55,6 +55,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--signal", 0, "--signal"},
     {"--begin", 'b', "--begin"},
     {"--constraint", 'C', "--constraint"},
+    {"--open-mode", 0, "--open-mode"},
     {"--switches", 0, "--switches"},
     // Advisory: recorded with the job and shown by cadre show.
     {"--hint", 0, "--hint"},
@@ -67,7 +68,6 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--acctg-freq", 0, "--acctg-freq"},
     {"--profile", 0, "--profile"},
     {"--cpu-freq", 0, "--cpu-freq"},
-    {"--open-mode", 0, "--open-mode"},
     {"--spread-job", 0, "--spread-job", false},
     {"--wckey", 0, "--wckey"},
     {"--mem-bind", 0, "--mem-bind"},
@@ -94,8 +94,8 @@ constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
-    "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job, --wckey, --mem-bind, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "--mail-user, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
     "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
     "--get-user-env, --propagate, --use-min-nodes, --contiguous";

@@ -104,6 +104,7 @@ nlohmann::json job_json(JobInfo::Reader j) {
   out["signal"] = r.getSignal().cStr();
   out["begin_time"] = r.getBeginTime();  // --begin (unix seconds); 0 none
   out["constraint"] = r.getConstraint().cStr();
+  out["open_mode"] = r.getOpenTruncate() ? "truncate" : "append";
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -216,6 +217,7 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   if (r.getExclusive()) line("OverSubscribe", "NO (--exclusive)");
   if (r.getSignal().size() > 0) line("Signal", r.getSignal().cStr());
   if (r.getConstraint().size() > 0) line("Features", r.getConstraint().cStr());  // scontrol's name for -C
+  if (r.getOpenTruncate()) line("OpenMode", "truncate");
   line("Partition", r.getPartition().cStr());
   line("Account", r.getAccount().cStr());
   line("JobPriority", std::to_string(r.getPriority()));

@@ -140,15 +140,14 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const s
       return make_error("--kill-on-invalid-dep: expected yes or no, got " + cadre::quoted(*k));
     o.kill_on_invalid_dep = *k == "yes";
   }
+  if (auto mode = f.get("--open-mode")) {
+    if (*mode != "append" && *mode != "truncate")
+      return make_error("--open-mode: expected append or truncate, got " + cadre::quoted(*mode));
+    o.open_truncate = *mode == "truncate";
+  }
   for (const auto& flag : submit_flags()) {
     if (!flag.advisory || !f.has(flag.name)) continue;
     const std::string value = flag.takes_value ? *f.get(flag.name) : "";
-    if (flag.name == "--open-mode" && value != "append" && value != "truncate")
-      return make_error("--open-mode: expected append or truncate, got " + cadre::quoted(value));
-    // cadre's ranks always append (every rank of a job shares the file).
-    if (flag.name == "--open-mode" && value == "truncate")
-      return make_error("--open-mode=truncate is not supported: cadre's ranks append to their output file; remove "
-                        "the file before submitting, or put %j in the --output pattern for a new file per job");
     o.hints.push_back(flag.takes_value ? flag.name + "=" + value : flag.name);
   }
   o.name = f.get_or("--name", "");
@@ -339,7 +338,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--acctg-freq", {}, true, true},
       {"--profile", {}, true, true},
       {"--cpu-freq", {}, true, true},
-      {"--open-mode", {}, true, true},
+      {"--open-mode", {}, true},
       {"--spread-job", {}, false, true},
       // More of sbatch's options that only advise: cpu topology and binding
       // (cadre places by cpus, memory and GPUs), accounting labels, and
@@ -415,6 +414,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.signal = o.signal;
   s.begin_time = o.begin_time;
   s.constraint = o.constraint;
+  s.open_truncate = o.open_truncate;
   return s;
 }
 

@@ -48,6 +48,7 @@ struct SubmitOptions {
   std::string signal;           // --signal as given, checked
   int64_t begin_time = 0;       // --begin, as a unix time; 0 none
   std::string constraint;       // -C, checked
+  bool open_truncate = false;   // --open-mode=truncate
   std::vector<std::string> hints;  // advisory options, "--name=value", in flag-table order
   std::string export_file;      // --export-file: a file, or a descriptor number >= 3
 };

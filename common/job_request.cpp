@@ -69,6 +69,7 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   out.setSignal(text(s.signal));
   out.setBeginTime(s.begin_time);
   out.setConstraint(text(s.constraint));
+  out.setOpenTruncate(s.open_truncate);
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -119,6 +120,7 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.signal = bytes(r.getSignal());
   s.begin_time = r.getBeginTime();
   s.constraint = bytes(r.getConstraint());
+  s.open_truncate = r.getOpenTruncate();
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

@@ -64,6 +64,7 @@ struct JobSpec {
   std::string signal;           // --signal as given (common/job_signal.hpp); "" none
   int64_t begin_time = 0;       // --begin: the job starts no earlier (unix seconds); 0 none
   std::string constraint;       // -C: node features (common/constraint.hpp); "" any node
+  bool open_truncate = false;   // --open-mode=truncate (cadre's default is append)
 
   bool operator==(const JobSpec&) const = default;
 };

@@ -52,6 +52,7 @@ struct JobRequest {
   signal        @37 :Text;           # --signal as given ("B:USR1@90"); empty = none
   beginTime     @38 :Int64;          # --begin: not started before this unix time; 0 = none
   constraint    @39 :Text;           # -C: node features the job's nodes must have ("a100&ib"); empty = any
+  openTruncate  @40 :Bool;           # --open-mode=truncate
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -222,6 +223,7 @@ struct Launch {
   arrayJobId      @35 :UInt64;      # an array task: the array's id (SLURM_ARRAY_JOB_ID); 0 = none
   arrayTaskId     @36 :Int64 = -1;  # its index (SLURM_ARRAY_TASK_ID)
   array           @37 :Text;        # the array's --array (for _COUNT, _MIN, _MAX, _STEP)
+  truncateOutput  @38 :Bool;        # --open-mode=truncate: empty the output files on opening them
 }
 
 struct Kill {

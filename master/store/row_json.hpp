@@ -182,6 +182,11 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "signal") return as_string(v, &s.signal);
     if (key == "constraint") return as_string(v, &s.constraint);
     if (key == "exclude") return as_string(v, &s.exclude);
+    if (key == "truncate") {
+      if (v.kind != Kind::boolean) return false;
+      s.open_truncate = v.number != 0;
+      return true;
+    }
     if (key == "exclusive") {
       if (v.kind != Kind::boolean) return false;
       s.exclusive = v.number != 0;
@@ -285,6 +290,7 @@ inline void read_sched(std::string_view text, Job& j) {
   s.signal = sched.value("signal", "");
   s.begin_time = sched.value("begin", int64_t{0});
   s.constraint = sched.value("constraint", "");
+  s.open_truncate = sched.value("truncate", false);
   s.array_job_id = sched.value("array_job", uint64_t{0});
   s.array_task_id = sched.value("array_task", int64_t{-1});
   if (s.array_task_id < -1 || s.array_task_id > kMaxArrayIndex) throw std::runtime_error("array_task out of range");

@@ -305,6 +305,7 @@ Status SqliteStore::save_job(const Job& job) {
   if (!s.signal.empty()) sched["signal"] = s.signal;
   if (s.begin_time != 0) sched["begin"] = s.begin_time;
   if (!s.constraint.empty()) sched["constraint"] = s.constraint;
+  if (s.open_truncate) sched["truncate"] = true;
   if (!s.array.empty()) {
     sched["array"] = s.array;
     sched["array_job"] = s.array_job_id;

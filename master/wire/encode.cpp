@@ -124,6 +124,14 @@ std::string encode_launch(const Job& job, const LaunchCommand& cmd) {
   l.setWorkdir(text(job.spec.workdir));
   l.setOutputPattern(text(job.spec.output_pattern));
   l.setErrorPattern(text(job.spec.error_pattern));
+  // --open-mode=truncate empties a file only where one process opens it
+  // first and alone: the batch script (its steps come after it and
+  // append), a one-task job, or a rank with a file of its own (%t). Ranks
+  // sharing a file append, so none erases what another wrote.
+  const bool own_file = job.spec.output_pattern.find("%t") != std::string::npos &&
+                        (job.spec.error_pattern.empty() || job.spec.error_pattern.find("%t") != std::string::npos);
+  l.setTruncateOutput(job.spec.open_truncate && target.step == 0 &&
+                      (target.batch || job.spec.ntasks == 1 || own_file));
   l.setMasterAddr(text(cmd.master_addr));
   l.setMasterPort(cmd.master_port);
   l.setUser(text(job.spec.user));

@@ -216,7 +216,8 @@ class Examples(ClusterTestCase):
         shown = self.c.show(job)
         self.assertEqual((shown["signal"], shown["time_limit"], shown["mem_per_task_mb"]), ("B:USR1@50", 60, 2048))
         self.assertTrue(shown["requeue"])
-        for hint in ("--mail-type=END,FAIL", "--mail-user=someone@example.org", "--open-mode=append",
+        self.assertEqual(shown["open_mode"], "append")
+        for hint in ("--mail-type=END,FAIL", "--mail-user=someone@example.org",
                      "--comment=checkpointed serial job"):
             self.assertIn(hint, shown["hints"])
 

@@ -36,6 +36,38 @@ class SlurmOptions(ClusterTestCase):
         with open(self.c.path("w.txt")) as f:
             self.assertEqual(f.read(), "two words\n")
 
+    def test_open_mode_truncate_empties_a_reused_output_file_and_append_keeps_it(self):
+        path = self.script("log.sh", """
+            #!/bin/bash
+            #SBATCH -N 2
+            #SBATCH -o fixed.log
+            #SBATCH --open-mode=truncate
+            echo "run $SLURM_JOB_ID"
+            srun -n 2 -N 2 sh -c 'echo "step rank $SLURM_PROCID"'
+            """)
+        first = self.submit_script(path)
+        self.c.wait_state(first, "COMPLETED")
+        second = self.submit_script(path)
+        done = self.c.wait_state(second, "COMPLETED")
+        self.assertEqual(done["open_mode"], "truncate")
+        self.assertIn("OpenMode=truncate", self.c.cli("show", str(second)).stdout)
+        with open(self.c.path("fixed.log")) as f:
+            lines = sorted(f.read().splitlines())
+        # The second run's script emptied the file; its steps appended.
+        self.assertEqual(lines, ["run %d" % second, "step rank 0", "step rank 1"])
+        # The command line's --open-mode=append keeps both runs.
+        third = self.submit_script(path, "--open-mode=append")
+        self.c.wait_state(third, "COMPLETED")
+        with open(self.c.path("fixed.log")) as f:
+            text = f.read()
+        self.assertIn("run %d" % second, text)
+        self.assertIn("run %d" % third, text)
+        # Two ranks sharing one file: neither erases the other's line.
+        shared = self.c.submit('echo "rank $CADRE_RANK"', "-N", "2", "-o", "shared.log", "--open-mode=truncate")
+        self.c.wait_state(shared, "COMPLETED")
+        with open(self.c.path("shared.log")) as f:
+            self.assertEqual(sorted(f.read().splitlines()), ["rank 0", "rank 1"])
+
     def test_advisory_options_are_recorded_and_shown(self):
         path = self.script("hinted.sh", """
             #!/bin/bash
@@ -48,7 +80,8 @@ class SlurmOptions(ClusterTestCase):
         job = self.submit_script(path)
         done = self.c.wait_state(job, "COMPLETED")
         self.assertEqual(done["hints"], ["--hint=nomultithread", "--comment=nightly run", "--mail-type=END,FAIL",
-                                         "--mail-user=ada@example.org", "--open-mode=append"])
+                                         "--mail-user=ada@example.org"])
+        self.assertEqual(done["open_mode"], "append")
         text = self.c.cli("show", str(job)).stdout
         self.assertIn("Hints=--hint=nomultithread", text)
         self.assertIn("cadre sends no mail", text)

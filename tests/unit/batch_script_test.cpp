@@ -80,8 +80,8 @@ constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, "
     "--ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, -e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
-    "--mail-user, --acctg-freq, --profile, --cpu-freq, --open-mode=append, --spread-job, --wckey, --mem-bind, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
+    "--mail-user, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
     "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
     "--get-user-env, --propagate, --use-min-nodes, --contiguous)";
@@ -362,12 +362,14 @@ TEST(BatchScript, AdvisorySbatchOptionsAreRecordedAsHints) {
   o = parse_text("#!/bin/sh\n#SBATCH --hint=nomultithread --mail-type=END,FAIL --mail-user ada@x.org\n"
                  "#SBATCH -m block:cyclic --comment \"run 7\" --spread-job --open-mode=append\n");
   EXPECT_EQ(o.hints, (Args{"--hint=nomultithread", "--distribution=block:cyclic", "--comment=run 7",
-                           "--mail-type=END,FAIL", "--mail-user=ada@x.org", "--open-mode=append", "--spread-job"}));
+                           "--mail-type=END,FAIL", "--mail-user=ada@x.org", "--spread-job"}));
+  EXPECT_FALSE(o.open_truncate) << "--open-mode=append is cadre's way anyway";
   const JobSpec spec = to_job_spec(o);
   EXPECT_EQ(spec.hints, o.hints) << "hints travel with the job";
-  auto truncate = parse_script_text("#!/bin/sh\n#SBATCH --open-mode=truncate\n");
-  ASSERT_FALSE(truncate);
-  EXPECT_NE(truncate.error().find("--open-mode=truncate is not supported"), std::string::npos) << truncate.error();
+  EXPECT_TRUE(parse_text("#!/bin/sh\n#SBATCH --open-mode=truncate\n").open_truncate);
+  auto bad = parse_script_text("#!/bin/sh\n#SBATCH --open-mode=overwrite\n");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("--open-mode: expected append or truncate"), std::string::npos) << bad.error();
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --spread-job=1\n"), "job.sh line 2: #SBATCH --spread-job takes no value");
 }
 

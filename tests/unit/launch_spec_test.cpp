@@ -193,6 +193,37 @@ TEST(LaunchSpec, ABatchScriptAndAStepSeeTheAllocationInTheSlurmNames) {
   EXPECT_EQ(only(env, "SLURM_JOB_NODELIST"), "gpu-[01-02]");
   EXPECT_EQ(only(env, "CADRE_NODELIST"), "gpu-01,gpu-02");
   EXPECT_EQ(hostfile_text(step), "gpu-01 slots=4\ngpu-02 slots=4\n");
+  // ... while the step's own names are the step's, as srun sets them.
+  step.world_size = 2;
+  env = parse_env(rank_environment(step, AgentContext{"gpu-02", "", "", ""}, "/h", {}));
+  EXPECT_EQ(only(env, "SLURM_NTASKS"), "2");
+  EXPECT_EQ(only(env, "SLURM_NPROCS"), "2");
+  EXPECT_EQ(only(env, "SLURM_NNODES"), "1");
+  EXPECT_EQ(only(env, "SLURM_NODELIST"), "gpu-02");
+  EXPECT_EQ(only(env, "SLURM_TASKS_PER_NODE"), "2");
+  EXPECT_EQ(only(env, "SLURM_STEP_NUM_TASKS"), "2");
+  EXPECT_EQ(only(env, "SLURM_JOB_NUM_NODES"), "2");
+  EXPECT_EQ(only(env, "CADRE_NTASKS"), "8");
+}
+
+TEST(LaunchSpec, AStepKeepsTheRendezvousItsScriptExported) {
+  LaunchSpec step = two_node_spec();
+  step.step = 2;
+  step.environment = {"MASTER_ADDR=gpu-01", "MASTER_PORT=12345", "RANK=99"};
+  auto env = parse_env(rank_environment(step, AgentContext{"gpu-02", "", "", ""}, "/h", {}));
+  EXPECT_EQ(only(env, "MASTER_ADDR"), "gpu-01");
+  EXPECT_EQ(only(env, "MASTER_PORT"), "12345");
+  EXPECT_EQ(only(env, "RANK"), "5") << "each rank's own";
+  // A job's own ranks: the submitter's shell does not choose the rendezvous.
+  LaunchSpec job = two_node_spec();
+  job.environment = {"MASTER_PORT=12345"};
+  env = parse_env(rank_environment(job, AgentContext{"gpu-02", "", "", ""}, "/h", {}));
+  EXPECT_EQ(only(env, "MASTER_PORT"), "30734");
+  // The batch script holds its node's GPUs of the allocation.
+  job.batch = true;
+  env = parse_env(rank_environment(job, AgentContext{"gpu-02", "", "", ""}, "/h", {}));
+  EXPECT_EQ(only(env, "SLURM_JOB_GPUS"), "2,3");
+  EXPECT_EQ(env.count("SLURM_STEP_NUM_TASKS"), 0u);
 }
 
 TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
@@ -245,6 +276,14 @@ TEST(LaunchSpec, RankEnvironmentHasEveryVariableWithItsValue) {
       {"SLURM_CPUS_ON_NODE", "8"},
       {"SLURM_MEM_PER_NODE", "12000"},
       {"SLURM_JOB_CPUS_PER_NODE", "8(x2)"},
+      // A job without a script is its own step; attempt 2 is one restart.
+      {"SLURM_STEP_NUM_TASKS", "8"},
+      {"SLURM_STEP_NUM_NODES", "2"},
+      {"SLURM_STEP_NODELIST", "gpu-[01-02]"},
+      {"SLURM_STEP_TASKS_PER_NODE", "4(x2)"},
+      {"SLURM_RESTART_COUNT", "1"},
+      {"SLURM_GPUS_PER_NODE", "4"},
+      {"SLURM_GPUS_PER_TASK", "1"},
   };
   for (auto& [name, value] : want) {
     ASSERT_EQ(env.count(name), 1u) << name << " is missing";
