@@ -56,6 +56,8 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--begin", 'b', "--begin"},
     {"--constraint", 'C', "--constraint"},
     {"--open-mode", 0, "--open-mode"},
+    {"--mail-type", 0, "--mail-type"},
+    {"--mail-user", 0, "--mail-user"},
     {"--switches", 0, "--switches"},
     // Advisory: recorded with the job and shown by cadre show.
     {"--hint", 0, "--hint"},
@@ -63,8 +65,6 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--cpu-bind", 0, "--cpu-bind"},
     {"--distribution", 'm', "--distribution"},
     {"--comment", 0, "--comment"},
-    {"--mail-type", 0, "--mail-type"},
-    {"--mail-user", 0, "--mail-user"},
     {"--acctg-freq", 0, "--acctg-freq"},
     {"--profile", 0, "--profile"},
     {"--cpu-freq", 0, "--cpu-freq"},
@@ -94,8 +94,8 @@ constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, "
     "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
-    "--mail-user, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --mail-type, --mail-user, --switches; recorded as hints: --hint, --gpu-bind, "
+    "--cpu-bind, -m/--distribution, --comment, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
     "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
     "--get-user-env, --propagate, --use-min-nodes, --contiguous";

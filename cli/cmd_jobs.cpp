@@ -210,10 +210,11 @@ int cmd_show(const Global& g, const Args& args) {
   Client client(g.master, g.timeout_ms);
   auto reply = client.call([&](Envelope::Builder e) { e.initShowJob().setId(*id); });
   if (!reply) return fail(reply.error());
-  auto jobs = (*reply)->envelope().getJobsReply().getJobs();
+  auto jobs_reply = (*reply)->envelope().getJobsReply();
+  auto jobs = jobs_reply.getJobs();
   if (jobs.size() != 1) return fail("the master returned no job " + std::to_string(*id));
   if (f.has("--json")) std::cout << job_json(jobs[0]).dump(2) << std::endl;
-  else std::cout << job_details(jobs[0], unix_now());
+  else std::cout << job_details(jobs[0], unix_now(), jobs_reply.getMails());
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "common/begin_time.hpp"
 #include "common/escape.hpp"
 #include "common/job_array.hpp"
+#include "common/job_mail.hpp"
 #include "common/job_request.hpp"
 #include "common/resources.hpp"
 
@@ -105,6 +106,8 @@ nlohmann::json job_json(JobInfo::Reader j) {
   out["begin_time"] = r.getBeginTime();  // --begin (unix seconds); 0 none
   out["constraint"] = r.getConstraint().cStr();
   out["open_mode"] = r.getOpenTruncate() ? "truncate" : "append";
+  out["mail_type"] = format_mail_type(r.getMailType());
+  out["mail_user"] = r.getMailUser().cStr();
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -191,7 +194,7 @@ std::string jobs_table(const std::vector<JobInfo::Reader>& jobs, int64_t now) {
   return render_table(rows);
 }
 
-std::string job_details(JobInfo::Reader j, int64_t now) {
+std::string job_details(JobInfo::Reader j, int64_t now, bool master_mails) {
   auto r = j.getRequest();
   auto per = r.getPerTask();
   std::string argv = join(r.getArgv(), " ");
@@ -218,6 +221,9 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   if (r.getSignal().size() > 0) line("Signal", r.getSignal().cStr());
   if (r.getConstraint().size() > 0) line("Features", r.getConstraint().cStr());  // scontrol's name for -C
   if (r.getOpenTruncate()) line("OpenMode", "truncate");
+  if (r.getMailType() != 0)
+    line("MailUser", std::string(r.getMailUser().cStr()) + " MailType=" + format_mail_type(r.getMailType()) +
+                         (master_mails ? "" : " (the master has no mail program: no mail will be sent)"));
   line("Partition", r.getPartition().cStr());
   line("Account", r.getAccount().cStr());
   line("JobPriority", std::to_string(r.getPriority()));
@@ -248,13 +254,9 @@ std::string job_details(JobInfo::Reader j, int64_t now) {
   if (r.getSubmitHost().size() > 0) line("SubmitHost", r.getSubmitHost().cStr());
   if (r.getHints().size() > 0) {
     std::string hints;
-    bool mail = false;
-    for (auto h : r.getHints()) {
-      hints.append(hints.empty() ? "" : " ").append(h.cStr());
-      mail = mail || std::string_view(h.cStr()).starts_with("--mail-");
-    }
+    for (auto h : r.getHints()) hints.append(hints.empty() ? "" : " ").append(h.cStr());
     // Recorded, not acted on: say so where someone looks for them.
-    line("Hints", hints + " (recorded only" + (mail ? "; cadre sends no mail" : "") + ")");
+    line("Hints", hints + " (recorded only)");
   }
   for (auto t : j.getTasks()) {
     std::string gpus;

@@ -25,7 +25,8 @@ std::string iso_time(int64_t unix_seconds);
 std::string display_id(JobInfo::Reader job);
 std::string jobs_table(const std::vector<JobInfo::Reader>& jobs, int64_t now_unix);
 // scontrol-show-like "Key=Value" block for one job.
-std::string job_details(JobInfo::Reader job, int64_t now_unix);
+// `master_mails`: the master has a mail program (JobsReply.mails).
+std::string job_details(JobInfo::Reader job, int64_t now_unix, bool master_mails = true);
 // sinfo-like table: NAME STATE CPUS MEMORY GPUS (free/total) ADDRESS LABELS.
 std::string nodes_table(capnp::List<NodeInfo>::Reader nodes);
 

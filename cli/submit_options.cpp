@@ -14,6 +14,7 @@
 #include "common/job_array.hpp"
 #include "common/begin_time.hpp"
 #include "common/constraint.hpp"
+#include "common/job_mail.hpp"
 #include "common/job_signal.hpp"
 #include "common/escape.hpp"
 #include "common/ids.hpp"
@@ -139,6 +140,15 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const s
     if (*k != "yes" && *k != "no")
       return make_error("--kill-on-invalid-dep: expected yes or no, got " + cadre::quoted(*k));
     o.kill_on_invalid_dep = *k == "yes";
+  }
+  if (auto m = f.get("--mail-type")) {
+    auto bits = parse_mail_type(*m);
+    if (!bits) return make_error(bits.error());
+    o.mail_type = *bits;
+  }
+  if (auto u = f.get("--mail-user")) {
+    if (Status st = check_mail_user(*u); !st) return make_error(st.error());
+    o.mail_user = *u;
   }
   if (auto mode = f.get("--open-mode")) {
     if (*mode != "append" && *mode != "truncate")
@@ -327,14 +337,14 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--signal", {}, true},
       {"--begin", {"-b"}, true},
       {"--constraint", {"-C"}, true},
+      {"--mail-type", {}, true},
+      {"--mail-user", {}, true},
       // sbatch's advisory options: recorded, shown, not acted on.
       {"--hint", {}, true, true},
       {"--gpu-bind", {}, true, true},
       {"--cpu-bind", {}, true, true},
       {"--distribution", {"-m"}, true, true},
       {"--comment", {}, true, true},
-      {"--mail-type", {}, true, true},
-      {"--mail-user", {}, true, true},
       {"--acctg-freq", {}, true, true},
       {"--profile", {}, true, true},
       {"--cpu-freq", {}, true, true},
@@ -415,6 +425,8 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.begin_time = o.begin_time;
   s.constraint = o.constraint;
   s.open_truncate = o.open_truncate;
+  s.mail_type = o.mail_type;
+  s.mail_user = o.mail_user;
   return s;
 }
 

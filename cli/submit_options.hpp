@@ -49,6 +49,8 @@ struct SubmitOptions {
   int64_t begin_time = 0;       // --begin, as a unix time; 0 none
   std::string constraint;       // -C, checked
   bool open_truncate = false;   // --open-mode=truncate
+  uint32_t mail_type = 0;       // --mail-type bits
+  std::string mail_user;        // --mail-user
   std::vector<std::string> hints;  // advisory options, "--name=value", in flag-table order
   std::string export_file;      // --export-file: a file, or a descriptor number >= 3
 };

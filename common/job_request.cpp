@@ -70,6 +70,8 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   out.setBeginTime(s.begin_time);
   out.setConstraint(text(s.constraint));
   out.setOpenTruncate(s.open_truncate);
+  out.setMailType(s.mail_type);
+  out.setMailUser(text(s.mail_user));
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -121,6 +123,8 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.begin_time = r.getBeginTime();
   s.constraint = bytes(r.getConstraint());
   s.open_truncate = r.getOpenTruncate();
+  s.mail_type = r.getMailType();
+  s.mail_user = bytes(r.getMailUser());
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

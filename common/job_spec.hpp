@@ -65,6 +65,8 @@ struct JobSpec {
   int64_t begin_time = 0;       // --begin: the job starts no earlier (unix seconds); 0 none
   std::string constraint;       // -C: node features (common/constraint.hpp); "" any node
   bool open_truncate = false;   // --open-mode=truncate (cadre's default is append)
+  uint32_t mail_type = 0;       // --mail-type bits (common/job_mail.hpp); 0 none
+  std::string mail_user;        // --mail-user; the submitter when empty
 
   bool operator==(const JobSpec&) const = default;
 };

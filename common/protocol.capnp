@@ -53,6 +53,8 @@ struct JobRequest {
   beginTime     @38 :Int64;          # --begin: not started before this unix time; 0 = none
   constraint    @39 :Text;           # -C: node features the job's nodes must have ("a100&ib"); empty = any
   openTruncate  @40 :Bool;           # --open-mode=truncate
+  mailType      @41 :UInt32;         # --mail-type as bits (common/job_mail.hpp); 0 = none
+  mailUser      @42 :Text;           # --mail-user; the master fills in the submitter when empty
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -350,6 +352,7 @@ struct SubmitReply {
 struct JobsReply {
   jobs @0 :List(JobInfo);
   more @1 :Bool;                    # listJobs stopped at its limit: ask again with afterId = the last id
+  mails @2 :Bool;                   # the master has a mail program: --mail-type is acted on
 }
 
 struct CancelResult {

@@ -55,7 +55,8 @@ class Reader : public TomlReader {
   // One function per table: each_key checks the key is known, the
   // function reads it.
   Status read_master(const toml::node& v, MasterConfig& c) const {
-    return each_key(v, "master", "in [master]", {"listen", "state_dir", "node_timeout", "max_retries", "master_ports", "log_level"},
+    return each_key(v, "master", "in [master]", {"listen", "state_dir", "node_timeout", "max_retries", "master_ports", "mail_program",
+                                                 "log_level"},
                     [&](std::string_view key, const toml::node& x, const std::string& path) {
                       return read_master_key(key, x, path, c);
                     });
@@ -71,6 +72,7 @@ class Reader : public TomlReader {
     if (key == "node_timeout")
       return set(c.node_timeout_ms, [&](int64_t& out) { return read_duration_ms(x, path, kMustBePositive, out); });
     if (key == "max_retries") return set(c.max_retries, [&](uint32_t& out) { return read_int(x, path, out); });
+    if (key == "mail_program") return set(c.mail_program, [&](std::string& out) { return read_string(x, path, out); });
     if (key == "master_ports")
       return set(c.master_ports, [&](PortRange& out) -> Status {
         std::string text;

@@ -15,6 +15,7 @@
 //   node_timeout = "30s"         a node silent this long is DOWN (> 0)
 //   max_retries = 3              requeues after node failures (as --max-retries)
 //   master_ports = "29500-32767" the MASTER_PORTs jobs get (as --master-ports)
+//   mail_program = "/usr/sbin/sendmail"  --mail-type's mail ("" none; as --mail-program)
 //   log_level = "info"           debug, info, warning or error
 //
 //   [scheduler]
@@ -102,6 +103,7 @@ struct MasterConfig {
   std::optional<int64_t> node_timeout_ms;
   std::optional<uint32_t> max_retries;
   std::optional<PortRange> master_ports;
+  std::optional<std::string> mail_program;
   // [scheduler]
   sched::Policy policy;  // backfill, preemption, reservation_depth, unlimited_as_s, weights
   int64_t interval_ms = 10000;  // periodic pass

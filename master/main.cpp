@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <optional>
 
 #include "common/endpoint.hpp"
+#include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/log.hpp"
 #include "common/main_guard.hpp"
@@ -30,7 +32,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: cadre-master [--config FILE] [--check-config] [--listen ENDPOINT]
                     [--state-dir DIR] [--node-timeout SECONDS] [--max-retries N]
-                    [--master-ports FIRST-LAST]
+                    [--master-ports FIRST-LAST] [--mail-program PATH]
                     [--key FILE] [--agent-keys DIR] [--user-keys DIR] [--local-socket PATH]
                     [--admin-group GROUP]
                     [--log-level LEVEL] [--no-group-commit]
@@ -62,6 +64,10 @@ The cadre controller: tracks nodes, keeps every job in SQLite, and places gangs.
   --master-ports FIRST-LAST  the ports handed to jobs as MASTER_PORT, a free one per
                           job on rank 0's node (default 29500-32767; keep it out of
                           the nodes' ip_local_port_range)
+  --mail-program PATH     what --mail-type's mail goes through, as Slurm's MailProg: run
+                          as PATH -s SUBJECT USER with the text on its standard input
+                          (a sendmail as PATH -i USER); "" sends none (default
+                          /usr/sbin/sendmail when it exists, else none)
   --key FILE              the master's CURVE key pair (cadre keygen): tcp is encrypted
                           and only enrolled agents and users get in ([security] key)
   --agent-keys DIR        enrolled agents' public keys, DIR/<node name>.pub
@@ -176,6 +182,8 @@ int run_key_command(const std::vector<std::string>& words, const cadre::Flags& f
 cadre::Result<cadre::MasterOptions> options_from_config(const cadre::Flags& flags, bool* local_socket_configured,
                                                         std::optional<int>* exit_status) {
   cadre::MasterOptions options;
+  // Slurm's MailProg default is a mail program when there is one.
+  if (access("/usr/sbin/sendmail", X_OK) == 0) options.mail_program = "/usr/sbin/sendmail";
   options.state_dir = "/var/lib/cadre";
   auto path = flags.get("--config");
   if (!path) {
@@ -189,6 +197,7 @@ cadre::Result<cadre::MasterOptions> options_from_config(const cadre::Flags& flag
   if (config->node_timeout_ms) options.node_timeout_ms = *config->node_timeout_ms;
   if (config->max_retries) options.max_retries = *config->max_retries;
   if (config->master_ports) options.scheduler.master_ports = *config->master_ports;
+  if (config->mail_program) options.mail_program = *config->mail_program;
   if (config->log_level) {
     cadre::log::Level level;
     if (cadre::log::parse_level(*config->log_level, &level)) cadre::log::set_level(level);
@@ -233,6 +242,14 @@ cadre::Status apply_number_flags(const cadre::Flags& flags, cadre::MasterOptions
     if (!n) return cadre::make_error("--max-retries: " + n.error());
     options.max_retries = static_cast<uint32_t>(*n);
   }
+  if (auto m = flags.get("--mail-program")) options.mail_program = *m;
+  struct stat mail_stat {};
+  if (!options.mail_program.empty() &&
+      (options.mail_program[0] != '/' || stat(options.mail_program.c_str(), &mail_stat) != 0 ||
+       !S_ISREG(mail_stat.st_mode) || access(options.mail_program.c_str(), X_OK) != 0))
+    return cadre::make_error("mail program " + cadre::quoted(options.mail_program) +
+                             " is not an executable file given by its absolute path (--mail-program, [master] "
+                             "mail_program; \"\" sends no mail)");
   if (auto p = flags.get("--master-ports")) {
     auto range = cadre::parse_port_range(*p);
     if (!range) return cadre::make_error("--master-ports: " + range.error());
@@ -274,10 +291,14 @@ cadre::SecurityNames security_names(const cadre::Flags& flags) {
 
 static int run_main(int argc, char** argv) {
   cadre::log::set_program("cadre-master");
+  // A mail program that exits before reading its text must not end the
+  // master (a write to its pipe then fails with EPIPE instead).
+  std::signal(SIGPIPE, SIG_IGN);
   cadre::Flags flags;
   flags.value("--listen").value("--state-dir").value("--node-timeout").value("--log-level").value("--max-retries");
   flags.value("--config").value("--key").value("--agent-keys").value("--user-keys").value("--local-socket");
   flags.value("--admin-group").value("--endpoint").value("--package").value("--master-ports");
+  flags.value("--mail-program");
   flags.toggle("--help", {"-h"}).toggle("--version", {"-V"}).toggle("--no-group-commit").toggle("--check-config");
   if (cadre::Status s = flags.parse(std::vector<std::string>(argv + 1, argv + argc), true); !s) return fail(s.error());
   if (flags.has("--help")) {

@@ -174,7 +174,8 @@ void JobRequests::list_jobs(const Request& r, ListJobs::Reader m) {
   }
   const bool more = count < shown.size();
   shown.resize(count);
-  s_.out.answer(r.peer, r.id, wire::encode_jobs_reply(r.id, shown, more, s_.options.policy.weights));
+  s_.out.answer(r.peer, r.id, wire::encode_jobs_reply(r.id, shown, more, s_.options.policy.weights,
+                                                             !s_.options.mail_program.empty()));
 }
 
 void JobRequests::show_job(const Request& r, JobId id) {
@@ -189,7 +190,8 @@ void JobRequests::show_job(const Request& r, JobId id) {
     if (!loaded) return s_.out.answer(r.peer, r.id, encode_error(r.id, "no job " + std::to_string(id)));
     job = &*loaded;
   }
-  s_.out.answer(r.peer, r.id, wire::encode_jobs_reply(r.id, {job}, false, s_.options.policy.weights));
+  s_.out.answer(r.peer, r.id, wire::encode_jobs_reply(r.id, {job}, false, s_.options.policy.weights,
+                                                             !s_.options.mail_program.empty()));
 }
 
 std::vector<JobId> JobRequests::resolve_targets(const Request& r, const std::vector<JobId>& ids,

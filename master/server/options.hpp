@@ -38,6 +38,9 @@ struct MasterOptions {
   SecurityOptions security;
   // [accounts]: account name -> its members (a user's own name is always theirs).
   std::map<std::string, std::vector<std::string>> accounts;
+  // [master] mail_program: what --mail-type's mail goes through (Slurm's
+  // MailProg); "" sends none.
+  std::string mail_program;
 };
 
 // What the master refused or dropped; logged, kept, and reported by

@@ -48,7 +48,8 @@ MasterService::MasterService(MasterOptions options, std::unique_ptr<Store> store
       channel_(io_, zmq_, zmq::socket_type::router),
       tick_(io_),
       signals_(io_, SIGTERM, SIGINT),
-      debounce_(io_) {
+      debounce_(io_),
+      mail_(s_.options.mail_program) {
   s_.peers.set_admin_group(s_.options.security.admin_group);
 }
 
@@ -79,6 +80,8 @@ Status MasterService::load_cluster(Cluster& into) {
   }
   CADRE_LOG(info) << "recovered " << job_count << " active jobs and " << node_count << " nodes; next job id "
                   << *max_id + 1;
+  // What the loaded jobs are now was mailed (or not) before the restart.
+  for (const auto& [id, job] : into.jobs()) mail_.baseline(job);
   return {};
 }
 
@@ -232,6 +235,7 @@ void MasterService::arm_tick() {
     // a revoked agent is cut off, without a restart.
     if (s_.peers.curve() && steady_now_ms() - last_key_scan_ms_ >= 1000) reload_keys();
     s_.cluster.check_timeouts(steady_now_ms(), unix_now());
+    mail_.reap();
     // A pass when something changed (a job hit its limit, a node went
     // down), and every interval regardless: ages and fair share move.
     if (s_.cluster.has_changes() || steady_now_ms() - last_pass_ms_ >= s_.options.interval_ms)
@@ -468,6 +472,8 @@ void MasterService::end_turn(Pass pass) {
   if (preempted) hit_fault_point(fault_, FaultPoint::preempt_after_commit);
   send_commands();
   send_frames(s_.out.take("the master could not read this request (a malformed field?); nothing was changed"));
+  // Mail only what is committed.
+  if (mail_.enabled()) mail_.send(mail_.changes(s_.cluster, dirty_jobs));
   // Every job that can have ended this turn is among the turn's changes:
   // looking at those alone keeps a turn's cost off the queue's length.
   s_.cluster.evict_ended(dirty_jobs);

@@ -24,6 +24,7 @@
 
 #include "common/codec.hpp"
 #include "common/transport.hpp"
+#include "master/server/mail_notices.hpp"
 #include "master/server/fault_point.hpp"
 #include "master/server/job_requests.hpp"
 #include "master/server/node_requests.hpp"
@@ -96,6 +97,7 @@ class MasterService {
   int64_t last_key_scan_ms_ = 0;
   int64_t last_refusal_log_ms_ = 0;          // refused handshakes are logged at most every 10 s
   int64_t last_message_refusal_log_ms_ = 0;  // and so are refused messages
+  MailNotices mail_;                         // --mail-type, after each commit
 };
 
 }  // namespace cadre

@@ -77,6 +77,8 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
   if (spec.output_pattern.empty()) spec.output_pattern = spec.array.empty() ? "cadre-%j.out" : "cadre-%A_%a.out";
   if (spec.name.empty()) spec.name = default_name(spec.argv[0]);
   if (spec.account.empty()) spec.account = spec.user;
+  // sbatch: --mail-user defaults to the submitting user.
+  if (spec.mail_type != 0 && spec.mail_user.empty()) spec.mail_user = spec.user;
   if (spec.switches_wait_s < 0) return make_error("--switches-wait must not be negative");
 
   // -C: a feature no node has is a mistake, refused as Slurm's "Invalid

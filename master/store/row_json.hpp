@@ -181,6 +181,8 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "nodelist") return as_string(v, &s.nodelist);
     if (key == "signal") return as_string(v, &s.signal);
     if (key == "constraint") return as_string(v, &s.constraint);
+    if (key == "mail_user") return as_string(v, &s.mail_user);
+    if (key == "mail_type") return as_u32(v, &s.mail_type);
     if (key == "exclude") return as_string(v, &s.exclude);
     if (key == "truncate") {
       if (v.kind != Kind::boolean) return false;
@@ -291,6 +293,8 @@ inline void read_sched(std::string_view text, Job& j) {
   s.begin_time = sched.value("begin", int64_t{0});
   s.constraint = sched.value("constraint", "");
   s.open_truncate = sched.value("truncate", false);
+  s.mail_type = sched.value("mail_type", 0u);
+  s.mail_user = sched.value("mail_user", "");
   s.array_job_id = sched.value("array_job", uint64_t{0});
   s.array_task_id = sched.value("array_task", int64_t{-1});
   if (s.array_task_id < -1 || s.array_task_id > kMaxArrayIndex) throw std::runtime_error("array_task out of range");

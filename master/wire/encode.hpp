@@ -29,8 +29,9 @@ std::string encode_register_reply(uint32_t heartbeat_interval_ms);
 std::string encode_submit_reply(uint64_t request_id, JobId id);
 std::string encode_submit_many_reply(uint64_t request_id, const std::vector<JobId>& ids);
 // `weights` explain a pending job's priority; `more`: the listing goes on.
+// `mails`: the master has a mail program, so --mail-type is acted on.
 std::string encode_jobs_reply(uint64_t request_id, const std::vector<const Job*>& jobs, bool more,
-                              const sched::Weights& weights);
+                              const sched::Weights& weights, bool mails = false);
 // About what `job` adds to a jobs reply, for paging by bytes.
 size_t approx_wire_bytes(const Job& job);
 std::string encode_cancel_reply(uint64_t request_id, const std::vector<CancelOutcome>& outcomes);

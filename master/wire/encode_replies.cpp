@@ -27,10 +27,11 @@ std::string encode_submit_many_reply(uint64_t request_id, const std::vector<JobI
 }
 
 std::string encode_jobs_reply(uint64_t request_id, const std::vector<const Job*>& jobs, bool more,
-                              const sched::Weights& weights) {
+                              const sched::Weights& weights, bool mails) {
   capnp::MallocMessageBuilder m;
   auto reply = start_envelope(m, request_id).initJobsReply();
   reply.setMore(more);
+  reply.setMails(mails);
   auto list = reply.initJobs(static_cast<unsigned>(jobs.size()));
   for (unsigned i = 0; i < jobs.size(); ++i) to_proto(*jobs[i], list[i], weights);
   return encode(m);

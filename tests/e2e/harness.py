@@ -217,6 +217,7 @@ class Cluster:
         self.kill_grace = kill_grace
         # config: TOML text for the master's --config (written to master.toml).
         self.master_config = None
+        self.mail_program = ""
         if config is not None:
             self.master_config = self.path("master.toml")
             with open(self.master_config, "w") as f:
@@ -299,6 +300,9 @@ class Cluster:
             ]
             if self.master_config:
                 argv += ["--config", self.master_config]
+            # No test mails through the machine's own sendmail: a test that
+            # wants mail names its own program (test_mail).
+            argv += ["--mail-program", self.mail_program]
             self.master = self._spawn(argv, "master.log", env=dict(self.master_env) or None)
 
             def answering():

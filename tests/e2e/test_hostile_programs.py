@@ -65,7 +65,11 @@ class Master(HostileCase):
         cases += flag_cases("cadre-master", master_base(), "--master-ports",
                             {"": REFUSE, " ": REFUSE, "29500": REFUSE, "80-90": REFUSE, "30000-29999": REFUSE,
                              "1024-65536": REFUSE, CTRL: REFUSE, LONG: REFUSE, "-1-5": REFUSE})
-        for flag in ("--node-timeout", "--max-retries", "--log-level", "--master-ports", "--config", "--key", "--agent-keys",
+        cases += flag_cases("cadre-master", master_base(), "--mail-program",
+                            {" ": REFUSE, "sendmail": REFUSE, "/no/such/mail": REFUSE, "/": REFUSE, CTRL: REFUSE,
+                             LONG: REFUSE, "": EITHER, "/bin/true": EITHER})
+        for flag in ("--node-timeout", "--max-retries", "--log-level", "--master-ports", "--mail-program", "--config",
+                     "--key", "--agent-keys",
                      "--user-keys", "--local-socket", "--admin-group"):
             cases.append(missing_value_case("cadre-master", master_base(), flag))
         for toggle in ("--no-group-commit", "--check-config", "--help"):

@@ -79,12 +79,12 @@ class SlurmOptions(ClusterTestCase):
             """)
         job = self.submit_script(path)
         done = self.c.wait_state(job, "COMPLETED")
-        self.assertEqual(done["hints"], ["--hint=nomultithread", "--comment=nightly run", "--mail-type=END,FAIL",
-                                         "--mail-user=ada@example.org"])
+        self.assertEqual(done["hints"], ["--hint=nomultithread", "--comment=nightly run"])
         self.assertEqual(done["open_mode"], "append")
+        self.assertEqual((done["mail_type"], done["mail_user"]), ("END,FAIL", "ada@example.org"))
         text = self.c.cli("show", str(job)).stdout
         self.assertIn("Hints=--hint=nomultithread", text)
-        self.assertIn("cadre sends no mail", text)
+        self.assertIn("MailUser=ada@example.org MailType=END,FAIL (the master has no mail program", text)
         # The hints survive a restart with the job.
         self.c.restart_master()
         self.assertEqual(self.c.show(job)["hints"], done["hints"])

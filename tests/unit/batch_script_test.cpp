@@ -1,6 +1,7 @@
 // Specification of cli/batch_script and of `cadre submit SCRIPT`: batch
 // scripts with #CADRE and #SBATCH directives, read as sbatch reads them.
 #include "cli/batch_script.hpp"
+#include "common/job_mail.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -80,8 +81,8 @@ constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, "
     "--ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, -e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --switches; recorded as hints: --hint, --gpu-bind, --cpu-bind, -m/--distribution, --comment, --mail-type, "
-    "--mail-user, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --mail-type, --mail-user, --switches; recorded as hints: --hint, --gpu-bind, "
+    "--cpu-bind, -m/--distribution, --comment, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
     "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
     "--get-user-env, --propagate, --use-min-nodes, --contiguous)";
@@ -361,8 +362,9 @@ TEST(BatchScript, AdvisorySbatchOptionsAreRecordedAsHints) {
   EXPECT_TRUE(o.hints.empty()) << "a directive after the first command is ignored, as sbatch ignores it";
   o = parse_text("#!/bin/sh\n#SBATCH --hint=nomultithread --mail-type=END,FAIL --mail-user ada@x.org\n"
                  "#SBATCH -m block:cyclic --comment \"run 7\" --spread-job --open-mode=append\n");
-  EXPECT_EQ(o.hints, (Args{"--hint=nomultithread", "--distribution=block:cyclic", "--comment=run 7",
-                           "--mail-type=END,FAIL", "--mail-user=ada@x.org", "--spread-job"}));
+  EXPECT_EQ(o.hints, (Args{"--hint=nomultithread", "--distribution=block:cyclic", "--comment=run 7", "--spread-job"}));
+  EXPECT_EQ(o.mail_type, kMailEnd | kMailFail) << "mail is acted on, not a hint";
+  EXPECT_EQ(o.mail_user, "ada@x.org");
   EXPECT_FALSE(o.open_truncate) << "--open-mode=append is cadre's way anyway";
   const JobSpec spec = to_job_spec(o);
   EXPECT_EQ(spec.hints, o.hints) << "hints travel with the job";
