@@ -96,6 +96,7 @@ void MailNotices::job_mails(const Cluster& c, const Job& j, Seen& seen, std::set
     out.push_back(mail(j, head(j, whole_array) + " Dependency never satisfied"));
   if (whole_array) {
     if (failure(j.state)) array_failed_.insert(j.spec.array_job_id);
+    if (j.state != JobState::completed) array_incomplete_.insert(j.spec.array_job_id);
     // The array ended when its record (which runs the last index) and
     // every task of it have.
     const Job* record = c.find_job(j.spec.array_job_id);
@@ -106,9 +107,12 @@ void MailNotices::job_mails(const Cluster& c, const Job& j, Seen& seen, std::set
     }
     if (!arrays_ended.insert(j.spec.array_job_id).second) return;
     const bool any_failed = array_failed_.erase(j.spec.array_job_id) > 0;
+    const bool incomplete = array_incomplete_.erase(j.spec.array_job_id) > 0;
     array_began_.erase(j.spec.array_job_id);
     if ((want & kMailEnd) || (any_failed && (want & kMailFail)))
-      out.push_back(mail(j, head(j, true) + (any_failed ? " Failed, some tasks did not complete" : " Ended, all tasks COMPLETED")));
+      out.push_back(mail(j, head(j, true) + (any_failed   ? " Failed, some tasks did not complete"
+                                             : incomplete ? " Ended, not every task COMPLETED"
+                                                          : " Ended, all tasks COMPLETED")));
     return;
   }
   if (failure(j.state) && (want & (kMailFail | kMailEnd)))

@@ -65,7 +65,7 @@ class MailNotices {
 
   std::string program_;
   std::unordered_map<JobId, Seen> seen_;
-  std::set<JobId> array_began_, array_failed_;
+  std::set<JobId> array_began_, array_failed_, array_incomplete_;
   std::vector<pid_t> running_;
   std::deque<Mail> queued_;
   uint64_t sent_ = 0, failed_ = 0;

@@ -77,13 +77,20 @@ class Mail(unittest.TestCase):
         self.assertTrue(any(s.startswith("cadre Array_job_id=%d Name=arr Ended, all tasks COMPLETED" % array)
                             for s in arr), arr)
 
+        # An array cancelled while its tasks wait says so, once.
+        held = self.c.submit("true", "--array=0-2", "--hold", "--mail-type=END", "-J", "gone")
+        self.c.cancel(held)
+        subjects = self.subjects(6)
+        gone = [s for s in subjects if "Name=gone" in s]
+        self.assertEqual(gone, ["cadre Array_job_id=%d Name=gone Ended, not every task COMPLETED" % held])
+
         # A job that asked for none gets none.
         quiet = self.c.submit("true", "-J", "quiet")
         self.c.wait_state(quiet, "COMPLETED")
         self.c.submit("true", "--mail-type=NONE", "-J", "none")
         marker = self.c.submit("true", "--mail-type=END", "-J", "last")
         self.c.wait_state(marker, "COMPLETED")
-        subjects = self.subjects(6)
+        subjects = self.subjects(7)
         self.assertFalse([s for s in subjects if "Name=quiet" in s or "Name=none" in s], subjects)
         self.assertIn("MailUser=", self.c.cli("show", str(marker)).stdout)
 
