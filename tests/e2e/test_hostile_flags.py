@@ -311,7 +311,7 @@ class CliOtherCommands(HostileCase):
             Case("cadre", ["run", "--", ""], REFUSE, names=["command"]),
         ]
         for flag, values in (("--nodes", count_values()), ("--ntasks", count_values()), ("--time", duration_values()),
-                             ("--mem", size_values()), ("--gpus-per-task", count_values(zero=EITHER))):
+                             ("--mem", size_values(zero=EITHER)), ("--gpus-per-task", count_values(zero=EITHER))):
             cases += flag_cases("cadre", ["run"], flag, values, suffix=["--", "true"])
         self.run_all(cases)
 
