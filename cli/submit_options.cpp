@@ -49,6 +49,12 @@ Result<std::string> read_host_list(const std::string& flag, const std::string& v
 
 // Parses flags, then "--" and the command. Batch jobs come here too, with
 // the script's directives before the command line's flags.
+// A flag whose value is one of two words.
+Status expect_one_of(const std::string& flag, const std::string& value, const char* a, const char* b) {
+  if (value == a || value == b) return {};
+  return make_error(flag + ": expected " + a + " or " + b + ", got " + cadre::quoted(value));
+}
+
 Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const std::string& cwd, bool batch) {
   // sbatch's --get-user-env[=TIMEOUT] and --propagate[=RLIMITS] take an
   // optional value: read as the bare flag (both only advise here).
@@ -137,8 +143,7 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const s
     o.signal = *sig;
   }
   if (auto k = f.get("--kill-on-invalid-dep")) {
-    if (*k != "yes" && *k != "no")
-      return make_error("--kill-on-invalid-dep: expected yes or no, got " + cadre::quoted(*k));
+    if (Status s = expect_one_of("--kill-on-invalid-dep", *k, "yes", "no"); !s) return make_error(s.error());
     o.kill_on_invalid_dep = *k == "yes";
   }
   if (auto m = f.get("--mail-type")) {
@@ -151,8 +156,7 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const s
     o.mail_user = *u;
   }
   if (auto mode = f.get("--open-mode")) {
-    if (*mode != "append" && *mode != "truncate")
-      return make_error("--open-mode: expected append or truncate, got " + cadre::quoted(*mode));
+    if (Status s = expect_one_of("--open-mode", *mode, "append", "truncate"); !s) return make_error(s.error());
     o.open_truncate = *mode == "truncate";
   }
   for (const auto& flag : submit_flags()) {

@@ -23,6 +23,7 @@ enum MailEvent : uint32_t {
   kMailTimeLimit50 = 1u << 8,
   kMailArrayTasks = 1u << 9,      // an array's tasks each mail, not the array as a whole
   kMailStageOut = 1u << 10,       // burst buffer stage-out: read, never sent (cadre has none)
+  kMailKnown = (1u << 11) - 1,    // every bit above
 };
 
 // "END,FAIL" (any case; NONE, BEGIN, END, FAIL, REQUEUE, ALL,

@@ -210,7 +210,7 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
     if (Status st = check_text("--signal", spec.signal, 64); !st) return st;
     if (auto sig = parse_job_signal(spec.signal); !sig) return make_error(sig.error());
   }
-  if (spec.mail_type >= (1u << 11)) return make_error("mail type bits " + to_string(spec.mail_type) + " are not all known");
+  if (spec.mail_type & ~kMailKnown) return make_error("mail type bits " + to_string(spec.mail_type) + " are not all known");
   if (!spec.mail_user.empty())
     if (Status st = check_mail_user(spec.mail_user); !st) return st;
   if (!spec.constraint.empty()) {

@@ -11,6 +11,7 @@
 
 #include "common/job_mail.hpp"
 #include "common/log.hpp"
+#include "common/resources.hpp"
 #include "master/state/cluster.hpp"
 
 namespace cadre {
@@ -18,14 +19,6 @@ namespace {
 
 bool failure(JobState s) {
   return s == JobState::failed || s == JobState::node_fail || s == JobState::timeout || s == JobState::out_of_memory;
-}
-
-std::string duration(int64_t s) {
-  if (s < 0) s = 0;
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  return buf;
 }
 
 // Slurm's subjects, with cadre's name: "cadre Job_id=12 Name=train Began,
@@ -81,14 +74,14 @@ void MailNotices::job_mails(const Cluster& c, const Job& j, Seen& seen, std::set
     seen.began = j.attempt;
     const bool first = !whole_array || array_began_.insert(j.spec.array_job_id).second;
     if ((want & kMailBegin) && first)
-      out.push_back(mail(j, head(j, whole_array) + " Began, Queued time " + duration(j.start_time - j.submit_time)));
+      out.push_back(mail(j, head(j, whole_array) + " Began, Queued time " + format_duration_s(j.start_time - j.submit_time)));
   }
   if (j.state == JobState::pending && was == JobState::running && (want & kMailRequeue) && !whole_array)
     out.push_back(mail(j, head(j, false) + " Requeued"));
   if (!is_final(j.state) || is_final(was)) return;
 
   const std::string how = std::string(to_string(j.state)) + ", ExitCode " + std::to_string(j.exit_code);
-  const std::string ran = j.start_time > 0 ? duration(j.end_time - j.start_time) : duration(0);
+  const std::string ran = j.start_time > 0 ? format_duration_s(j.end_time - j.start_time) : format_duration_s(0);
   if (j.state == JobState::timeout && (want & kMailTimeLimit) && !whole_array)
     out.push_back(mail(j, head(j, false) + " Reached time limit, Run time " + ran));
   if (j.state == JobState::cancelled && (want & kMailInvalidDepend) &&
