@@ -141,6 +141,7 @@ std::vector<std::string> rank_environment(const LaunchSpec& spec, const AgentCon
   if (!spec.submit_host.empty()) set("SLURM_SUBMIT_HOST", spec.submit_host);
   if (!spec.partition.empty()) set("SLURM_JOB_PARTITION", spec.partition);
   if (!spec.account.empty()) set("SLURM_JOB_ACCOUNT", spec.account);
+  if (!spec.qos.empty()) set("SLURM_JOB_QOS", spec.qos);
   if (!spec.export_mode.empty()) set("SLURM_EXPORT_ENV", spec.export_mode);
   set("SLURM_CLUSTER_NAME", "cadre");
   if (spec.array_job != 0) {

@@ -46,6 +46,7 @@ struct LaunchSpec {
   std::vector<std::string> environment;    // "NAME=value" the submitter exported (or a step's caller)
   std::string partition;
   std::string account;
+  std::string qos;
   std::string submit_host;
   std::string export_mode;                 // --export as given, or ""
   uint64_t array_job = 0;                  // an array task: the array's id (0: not one)

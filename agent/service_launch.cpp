@@ -62,6 +62,7 @@ LaunchSpec spec_from(Launch::Reader l) {
   for (auto e : l.getEnvironment()) s.environment.emplace_back(e.cStr(), e.size());
   s.partition = l.getPartition();
   s.account = l.getAccount();
+  s.qos = l.getQos();
   s.submit_host = l.getSubmitHost();
   s.export_mode = l.getExportMode();
   // An array task: a bad index or spec (a newer or broken master) leaves it a plain job.

@@ -40,6 +40,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--error", 'e', "--error"},
     {"--partition", 'p', "--partition"},
     {"--account", 'A', "--account"},
+    {"--qos", 'q', "--qos"},
     {"--chdir", 'D', "--chdir"},
     {"--export", 0, "--export"},
     {"--export-file", 0, "--export-file"},
@@ -93,7 +94,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
 constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, "
-    "-e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
+    "-e/--error, -p/--partition, -A/--account, -q/--qos, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
     "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --mail-type, --mail-user, --switches; recorded as hints: --hint, --gpu-bind, "
     "--cpu-bind, -m/--distribution, --comment, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
@@ -110,7 +111,6 @@ struct RefusedSbatch {
 };
 
 constexpr RefusedSbatch kRefusedSbatch[] = {
-    {"--qos", 'q', "QOS is not supported yet; a partition's tier plays its role for preemption (-p)"},
     {"--reservation", 0, "reservations are not supported yet; leave the option out"},
     {"--deadline", 0, "deadlines are not supported yet; a --time limit bounds the run"},
     {"--nice", 0, "not supported; lower the job's priority with #CADRE --priority -N"},

@@ -233,7 +233,8 @@ constexpr size_t kBatchBytes = limits::kMaxMessageBytes / 2;
 size_t encoded_bytes_at_most(const JobSpec& s) {
   size_t n = 512;
   for (const std::string* t : {&s.name, &s.workdir, &s.output_pattern, &s.error_pattern, &s.user, &s.partition,
-                               &s.account, &s.gpu_type, &s.script})
+                               &s.account, &s.gpu_type, &s.script, &s.qos, &s.constraint, &s.dependency, &s.nodelist,
+                               &s.exclude, &s.signal, &s.mail_user, &s.array})
     n += t->size() + 16;
   for (const std::string& a : s.argv) n += a.size() + 16;
   for (const std::string& e : s.environment) n += e.size() + 16;

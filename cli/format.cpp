@@ -108,6 +108,7 @@ nlohmann::json job_json(JobInfo::Reader j) {
   out["open_mode"] = r.getOpenTruncate() ? "truncate" : "append";
   out["mail_type"] = format_mail_type(r.getMailType());
   out["mail_user"] = r.getMailUser().cStr();
+  out["qos"] = r.getQos().size() > 0 ? r.getQos().cStr() : "normal";
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -226,6 +227,8 @@ std::string job_details(JobInfo::Reader j, int64_t now, bool master_mails) {
                          (master_mails ? "" : " (the master has no mail program: no mail will be sent)"));
   line("Partition", r.getPartition().cStr());
   line("Account", r.getAccount().cStr());
+  // Jobs stored before QOS existed ran under no QOS: Slurm's name for that.
+  line("QOS", r.getQos().size() > 0 ? r.getQos().cStr() : "normal");
   line("JobPriority", std::to_string(r.getPriority()));
   if (j.getPriorityExplained().size() > 0) line("Priority", j.getPriorityExplained().cStr());
   if (j.getExpectedStart() > 0) line("ExpectedStart", iso_time(j.getExpectedStart()));

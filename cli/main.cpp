@@ -29,6 +29,7 @@ commands:
   requeue  run a job again:            cadre requeue 42   [--hold]
   nodes    list nodes and free space:  cadre nodes [--json]
   partitions  list partitions:         cadre partitions [--json]
+  qos      list the QOS (--qos):       cadre qos [--json]
   rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
   keygen   write a CURVE key pair:     cadre keygen ~/.cadre/key
   drain    stop placing on nodes:      cadre drain node7 --reason 'bad DIMM'   (admins)
@@ -337,6 +338,18 @@ examples:
   cadre partitions
   cadre partitions --json
 )"},
+    {"qos", R"(usage: cadre qos [--json]
+
+Lists the QOS the master defines ([[qos]] in its config; what sacctmgr show qos
+lists under Slurm): priority, preemption tier, whether its jobs may be
+preempted, the longest --time (MAXWALL), the jobs and GPUs one user may run
+under it at once, and who may use it. The default QOS is marked '*'. With
+none defined, any --qos is recorded with the job and nothing is enforced.
+
+examples:
+  cadre qos
+  cadre qos --json
+)"},
 };
 
 }  // namespace
@@ -449,6 +462,7 @@ static int run_main(int argc, char** argv) {
   if (command == "update") return cmd_update(g, rest);
   if (command == "requeue") return cmd_requeue(g, rest);
   if (command == "partitions") return cmd_partitions(g, rest);
+  if (command == "qos") return cmd_qos(g, rest);
   if (command == "run") return cmd_run(g, rest);
   if (command == "rsh") return cmd_rsh(g, rest);
   if (command == "keygen") return cmd_keygen(g, rest);

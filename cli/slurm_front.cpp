@@ -33,7 +33,7 @@ const std::set<std::string> kSrunValued = {
     "--cpu_bind", "--gpu-bind", "-m", "--distribution", "--export", "-w", "--nodelist", "-x", "--exclude",
     "-D", "--chdir", "--hint", "--comment", "-K", "--kill-on-bad-exit", "--gpus", "-G", "--cpus-per-gpu",
     "--mem-per-gpu", "--ntasks-per-gpu", "-b", "--begin", "-C",
-    "--constraint"};
+    "--constraint", "-q", "--qos"};
 
 // Options a step inside a job may carry that only advise, or that cadre's
 // steps do anyway (every rank's output is kept; ranks run in the job's
@@ -43,7 +43,7 @@ const std::set<std::string> kSrunStepAdvisory = {
     "-l", "--label", "-u", "--unbuffered", "-K", "--kill-on-bad-exit", "--exclusive", "--overlap", "-c",
     "--cpus-per-task", "--gpus-per-task", "--gpus-per-node", "--gres", "--mem", "--mem-per-cpu", "-J",
     "--job-name", "--gpus", "-G", "--cpus-per-gpu", "--mem-per-gpu", "-o", "--output", "-e", "--error", "--wait", "-W", "-Q", "--quiet",
-    "-v", "--verbose", "--input", "-i"};
+    "-v", "--verbose", "--input", "-i", "-q", "--qos"};
 
 struct Split {
   std::vector<std::pair<std::string, std::string>> options;  // name, value ("" for a flag)

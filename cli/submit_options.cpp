@@ -321,6 +321,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--error", {"-e"}, true},
       {"--partition", {"-p"}, true},
       {"--account", {"-A"}, true},
+      {"--qos", {"-q"}, true},
       {"--switches", {}, true},
       {"--switches-wait", {}, true},
       {"--chdir", {"-D"}, true},
@@ -413,6 +414,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.requeue = o.requeue;
   s.partition = o.partition;
   s.account = o.account;
+  s.qos = o.qos;
   s.max_switches = o.max_switches;
   s.switches_wait_s = o.switches_wait_s;
   s.batch = o.batch;

@@ -30,6 +30,7 @@ struct SubmitOptions {
   bool requeue = true;          // --no-requeue: a node failure ends the job (--requeue: the default)
   std::string partition;        // empty: the master's default partition
   std::string account;          // empty: the user's name
+  std::string qos;              // --qos; empty: the master's default QOS
   uint32_t max_switches = 0;    // --switches N[@TIME]
   int64_t switches_wait_s = 0;
   bool parsable = false;

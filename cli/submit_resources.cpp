@@ -356,6 +356,8 @@ Status apply_limits(const Flags& f, SubmitOptions& o) {
   if (f.has("--partition") && o.partition.empty()) return make_error("--partition: give a partition name");
   o.account = f.get_or("--account", "");
   if (f.has("--account") && o.account.empty()) return make_error("--account: give an account name");
+  o.qos = f.get_or("--qos", "");
+  if (f.has("--qos") && o.qos.empty()) return make_error("--qos: give a QOS name");
   if (auto sw = f.get("--switches")) {
     // Slurm's form: --switches=N@TIME, the wait before the limit relaxes.
     std::string count = *sw, wait;

@@ -72,6 +72,7 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   out.setOpenTruncate(s.open_truncate);
   out.setMailType(s.mail_type);
   out.setMailUser(text(s.mail_user));
+  out.setQos(text(s.qos));
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -125,6 +126,7 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.open_truncate = r.getOpenTruncate();
   s.mail_type = r.getMailType();
   s.mail_user = bytes(r.getMailUser());
+  s.qos = bytes(r.getQos());
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

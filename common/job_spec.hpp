@@ -67,6 +67,7 @@ struct JobSpec {
   bool open_truncate = false;   // --open-mode=truncate (cadre's default is append)
   uint32_t mail_type = 0;       // --mail-type bits (common/job_mail.hpp); 0 none
   std::string mail_user;        // --mail-user; the submitter when empty
+  std::string qos;              // --qos; the master resolves "" to its default QOS
 
   bool operator==(const JobSpec&) const = default;
 };

@@ -26,6 +26,7 @@ constexpr Key kKeys[] = {
     {"requeue", UpdateField::requeue},        {"arraytaskthrottle", UpdateField::array_throttle},
     {"account", UpdateField::account},        {"starttime", UpdateField::begin_time},
     {"begintime", UpdateField::begin_time},   {"eligibletime", UpdateField::begin_time},
+    {"qos", UpdateField::qos},
 };
 
 std::string lower(std::string_view s) {
@@ -36,7 +37,7 @@ std::string lower(std::string_view s) {
 
 constexpr const char* kKnown =
     "TimeLimit, JobName, NumNodes, NumTasks, Partition, Dependency, Priority, Requeue, ArrayTaskThrottle, Account, "
-    "StartTime";
+    "StartTime, QOS";
 
 }  // namespace
 
@@ -53,6 +54,7 @@ std::string_view field_name(UpdateField f) {
     case UpdateField::array_throttle: return "ArrayTaskThrottle";
     case UpdateField::account: return "Account";
     case UpdateField::begin_time: return "StartTime";
+    case UpdateField::qos: return "QOS";
   }
   return "?";
 }
@@ -112,6 +114,7 @@ Result<JobUpdate> parse_job_update(std::string_view word, int64_t now_unix) {
     case UpdateField::name:
     case UpdateField::partition:
     case UpdateField::account:
+    case UpdateField::qos:
       if (u.value.empty()) return make_error(shown + ": give a value");
       break;
     case UpdateField::begin_time: {
@@ -178,6 +181,7 @@ Status apply_job_updates(JobSpec& spec, const std::vector<JobUpdate>& updates, b
       case UpdateField::priority: spec.priority = static_cast<int32_t>(u.number); break;
       case UpdateField::requeue: spec.requeue = u.number != 0; break;
       case UpdateField::account: spec.account = u.value; break;
+      case UpdateField::qos: spec.qos = u.value; break;
       case UpdateField::begin_time: spec.begin_time = u.number; break;
       case UpdateField::array_throttle: {
         if (spec.array.empty()) return make_error("ArrayTaskThrottle: the job is not an array");

@@ -16,7 +16,7 @@
 namespace cadre {
 
 enum class UpdateField { time_limit, name, num_nodes, num_tasks, partition, dependency, priority, requeue,
-                         array_throttle, account, begin_time };
+                         array_throttle, account, begin_time, qos };
 
 struct JobUpdate {
   UpdateField field = UpdateField::name;

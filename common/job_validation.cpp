@@ -213,6 +213,8 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
   if (spec.mail_type & ~kMailKnown) return make_error("mail type bits " + to_string(spec.mail_type) + " are not all known");
   if (!spec.mail_user.empty())
     if (Status st = check_mail_user(spec.mail_user); !st) return st;
+  if (!spec.qos.empty())
+    if (Status st = check_account_name(spec.qos, "QOS"); !st) return make_error("--qos: " + st.error());
   if (!spec.constraint.empty()) {
     if (Status st = check_text("-C/--constraint", spec.constraint, 1024); !st) return st;
     if (auto c = parse_constraint(spec.constraint); !c) return make_error(c.error());

@@ -55,6 +55,7 @@ struct JobRequest {
   openTruncate  @40 :Bool;           # --open-mode=truncate
   mailType      @41 :UInt32;         # --mail-type as bits (common/job_mail.hpp); 0 = none
   mailUser      @42 :Text;           # --mail-user; the master fills in the submitter when empty
+  qos           @43 :Text;           # --qos; empty = the master's default QOS (it stores the one it chose)
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -226,6 +227,7 @@ struct Launch {
   arrayTaskId     @36 :Int64 = -1;  # its index (SLURM_ARRAY_TASK_ID)
   array           @37 :Text;        # the array's --array (for _COUNT, _MIN, _MAX, _STEP)
   truncateOutput  @38 :Bool;        # --open-mode=truncate: empty the output files on opening them
+  qos             @39 :Text;        # the job's QOS (SLURM_JOB_QOS)
 }
 
 struct Kill {
@@ -371,6 +373,21 @@ struct NodesReply {
 
 struct PartitionsReply {
   partitions @0 :List(PartitionInfo);
+  qos        @1 :List(QosInfo);     # the master's [[qos]]; empty: none defined (any --qos is recorded)
+}
+
+struct QosInfo {
+  name          @0 :Text;
+  isDefault     @1 :Bool;
+  priority      @2 :Int32;
+  hasTier       @3 :Bool;           # tier replaces the partition's tier for its jobs
+  tier          @4 :Int32;
+  preemptible   @5 :Bool;
+  maxTimeSec    @6 :UInt64;         # 0 = none
+  maxRunningJobsPerUser @7 :UInt32; # 0 = none
+  maxGpusPerUser @8 :Int64;         # 0 = none
+  users         @9 :List(Text);     # with accounts, both empty: everyone
+  accounts      @10 :List(Text);
 }
 
 struct StepReply {

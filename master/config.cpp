@@ -29,7 +29,7 @@ class Reader : public TomlReader {
   Status read(const toml::table& root, MasterConfig& c) const {
     // [agent] is the agent's (agent/config.hpp): known here, read there.
     return each_key(root, "", "at the top level",
-                    {"master", "scheduler", "partition", "limits", "security", "accounts", "agent"},
+                    {"master", "scheduler", "partition", "qos", "limits", "security", "accounts", "agent"},
                     [&](std::string_view key, const toml::node& v, const std::string& path) -> Status {
                       if (key == "agent") return v.is_table() ? Status{} : expected(v, path, "a table");
                       if (key == "master") return read_master(v, c);
@@ -37,6 +37,7 @@ class Reader : public TomlReader {
                       if (key == "limits") return read_limits(v, c.limits);
                       if (key == "security") return read_security(v, c);
                       if (key == "accounts") return read_accounts(v, c.accounts);
+                      if (key == "qos") return read_qos_list(v, path, c.qos);
                       return read_partitions(v, path, c.partitions);
                     });
   }
@@ -169,7 +170,7 @@ class Reader : public TomlReader {
   }
 
   Status read_weights(const toml::node& v, const std::string& path, sched::Weights& w) const {
-    return each_key(v, path, "in [scheduler.weights]", {"age", "max_age", "size", "fairshare", "job", "partition"},
+    return each_key(v, path, "in [scheduler.weights]", {"age", "max_age", "size", "fairshare", "job", "partition", "qos"},
                     [&](std::string_view key, const toml::node& x, const std::string& key_path) {
                       return read_weights_key(key, x, key_path, w);
                     });
@@ -180,6 +181,7 @@ class Reader : public TomlReader {
     if (key == "size") return read_number(x, path, w.size);
     if (key == "fairshare") return read_number(x, path, w.fairshare);
     if (key == "job") return read_number(x, path, w.job);
+    if (key == "qos") return read_number(x, path, w.qos);
     return read_number(x, path, w.partition);
   }
 
@@ -252,6 +254,60 @@ class Reader : public TomlReader {
       if (Status st = check_node_pattern(s->get()); !st)
         return fail(item, path, "invalid node pattern " + quoted(s->get()) + ": " + st.error());
       out.push_back(s->get());
+    }
+    return {};
+  }
+
+  // [[qos]]: as partitions, names unique (case-insensitive: --qos is), one default.
+  Status read_qos_list(const toml::node& v, const std::string& path, std::vector<QosConfig>& out) const {
+    const toml::array* list = v.as_array();
+    if (!list || (!list->empty() && !list->is_array_of_tables()))
+      return expected(v, path, "[[qos]] tables", " (write [[qos]], with two brackets)");
+    for (const toml::node& item : *list) {
+      const toml::table& t = *item.as_table();
+      if (out.size() == 64) return error_at(t.source(), "too many QOS: at most 64");
+      QosConfig q;
+      Status s = each_key(t, path, "in [[qos]]",
+                          {"name", "default", "priority", "tier", "preemptible", "max_time",
+                           "max_running_jobs_per_user", "max_gpus_per_user", "users", "accounts"},
+                          [&](std::string_view key, const toml::node& x, const std::string& key_path) {
+                            return read_qos_key(key, x, key_path, q);
+                          });
+      if (!s) return s;
+      if (q.name.empty()) return error_at(t.source(), path + ": every [[qos]] needs a name = \"...\"");
+      for (const QosConfig& earlier : out) {
+        if (find_qos({earlier}, q.name))
+          return fail(*t.get("name"), "qos.name", quoted(q.name) + " is already the name of a QOS ('" + earlier.name + "')");
+        if (earlier.is_default && q.is_default)
+          return fail(*t.get("default"), "qos.default",
+                      quoted(q.name) + " and " + quoted(earlier.name) + " are both marked default; only one may be");
+      }
+      out.push_back(std::move(q));
+    }
+    return {};
+  }
+  Status read_qos_key(std::string_view key, const toml::node& x, const std::string& path, QosConfig& q) const {
+    if (key == "name") return read_partition_name(x, path, q.name);
+    if (key == "default") return read_bool(x, path, q.is_default);
+    if (key == "priority") return read_int(x, path, q.priority);
+    if (key == "tier") {
+      int32_t tier = 0;
+      if (Status s = read_int(x, path, tier, std::numeric_limits<int32_t>::min()); !s) return s;
+      q.tier = tier;
+      return {};
+    }
+    if (key == "preemptible") return read_bool(x, path, q.preemptible);
+    if (key == "max_time") return read_duration_s(x, path, kZeroAllowed, q.max_time_s);
+    if (key == "max_running_jobs_per_user") return read_int(x, path, q.max_running_jobs_per_user);
+    if (key == "max_gpus_per_user") return read_int(x, path, q.max_gpus_per_user);
+    if (key == "users") return read_members(x, path, q.users);
+    const toml::array* list = x.as_array();
+    if (!list) return expected(x, path, "a list of account names like [\"physics\"]");
+    for (const toml::node& item : *list) {
+      const auto* account = item.as_string();
+      if (!account) return expected(item, path, "an account name (a string)");
+      if (Status s = check_account_name(account->get(), "account"); !s) return fail(item, path, s.error());
+      q.accounts.push_back(account->get());
     }
     return {};
   }

@@ -35,6 +35,7 @@
 //   fairshare = 10000.0
 //   job = 1000.0                 per unit of the job's --priority
 //   partition = 1000.0           the partition's tier
+//   qos = 1000.0                 the job's QOS priority relative to the highest
 //
 //   [[partition]]                repeat for each partition (at most 64)
 //   name = "gpu"                 required, unique, [A-Za-z0-9_.-]{1,64}
@@ -46,6 +47,18 @@
 //   preemptible = true           its jobs may be preempted by higher tiers
 //   max_running_jobs_per_user = 10  (0: no limit)
 //   max_gpus_per_user = 32          (0: no limit)
+//
+//   [[qos]]                      repeat for each QOS (at most 64; master/qos.hpp)
+//   name = "high"                required, unique (case-insensitive), as partition names
+//   default = true               jobs with no --qos get it (at most one; else "normal", else the first)
+//   priority = 100               >= 0; the priority factor is this over the highest QOS priority
+//   tier = 2                     the job's preemption tier instead of its partition's (absent: the partition's)
+//   preemptible = true           its jobs may be preempted (the partition must allow it too)
+//   max_time = "1d"              MaxWall: the longest --time (jobs with none get it; 0: none)
+//   max_running_jobs_per_user = 4   MaxJobsPerUser (0: no limit)
+//   max_gpus_per_user = 16          GPUs one user's running jobs hold under it (0: no limit)
+//   users = ["alice"]            who may use it; with accounts, both absent: everyone
+//   accounts = ["physics"]       jobs charged to these accounts may use it
 //
 //   [limits]                     per user; each breach is refused to that client alone
 //   max_pending_jobs_per_user = 100000   (0: no limit)
@@ -81,6 +94,7 @@
 #include "master/limits.hpp"
 #include "master/node_pattern.hpp"
 #include "master/port_range.hpp"
+#include "master/qos.hpp"
 #include "master/scheduler/decide.hpp"
 
 namespace cadre {
@@ -111,6 +125,7 @@ struct MasterConfig {
   int64_t fairshare_half_life_s = 7 * 86400;
   double gpu_billing = 8.0;
   std::vector<PartitionConfig> partitions;  // empty: one implicit partition "default" with every node
+  std::vector<QosConfig> qos;               // [[qos]]; empty: --qos is recorded, nothing enforced
   Limits limits;
   // [security]: CURVE on the tcp endpoint when key is set
   std::optional<std::string> key_file, agent_keys_dir, user_keys_dir, local_socket, admin_group;

@@ -206,6 +206,7 @@ cadre::Result<cadre::MasterOptions> options_from_config(const cadre::Flags& flag
   options.interval_ms = config->interval_ms;
   options.debounce_ms = config->debounce_ms;
   options.scheduler.partitions = config->partitions;
+  options.scheduler.qos = config->qos;
   options.scheduler.fairshare_half_life_s = config->fairshare_half_life_s;
   options.scheduler.gpu_billing = config->gpu_billing;
   options.limits = config->limits;
@@ -222,7 +223,7 @@ cadre::Result<cadre::MasterOptions> options_from_config(const cadre::Flags& flag
     // Usable means the master could start on it: its key and key folders too.
     if (cadre::Status s = cadre::check_security_files(options.security, {}); !s)
       return cadre::make_error(*path + ": " + s.error());
-    std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), policy "
+    std::cout << *path << ": OK (" << options.scheduler.partitions.size() << " partition(s), " << options.scheduler.qos.size() << " QOS, policy "
               << cadre::sched::to_string(options.policy.backfill) << ")\n";
     *exit_status = 0;
   }

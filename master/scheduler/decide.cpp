@@ -35,6 +35,8 @@ std::string_view to_string(WaitReason r) {
     case WaitReason::topology: return "Topology";
     case WaitReason::preempting: return "Preempting";
     case WaitReason::partition_down: return "PartitionDown";
+    case WaitReason::qos_jobs_limit: return "QOSMaxJobsPerUserLimit";
+    case WaitReason::qos_gpu_limit: return "QOSMaxGRESPerUser";
   }
   return "Resources";
 }
@@ -62,16 +64,29 @@ void Pass::prepare() {
   for (uint32_t i = 0; i < s_.running.size(); ++i) {
     const RunningJob& r = s_.running[i];
     // Ending jobs count here too: a preemptor waits for its victims.
-    if (r.partition < s_.partitions.size() && s_.partitions[r.partition].preemptible)
-      lowest_preemptible_tier_ = std::min(lowest_preemptible_tier_, s_.partitions[r.partition].tier);
+    if (r.partition < s_.partitions.size())
+      if (const Tiering t = tiering(s_, r.partition, r.qos); t.preemptible)
+        lowest_preemptible_tier_ = std::min(lowest_preemptible_tier_, t.tier);
     if (r.ending) {
       victim_[i] = true;
       continue;
     }
-    UserUse& use = user_use_[{r.partition, r.user}];
-    use.jobs += 1;
-    use.gpus += r.per_task.gpus * static_cast<int64_t>(r.ranks.size());
+    count_use(r.partition, r.qos, r.user, +1, r.per_task.gpus * static_cast<int64_t>(r.ranks.size()));
   }
+}
+
+void Pass::count_use(uint32_t partition, uint32_t qos, uint32_t user, int sign, int64_t gpus) {
+  auto add = [&](UserUse& use) {
+    if (sign > 0) {
+      use.jobs += 1;
+      use.gpus += gpus;
+    } else {
+      use.jobs -= std::min<uint32_t>(use.jobs, 1);
+      use.gpus -= gpus;
+    }
+  };
+  add(user_use_[{partition, user}]);
+  if (qos > 0 && qos < s_.qos.size()) add(qos_use_[{qos, user}]);
 }
 
 void Pass::add_to_partitions(const NodeView& n, const Resources& r) {
@@ -93,11 +108,11 @@ std::vector<uint32_t> Pass::rank_order() {
   factors_.reserve(s_.pending.size());
   for (uint32_t i = 0; i < s_.pending.size(); ++i) {
     const PendingJob& j = s_.pending[i];
-    const int32_t tier = j.partition < s_.partitions.size() ? s_.partitions[j.partition].tier : 0;
+    const int32_t tier = tiering(s_, j.partition, j.qos).tier;
     factors_.push_back(priority_of(j, s_, totals, p_.weights, now_));
     ranked.push_back({tier, factors_.back().total, j.submit_time, j.id, i});
   }
-  // A higher partition tier is considered first (as Slurm's PriorityTier),
+  // A higher tier (partition or QOS) is considered first (as Slurm's PriorityTier),
   // so a preemptor is never passed by the jobs it preempts.
   std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
     return std::make_tuple(-a.tier, -a.priority, a.submit, a.id) <
@@ -125,6 +140,14 @@ void Pass::consider(const PendingJob& j) {
   if ((part.max_running_jobs_per_user > 0 && use.jobs + 1 > part.max_running_jobs_per_user) ||
       (part.max_gpus_per_user > 0 && use.gpus + gpus > part.max_gpus_per_user))
     return wait(j, WaitReason::partition_limit);
+  if (j.qos > 0 && j.qos < s_.qos.size()) {
+    const QosView& q = s_.qos[j.qos];
+    auto it = qos_use_.find({j.qos, j.user});
+    const UserUse qu = it == qos_use_.end() ? UserUse{} : it->second;
+    if (q.max_running_jobs_per_user > 0 && qu.jobs + 1 > q.max_running_jobs_per_user)
+      return wait(j, WaitReason::qos_jobs_limit);
+    if (q.max_gpus_per_user > 0 && qu.gpus + gpus > q.max_gpus_per_user) return wait(j, WaitReason::qos_gpu_limit);
+  }
   if (blocked_) return wait(j, WaitReason::priority);
 
   PlaceConstraints c;
@@ -202,9 +225,7 @@ void Pass::start(const PendingJob& j, const GangPlacement& gang, int64_t end) {
     if (timeline_built_) timeline_.add_release(slot.node, end, j.shape.per_task, gpu_mask(slot.gpus));
   }
   if (!timeline_built_) started_jobs_.emplace(j.id, &j);
-  UserUse& use = user_use_[{j.partition, j.user}];
-  use.jobs += 1;
-  use.gpus += j.shape.total().gpus;
+  count_use(j.partition, j.qos, j.user, +1, j.shape.total().gpus);
   out_.placements.push_back(Placement{j.id, gang});
 }
 

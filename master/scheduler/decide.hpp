@@ -66,6 +66,8 @@ enum class WaitReason {
   topology,         // fits only across more switches than --switches allows
   preempting,       // victims are being stopped to make room for it
   partition_down,   // its partition has no node that could ever hold it now
+  qos_jobs_limit,   // its QOS's max_running_jobs_per_user
+  qos_gpu_limit,    // its QOS's max_gpus_per_user
 };
 std::string_view to_string(WaitReason r);
 

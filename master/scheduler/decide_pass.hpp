@@ -96,6 +96,10 @@ class Pass {
   int32_t lowest_preemptible_tier_ = std::numeric_limits<int32_t>::max();
   std::vector<Resources> part_free_;
   std::map<std::pair<uint32_t, uint32_t>, UserUse> user_use_;  // (partition, user)
+  std::map<std::pair<uint32_t, uint32_t>, UserUse> qos_use_;   // (QOS, user); QOS 0 not counted
+  // Adds (sign +1) or takes away (-1) one job of `gpus` GPUs from what
+  // its user runs in its partition and under its QOS.
+  void count_use(uint32_t partition, uint32_t qos, uint32_t user, int sign, int64_t gpus);
   std::map<ShapeKey, int64_t> failed_;  // the smallest window end at which a shape did not fit now
   std::set<ShapeKey> preempt_failed_;
   std::map<ShapeKey, WaitReason> reasons_;

@@ -134,7 +134,7 @@ void Pass::hold(const PendingJob& j, const GangPlacement& gang, int64_t start, i
 // Preemption: whole running gangs of lower tiers, the cheapest set (by
 // GPU-seconds, then cpu-seconds, already run) that lets `j` start now.
 bool Pass::try_preempt(const PendingJob& j, const PlaceConstraints& c, int64_t limit) {
-  const int32_t tier = s_.partitions[j.partition].tier;
+  const int32_t tier = tiering(s_, j.partition, j.qos).tier;
   if (tier <= lowest_preemptible_tier_) return false;  // nobody it could preempt
   bool leaving = false;  // jobs on their way out (ending, or victims of an earlier pass)
   std::vector<Cand> cands = preempt_candidates(tier, leaving);
@@ -171,8 +171,8 @@ std::vector<Pass::Cand> Pass::preempt_candidates(int32_t tier, bool& leaving) co
       leaving = true;
       continue;
     }
-    const PartitionView& rp = s_.partitions[r.partition];
-    if (!rp.preemptible || rp.tier >= tier) continue;
+    const Tiering rt = tiering(s_, r.partition, r.qos);
+    if (!rt.preemptible || rt.tier >= tier) continue;
     const int64_t ran = std::max<int64_t>(0, now_ - r.start_time);
     const int64_t ranks = static_cast<int64_t>(r.ranks.size());
     cands.push_back({r.per_task.gpus * ranks * ran, r.per_task.millicores * ranks * ran / 1000, r.id, i});
@@ -238,16 +238,12 @@ void Pass::record_preemption(const PendingJob& j, const GangPlacement& gang, con
     timeline_.move_releases(idx + 1, now_ + 1);
     pre.victims.push_back(s_.running[idx].id);
     const RunningJob& r = s_.running[idx];
-    UserUse& vu = user_use_[{r.partition, r.user}];
-    vu.jobs -= std::min<uint32_t>(vu.jobs, 1);
-    vu.gpus -= r.per_task.gpus * static_cast<int64_t>(r.ranks.size());
+    count_use(r.partition, r.qos, r.user, -1, r.per_task.gpus * static_cast<int64_t>(r.ranks.size()));
   }
   std::sort(pre.victims.begin(), pre.victims.end());
   out_.preemptions.push_back(std::move(pre));
   hold(j, gang, now_ + 1, saturating_add(now_ + 1, limit));
-  UserUse& use = user_use_[{j.partition, j.user}];
-  use.jobs += 1;
-  use.gpus += j.shape.total().gpus;
+  count_use(j.partition, j.qos, j.user, +1, j.shape.total().gpus);
   wait(j, WaitReason::preempting, now_ + 1);
 }
 

@@ -43,15 +43,17 @@ PriorityFactors priority_of(const PendingJob& job, const Snapshot& s, const Clus
   if (job.partition < s.partitions.size() && totals.max_tier > totals.min_tier)
     f.partition = static_cast<double>(s.partitions[job.partition].tier - totals.min_tier) /
                   static_cast<double>(totals.max_tier - totals.min_tier);
-  f.total = w.age * f.age + w.size * f.size + w.fairshare * f.fairshare + w.job * f.job + w.partition * f.partition;
+  if (job.qos > 0 && job.qos < s.qos.size()) f.qos = s.qos[job.qos].priority;
+  f.total = w.age * f.age + w.size * f.size + w.fairshare * f.fairshare + w.job * f.job + w.partition * f.partition +
+            w.qos * f.qos;
   return f;
 }
 
 std::string explain(const PriorityFactors& f, const Weights& w) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%.0f = age %.0f + size %.0f + fairshare %.0f + job %.0f + partition %.0f", f.total,
-                w.age * f.age, w.size * f.size, w.fairshare * f.fairshare, w.job * f.job,
-                w.partition * f.partition);
+  std::snprintf(buf, sizeof buf, "%.0f = age %.0f + size %.0f + fairshare %.0f + job %.0f + partition %.0f + qos %.0f",
+                f.total, w.age * f.age, w.size * f.size, w.fairshare * f.fairshare, w.job * f.job,
+                w.partition * f.partition, w.qos * f.qos);
   return buf;
 }
 

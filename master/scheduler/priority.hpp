@@ -17,6 +17,7 @@ struct Weights {
   double fairshare = 10000;     // 1 for no recent usage, 0.5 for an average user
   double job = 1000;            // per unit of the job's --priority
   double partition = 1000;      // the partition's tier relative to the highest
+  double qos = 1000;            // the QOS's priority relative to the highest
 };
 
 struct PriorityFactors {
@@ -25,6 +26,7 @@ struct PriorityFactors {
   double fairshare = 0;
   double job = 0;
   double partition = 0;
+  double qos = 0;
   double total = 0;             // the weighted sum
 };
 
@@ -40,7 +42,7 @@ ClusterTotals cluster_totals(const Snapshot& s);
 PriorityFactors priority_of(const PendingJob& job, const Snapshot& s, const ClusterTotals& totals,
                             const Weights& w, int64_t now);
 
-// "12345 = age 500 + size 20 + fairshare 9800 + job 0 + partition 25"
+// "12345 = age 500 + size 20 + fairshare 9800 + job 0 + partition 25 + qos 0"
 std::string explain(const PriorityFactors& f, const Weights& w);
 
 }  // namespace cadre::sched

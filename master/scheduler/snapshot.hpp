@@ -58,6 +58,18 @@ struct PartitionView {
   int64_t max_gpus_per_user = 0;           // 0: no limit
 };
 
+// A QOS (master/qos.hpp) as the scheduler sees it. Index 0 of
+// Snapshot::qos is "no QOS" (no limits, no priority, the partition's tier).
+struct QosView {
+  std::string name;
+  double priority = 0;                     // the QOS factor: its priority over the highest, in [0, 1]
+  bool has_tier = false;                   // the job's tier is `tier`, not its partition's
+  int32_t tier = 0;
+  bool preemptible = true;
+  uint32_t max_running_jobs_per_user = 0;  // 0: no limit
+  int64_t max_gpus_per_user = 0;           // 0: no limit
+};
+
 // A job that holds resources. Its ranks' usage is given per rank.
 struct RankUse {
   uint32_t node = 0;                // index into Snapshot::nodes
@@ -67,6 +79,7 @@ struct RankUse {
 struct RunningJob {
   JobId id = 0;
   uint32_t partition = 0;
+  uint32_t qos = 0;                 // index into Snapshot::qos; 0 none
   uint32_t user = 0;
   int64_t start_time = 0;
   // Start plus time limit; the scheduler plans as if it ends then. Jobs
@@ -83,6 +96,7 @@ struct RunningJob {
 struct PendingJob {
   JobId id = 0;
   uint32_t partition = 0;
+  uint32_t qos = 0;                 // index into Snapshot::qos; 0 none
   uint32_t user = 0;                // index into user_fairshare
   uint32_t account = 0;             // index into account_fairshare
   int32_t priority = 0;             // the job's own --priority
@@ -104,9 +118,18 @@ struct PendingJob {
   bool exclusive = false;           // --exclusive: whole nodes, shared with no one
 };
 
+// A job's preemption tier and whether it may be preempted: its QOS's tier
+// when the QOS sets one, else its partition's; preemptible only when both
+// allow it.
+struct Tiering {
+  int32_t tier = 0;
+  bool preemptible = true;
+};
+
 struct Snapshot {
   std::vector<NodeView> nodes;
   std::vector<PartitionView> partitions;   // at least one
+  std::vector<QosView> qos;                // [0] = none; may be empty (no QOS at all)
   std::vector<RunningJob> running;
   std::vector<PendingJob> pending;
   std::vector<std::string> gpu_models;     // [0] = "" (unknown)
@@ -114,5 +137,18 @@ struct Snapshot {
   std::vector<double> user_fairshare;
   std::vector<double> account_fairshare;
 };
+
+inline Tiering tiering(const Snapshot& s, uint32_t partition, uint32_t qos) {
+  Tiering t;
+  if (partition < s.partitions.size()) {
+    t.tier = s.partitions[partition].tier;
+    t.preemptible = s.partitions[partition].preemptible;
+  }
+  if (qos > 0 && qos < s.qos.size()) {
+    if (s.qos[qos].has_tier) t.tier = s.qos[qos].tier;
+    t.preemptible = t.preemptible && s.qos[qos].preemptible;
+  }
+  return t;
+}
 
 }  // namespace cadre::sched

@@ -24,7 +24,9 @@ Status JobRequests::authorize_spec(const Request& r, const JobSpec& spec) const 
   if (Status s = may_set_priority(spec.priority, admin); !s) return s;
   // Without a verified identity there is nobody to check membership of.
   if (!r.who) return {};
-  return s_.accounts.may_charge(spec.user, spec.account.empty() ? spec.user : spec.account, admin);
+  const std::string& account = spec.account.empty() ? spec.user : spec.account;
+  if (Status s = s_.accounts.may_charge(spec.user, account, admin); !s) return s;
+  return may_use_qos(s_.options.scheduler.qos, spec.qos, spec.user, account, admin);
 }
 
 Result<JobId> JobRequests::submit_one(const Request& r, JobSpec spec) {

@@ -55,7 +55,7 @@ void NodeRequests::list_nodes(const Request& r) {
 }
 
 void NodeRequests::list_partitions(const Request& r) {
-  s_.out.answer(r.peer, r.id, wire::encode_partitions_reply(r.id, s_.cluster.partition_summaries()));
+  s_.out.answer(r.peer, r.id, wire::encode_partitions_reply(r.id, s_.cluster.partition_summaries(), s_.options.scheduler.qos));
 }
 
 void NodeRequests::set_node_state(const Request& r, SetNodeState::Reader m) {

@@ -133,6 +133,7 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
   }
   const PartitionConfig& pc = s.partitions[static_cast<size_t>(part)];
   if (Status ok = apply_partition(spec, pc); !ok) return make_error(ok.error());
+  if (Status ok = apply_qos(s.qos, spec); !ok) return make_error(ok.error());
   // Judged only once the partition has nodes: before they first register
   // the job waits (PartitionDown) rather than being refused.
   if (std::string why = never_fits(s, shape_of(spec), part, spec.switches_wait_s == 0 ? spec.max_switches : 0);

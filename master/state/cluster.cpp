@@ -9,6 +9,7 @@ namespace cadre {
 
 void Cluster::configure(SchedulerConfig config) {
   state::set_partitions(s_, std::move(config.partitions));
+  s_.qos = std::move(config.qos);
   s_.fairshare = sched::FairShare(config.fairshare_half_life_s, config.gpu_billing);
   s_.master_ports = config.master_ports;
   admission_.forget_shapes();

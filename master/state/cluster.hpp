@@ -42,6 +42,7 @@ namespace cadre {
 // What the scheduler is configured with (from the master's config file).
 struct SchedulerConfig {
   std::vector<PartitionConfig> partitions;  // empty: one partition "default" of every node
+  std::vector<QosConfig> qos;               // empty: --qos recorded, nothing enforced
   int64_t fairshare_half_life_s = 7 * 86400;
   double gpu_billing = 8.0;
   PortRange master_ports;  // MASTER_PORTs handed to jobs

@@ -15,6 +15,7 @@
 
 #include "master/config.hpp"
 #include "master/model.hpp"
+#include "master/qos.hpp"
 #include "master/port_range.hpp"
 #include "master/scheduler/fairshare.hpp"
 #include "master/state/commands.hpp"
@@ -34,6 +35,7 @@ struct ClusterState {
   std::map<JobId, Job> jobs;  // PENDING, RUNNING, and ended ones still holding resources
   std::map<std::string, Node> nodes;
   std::vector<PartitionConfig> partitions;  // never empty once configured
+  std::vector<QosConfig> qos;               // [[qos]]; empty: none defined (master/qos.hpp)
   PortRange master_ports;                    // MASTER_PORTs handed out
 
   sched::FairShare fairshare;

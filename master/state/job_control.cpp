@@ -17,6 +17,8 @@ CancelOutcome update_job(ClusterState& s, JobId id, JobSpec spec) {
   const PartitionConfig& pc = s.partitions[static_cast<size_t>(part)];
   if (pc.max_time_s > 0 && (spec.time_limit_s == 0 || spec.time_limit_s > pc.max_time_s))
     return {id, false, name + ": partition " + pc.name + " allows at most " + format_duration_s(pc.max_time_s)};
+  // The QOS's own bound and spelling (a changed QOS may not fit the limit the job has).
+  if (Status ok = apply_qos(s.qos, spec); !ok) return {id, false, name + ": " + ok.error()};
   const bool limit_changed = spec.time_limit_s != j->spec.time_limit_s;
   j->spec = std::move(spec);
   if (j->state == JobState::pending) {

@@ -24,7 +24,7 @@ namespace {
 // no copies, for queues of 100,000 jobs.
 struct SnapshotIds {
   const ClusterState& s;
-  std::unordered_map<std::string_view, uint32_t> node_index, users, accounts, partition_ids;
+  std::unordered_map<std::string_view, uint32_t> node_index, users, accounts, partition_ids, qos_ids;
   // -w / -x host lists as node indices, by "nodelist\nexclude".
   std::unordered_map<std::string, std::vector<uint32_t>> allowed;
   // -C: the nodes each choice allows (within -w / -x), by
@@ -93,12 +93,22 @@ struct SnapshotIds {
     }
     return it->second;
   }
+  // Index into Snapshot::qos (1 + the QOS's place in s.qos); 0 when none
+  // is configured or the job's was removed from the config since.
+  uint32_t qos(const std::string& name) {
+    if (s.qos.empty()) return 0;
+    auto [it, fresh] = qos_ids.try_emplace(name, 0);
+    if (fresh)
+      if (const QosConfig* q = find_qos(s.qos, name)) it->second = static_cast<uint32_t>(q - s.qos.data()) + 1;
+    return it->second;
+  }
 };
 
 sched::RunningJob running_view(JobId id, const Job& j, SnapshotIds& ids, const sched::Policy& policy) {
   sched::RunningJob r;
   r.id = id;
   r.partition = ids.partition(j.spec.partition);
+  r.qos = ids.qos(j.spec.qos);
   r.user = ids.user(j.spec.user);
   r.start_time = j.start_time;
   const int64_t limit = j.spec.time_limit_s > 0 ? j.spec.time_limit_s : policy.unlimited_as_s;
@@ -120,6 +130,7 @@ sched::PendingJob pending_view(JobId id, const Job& j, SnapshotIds& ids, const s
   sched::PendingJob p;
   p.id = id;
   p.partition = ids.partition(j.spec.partition);
+  p.qos = ids.qos(j.spec.qos);
   p.user = ids.user(j.spec.user);
   p.account = ids.account(j.spec.account.empty() ? j.spec.user : j.spec.account);
   p.priority = j.spec.priority;
@@ -318,7 +329,24 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
     v.max_gpus_per_user = p.max_gpus_per_user;
     snap.partitions.push_back(std::move(v));
   }
-  SnapshotIds ids{s, {}, {}, {}, {}, {}, {}, {}};
+  if (!s.qos.empty()) {
+    // Slurm's QOS factor: a QOS's priority over the highest one.
+    int32_t highest = 0;
+    for (const QosConfig& q : s.qos) highest = std::max(highest, q.priority);
+    snap.qos.emplace_back();  // [0]: none
+    for (const QosConfig& q : s.qos) {
+      sched::QosView v;
+      v.name = q.name;
+      v.priority = highest > 0 ? static_cast<double>(q.priority) / highest : 0;
+      v.has_tier = q.tier.has_value();
+      v.tier = q.tier.value_or(0);
+      v.preemptible = q.preemptible;
+      v.max_running_jobs_per_user = q.max_running_jobs_per_user;
+      v.max_gpus_per_user = q.max_gpus_per_user;
+      snap.qos.push_back(std::move(v));
+    }
+  }
+  SnapshotIds ids{s, {}, {}, {}, {}, {}, {}, {}, {}};
   ids.node_index.reserve(names->size());
   for (uint32_t i = 0; i < names->size(); ++i) ids.node_index.emplace((*names)[i], i);
   ids.node_at.reserve(names->size());

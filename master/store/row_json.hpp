@@ -182,6 +182,7 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "signal") return as_string(v, &s.signal);
     if (key == "constraint") return as_string(v, &s.constraint);
     if (key == "mail_user") return as_string(v, &s.mail_user);
+    if (key == "qos") return as_string(v, &s.qos);
     if (key == "mail_type") return as_u32(v, &s.mail_type);
     if (key == "exclude") return as_string(v, &s.exclude);
     if (key == "truncate") {
@@ -295,6 +296,7 @@ inline void read_sched(std::string_view text, Job& j) {
   s.open_truncate = sched.value("truncate", false);
   s.mail_type = sched.value("mail_type", 0u);
   s.mail_user = sched.value("mail_user", "");
+  s.qos = sched.value("qos", "");
   s.array_job_id = sched.value("array_job", uint64_t{0});
   s.array_task_id = sched.value("array_task", int64_t{-1});
   if (s.array_task_id < -1 || s.array_task_id > kMaxArrayIndex) throw std::runtime_error("array_task out of range");

@@ -308,6 +308,7 @@ Status SqliteStore::save_job(const Job& job) {
   if (s.open_truncate) sched["truncate"] = true;
   if (s.mail_type != 0) sched["mail_type"] = s.mail_type;
   if (!s.mail_user.empty()) sched["mail_user"] = s.mail_user;
+  if (!s.qos.empty()) sched["qos"] = s.qos;
   if (!s.array.empty()) {
     sched["array"] = s.array;
     sched["array_job"] = s.array_job_id;

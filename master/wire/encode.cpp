@@ -156,6 +156,7 @@ std::string encode_launch(const Job& job, const LaunchCommand& cmd) {
   }
   l.setPartition(text(job.spec.partition));
   l.setAccount(text(job.spec.account));
+  l.setQos(text(job.spec.qos));
   l.setSubmitHost(text(job.spec.submit_host));
   l.setExportMode(text(job.spec.export_mode));
   if (job.spec.array_job_id != 0 && job.spec.array_task_id >= 0) {

@@ -87,11 +87,30 @@ std::string encode_nodes_reply(uint64_t request_id, const std::vector<const Node
   return encode(m);
 }
 
-std::string encode_partitions_reply(uint64_t request_id, const std::vector<PartitionSummary>& partitions) {
+std::string encode_partitions_reply(uint64_t request_id, const std::vector<PartitionSummary>& partitions,
+                                    const std::vector<QosConfig>& qos) {
   capnp::MallocMessageBuilder m;
-  auto list =
-      start_envelope(m, request_id).initPartitionsReply().initPartitions(static_cast<unsigned>(partitions.size()));
+  auto reply = start_envelope(m, request_id).initPartitionsReply();
+  auto list = reply.initPartitions(static_cast<unsigned>(partitions.size()));
   for (unsigned i = 0; i < partitions.size(); ++i) to_proto(partitions[i], list[i]);
+  auto qos_list = reply.initQos(static_cast<unsigned>(qos.size()));
+  for (unsigned i = 0; i < qos.size(); ++i) {
+    const QosConfig& q = qos[i];
+    auto out = qos_list[i];
+    out.setName(q.name);
+    out.setIsDefault(q.name == default_qos_name(qos));
+    out.setPriority(q.priority);
+    out.setHasTier(q.tier.has_value());
+    out.setTier(q.tier.value_or(0));
+    out.setPreemptible(q.preemptible);
+    out.setMaxTimeSec(static_cast<uint64_t>(q.max_time_s));
+    out.setMaxRunningJobsPerUser(q.max_running_jobs_per_user);
+    out.setMaxGpusPerUser(q.max_gpus_per_user);
+    auto users = out.initUsers(static_cast<unsigned>(q.users.size()));
+    for (unsigned u = 0; u < q.users.size(); ++u) users.set(u, q.users[u]);
+    auto accounts = out.initAccounts(static_cast<unsigned>(q.accounts.size()));
+    for (unsigned a = 0; a < q.accounts.size(); ++a) accounts.set(a, q.accounts[a]);
+  }
   return encode(m);
 }
 

@@ -56,11 +56,21 @@ def public_key_of(path):
 
 class AccountsAndPriority(HostileTestCase):
     AGENTS = 1
-    # User A is in physics; user B is not.
-    CONFIG = '[scheduler]\ninterval = "1s"\n\n[accounts]\nphysics = ["%s"]\n' % USER_NAMES[0]
+    # User A is in physics; user B is not. QOS vip is A's alone.
+    CONFIG = ('[scheduler]\ninterval = "1s"\n\n[accounts]\nphysics = ["%s"]\n\n[[qos]]\nname = "normal"\n\n'
+              '[[qos]]\nname = "vip"\nusers = ["%s"]\n' % (USER_NAMES[0], USER_NAMES[0]))
 
     def submit(self, user, *flags):
         return user.cli("submit", "--parsable", "--chdir", user.home, *flags, "--", "true")
+
+    def test_only_listed_users_may_use_a_qos(self):
+        r = self.submit(self.b, "--qos", "vip")
+        self.assertNotEqual(r.returncode, 0, "B used QOS vip: %s" % r.stdout)
+        self.assertIn("may not use QOS vip", r.stderr)
+        self.assertEqual(self.b.queue_json(), [], "nothing of B's was submitted")
+        r = self.submit(self.a, "--qos", "vip")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.wait_state(int(r.stdout), "COMPLETED")["qos"], "vip")
 
     def test_only_members_may_charge_an_account(self):
         r = self.submit(self.b, "--account", "physics")

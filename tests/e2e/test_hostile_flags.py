@@ -129,6 +129,7 @@ def submit_flag_table():
         ("--error", ["-e"], dict(text_long, **{"": REFUSE}), ["error pattern"], []),
         ("--partition", ["-p"], dict(text_long, **{"": REFUSE}), ["partition name"], []),
         ("--account", ["-A"], dict(text_long, **{"": REFUSE}), ["account name"], []),
+        ("--qos", ["-q"], dict(text_long, **{"": REFUSE}), ["QOS"], []),
         ("--switches", [], dict(count_values(zero=REFUSE, above=("100001",)),
                                 **{"1@abc": REFUSE, "1@-5": REFUSE, "@5": REFUSE, "1@": REFUSE, "@": REFUSE,
                                    "1@" + LONG: REFUSE}), [], []),

@@ -80,7 +80,7 @@ SubmitOptions parse_text(const std::string& text, Args flags = {}) {
 constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, "
-    "--ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, -e/--error, -p/--partition, -A/--account, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
+    "--ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, -e/--error, -p/--partition, -A/--account, -q/--qos, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
     "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --mail-type, --mail-user, --switches; recorded as hints: --hint, --gpu-bind, "
     "--cpu-bind, -m/--distribution, --comment, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
@@ -319,12 +319,11 @@ TEST(BatchScript, DirectivesAreSplitLikeAShellLine) {
 
 TEST(BatchScript, SbatchDirectivesRefuseWhatCadreCannotHonour) {
   // Known sbatch options cadre lacks: refused with what to do instead.
-  EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH -q high\n"),
-            "job.sh line 2: #SBATCH -q: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH -q high\n"), (Args{"--qos", "high"}));
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --priority=5\n"),
             "job.sh line 2: #SBATCH --priority: not an sbatch option cadre maps: use #CADRE --priority N (admins may "
             "raise it above 0)");
-  for (const char* option : {"--qos=high", "--deadline=now+1hour",
+  for (const char* option : {"--deadline=now+1hour",
                              "--wait", "--reservation=r"}) {
     const std::string e = directive_error(std::string("#!/bin/sh\n#SBATCH ") + option + "\n");
     EXPECT_EQ(e.find("is not supported by cadre"), std::string::npos) << option << ": a specific way out, not the list";
@@ -399,8 +398,8 @@ TEST(BatchScript, WrapMakesTheCommandLineABatchScript) {
 TEST(BatchScript, CadreDirectivesTakeCadreSubmitFlags) {
   EXPECT_EQ(args_of("#!/bin/sh\n#CADRE --priority 5 --switches=1@5:00 --no-requeue -J x --gpu-type H100\n"),
             (Args{"--priority", "5", "--switches=1@5:00", "--no-requeue", "-J", "x", "--gpu-type", "H100"}));
-  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE --qos high\n"),
-            "job.sh line 2: #CADRE: unknown option '--qos' (see cadre submit --help)");
+  EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE --quality high\n"),
+            "job.sh line 2: #CADRE: unknown option '--quality' (see cadre submit --help)");
   EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE --wait\n"),
             "job.sh line 2: #CADRE --wait belongs on the command line, not in the script");
   EXPECT_EQ(directive_error("#!/bin/sh\n#CADRE --parsable\n"),

@@ -181,6 +181,8 @@ TEST(ConfigParse, ExampleFileParses) {
   EXPECT_EQ(c->policy.backfill, sched::Backfill::easy);
   ASSERT_EQ(c->partitions.size(), 2u);
   EXPECT_EQ(default_partition(*c), "gpu");
+  ASSERT_EQ(c->qos.size(), 2u);
+  EXPECT_EQ(default_qos_name(c->qos), "normal");
 }
 
 TEST(ConfigParse, AccountsAreNamesWithTheirMembers) {

@@ -125,10 +125,10 @@ TEST(Priority, ExplainShowsTheSumAndEachWeightedPart) {
   PendingJob j = cpu_job(8);
   j.partition = 1;
   PriorityFactors f = factors(j, s, 500, w);
-  EXPECT_EQ(explain(f, w), "11250 = age 500 + size 250 + fairshare 10000 + job 0 + partition 500");
+  EXPECT_EQ(explain(f, w), "11250 = age 500 + size 250 + fairshare 10000 + job 0 + partition 500 + qos 0");
   PendingJob low = cpu_job(1);
   low.priority = -1;
-  EXPECT_EQ(explain(factors(low, s, 0, w), w), "9031 = age 0 + size 31 + fairshare 10000 + job -1000 + partition 0");
+  EXPECT_EQ(explain(factors(low, s, 0, w), w), "9031 = age 0 + size 31 + fairshare 10000 + job -1000 + partition 0 + qos 0");
 }
 
 }  // namespace

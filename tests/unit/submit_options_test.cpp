@@ -186,10 +186,9 @@ TEST(SubmitOptions, UnknownFlagsAreRefused) {
 }
 
 TEST(SubmitOptions, SlurmOptionsCadreLacksSayWhatToDoInstead) {
-  EXPECT_EQ(parse_error({"--qos", "high", "--", "a"}),
-            "--qos: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
-  EXPECT_EQ(parse_error({"--qos=high", "job.sh"}),
-            "--qos: QOS is not supported yet; a partition's tier plays its role for preemption (-p)");
+  EXPECT_EQ(parse_ok({"--qos", "high", "--", "a"}).qos, "high");
+  EXPECT_EQ(parse_ok({"-q", "low", "--", "a"}).qos, "low");
+  EXPECT_EQ(parse_error({"--qos=", "--", "a"}), "--qos: give a QOS name");
   EXPECT_EQ(parse_error({"--reservation", "maint", "--", "a"}),
             "--reservation: reservations are not supported yet; leave the option out");
   EXPECT_EQ(parse_ok({"-C", "[rack1|rack2]", "--", "a"}).constraint, "[rack1|rack2]");
@@ -429,7 +428,8 @@ TEST(SubmitOptions, TheFlagTableKnowsEverySpelling) {
   EXPECT_EQ(find_submit_flag("-e")->name, "--error");
   EXPECT_TRUE(find_submit_flag("--gres")->takes_value);
   EXPECT_FALSE(find_submit_flag("-W")->takes_value);
-  EXPECT_EQ(find_submit_flag("--qos"), nullptr);
+  EXPECT_EQ(find_submit_flag("-q")->name, "--qos");
+  EXPECT_EQ(find_submit_flag("--licenses"), nullptr);
   for (const auto& f : submit_flags()) EXPECT_EQ(find_submit_flag(f.name), &f);
 }
 
