@@ -11,7 +11,6 @@ struct Global {
   std::string master;
   int timeout_ms = 10000;
   bool slurm_words = false;  // run as sbatch, squeue, ...: Slurm's wording ("Submitted batch job 42")
-  bool no_header = false;    // squeue -h: tables without their header line
 };
 
 using Args = std::vector<std::string>;

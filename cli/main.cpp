@@ -21,7 +21,7 @@ commands:
   submit   queue a gang job:           cadre submit --nodes 2 --gpus-per-task 1 -- python train.py
            or a batch script:          cadre submit job.sh   (#CADRE and #SBATCH directives)
   run      run and wait (srun):        cadre run -n 4 -- hostname   (inside a job: a step)
-  queue    list pending and running:   cadre queue [--all] [--json] [--me -t PD -p gpu ...]
+  queue    list pending and running:   cadre queue [--all] [--json] [--me -t PD -p gpu ...] [-o "%i %T"]
   show     one job in detail:          cadre show 42 [--json]
   cancel   cancel jobs:                cadre cancel 42 43   or   cadre cancel --me -t PENDING
   hold     keep pending jobs waiting:  cadre hold 42      (release: cadre release 42)
@@ -184,11 +184,21 @@ its agent registers again.
 example:
   cadre resume node7 node8
 )"},
-    {"queue", R"(usage: cadre queue [--all] [--json] [FILTERS]
+    {"queue", R"(usage: cadre queue [--all] [--json | -o FORMAT | -O NAMES | --start] [-h] [FILTERS]
 
 Lists pending and running jobs; --all adds jobs that ended. Filters, as
 squeue's, list only some jobs: each takes a comma-separated list and a job
 must match one value of every filter given. --json lists the same jobs.
+
+  -o, --format FORMAT        squeue's field letters: "%[.][size]letter", '.'
+                             right-justifies, other text is printed as is,
+                             e.g. "%.10i %T %R" (letters: docs/user-guide.md)
+  -O, --Format NAMES         squeue's field names, any case, comma-separated,
+                             each NAME[:[.]size] (20 wide by default),
+                             e.g. JobID,State,Reason
+      --start                pending jobs and when they are expected to start
+                             (squeue --start's columns), soonest first
+  -h, --noheader             no header line (--help for this text)
 
   -a, --all                  also jobs that ended (the newest 10,000)
       --json                 print {"jobs": [...]}
@@ -212,6 +222,8 @@ examples:
   cadre queue -u alice,bob -p gpu
   cadre queue -t CD,F,TO -n train --json
   cadre queue -j 42,43
+  cadre queue --me -h -o %i
+  cadre queue -O JobID,State,Reason
 )"},
     {"show", R"(usage: cadre show JOB [--json]
 
@@ -405,7 +417,8 @@ static int run_main(int argc, char** argv) {
     if (t == 0 && (t = take("--timeout", timeout)) > 0) timeout_given = true;
     if (t < 0) return fail("option '" + a + "' needs a value", 2);
     if (t > 0) continue;
-    if (a == "--help" || a == "-h") {
+    // After queue, -h is squeue's --noheader.
+    if (a == "--help" || (a == "-h" && command != "queue")) {
       help = true;
       continue;
     }
