@@ -27,8 +27,8 @@ commands:
   hold     keep pending jobs waiting:  cadre hold 42      (release: cadre release 42)
   update   change a queued job:        cadre update 42 TimeLimit=2:00:00 JobName=b
   requeue  run a job again:            cadre requeue 42   [--hold]
-  nodes    list nodes and free space:  cadre nodes [--json]
-  partitions  list partitions:         cadre partitions [--json]
+  nodes    list nodes and free space:  cadre nodes [--json] [-o "%N %c %m %G %T"]
+  partitions  list partitions:         cadre partitions [--json] [-o "%P %D %C"]
   rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
   keygen   write a CURVE key pair:     cadre keygen ~/.cadre/key
   drain    stop placing on nodes:      cadre drain node7 --reason 'bad DIMM'   (admins)
@@ -316,15 +316,18 @@ count against the node-failure retries. You may requeue your own jobs, admins an
 example:
   cadre requeue 42
 )"},
-    {"nodes", R"(usage: cadre nodes [--json]
+    {"nodes", R"(usage: cadre nodes [--json | -o FORMAT | -O NAMES] [-h]
 
 Lists nodes with their state (UP, DRAIN, DOWN), free and total resources, their GPU
 models, how ranks are confined there (cgroup v2, or process groups and why, in
---json), and labels.
+--json), and labels. With -o or -O, one line per node and partition in sinfo's
+field letters or names (as sinfo -N), e.g. "%N %c %m %G %T"; -h leaves the
+header out (--help for this text).
 
 examples:
   cadre nodes
   cadre nodes --json
+  cadre nodes -h -o "%N %c %m %G %T"
 )"},
     {"diag", R"(usage: cadre diag [--json]
 
@@ -339,15 +342,19 @@ examples:
   cadre diag
   cadre diag --json | jq .scheduler.max_pass_us
 )"},
-    {"partitions", R"(usage: cadre partitions [--json]
+    {"partitions", R"(usage: cadre partitions [--json | -o FORMAT | -O NAMES] [-h]
 
 Lists partitions: member nodes, free and total GPUs and cpus on UP nodes, time
 limits, priority tier, whether higher tiers may preempt its jobs, per-user
 limits, and pending and running jobs. The default partition is marked '*'.
+With -o or -O, sinfo's field letters or names, nodes of a partition grouped
+by what is shown (as sinfo), e.g. "%P %a %l %D %t %N"; -h leaves the header
+out (--help for this text).
 
 examples:
   cadre partitions
   cadre partitions --json
+  cadre partitions -o "%P %D %C"
 )"},
 };
 
@@ -417,8 +424,9 @@ static int run_main(int argc, char** argv) {
     if (t == 0 && (t = take("--timeout", timeout)) > 0) timeout_given = true;
     if (t < 0) return fail("option '" + a + "' needs a value", 2);
     if (t > 0) continue;
-    // After queue, -h is squeue's --noheader.
-    if (a == "--help" || (a == "-h" && command != "queue")) {
+    // After queue, nodes or partitions, -h is squeue's and sinfo's --noheader.
+    const bool lists = command == "queue" || command == "nodes" || command == "partitions";
+    if (a == "--help" || (a == "-h" && !lists)) {
       help = true;
       continue;
     }

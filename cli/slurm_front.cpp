@@ -212,7 +212,7 @@ int slurm_front(const std::string& name, const Global& base, const Args& args) {
   if (name == "sbatch") return cmd_submit(g, args);
   if (name == "scancel") return cmd_cancel(g, args);
   if (name == "scontrol") return scontrol(g, args);
-  if (name == "sinfo") return cmd_partitions(g, {});
+  if (name == "sinfo") return cmd_sinfo(g, args);
   // squeue: cadre queue reads its options; -l only widens squeue's own default.
   Args rest;
   for (const std::string& a : args)
