@@ -2,6 +2,8 @@
 
 #include <grp.h>
 
+#include <capnp/message.h>
+
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -271,7 +273,13 @@ std::string queue_listing(const Format& format, const std::vector<JobInfo::Reade
     auto& row = rows.emplace_back();
     for (const FormatItem& item : format.items) row.push_back(kFields[item.field.index].header);
   }
-  for (Job j : jobs) {
+  for (Job received : jobs) {
+    // A decoded reply may be read only a few times over (common/codec.cpp),
+    // and fields read the request again and again: each job is read from a
+    // copy of its own, which has no such limit, after one pass to make it.
+    capnp::MallocMessageBuilder copy;
+    copy.setRoot(received);
+    const Job j = copy.getRoot<JobInfo>().asReader();
     auto& row = rows.emplace_back();
     for (const FormatItem& item : format.items) row.push_back(kFields[item.field.index].value(j, now));
   }

@@ -6,6 +6,8 @@
 #include <optional>
 #include <set>
 
+#include <capnp/message.h>
+
 #include "common/escape.hpp"
 #include "common/hostlist.hpp"
 #include "common/resources.hpp"
@@ -246,13 +248,21 @@ std::string node_state(Node n, bool compact) {
   return compact ? "mix" : "mixed";
 }
 
-std::string sinfo_listing(const Format& format, capnp::List<PartitionInfo>::Reader partitions,
-                          capnp::List<NodeInfo>::Reader nodes, const SinfoFilter& filter, bool per_node,
+std::string sinfo_listing(const Format& format, capnp::List<PartitionInfo>::Reader received_partitions,
+                          capnp::List<NodeInfo>::Reader received_nodes, const SinfoFilter& filter, bool per_node,
                           bool header) {
+  // A decoded reply may be read only a few times over (common/codec.cpp);
+  // grouping reads each node many times, so it reads copies, made in one pass.
+  capnp::MallocMessageBuilder node_copy, partition_copy;
+  node_copy.initRoot<NodesReply>().setNodes(received_nodes);
+  partition_copy.initRoot<PartitionsReply>().setPartitions(received_partitions);
+  const auto nodes = node_copy.getRoot<NodesReply>().asReader().getNodes();
+  const auto partitions = partition_copy.getRoot<PartitionsReply>().asReader().getPartitions();
   std::map<std::string, Node> by_name;
   for (Node n : nodes) by_name.emplace(text(n.getName()), n);
   std::vector<Group> groups;
   std::map<std::string, size_t> index;  // a line's key: its shown fields that do not merge
+  std::vector<std::set<std::string>> members;  // per line, its nodes' names
   auto add = [&](std::optional<Part> part, std::optional<Node> node) {
     Group one{part, {}};
     if (node) one.nodes.push_back(*node);
@@ -261,10 +271,14 @@ std::string sinfo_listing(const Format& format, capnp::List<PartitionInfo>::Read
     for (const FormatItem& item : format.items)
       if (!kFields[item.field.index].merges) key += "\x1f" + kFields[item.field.index].value(one);
     auto [it, fresh] = index.emplace(key, groups.size());
-    if (fresh) return groups.push_back(std::move(one));
-    auto& members = groups[it->second].nodes;
-    if (node && std::none_of(members.begin(), members.end(), [&](Node m) { return m.getName() == node->getName(); }))
-      members.push_back(*node);
+    if (fresh) {
+      groups.push_back(std::move(one));
+      members.emplace_back();
+      if (node) members.back().insert(text(node->getName()));
+      return;
+    }
+    // A node of two partitions counts once on a line that merges them.
+    if (node && members[it->second].insert(text(node->getName())).second) groups[it->second].nodes.push_back(*node);
   };
   auto passes = [&](Node n) { return wanted(filter.nodes, text(n.getName())) && state_matches(n, filter.states); };
   std::set<std::string> placed;

@@ -5,7 +5,11 @@
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
+
+#include "common/codec.hpp"
 
 namespace cadre::cli {
 namespace {
@@ -135,6 +139,24 @@ TEST(QueueFields, AllPrintsEveryLetterBarSeparated) {
   const std::string out = listing("%all", running_job(m), false, true);
   EXPECT_EQ(out.substr(0, 8), "ACCOUNT|") << out;
   EXPECT_NE(out.find("|RUNNING|"), std::string::npos) << out;
+}
+
+TEST(QueueFields, EveryFieldOfManyJobsReadsFromAReplyAsDecoded) {
+  // A decoded reply may be read only a few times over its size; %all reads
+  // each job's request dozens of times.
+  capnp::MallocMessageBuilder message;
+  auto jobs = start_envelope(message, 1).initJobsReply().initJobs(50);
+  capnp::MallocMessageBuilder one;
+  for (unsigned i = 0; i < jobs.size(); ++i) jobs.setWithCaveats(i, running_job(one));
+  auto decoded = decode(encode(message));
+  ASSERT_TRUE(decoded) << decoded.error();
+  std::vector<JobInfo::Reader> listed;
+  for (auto j : (*decoded)->envelope().getJobsReply().getJobs()) listed.push_back(j);
+  auto format = parse_queue_format("%all", false, "-o");
+  ASSERT_TRUE(format);
+  std::string out;
+  EXPECT_NO_THROW(out = queue_listing(*format, listed, kNow));
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 51) << out;
 }
 
 }  // namespace

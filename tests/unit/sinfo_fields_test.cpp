@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "common/codec.hpp"
+
 namespace cadre::cli {
 namespace {
 
@@ -121,6 +123,39 @@ TEST(SinfoFields, UnknownStatesLettersAndNamesAreRefused) {
   EXPECT_FALSE(parse_sinfo_format("%P %q", false, "-o"));
   EXPECT_FALSE(parse_sinfo_format("NodeList,Bogus", true, "-O"));
   EXPECT_TRUE(parse_sinfo_format("nodelist,CPUsState,statelong", true, "-O"));
+}
+
+TEST(SinfoFields, ALargePartitionReadsFromRepliesAsDecoded) {
+  // A decoded reply may be read only a few times over its size; grouping
+  // reads every node many times.
+  constexpr unsigned kNodes = 500;
+  capnp::MallocMessageBuilder nodes_message, parts_message;
+  auto nodes = start_envelope(nodes_message, 1).initNodesReply().initNodes(kNodes);
+  auto part = start_envelope(parts_message, 2).initPartitionsReply().initPartitions(1)[0];
+  part.setName("all");
+  auto members = part.initNodes(kNodes);
+  for (unsigned i = 0; i < kNodes; ++i) {
+    const std::string name = "n" + std::to_string(i + 1);
+    nodes[i].setName(name);
+    nodes[i].setState("UP");
+    nodes[i].getTotal().setMillicores(8000);
+    nodes[i].getFree().setMillicores(8000);
+    members.set(i, name);
+  }
+  auto decoded_nodes = decode(encode(nodes_message));
+  auto decoded_parts = decode(encode(parts_message));
+  ASSERT_TRUE(decoded_nodes && decoded_parts);
+  auto parts = (*decoded_parts)->envelope().getPartitionsReply().getPartitions();
+  auto listed = (*decoded_nodes)->envelope().getNodesReply().getNodes();
+  for (std::string_view text : {"%all", "%R %D %c %t %N"}) {
+    auto format = parse_sinfo_format(text, false, "-o");
+    ASSERT_TRUE(format);
+    std::string out;
+    EXPECT_NO_THROW(out = sinfo_listing(*format, parts, listed, {}, false, false)) << text;
+    if (text != "%all") {
+      EXPECT_EQ(out, "all 500 8 idle n[1-500]\n");
+    }
+  }
 }
 
 }  // namespace
