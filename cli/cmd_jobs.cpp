@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -13,6 +16,8 @@
 #include "cli/format.hpp"
 #include "cli/job_filters.hpp"
 #include "cli/names.hpp"
+#include "cli/queue_fields.hpp"
+#include "cli/slurm_format.hpp"
 #include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/ids.hpp"
@@ -174,27 +179,69 @@ int send_cancels(Client& client, const std::vector<uint64_t>& ids, const std::ve
 
 }  // namespace
 
-int cmd_queue(const Global& g, const Args& args) {
+namespace {
+
+// The format a listing asked for: -O over -o; then, for squeue alone,
+// SQUEUE_FORMAT2 over SQUEUE_FORMAT (as squeue documents; cadre queue's own
+// table does not change with a Slurm user's environment); then --start's.
+// nullopt: cadre's own table.
+Result<std::optional<Format>> queue_format(const Global& g, const Flags& f) {
+  auto parse = [](const std::string& text, bool named, const std::string& option) -> Result<std::optional<Format>> {
+    auto format = parse_queue_format(text, named, option);
+    if (!format) return make_error(format.error());
+    return std::optional<Format>(std::move(*format));
+  };
+  if (auto v = f.get("--Format")) return parse(*v, true, "--Format");
+  if (auto v = f.get("--format")) return parse(*v, false, "--format");
+  if (g.slurm_words) {
+    if (const char* v = std::getenv("SQUEUE_FORMAT2"); v && *v) return parse(v, true, "SQUEUE_FORMAT2");
+    if (const char* v = std::getenv("SQUEUE_FORMAT"); v && *v) return parse(v, false, "SQUEUE_FORMAT");
+  }
+  if (f.has("--start")) return parse(std::string(kQueueStartFormat), false, "--start");
+  return std::optional<Format>();
+}
+
+// squeue --start's order: the soonest expected start first, unknown ones last.
+void sort_by_expected_start(std::vector<JobInfo::Reader>& jobs) {
+  auto key = [](JobInfo::Reader j) { return j.getExpectedStart() > 0 ? j.getExpectedStart() : INT64_MAX; };
+  std::stable_sort(jobs.begin(), jobs.end(), [&](auto a, auto b) { return key(a) < key(b); });
+}
+
+}  // namespace
+
+int cmd_queue(const Global& g, const Args& raw_args) {
   Flags f;
-  f.toggle("--all", {"-a"}).toggle("--json").toggle("--me");
+  f.toggle("--all", {"-a"}).toggle("--json").toggle("--me").toggle("--start").toggle("--noheader", {"-h"});
   f.value("--user", {"-u"}).value("--states", {"-t"}).value("--partition", {"-p"});
   f.value("--jobs", {"-j"}).value("--name", {"-n"}).value("--account", {"-A"});
+  f.value("--format", {"-o"}).value("--Format", {"-O"});
+  const Args args = split_attached(raw_args, {"-u", "-t", "-p", "-j", "-n", "-A", "-o", "-O"});
   if (Status s = f.parse(args); !s) return fail(s.error(), 2);
+  if (f.has("--json") && (f.has("--format") || f.has("--Format") || f.has("--start")))
+    return fail("--json prints every field; it does not go with --format, --Format or --start", 2);
   auto filter = queue_filter(f);
   if (!filter) return fail(filter.error(), 2);
+  // --start lists pending jobs unless -t chooses others, as squeue's does.
+  if (f.has("--start") && !f.has("--states")) filter->states = {"PENDING"};
+  auto format = queue_format(g, f);
+  if (!format) return fail(format.error(), 2);
   Client client(g.master, g.timeout_ms);
   JobListing listing;
   if (Status s = list_jobs(client, f.has("--all") || filter->wants_ended(), listing); !s) return fail(s.error());
   std::vector<JobInfo::Reader> jobs;
   for (auto j : listing.jobs)
     if (matches(*filter, facts_of(j))) jobs.push_back(j);
+  const bool header = !f.has("--noheader");
   if (f.has("--json")) {
     nlohmann::json out = {{"jobs", nlohmann::json::array()}};
     for (auto j : jobs) out["jobs"].push_back(job_json(j));
     std::cout << out.dump(2) << std::endl;
+  } else if (*format) {
+    if (f.has("--start")) sort_by_expected_start(jobs);
+    std::cout << queue_listing(**format, jobs, unix_now(), header);
   } else {
     std::string table = jobs_table(jobs, unix_now());
-    if (g.no_header) table.erase(0, table.find('\n') + 1);
+    if (!header) table.erase(0, table.find('\n') + 1);
     std::cout << table;
   }
   return 0;

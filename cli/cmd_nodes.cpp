@@ -1,5 +1,6 @@
 // cadre nodes and cadre partitions: where jobs can run, and what is free.
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -7,17 +8,46 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "cli/names.hpp"
+#include "cli/slurm_format.hpp"
 #include "common/escape.hpp"
 #include "common/flags.hpp"
 #include "common/job_validation.hpp"
 #include "common/limits.hpp"
 
 namespace cadre::cli {
+namespace {
 
-int cmd_nodes(const Global& g, const Args& args) {
+// -o/--format, -O/--Format and -h/--noheader, as sinfo takes them.
+void listing_flags(Flags& f) {
+  f.toggle("--json").toggle("--noheader", {"-h"}).value("--format", {"-o"}).value("--Format", {"-O"});
+}
+
+// With a format, the listing is sinfo's (cli/cmd_sinfo.cpp): `per_node`
+// as sinfo -N. nullopt: no format given, cadre's own table.
+std::optional<int> sinfo_listing_for(const Global& g, const Flags& f, bool per_node) {
+  if (!f.has("--format") && !f.has("--Format")) return std::nullopt;
+  if (f.has("--json")) return fail("--json prints every field; it does not go with --format or --Format", 2);
+  Args a;
+  if (per_node) a.push_back("--Node");
+  if (f.has("--noheader")) a.push_back("--noheader");
+  for (const char* flag : {"--format", "--Format"})
+    if (auto v = f.get(flag)) a.push_back(std::string(flag) + "=" + *v);
+  return cmd_sinfo(g, a);
+}
+
+std::string without_header(std::string table, bool drop) {
+  if (drop) table.erase(0, table.find('\n') + 1);
+  return table;
+}
+
+}  // namespace
+
+int cmd_nodes(const Global& g, const Args& raw_args) {
   Flags f;
-  f.toggle("--json");
+  listing_flags(f);
+  const Args args = split_attached(raw_args, {"-o", "-O"});
   if (Status s = f.parse(args); !s) return fail(s.error(), 2);
+  if (auto done = sinfo_listing_for(g, f, true)) return *done;
   Client client(g.master, g.timeout_ms);
   auto reply = client.call([](Envelope::Builder e) { e.initListNodes(); });
   if (!reply) return fail(reply.error());
@@ -27,7 +57,7 @@ int cmd_nodes(const Global& g, const Args& args) {
     for (auto n : nodes) out["nodes"].push_back(node_json(n));
     std::cout << out.dump(2) << std::endl;
   } else {
-    std::cout << nodes_table(nodes);
+    std::cout << without_header(nodes_table(nodes), f.has("--noheader"));
   }
   return 0;
 }
@@ -80,10 +110,12 @@ int set_node_state(const Global& g, const Args& args, const char* state) {
 int cmd_drain(const Global& g, const Args& args) { return set_node_state(g, args, "DRAIN"); }
 int cmd_resume(const Global& g, const Args& args) { return set_node_state(g, args, "UP"); }
 
-int cmd_partitions(const Global& g, const Args& args) {
+int cmd_partitions(const Global& g, const Args& raw_args) {
   Flags f;
-  f.toggle("--json");
+  listing_flags(f);
+  const Args args = split_attached(raw_args, {"-o", "-O"});
   if (Status s = f.parse(args); !s) return fail(s.error(), 2);
+  if (auto done = sinfo_listing_for(g, f, false)) return *done;
   Client client(g.master, g.timeout_ms);
   auto reply = client.call([](Envelope::Builder e) { e.initListPartitions(); });
   if (!reply) return fail(reply.error());
@@ -93,7 +125,7 @@ int cmd_partitions(const Global& g, const Args& args) {
     for (auto p : parts) out["partitions"].push_back(partition_json(p));
     std::cout << out.dump(2) << std::endl;
   } else {
-    std::cout << partitions_table(parts);
+    std::cout << without_header(partitions_table(parts), f.has("--noheader"));
   }
   return 0;
 }

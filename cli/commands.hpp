@@ -11,7 +11,6 @@ struct Global {
   std::string master;
   int timeout_ms = 10000;
   bool slurm_words = false;  // run as sbatch, squeue, ...: Slurm's wording ("Submitted batch job 42")
-  bool no_header = false;    // squeue -h: tables without their header line
 };
 
 using Args = std::vector<std::string>;
@@ -33,6 +32,8 @@ int cmd_keygen(const Global& g, const Args& args);
 int cmd_drain(const Global& g, const Args& args);
 int cmd_resume(const Global& g, const Args& args);
 int cmd_diag(const Global& g, const Args& args);
+// sinfo's options and layout over nodes and partitions (cli/cmd_sinfo.cpp).
+int cmd_sinfo(const Global& g, const Args& args);
 // Slurm's command names (srun, sbatch, squeue, scancel, scontrol, sinfo)
 // over the commands above: see cli/slurm_front.cpp.
 bool is_slurm_front(const std::string& name);

@@ -184,6 +184,11 @@ Result<std::string> parse_cancel_state(std::string_view flag, std::string_view t
   return make_error(prefix(flag) + quoted(text, 40) + " is not a job state; " + takes);
 }
 
+std::string job_state_code(std::string_view state) {
+  const StateName* found = find_state(state);
+  return std::string(found ? found->code : state);
+}
+
 Result<std::vector<uint64_t>> parse_job_id_list(std::string_view flag, std::string_view text) {
   if (text.empty()) return make_error(prefix(flag) + "give job ids, e.g. " + std::string(flag) + " 42,43");
   std::vector<uint64_t> out;

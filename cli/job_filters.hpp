@@ -64,6 +64,10 @@ Status parse_queue_states(std::string_view flag, std::string_view text, JobFilte
 // scancel's --state: one of PENDING (PD) or RUNNING (R), in any case.
 Result<std::string> parse_cancel_state(std::string_view flag, std::string_view text);
 
+// squeue's compact form of a job state ("PENDING" -> "PD"); the state
+// itself when squeue has no code for it.
+std::string job_state_code(std::string_view state);
+
 // squeue's --jobs: a comma-separated list of job ids.
 Result<std::vector<uint64_t>> parse_job_id_list(std::string_view flag, std::string_view text);
 

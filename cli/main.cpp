@@ -21,14 +21,14 @@ commands:
   submit   queue a gang job:           cadre submit --nodes 2 --gpus-per-task 1 -- python train.py
            or a batch script:          cadre submit job.sh   (#CADRE and #SBATCH directives)
   run      run and wait (srun):        cadre run -n 4 -- hostname   (inside a job: a step)
-  queue    list pending and running:   cadre queue [--all] [--json] [--me -t PD -p gpu ...]
+  queue    list pending and running:   cadre queue [--all] [--json] [--me -t PD -p gpu ...] [-o "%i %T"]
   show     one job in detail:          cadre show 42 [--json]
   cancel   cancel jobs:                cadre cancel 42 43   or   cadre cancel --me -t PENDING
   hold     keep pending jobs waiting:  cadre hold 42      (release: cadre release 42)
   update   change a queued job:        cadre update 42 TimeLimit=2:00:00 JobName=b
   requeue  run a job again:            cadre requeue 42   [--hold]
-  nodes    list nodes and free space:  cadre nodes [--json]
-  partitions  list partitions:         cadre partitions [--json]
+  nodes    list nodes and free space:  cadre nodes [--json] [-o "%N %c %m %G %T"]
+  partitions  list partitions:         cadre partitions [--json] [-o "%P %D %C"]
   qos      list the QOS (--qos):       cadre qos [--json]
   rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
   keygen   write a CURVE key pair:     cadre keygen ~/.cadre/key
@@ -185,11 +185,21 @@ its agent registers again.
 example:
   cadre resume node7 node8
 )"},
-    {"queue", R"(usage: cadre queue [--all] [--json] [FILTERS]
+    {"queue", R"(usage: cadre queue [--all] [--json | -o FORMAT | -O NAMES | --start] [-h] [FILTERS]
 
 Lists pending and running jobs; --all adds jobs that ended. Filters, as
 squeue's, list only some jobs: each takes a comma-separated list and a job
 must match one value of every filter given. --json lists the same jobs.
+
+  -o, --format FORMAT        squeue's field letters: "%[.][size]letter", '.'
+                             right-justifies, other text is printed as is,
+                             e.g. "%.10i %T %R" (letters: docs/user-guide.md)
+  -O, --Format NAMES         squeue's field names, any case, comma-separated,
+                             each NAME[:[.]size] (20 wide by default),
+                             e.g. JobID,State,Reason
+      --start                pending jobs and when they are expected to start
+                             (squeue --start's columns), soonest first
+  -h, --noheader             no header line (--help for this text)
 
   -a, --all                  also jobs that ended (the newest 10,000)
       --json                 print {"jobs": [...]}
@@ -213,6 +223,8 @@ examples:
   cadre queue -u alice,bob -p gpu
   cadre queue -t CD,F,TO -n train --json
   cadre queue -j 42,43
+  cadre queue --me -h -o %i
+  cadre queue -O JobID,State,Reason
 )"},
     {"show", R"(usage: cadre show JOB [--json]
 
@@ -305,15 +317,18 @@ count against the node-failure retries. You may requeue your own jobs, admins an
 example:
   cadre requeue 42
 )"},
-    {"nodes", R"(usage: cadre nodes [--json]
+    {"nodes", R"(usage: cadre nodes [--json | -o FORMAT | -O NAMES] [-h]
 
 Lists nodes with their state (UP, DRAIN, DOWN), free and total resources, their GPU
 models, how ranks are confined there (cgroup v2, or process groups and why, in
---json), and labels.
+--json), and labels. With -o or -O, one line per node and partition in sinfo's
+field letters or names (as sinfo -N), e.g. "%N %c %m %G %T"; -h leaves the
+header out (--help for this text).
 
 examples:
   cadre nodes
   cadre nodes --json
+  cadre nodes -h -o "%N %c %m %G %T"
 )"},
     {"diag", R"(usage: cadre diag [--json]
 
@@ -328,15 +343,19 @@ examples:
   cadre diag
   cadre diag --json | jq .scheduler.max_pass_us
 )"},
-    {"partitions", R"(usage: cadre partitions [--json]
+    {"partitions", R"(usage: cadre partitions [--json | -o FORMAT | -O NAMES] [-h]
 
 Lists partitions: member nodes, free and total GPUs and cpus on UP nodes, time
 limits, priority tier, whether higher tiers may preempt its jobs, per-user
 limits, and pending and running jobs. The default partition is marked '*'.
+With -o or -O, sinfo's field letters or names, nodes of a partition grouped
+by what is shown (as sinfo), e.g. "%P %a %l %D %t %N"; -h leaves the header
+out (--help for this text).
 
 examples:
   cadre partitions
   cadre partitions --json
+  cadre partitions -o "%P %D %C"
 )"},
     {"qos", R"(usage: cadre qos [--json]
 
@@ -418,7 +437,9 @@ static int run_main(int argc, char** argv) {
     if (t == 0 && (t = take("--timeout", timeout)) > 0) timeout_given = true;
     if (t < 0) return fail("option '" + a + "' needs a value", 2);
     if (t > 0) continue;
-    if (a == "--help" || a == "-h") {
+    // After queue, nodes or partitions, -h is squeue's and sinfo's --noheader.
+    const bool lists = command == "queue" || command == "nodes" || command == "partitions";
+    if (a == "--help" || (a == "-h" && !lists)) {
       help = true;
       continue;
     }

@@ -212,14 +212,11 @@ int slurm_front(const std::string& name, const Global& base, const Args& args) {
   if (name == "sbatch") return cmd_submit(g, args);
   if (name == "scancel") return cmd_cancel(g, args);
   if (name == "scontrol") return scontrol(g, args);
-  if (name == "sinfo") return cmd_partitions(g, {});
-  // squeue: -h / --noheader leaves the header out.
+  if (name == "sinfo") return cmd_sinfo(g, args);
+  // squeue: cadre queue reads its options; -l only widens squeue's own default.
   Args rest;
-  for (const std::string& a : args) {
-    if (a == "-h" || a == "--noheader") g.no_header = true;
-    else if (a == "-l" || a == "--long") continue;
-    else rest.push_back(a);
-  }
+  for (const std::string& a : args)
+    if (a != "-l" && a != "--long") rest.push_back(a);
   return cmd_queue(g, rest);
 }
 

@@ -381,6 +381,24 @@ class CliJobFilters(HostileCase):
         ]
         self.run_all(cases)
 
+    def test_listing_formats(self):
+        """-o/--format and -O/--Format of cadre queue (squeue's letters and
+        names) and of cadre nodes and partitions (sinfo's)."""
+        letters = {x: REFUSE for x in ("", " ", "%", "%.", "%@", "%i %", "%99999i", LONG, CTRL, NEWLINE, BAD_UTF8)}
+        named = {x: REFUSE for x in ("", ",", "Bogus", "a,,b", LONG, CTRL, NEWLINE, BAD_UTF8)}
+        cases = []
+        for command, letter, name in (("queue", "%.10i %T %R", "JobID:8,state"), ("nodes", "%N %c %T", "NodeList,CPUs"),
+                                      ("partitions", "%P %D %t", "Partition,Nodes")):
+            cases += self.value_cases(command, "--format", ["-o"], dict(letters, **{letter: EITHER, "%all": EITHER}))
+            cases += self.value_cases(command, "--Format", ["-O"], dict(named, **{name: EITHER}))
+            cases.append(Case("cadre", [command, "-o", letter, "--json"], REFUSE, names=["--json"]))
+        cases += [
+            Case("cadre", ["queue", "-h", "--start"], EITHER),
+            Case("cadre", ["queue", "--start=1"], REFUSE, names=["--start"]),
+            Case("cadre", ["queue", "--noheader=1"], REFUSE, names=["--noheader"]),
+        ]
+        self.run_all(cases)
+
     def test_cancel_filters(self):
         cases = []
         for flag, aliases, values in (
