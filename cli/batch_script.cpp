@@ -41,6 +41,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--partition", 'p', "--partition"},
     {"--account", 'A', "--account"},
     {"--qos", 'q', "--qos"},
+    {"--reservation", 0, "--reservation"},
     {"--chdir", 'D', "--chdir"},
     {"--export", 0, "--export"},
     {"--export-file", 0, "--export-file"},
@@ -55,6 +56,7 @@ constexpr SbatchOption kSupportedSbatch[] = {
     {"--exclusive", 0, "--exclusive", false},
     {"--signal", 0, "--signal"},
     {"--begin", 'b', "--begin"},
+    {"--deadline", 0, "--deadline"},
     {"--constraint", 'C', "--constraint"},
     {"--open-mode", 0, "--open-mode"},
     {"--mail-type", 0, "--mail-type"},
@@ -94,8 +96,8 @@ constexpr SbatchOption kSupportedSbatch[] = {
 constexpr const char* kSupportedList =
     "-N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, "
-    "-e/--error, -p/--partition, -A/--account, -q/--qos, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --mail-type, --mail-user, --switches; recorded as hints: --hint, --gpu-bind, "
+    "-e/--error, -p/--partition, -A/--account, -q/--qos, --reservation, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, --deadline, -C/--constraint, --open-mode, --mail-type, --mail-user, --switches; recorded as hints: --hint, --gpu-bind, "
     "--cpu-bind, -m/--distribution, --comment, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
     "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
@@ -111,8 +113,6 @@ struct RefusedSbatch {
 };
 
 constexpr RefusedSbatch kRefusedSbatch[] = {
-    {"--reservation", 0, "reservations are not supported yet; leave the option out"},
-    {"--deadline", 0, "deadlines are not supported yet; a --time limit bounds the run"},
     {"--nice", 0, "not supported; lower the job's priority with #CADRE --priority -N"},
     {"--priority", 0, "not an sbatch option cadre maps: use #CADRE --priority N (admins may raise it above 0)"},
     {"--wait", 'W', "goes on the command line (cadre submit --wait), not in the script"},

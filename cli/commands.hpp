@@ -26,6 +26,7 @@ int cmd_requeue(const Global& g, const Args& args);
 int cmd_nodes(const Global& g, const Args& args);
 int cmd_partitions(const Global& g, const Args& args);
 int cmd_qos(const Global& g, const Args& args);
+int cmd_reservation(const Global& g, const Args& args);
 int cmd_run(const Global& g, const Args& args);
 int cmd_rsh(const Global& g, const Args& args);
 int cmd_keygen(const Global& g, const Args& args);

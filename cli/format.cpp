@@ -104,11 +104,13 @@ nlohmann::json job_json(JobInfo::Reader j) {
   out["exclusive"] = r.getExclusive();
   out["signal"] = r.getSignal().cStr();
   out["begin_time"] = r.getBeginTime();  // --begin (unix seconds); 0 none
+  out["deadline"] = r.getDeadline();     // --deadline (unix seconds); 0 none
   out["constraint"] = r.getConstraint().cStr();
   out["open_mode"] = r.getOpenTruncate() ? "truncate" : "append";
   out["mail_type"] = format_mail_type(r.getMailType());
   out["mail_user"] = r.getMailUser().cStr();
   out["qos"] = r.getQos().size() > 0 ? r.getQos().cStr() : "normal";
+  out["reservation"] = r.getReservation().cStr();
   if (r.getArrayJobId() != 0) {
     out["array"] = r.getArray().cStr();
     out["array_job_id"] = r.getArrayJobId();
@@ -229,6 +231,7 @@ std::string job_details(JobInfo::Reader j, int64_t now, bool master_mails) {
   line("Account", r.getAccount().cStr());
   // Jobs stored before QOS existed ran under no QOS: Slurm's name for that.
   line("QOS", r.getQos().size() > 0 ? r.getQos().cStr() : "normal");
+  if (r.getReservation().size() > 0) line("Reservation", r.getReservation().cStr());
   line("JobPriority", std::to_string(r.getPriority()));
   if (j.getPriorityExplained().size() > 0) line("Priority", j.getPriorityExplained().cStr());
   if (j.getExpectedStart() > 0) line("ExpectedStart", iso_time(j.getExpectedStart()));
@@ -240,6 +243,7 @@ std::string job_details(JobInfo::Reader j, int64_t now, bool master_mails) {
   line("SubmitTime", iso_time(j.getSubmitTime()));
   // Slurm's name for --begin's time: the job is not eligible before it.
   if (r.getBeginTime() > 0) line("EligibleTime", iso_time(r.getBeginTime()));
+  if (r.getDeadline() > 0) line("Deadline", iso_time(r.getDeadline()));
   line("StartTime", iso_time(j.getStartTime()));
   line("EndTime", iso_time(j.getEndTime()));
   line("RunTime", format_duration_s(elapsed(j, now)));

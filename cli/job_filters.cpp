@@ -24,7 +24,7 @@ constexpr std::array<StateName, 24> kStates{{
     {"PENDING", "PD", true},         {"RUNNING", "R", true},         {"COMPLETED", "CD", true},
     {"FAILED", "F", true},           {"CANCELLED", "CA", true},      {"TIMEOUT", "TO", true},
     {"NODE_FAIL", "NF", true},       {"OUT_OF_MEMORY", "OOM", true}, {"BOOT_FAIL", "BF", false},
-    {"CONFIGURING", "CF", false},    {"COMPLETING", "CG", false},    {"DEADLINE", "DL", false},
+    {"CONFIGURING", "CF", false},    {"COMPLETING", "CG", false},    {"DEADLINE", "DL", true},
     {"PREEMPTED", "PR", false},      {"RESV_DEL_HOLD", "RD", false}, {"REQUEUE_FED", "RF", false},
     {"REQUEUE_HOLD", "RH", false},   {"REQUEUED", "RQ", false},      {"RESIZING", "RS", false},
     {"REVOKED", "RV", false},        {"SIGNALING", "SI", false},     {"SPECIAL_EXIT", "SE", false},

@@ -30,6 +30,7 @@ commands:
   nodes    list nodes and free space:  cadre nodes [--json] [-o "%N %c %m %G %T"]
   partitions  list partitions:         cadre partitions [--json] [-o "%P %D %C"]
   qos      list the QOS (--qos):       cadre qos [--json]
+  reservation  set nodes aside:        cadre reservation create maint --nodes n[1-4] --duration 2:00:00 --users ada
   rsh      Open MPI's launcher:        set for you inside jobs; see 'cadre rsh --help'
   keygen   write a CURVE key pair:     cadre keygen ~/.cadre/key
   drain    stop placing on nodes:      cadre drain node7 --reason 'bad DIMM'   (admins)
@@ -357,6 +358,26 @@ examples:
   cadre partitions --json
   cadre partitions -o "%P %D %C"
 )"},
+    {"reservation", R"(usage: cadre reservation create NAME (--nodes HOSTLIST | --node-count N [--partition P])
+                               [--start TIME] (--duration D | --end TIME)
+                               (--users U[,U...] | --accounts A[,A...]) [--json]
+       cadre reservation delete NAME
+       cadre reservation list [--json]
+
+Admins set nodes aside for a window of time (Slurm's scontrol create
+reservation). Only the listed users and accounts run jobs there, with
+--reservation NAME; other jobs stay off its nodes unless they end before it
+starts. --node-count picks UP nodes free at the start. TIME takes --begin's
+forms (16:00, now+1hour, 2026-12-25T08:00); --start defaults to now.
+--duration is read as --time is (minutes, H:MM:SS, D-HH:MM:SS). A
+reservation is deleted by itself when its window ends.
+
+examples:
+  cadre reservation create maint --nodes node[1-2] --start now+1hour --duration 2:00:00 --users root
+  cadre reservation create course --node-count 4 -p gpu --duration 180 --accounts teaching
+  cadre reservation list
+  cadre reservation delete maint
+)"},
     {"qos", R"(usage: cadre qos [--json]
 
 Lists the QOS the master defines ([[qos]] in its config; what sacctmgr show qos
@@ -484,6 +505,7 @@ static int run_main(int argc, char** argv) {
   if (command == "requeue") return cmd_requeue(g, rest);
   if (command == "partitions") return cmd_partitions(g, rest);
   if (command == "qos") return cmd_qos(g, rest);
+  if (command == "reservation") return cmd_reservation(g, rest);
   if (command == "run") return cmd_run(g, rest);
   if (command == "rsh") return cmd_rsh(g, rest);
   if (command == "keygen") return cmd_keygen(g, rest);

@@ -162,7 +162,7 @@ const JobField kFields[] = {
     {'T', "state", "STATE", [](Job j, int64_t) { return text(j.getState()); }},
     {'u', "username", "USER", [](Job j, int64_t) { return text(j.getRequest().getUser()); }},
     {'U', "userid", "UID", [](Job j, int64_t) { return std::to_string(j.getRequest().getUid()); }},
-    {'v', "reservation", "RESERVATION", [](Job, int64_t) { return std::string("(null)"); }},
+    {'v', "reservation", "RESERVATION", [](Job j, int64_t) { return or_null(j.getRequest().getReservation()); }},
     {'V', "submittime", "SUBMIT_TIME", [](Job j, int64_t) { return when(j.getSubmitTime()); }},
     {'w', "wckey", "WCKEY", [](Job, int64_t) { return std::string("(null)"); }},
     {'W', "licenses", "LICENSES", [](Job, int64_t) { return std::string("(null)"); }},

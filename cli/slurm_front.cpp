@@ -33,7 +33,7 @@ const std::set<std::string> kSrunValued = {
     "--cpu_bind", "--gpu-bind", "-m", "--distribution", "--export", "-w", "--nodelist", "-x", "--exclude",
     "-D", "--chdir", "--hint", "--comment", "-K", "--kill-on-bad-exit", "--gpus", "-G", "--cpus-per-gpu",
     "--mem-per-gpu", "--ntasks-per-gpu", "-b", "--begin", "-C",
-    "--constraint", "-q", "--qos"};
+    "--constraint", "-q", "--qos", "--deadline", "--reservation"};
 
 // Options a step inside a job may carry that only advise, or that cadre's
 // steps do anyway (every rank's output is kept; ranks run in the job's
@@ -43,7 +43,7 @@ const std::set<std::string> kSrunStepAdvisory = {
     "-l", "--label", "-u", "--unbuffered", "-K", "--kill-on-bad-exit", "--exclusive", "--overlap", "-c",
     "--cpus-per-task", "--gpus-per-task", "--gpus-per-node", "--gres", "--mem", "--mem-per-cpu", "-J",
     "--job-name", "--gpus", "-G", "--cpus-per-gpu", "--mem-per-gpu", "-o", "--output", "-e", "--error", "--wait", "-W", "-Q", "--quiet",
-    "-v", "--verbose", "--input", "-i", "-q", "--qos"};
+    "-v", "--verbose", "--input", "-i", "-q", "--qos", "--reservation"};
 
 struct Split {
   std::vector<std::pair<std::string, std::string>> options;  // name, value ("" for a flag)
@@ -164,6 +164,7 @@ int scontrol(const Global& g, const Args& args) {
       return cmd_show(g, {id});
     }
     if (what == "partition" || what == "partitions") return cmd_partitions(g, {});
+    if (what == "reservation" || what == "reservations" || what == "res") return cmd_reservation(g, {"list"});
     if (what == "node" || what == "nodes") return cmd_nodes(g, {});
     return fail("scontrol show " + what + " is not supported by cadre (hostnames, hostlist, job, partition, node)", 2);
   }
@@ -187,8 +188,42 @@ int scontrol(const Global& g, const Args& args) {
     }
     return cmd_update(g, a);
   }
-  return fail("scontrol " + verb + " is not supported by cadre (show, hold, release, requeue, requeuehold, update; "
-              "see cadre --help)", 2);
+  if ((verb == "create" || verb == "delete") && words.size() >= 2 &&
+      (words[1] == "reservation" || words[1] == "res" || words[1].starts_with("reservationname="))) {
+    // scontrol create reservation ReservationName=x Nodes=... StartTime=... Duration=... Users=...
+    // scontrol delete ReservationName=x
+    Args a{verb};
+    std::string name;
+    for (size_t i = 1; i < args.size(); ++i) {
+      const std::string& w = args[i];
+      const size_t eq = w.find('=');
+      if (eq == std::string::npos) {
+        if (i == 1) continue;  // "reservation"
+        return fail("scontrol " + verb + " reservation: expected KEY=VALUE, got '" + w + "'", 2);
+      }
+      std::string key = w.substr(0, eq);
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string value = w.substr(eq + 1);
+      if (key == "reservationname" || key == "reservation") name = value;
+      else if (key == "nodes") a.insert(a.end(), {"--nodes", value});
+      else if (key == "nodecnt" || key == "nodecount") a.insert(a.end(), {"--node-count", value});
+      else if (key == "partitionname" || key == "partition") a.insert(a.end(), {"--partition", value});
+      else if (key == "starttime") a.insert(a.end(), {"--start", value});
+      else if (key == "endtime") a.insert(a.end(), {"--end", value});
+      else if (key == "duration") a.insert(a.end(), {"--duration", value});
+      else if (key == "users") a.insert(a.end(), {"--users", value});
+      else if (key == "accounts") a.insert(a.end(), {"--accounts", value});
+      else
+        return fail("scontrol " + verb + " reservation: cadre does not take " + w.substr(0, eq) +
+                        " (ReservationName, Nodes, NodeCnt, PartitionName, StartTime, EndTime, Duration, Users, Accounts)",
+                    2);
+    }
+    if (name.empty()) return fail("scontrol " + verb + " reservation: give ReservationName=NAME", 2);
+    a.push_back(name);
+    return cmd_reservation(g, a);
+  }
+  return fail("scontrol " + verb + " is not supported by cadre (show, hold, release, requeue, requeuehold, update, "
+              "create/delete reservation; see cadre --help)", 2);
 }
 
 }  // namespace

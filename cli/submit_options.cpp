@@ -138,6 +138,12 @@ Result<SubmitOptions> parse_flags(const std::vector<std::string>& given, const s
     if (!at) return make_error(at.error());
     o.begin_time = *at;
   }
+  if (auto d = f.get("--deadline")) {
+    // The same forms as --begin, in the submitter's time zone.
+    auto at = parse_begin_time(*d, unix_now());
+    if (!at) return make_error("--deadline" + at.error().substr(at.error().find(' ')));
+    o.deadline = *at;
+  }
   if (auto sig = f.get("--signal")) {
     if (auto parsed = parse_job_signal(*sig); !parsed) return make_error(parsed.error());
     o.signal = *sig;
@@ -322,6 +328,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--partition", {"-p"}, true},
       {"--account", {"-A"}, true},
       {"--qos", {"-q"}, true},
+      {"--reservation", {}, true},
       {"--switches", {}, true},
       {"--switches-wait", {}, true},
       {"--chdir", {"-D"}, true},
@@ -341,6 +348,7 @@ const std::vector<SubmitFlag>& submit_flags() {
       {"--exclusive", {}, false},
       {"--signal", {}, true},
       {"--begin", {"-b"}, true},
+      {"--deadline", {}, true},
       {"--constraint", {"-C"}, true},
       {"--mail-type", {}, true},
       {"--mail-user", {}, true},
@@ -415,6 +423,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.partition = o.partition;
   s.account = o.account;
   s.qos = o.qos;
+  s.reservation = o.reservation;
   s.max_switches = o.max_switches;
   s.switches_wait_s = o.switches_wait_s;
   s.batch = o.batch;
@@ -429,6 +438,7 @@ JobSpec to_job_spec(const SubmitOptions& o) {
   s.exclusive = o.exclusive;
   s.signal = o.signal;
   s.begin_time = o.begin_time;
+  s.deadline = o.deadline;
   s.constraint = o.constraint;
   s.open_truncate = o.open_truncate;
   s.mail_type = o.mail_type;

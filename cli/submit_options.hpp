@@ -31,6 +31,7 @@ struct SubmitOptions {
   std::string partition;        // empty: the master's default partition
   std::string account;          // empty: the user's name
   std::string qos;              // --qos; empty: the master's default QOS
+  std::string reservation;      // --reservation; empty: none
   uint32_t max_switches = 0;    // --switches N[@TIME]
   int64_t switches_wait_s = 0;
   bool parsable = false;
@@ -48,6 +49,7 @@ struct SubmitOptions {
   bool exclusive = false;       // --exclusive
   std::string signal;           // --signal as given, checked
   int64_t begin_time = 0;       // --begin, as a unix time; 0 none
+  int64_t deadline = 0;         // --deadline, as a unix time; 0 none
   std::string constraint;       // -C, checked
   bool open_truncate = false;   // --open-mode=truncate
   uint32_t mail_type = 0;       // --mail-type bits

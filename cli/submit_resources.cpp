@@ -358,6 +358,8 @@ Status apply_limits(const Flags& f, SubmitOptions& o) {
   if (f.has("--account") && o.account.empty()) return make_error("--account: give an account name");
   o.qos = f.get_or("--qos", "");
   if (f.has("--qos") && o.qos.empty()) return make_error("--qos: give a QOS name");
+  o.reservation = f.get_or("--reservation", "");
+  if (f.has("--reservation") && o.reservation.empty()) return make_error("--reservation: give a reservation name");
   if (auto sw = f.get("--switches")) {
     // Slurm's form: --switches=N@TIME, the wait before the limit relaxes.
     std::string count = *sw, wait;

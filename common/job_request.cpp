@@ -73,6 +73,8 @@ void to_proto(const JobSpec& s, ::JobRequest::Builder out, bool with_script) {
   out.setMailType(s.mail_type);
   out.setMailUser(text(s.mail_user));
   out.setQos(text(s.qos));
+  out.setDeadline(s.deadline);
+  out.setReservation(text(s.reservation));
   out.setSubmitHost(text(s.submit_host));
   out.setExportMode(text(s.export_mode));
   out.setErrorPattern(text(s.error_pattern));
@@ -127,6 +129,8 @@ JobSpec from_proto(::JobRequest::Reader r) {
   s.mail_type = r.getMailType();
   s.mail_user = bytes(r.getMailUser());
   s.qos = bytes(r.getQos());
+  s.deadline = r.getDeadline();
+  s.reservation = bytes(r.getReservation());
   s.submit_host = bytes(r.getSubmitHost());
   s.export_mode = bytes(r.getExportMode());
   return s;

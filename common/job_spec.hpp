@@ -29,6 +29,10 @@ struct JobSpec {
   uint32_t gid = 0;
   bool requeue = true;          // a node failure requeues the gang (up to the master's limit)
   std::string partition;        // resolved at submit (the default partition when none given)
+  // -p a,b: every partition the job may run in, "," separated, as the
+  // master kept them (empty: only `partition`); `partition` is the one
+  // the scheduler picked last, where it runs once started.
+  std::string partition_list;
   std::string account;          // fair-share account; the user's name when none given
   uint32_t max_switches = 0;    // 0: no limit
   int64_t switches_wait_s = 0;  // relax max_switches after this long pending; 0: never
@@ -63,6 +67,8 @@ struct JobSpec {
   bool exclusive = false;
   std::string signal;           // --signal as given (common/job_signal.hpp); "" none
   int64_t begin_time = 0;       // --begin: the job starts no earlier (unix seconds); 0 none
+  std::string reservation;      // --reservation: run inside this admin reservation; "" none
+  int64_t deadline = 0;         // --deadline: removed (DEADLINE) once it cannot end by then; 0 none
   std::string constraint;       // -C: node features (common/constraint.hpp); "" any node
   bool open_truncate = false;   // --open-mode=truncate (cadre's default is append)
   uint32_t mail_type = 0;       // --mail-type bits (common/job_mail.hpp); 0 none

@@ -5,7 +5,7 @@
 
 namespace cadre {
 namespace {
-constexpr std::array<std::pair<JobState, std::string_view>, 8> kJobNames{{
+constexpr std::array<std::pair<JobState, std::string_view>, 9> kJobNames{{
     {JobState::pending, "PENDING"},
     {JobState::running, "RUNNING"},
     {JobState::completed, "COMPLETED"},
@@ -14,6 +14,7 @@ constexpr std::array<std::pair<JobState, std::string_view>, 8> kJobNames{{
     {JobState::timeout, "TIMEOUT"},
     {JobState::node_fail, "NODE_FAIL"},
     {JobState::out_of_memory, "OUT_OF_MEMORY"},
+    {JobState::deadline, "DEADLINE"},
 }};
 constexpr std::array<std::pair<TaskState, std::string_view>, 9> kTaskNames{{
     {TaskState::pending, "PENDING"},

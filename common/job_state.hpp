@@ -7,7 +7,8 @@
 
 namespace cadre {
 
-enum class JobState { pending, running, completed, failed, cancelled, timeout, node_fail, out_of_memory };
+// deadline: removed pending because it could no longer end by its --deadline.
+enum class JobState { pending, running, completed, failed, cancelled, timeout, node_fail, out_of_memory, deadline };
 
 std::string_view to_string(JobState s);
 std::optional<JobState> parse_job_state(std::string_view s);

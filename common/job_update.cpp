@@ -176,7 +176,10 @@ Status apply_job_updates(JobSpec& spec, const std::vector<JobUpdate>& updates, b
         spec.ntasks = static_cast<uint32_t>(u.number);
         if (spec.nodes > 0) spec.tasks_per_node = spec.ntasks / spec.nodes;
         break;
-      case UpdateField::partition: spec.partition = u.value; break;
+      case UpdateField::partition:
+        spec.partition = u.value;  // a list ("a,b") is split by the master
+        spec.partition_list.clear();
+        break;
       case UpdateField::dependency: spec.dependency = u.value; break;
       case UpdateField::priority: spec.priority = static_cast<int32_t>(u.number); break;
       case UpdateField::requeue: spec.requeue = u.number != 0; break;

@@ -62,7 +62,9 @@ Status check_texts(const JobSpec& s) {
       {"job name", s.name, limits::kMaxJobNameBytes},
       {"user name", s.user, limits::kMaxUserNameBytes},
       {"account name", s.account, limits::kMaxUserNameBytes},
-      {"partition name", s.partition, limits::kMaxPartitionNameBytes},
+      {"partition name", s.partition,
+       s.partition.find(',') == std::string::npos ? limits::kMaxPartitionNameBytes : limits::kMaxPartitionListBytes},
+      {"partition list", s.partition_list, limits::kMaxPartitionListBytes},
       {"GPU type", s.gpu_type, limits::kMaxGpuTypeBytes},
       {"working directory", s.workdir, limits::kMaxPathBytes},
       {"output pattern", s.output_pattern, limits::kMaxPathBytes},
@@ -126,6 +128,8 @@ Status check_numbers(const JobSpec& s) {
   // Up to the end of year 9999, as --begin reads dates.
   if (s.begin_time < 0 || s.begin_time > 253'402'300'799)
     return make_error("begin time " + to_string(s.begin_time) + " is not a unix time from 0 to 253402300799");
+  if (s.deadline < 0 || s.deadline > 253'402'300'799)
+    return make_error("deadline " + to_string(s.deadline) + " is not a unix time from 0 to 253402300799");
   if (s.umask != -1 && (s.umask < 0 || s.umask > 0777))
     return make_error("umask " + (s.umask < 0 ? to_string(s.umask) : octal(s.umask)) +
                       " is not a file mode mask; give one from 0000 to 0777 (or -1 for the node's)");
@@ -215,6 +219,9 @@ Status validate_job_request(const JobSpec& spec, const RequestBounds& bounds) {
     if (Status st = check_mail_user(spec.mail_user); !st) return st;
   if (!spec.qos.empty())
     if (Status st = check_account_name(spec.qos, "QOS"); !st) return make_error("--qos: " + st.error());
+  if (!spec.reservation.empty())
+    if (Status st = check_account_name(spec.reservation, "reservation"); !st)
+      return make_error("--reservation: " + st.error());
   if (!spec.constraint.empty()) {
     if (Status st = check_text("-C/--constraint", spec.constraint, 1024); !st) return st;
     if (auto c = parse_constraint(spec.constraint); !c) return make_error(c.error());

@@ -25,6 +25,8 @@ inline constexpr size_t kMaxEndedJobsListed = 10000;
 inline constexpr size_t kMaxJobNameBytes = 256;
 inline constexpr size_t kMaxUserNameBytes = 64;     // also an account name
 inline constexpr size_t kMaxPartitionNameBytes = 64;
+// -p a,b,...: at most this many bytes of names and commas.
+inline constexpr size_t kMaxPartitionListBytes = 1024;
 inline constexpr size_t kMaxPathBytes = 4096;       // workdir, output and error patterns (PATH_MAX)
 inline constexpr size_t kMaxGpuTypeBytes = 64;
 // A job's command: words and all words together (a config key may lower

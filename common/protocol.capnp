@@ -56,6 +56,8 @@ struct JobRequest {
   mailType      @41 :UInt32;         # --mail-type as bits (common/job_mail.hpp); 0 = none
   mailUser      @42 :Text;           # --mail-user; the master fills in the submitter when empty
   qos           @43 :Text;           # --qos; empty = the master's default QOS (it stores the one it chose)
+  deadline      @44 :Int64;          # --deadline: removed (DEADLINE) once it cannot end by this unix time; 0 = none
+  reservation   @45 :Text;           # --reservation: run inside this admin reservation; empty = none
 }
 
 # One GPU as the agent discovered it (NVML, else nvidia-smi).
@@ -371,6 +373,39 @@ struct NodesReply {
   nodes @0 :List(NodeInfo);
 }
 
+# An admin reservation: nodes set aside from `start` to `end` for some
+# users and accounts (scontrol create reservation). Jobs run inside it with
+# --reservation; other jobs stay off its nodes for that window.
+struct ReservationInfo {
+  name     @0 :Text;
+  nodes    @1 :List(Text);
+  start    @2 :Int64;                # unix seconds
+  end      @3 :Int64;
+  users    @4 :List(Text);
+  accounts @5 :List(Text);
+}
+
+struct CreateReservation {
+  name      @0 :Text;
+  nodes     @1 :Text;               # a host list ("node[1-4]"); empty: nodeCount nodes the master picks
+  nodeCount @2 :UInt32;
+  partition @3 :Text;               # with nodeCount: pick from this partition; empty: any node
+  start     @4 :Int64;              # unix seconds; 0 = now
+  end       @5 :Int64;
+  users     @6 :List(Text);
+  accounts  @7 :List(Text);
+}
+
+struct DeleteReservation {
+  name @0 :Text;
+}
+
+struct ListReservations {}
+
+struct ReservationsReply {
+  reservations @0 :List(ReservationInfo);
+}
+
 struct PartitionsReply {
   partitions @0 :List(PartitionInfo);
   qos        @1 :List(QosInfo);     # the master's [[qos]]; empty: none defined (any --qos is recorded)
@@ -466,5 +501,9 @@ struct Envelope {
     holdJobs       @30 :HoldJobs;      # answered with cancelReply
     updateJob      @31 :UpdateJob;     # answered with cancelReply
     requeueJobs    @32 :RequeueJobs;   # answered with cancelReply
+    createReservation @33 :CreateReservation;  # admins; answered with reservationsReply (the new one)
+    deleteReservation @34 :DeleteReservation;  # admins; answered with reservationsReply (what is left)
+    listReservations  @35 :ListReservations;
+    reservationsReply @36 :ReservationsReply;
   }
 }

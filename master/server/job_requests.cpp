@@ -26,7 +26,11 @@ Status JobRequests::authorize_spec(const Request& r, const JobSpec& spec) const 
   if (!r.who) return {};
   const std::string& account = spec.account.empty() ? spec.user : spec.account;
   if (Status s = s_.accounts.may_charge(spec.user, account, admin); !s) return s;
-  return may_use_qos(s_.options.scheduler.qos, spec.qos, spec.user, account, admin);
+  if (Status s = may_use_qos(s_.options.scheduler.qos, spec.qos, spec.user, account, admin); !s) return s;
+  if (spec.reservation.empty()) return {};
+  auto it = s_.cluster.reservations().find(spec.reservation);
+  if (it == s_.cluster.reservations().end()) return {};  // admission says it is missing
+  return may_use_reservation(it->second, spec.user, account, admin);
 }
 
 Result<JobId> JobRequests::submit_one(const Request& r, JobSpec spec) {

@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "common/codec.hpp"
+#include "common/hostlist.hpp"
+#include "common/job_validation.hpp"
+#include "common/limits.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "master/wire/decode.hpp"
@@ -84,6 +87,73 @@ void NodeRequests::set_node_state(const Request& r, SetNodeState::Reader m) {
   }
   s_.out.answer(r.peer, r.id, wire::encode_nodes_reply(r.id, changed));
   s_.schedule_wanted = true;
+}
+
+namespace {
+
+std::vector<const Reservation*> all_of(const Reservations& table) {
+  std::vector<const Reservation*> out;
+  for (const auto& [name, r] : table) out.push_back(&r);
+  return out;
+}
+
+// Users and accounts as the wire gives them: bounded, each a usable name.
+Result<std::vector<std::string>> names_of(capnp::List<capnp::Text>::Reader list, const char* what) {
+  if (list.size() > 1000) return make_error(std::string("at most 1000 ") + what + "s per reservation");
+  std::vector<std::string> out;
+  for (auto t : list) {
+    std::string name(t.cStr(), t.size());
+    if (Status s = check_account_name(name, what); !s) return make_error(s.error());
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
+}  // namespace
+
+void NodeRequests::create_reservation(const Request& r, CreateReservation::Reader m) {
+  auto fail = [&](const std::string& why) { s_.out.answer(r.peer, r.id, encode_error(r.id, why)); };
+  if (s_.store_error) return fail(s_.store_failure_message());
+  if (!s_.peers.is_admin(r.who)) return fail("only admins may create reservations");
+  Reservation res;
+  res.name.assign(m.getName().cStr(), m.getName().size());
+  if (Status s = check_reservation_name(res.name); !s) return fail(s.error());
+  const std::string nodes(m.getNodes().cStr(), m.getNodes().size());
+  if (nodes.size() > limits::kMaxHostlistBytes) return fail("the node list is too long");
+  if (!nodes.empty()) {
+    auto names = expand_hostlist(nodes);
+    if (!names) return fail("--nodes: " + names.error());
+    res.nodes = std::move(*names);
+  }
+  if (m.getNodeCount() > limits::kMaxNodesPerRequest) return fail("--node-count is larger than any cluster");
+  auto users = names_of(m.getUsers(), "user");
+  if (!users) return fail(users.error());
+  auto accounts = names_of(m.getAccounts(), "account");
+  if (!accounts) return fail(accounts.error());
+  res.users = std::move(*users);
+  res.accounts = std::move(*accounts);
+  res.start = m.getStart();
+  res.end = m.getEnd();
+  if (res.start < 0 || res.end <= 0 || res.end > 253'402'300'799) return fail("the reservation's times are not unix times");
+  const std::string partition(m.getPartition().cStr(), m.getPartition().size());
+  auto made = s_.cluster.create_reservation(std::move(res), m.getNodeCount(), partition, unix_now());
+  if (!made) return fail(made.error());
+  s_.out.answer(r.peer, r.id, wire::encode_reservations_reply(r.id, {&s_.cluster.reservations().at(made->name)}));
+  s_.schedule_wanted = true;
+}
+
+void NodeRequests::delete_reservation(const Request& r, DeleteReservation::Reader m) {
+  auto fail = [&](const std::string& why) { s_.out.answer(r.peer, r.id, encode_error(r.id, why)); };
+  if (s_.store_error) return fail(s_.store_failure_message());
+  if (!s_.peers.is_admin(r.who)) return fail("only admins may delete reservations");
+  const std::string name(m.getName().cStr(), m.getName().size());
+  if (Status s = s_.cluster.delete_reservation(name); !s) return fail(s.error());
+  s_.out.answer(r.peer, r.id, wire::encode_reservations_reply(r.id, all_of(s_.cluster.reservations())));
+  s_.schedule_wanted = true;
+}
+
+void NodeRequests::list_reservations(const Request& r) {
+  s_.out.answer(r.peer, r.id, wire::encode_reservations_reply(r.id, all_of(s_.cluster.reservations())));
 }
 
 void NodeRequests::get_stats(const Request& r) {

@@ -22,6 +22,10 @@ class NodeRequests {
   void list_partitions(const Request& r);
   void set_node_state(const Request& r, SetNodeState::Reader m);
   void get_stats(const Request& r);
+  // Reservations: admins create and delete them; anyone lists them.
+  void create_reservation(const Request& r, CreateReservation::Reader m);
+  void delete_reservation(const Request& r, DeleteReservation::Reader m);
+  void list_reservations(const Request& r);
 
  private:
   // An agent's message the master cannot use: counted, logged, answered.

@@ -67,6 +67,9 @@ Status MasterService::load_cluster(Cluster& into) {
   size_t node_count = nodes->size(), job_count = jobs->size();
   into.restore(std::move(*nodes), std::move(*jobs), *max_id, steady_now_ms());
   into.restore_usage(*usage);
+  auto reservations = s_.store->load_reservations();
+  if (!reservations) return make_error("cannot load reservations: " + reservations.error());
+  into.restore_reservations(std::move(*reservations));
   // Ended jobs that waiting dependencies name come back into memory.
   for (JobId id : into.missing_dependency_targets()) {
     auto array = s_.store->load_array_jobs(id);
@@ -354,6 +357,9 @@ void MasterService::dispatch(const Request& r, Envelope::Reader env) {
     case Envelope::LIST_PARTITIONS: return nodes_.list_partitions(r);
     case Envelope::SET_NODE_STATE: return nodes_.set_node_state(r, env.getSetNodeState());
     case Envelope::GET_STATS: return nodes_.get_stats(r);
+    case Envelope::CREATE_RESERVATION: return nodes_.create_reservation(r, env.getCreateReservation());
+    case Envelope::DELETE_RESERVATION: return nodes_.delete_reservation(r, env.getDeleteReservation());
+    case Envelope::LIST_RESERVATIONS: return nodes_.list_reservations(r);
     default:
       ++s_.counters.malformed_messages;
       CADRE_LOG(warning) << "unexpected message kind " << static_cast<int>(env.which());
@@ -385,11 +391,12 @@ bool MasterService::schedule_if_wanted() {
   return timing.preempted > 0;
 }
 
-Status MasterService::commit_turn(const std::set<JobId>& jobs, const std::set<std::string>& nodes) {
+Status MasterService::commit_turn(const std::set<JobId>& jobs, const std::set<std::string>& nodes,
+                                  const std::set<std::string>& reservations) {
   // Fair-share usage is worth keeping across restarts, not worth a write
   // per turn: saved with the turn's commit at most every 30 s.
   const bool save_usage = steady_now_ms() - last_usage_save_ms_ >= 30000 && s_.cluster.take_usage_dirty();
-  if (jobs.empty() && nodes.empty() && !save_usage) return {};
+  if (jobs.empty() && nodes.empty() && reservations.empty() && !save_usage) return {};
   Status s = s_.store->begin();
   if (s && save_usage) {
     s = s_.store->save_usage(s_.cluster.usage_record());
@@ -402,6 +409,12 @@ Status MasterService::commit_turn(const std::set<JobId>& jobs, const std::set<st
   for (const std::string& name : nodes) {
     if (!s) break;
     if (const Node* n = s_.cluster.find_node(name)) s = s_.store->save_node(*n);
+  }
+  for (const std::string& name : reservations) {
+    if (!s) break;
+    auto it = s_.cluster.reservations().find(name);
+    s = it != s_.cluster.reservations().end() ? s_.store->save_reservation(it->second)
+                                              : s_.store->delete_reservation(name);
   }
   if (!s) return s;
   const auto commit_started = std::chrono::steady_clock::now();
@@ -467,8 +480,9 @@ void MasterService::end_turn(Pass pass) {
   const bool preempted = pass == Pass::run && schedule_if_wanted();
   const std::set<JobId> dirty_jobs = s_.cluster.take_dirty_jobs();
   const std::set<std::string> dirty_nodes = s_.cluster.take_dirty_nodes();
+  const std::set<std::string> dirty_reservations = s_.cluster.take_dirty_reservations();
   if (preempted) hit_fault_point(fault_, FaultPoint::preempt_before_commit);
-  if (Status s = commit_turn(dirty_jobs, dirty_nodes); !s) return recover_from_store_failure(s.error());
+  if (Status s = commit_turn(dirty_jobs, dirty_nodes, dirty_reservations); !s) return recover_from_store_failure(s.error());
   if (preempted) hit_fault_point(fault_, FaultPoint::preempt_after_commit);
   send_commands();
   send_frames(s_.out.take("the master could not read this request (a malformed field?); nothing was changed"));

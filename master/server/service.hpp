@@ -68,7 +68,8 @@ class MasterService {
   // Runs a pass when one is wanted and due; true when it preempted a gang.
   bool schedule_if_wanted();
   // Writes the turn's changes in one transaction; false when it failed.
-  Status commit_turn(const std::set<JobId>& jobs, const std::set<std::string>& nodes);
+  Status commit_turn(const std::set<JobId>& jobs, const std::set<std::string>& nodes,
+                     const std::set<std::string>& reservations);
   void send_commands();
   void send_frames(std::vector<Frames> frames);
   // After a failed commit: answer this turn's clients with an error and

@@ -1,6 +1,7 @@
 #include "master/state/admission.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "common/constraint.hpp"
@@ -35,6 +36,42 @@ Status apply_partition(JobSpec& spec, const PartitionConfig& pc) {
   if (pc.max_gpus_per_user > 0 && spec.per_task.times(spec.ntasks).gpus > pc.max_gpus_per_user)
     return make_error("partition " + pc.name + " allows at most " + std::to_string(pc.max_gpus_per_user) +
                       " GPUs per user; the job asks for " + std::to_string(spec.per_task.times(spec.ntasks).gpus));
+  return {};
+}
+
+// --deadline: the job must be able to end by it, so it needs a time limit
+// (its own or the partition's; Slurm says the same), and one that fits
+// between its earliest start and the deadline.
+Status check_deadline(const JobSpec& spec, int64_t now_unix) {
+  if (spec.deadline == 0) return {};
+  if (spec.time_limit_s == 0)
+    return make_error("--deadline needs a time limit: give --time (the partition sets no default)");
+  const int64_t earliest = std::max(now_unix, spec.begin_time);
+  if (earliest + spec.time_limit_s > spec.deadline)
+    return make_error("the job cannot end by its --deadline: a " + format_duration_s(spec.time_limit_s) +
+                      " limit from " + (spec.begin_time > now_unix ? "its --begin" : std::string("now")) +
+                      " ends " + format_duration_s(earliest + spec.time_limit_s - spec.deadline) +
+                      " after it (give a later --deadline or a shorter --time)");
+  return {};
+}
+
+// --reservation: it must exist, and the job must be able to end inside it
+// (one with no time limit gets what is left of the window).
+Status check_reservation(const ClusterState& s, JobSpec& spec, int64_t now_unix) {
+  if (spec.reservation.empty()) return {};
+  auto it = s.reservations.find(spec.reservation);
+  if (it == s.reservations.end()) {
+    std::string names;
+    for (const auto& [name, r] : s.reservations) names += (names.empty() ? "" : ", ") + name;
+    return make_error("--reservation: no reservation '" + spec.reservation + "' (reservations: " +
+                      (names.empty() ? "none" : names) + "; cadre reservation list)");
+  }
+  const Reservation& r = it->second;
+  const int64_t window = r.end - std::max(now_unix, r.start);
+  if (spec.time_limit_s == 0) spec.time_limit_s = window;
+  if (spec.time_limit_s > window)
+    return make_error("--reservation " + r.name + " has " + format_duration_s(window) + " left from its start; the job asks for " +
+                      format_duration_s(spec.time_limit_s) + " (give a shorter --time)");
   return {};
 }
 
@@ -123,23 +160,11 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
     }
   }
 
-  // The partition: its limits apply from here on.
-  if (spec.partition.empty()) spec.partition = state::default_partition_name(s);
-  const int32_t part = state::partition_index(s, spec.partition);
-  if (part < 0) {
-    std::string names;
-    for (const PartitionConfig& p : s.partitions) names += (names.empty() ? "" : ", ") + p.name;
-    return make_error("no partition '" + spec.partition + "' (partitions: " + names + ")");
-  }
-  const PartitionConfig& pc = s.partitions[static_cast<size_t>(part)];
-  if (Status ok = apply_partition(spec, pc); !ok) return make_error(ok.error());
+  // The partition (or the partitions of a list): their limits apply from here on.
+  if (Status ok = choose_partitions(s, spec); !ok) return make_error(ok.error());
   if (Status ok = apply_qos(s.qos, spec); !ok) return make_error(ok.error());
-  // Judged only once the partition has nodes: before they first register
-  // the job waits (PartitionDown) rather than being refused.
-  if (std::string why = never_fits(s, shape_of(spec), part, spec.switches_wait_s == 0 ? spec.max_switches : 0);
-      !why.empty())
-    return make_error("job can never run" + (s.partitions.size() > 1 ? " in partition " + pc.name : "") + ": " + why);
-  if (Status ok = check_gpu_type(s, spec, part); !ok) return make_error(ok.error());
+  if (Status ok = check_deadline(spec, now_unix); !ok) return make_error(ok.error());
+  if (Status ok = check_reservation(s, spec, now_unix); !ok) return make_error(ok.error());
 
   Job j;
   j.id = s.next_job_id++;
@@ -167,6 +192,69 @@ Result<JobId> Admission::submit(ClusterState& s, JobSpec spec, int64_t now_unix)
   s.jobs[id] = std::move(j);
   state::note_dependent(s, s.jobs.at(id));
   return id;
+}
+
+// Whether the job may run in partition `name`: its limits (a job without
+// a time limit gets its default), a shape that fits its nodes, GPU types.
+Status Admission::admit_in(const ClusterState& s, JobSpec& spec, const std::string& name) {
+  const int32_t part = state::partition_index(s, name);
+  if (part < 0) {
+    std::string names;
+    for (const PartitionConfig& p : s.partitions) names += (names.empty() ? "" : ", ") + p.name;
+    return make_error("no partition '" + name + "' (partitions: " + names + ")");
+  }
+  const PartitionConfig& pc = s.partitions[static_cast<size_t>(part)];
+  spec.partition = name;
+  if (Status ok = apply_partition(spec, pc); !ok) return ok;
+  // Judged only once the partition has nodes: before they first register
+  // the job waits (PartitionDown) rather than being refused.
+  if (std::string why = never_fits(s, shape_of(spec), part, spec.switches_wait_s == 0 ? spec.max_switches : 0);
+      !why.empty())
+    return make_error("job can never run" + (s.partitions.size() > 1 ? " in partition " + pc.name : "") + ": " + why);
+  return check_gpu_type(s, spec, part);
+}
+
+// -p a,b: as sbatch, the job may run in any of them; those that can never
+// take it are dropped (refused only when none can). The time limit comes
+// from the first that takes it (higher tiers first, then as listed), and
+// the others must allow it. spec.partition is where it would go first,
+// spec.partition_list the whole list (the scheduler picks per pass).
+Status Admission::choose_partitions(const ClusterState& s, JobSpec& spec) {
+  if (spec.partition.empty()) spec.partition = state::default_partition_name(s);
+  if (spec.partition.find(',') == std::string::npos) return admit_in(s, spec, spec.partition);
+  std::vector<std::string> names;
+  for (size_t at = 0; at <= spec.partition.size();) {
+    size_t comma = std::min(spec.partition.find(',', at), spec.partition.size());
+    std::string name = spec.partition.substr(at, comma - at);
+    if (name.empty()) return make_error("-p/--partition '" + spec.partition + "': an empty name in the list");
+    if (state::partition_index(s, name) < 0) return admit_in(s, spec, name);  // says which and lists them
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+    at = comma + 1;
+  }
+  std::stable_sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
+    return s.partitions[static_cast<size_t>(state::partition_index(s, a))].tier >
+           s.partitions[static_cast<size_t>(state::partition_index(s, b))].tier;
+  });
+  std::optional<JobSpec> chosen;
+  std::vector<std::string> kept;
+  Status first_refusal;
+  for (const std::string& name : names) {
+    JobSpec candidate = chosen ? *chosen : spec;
+    if (chosen) candidate.time_limit_given = true;  // the limit is fixed now: the others must allow it
+    if (Status ok = admit_in(s, candidate, name); !ok) {
+      if (first_refusal) first_refusal = ok;  // the first refusal is the one reported
+      continue;
+    }
+    if (!chosen) chosen = candidate;
+    kept.push_back(name);
+  }
+  if (!chosen) return first_refusal;
+  spec = std::move(*chosen);
+  spec.partition = kept.front();
+  spec.partition_list.clear();
+  if (kept.size() > 1)
+    for (const std::string& name : kept) spec.partition_list += (spec.partition_list.empty() ? "" : ",") + name;
+  return {};
 }
 
 std::string Admission::never_fits(const ClusterState& s, const sched::GangShape& shape, int32_t part,

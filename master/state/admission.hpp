@@ -36,6 +36,8 @@ class Admission {
   // (what it depends on: totals, labels, GPUs, memberships), so a submit
   // does not cost a placement over every node.
   std::string never_fits(const ClusterState& s, const sched::GangShape& shape, int32_t part, uint32_t max_switches);
+  Status admit_in(const ClusterState& s, JobSpec& spec, const std::string& name);
+  Status choose_partitions(const ClusterState& s, JobSpec& spec);
 
   Limits limits_;
   using NeverFitsKey = std::tuple<int64_t, int64_t, int64_t, uint32_t, uint32_t, uint32_t, int32_t, uint32_t>;

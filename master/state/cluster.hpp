@@ -35,6 +35,7 @@
 #include "master/state/job_control.hpp"
 #include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
+#include "master/state/reservation_table.hpp"
 #include "master/state/steps.hpp"
 
 namespace cadre {
@@ -67,6 +68,16 @@ class Cluster {
   UsageRecord usage_record() const;
   // True when usage changed since the last call.
   bool take_usage_dirty() { return std::exchange(s_.usage_dirty, false); }
+
+  // Reservations (state/reservation_table.hpp).
+  const Reservations& reservations() const { return s_.reservations; }
+  void restore_reservations(Reservations r) { s_.reservations = std::move(r); }
+  Result<Reservation> create_reservation(Reservation r, uint32_t node_count, const std::string& partition,
+                                         int64_t now_unix) {
+    return state::create_reservation(s_, std::move(r), node_count, partition, now_unix);
+  }
+  Status delete_reservation(const std::string& name) { return state::delete_reservation(s_, name); }
+  std::set<std::string> take_dirty_reservations() { return std::exchange(s_.dirty_reservations, {}); }
 
   // Recovery: state loaded from the store. Nodes are not yet registered
   // with this process and get one node timeout to come back.
@@ -133,7 +144,9 @@ class Cluster {
   std::vector<AgentCommand> take_commands() { return std::exchange(s_.commands, {}); }
   std::set<JobId> take_dirty_jobs() { return std::exchange(s_.dirty_jobs, {}); }
   std::set<std::string> take_dirty_nodes() { return std::exchange(s_.dirty_nodes, {}); }
-  bool has_changes() const { return !s_.dirty_jobs.empty() || !s_.dirty_nodes.empty(); }
+  bool has_changes() const {
+    return !s_.dirty_jobs.empty() || !s_.dirty_nodes.empty() || !s_.dirty_reservations.empty();
+  }
   // Drops ended jobs that hold nothing (they live on in the store). Call
   // only after their last change has been persisted.
   void evict_ended();

@@ -16,6 +16,7 @@
 #include "master/config.hpp"
 #include "master/model.hpp"
 #include "master/qos.hpp"
+#include "master/reservations.hpp"
 #include "master/port_range.hpp"
 #include "master/scheduler/fairshare.hpp"
 #include "master/state/commands.hpp"
@@ -36,6 +37,7 @@ struct ClusterState {
   std::map<std::string, Node> nodes;
   std::vector<PartitionConfig> partitions;  // never empty once configured
   std::vector<QosConfig> qos;               // [[qos]]; empty: none defined (master/qos.hpp)
+  Reservations reservations;                // admins' (state/reservation_table.hpp)
   PortRange master_ports;                    // MASTER_PORTs handed out
 
   sched::FairShare fairshare;
@@ -62,6 +64,7 @@ struct ClusterState {
   std::vector<AgentCommand> commands;
   std::set<JobId> dirty_jobs;
   std::set<std::string> dirty_nodes;
+  std::set<std::string> dirty_reservations;  // saved when they exist, deleted when not
 
   Job* job(JobId id);
   const Job* find_job(JobId id) const;

@@ -1,5 +1,7 @@
 #include "master/state/job_control.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "master/state/dependencies.hpp"
 #include "master/state/job_arrays.hpp"
@@ -12,6 +14,19 @@ CancelOutcome update_job(ClusterState& s, JobId id, JobSpec spec) {
   if (!j) return {id, false, "no active job " + std::to_string(id)};
   const std::string name = "job " + display_id(*j);
   if (is_final(j->state)) return {id, false, name + " already ended " + std::string(to_string(j->state))};
+  if (spec.partition.find(',') != std::string::npos) {
+    // Partition=a,b: any of them, as at submit; the first until a pass picks.
+    const std::string list = spec.partition;
+    spec.partition_list.clear();
+    for (size_t at = 0; at <= list.size();) {
+      const size_t comma = std::min(list.find(',', at), list.size());
+      const std::string one = list.substr(at, comma - at);
+      at = comma + 1;
+      if (partition_index(s, one) < 0) return {id, false, name + ": no partition '" + one + "'"};
+      spec.partition_list += (spec.partition_list.empty() ? "" : ",") + one;
+    }
+    spec.partition = spec.partition_list.substr(0, spec.partition_list.find(','));
+  }
   const int32_t part = partition_index(s, spec.partition);
   if (part < 0) return {id, false, name + ": no partition '" + spec.partition + "'"};
   const PartitionConfig& pc = s.partitions[static_cast<size_t>(part)];
@@ -55,6 +70,18 @@ CancelOutcome requeue_job(ClusterState& s, JobId id, bool hold, bool by_admin, i
   if (running) kill_live_ranks(s, *j);
   CADRE_LOG(info) << name << " requeued by request" << (hold ? " and held" : "") << " after attempt " << j->attempt;
   return {id, true, name + " requeued"};
+}
+
+void expire_deadlines(ClusterState& s, int64_t now_unix) {
+  for (auto& [id, j] : s.jobs) {
+    if (j.state != JobState::pending || j.spec.deadline == 0) continue;
+    const int64_t earliest = std::max(now_unix, j.spec.begin_time);
+    if (earliest + j.spec.time_limit_s <= j.spec.deadline) continue;
+    end_job(s, j, JobState::deadline, 0,
+            "DeadLine: its " + format_duration_s(j.spec.time_limit_s) +
+                " time limit could no longer end by its --deadline",
+            now_unix);
+  }
 }
 
 }  // namespace cadre::state

@@ -23,4 +23,9 @@ CancelOutcome update_job(ClusterState& s, JobId id, JobSpec spec);
 // hand does not count against the node-failure retries.
 CancelOutcome requeue_job(ClusterState& s, JobId id, bool hold, bool by_admin, int64_t now_unix);
 
+// --deadline: ends DEADLINE every pending job that could no longer end by
+// its deadline were it started now (Slurm's "start > deadline - time").
+// A running job already fits: it started only while it could end in time.
+void expire_deadlines(ClusterState& s, int64_t now_unix);
+
 }  // namespace cadre::state

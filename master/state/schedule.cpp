@@ -13,8 +13,10 @@
 #include "common/log.hpp"
 #include "master/state/dependencies.hpp"
 #include "master/state/job_arrays.hpp"
+#include "master/state/job_control.hpp"
 #include "master/state/jobs.hpp"
 #include "master/state/partitions.hpp"
+#include "master/state/reservation_table.hpp"
 
 namespace cadre::state {
 namespace {
@@ -31,6 +33,23 @@ struct SnapshotIds {
   // "nodelist\nexclude\nconstraint".
   std::unordered_map<std::string, std::vector<std::vector<uint32_t>>> featured;
   std::vector<const Node*> node_at;  // by index, for their features
+  // Reservations: the pass's time and how long a job with no limit is
+  // planned for; the nodes each reservation holds, and the nodes a job
+  // outside every reservation must stay off, by which ones overlap it.
+  int64_t now = 0;
+  int64_t unlimited_as = 0;
+  std::unordered_map<std::string, std::vector<uint32_t>> reserved_nodes;
+  std::map<std::vector<std::string>, std::vector<uint32_t>> blocked;
+
+  const std::vector<uint32_t>& nodes_of(const Reservation& r) {
+    auto [it, fresh] = reserved_nodes.try_emplace(r.name);
+    if (fresh) {
+      for (const std::string& n : r.nodes)
+        if (auto at = node_index.find(n); at != node_index.end()) it->second.push_back(at->second);
+      std::sort(it->second.begin(), it->second.end());
+    }
+    return it->second;
+  }
 
   const std::vector<std::vector<uint32_t>>& feature_sets(const JobSpec& spec) {
     auto [it, fresh] = featured.try_emplace(spec.nodelist + "\n" + spec.exclude + "\n" + spec.constraint);
@@ -104,6 +123,45 @@ struct SnapshotIds {
   }
 };
 
+// -p a,b: each pass sends the job to the first of its partitions (they
+// are kept higher tier first, then as listed) where its gang fits in what
+// is free as the pass starts, else to the first: sbatch's "the one offering
+// earliest initiation", judged once per pass. Remembered per list, shape
+// and node restriction for the pass, so a queue of such jobs costs one
+// placement attempt per kind. -C is not weighed here (the scheduler still
+// honours it wherever the job goes).
+void pick_partition(Job& j, SnapshotIds& ids, const std::vector<sched::NodeView>& views,
+                    std::map<std::string, std::string>& picked) {
+  const JobSpec& spec = j.spec;
+  if (spec.partition_list.empty()) return;
+  const sched::GangShape shape = shape_of(spec);
+  std::string key = spec.partition_list + "\n" + spec.nodelist + "\n" + spec.exclude + "\n" +
+                    std::to_string(shape.per_task.millicores) + "/" + std::to_string(shape.per_task.memory_mb) + "/" +
+                    std::to_string(shape.per_task.gpus) + "/" + std::to_string(shape.nodes) + "/" +
+                    std::to_string(shape.tasks_per_node) + "/" + std::to_string(shape.ntasks) +
+                    (spec.exclusive ? "/x" : "");
+  auto [it, fresh] = picked.try_emplace(std::move(key));
+  if (fresh) {
+    sched::PlaceConstraints c;
+    if (!spec.nodelist.empty() || !spec.exclude.empty()) c.nodes = &ids.allowed_nodes(spec);
+    c.whole_nodes = spec.exclusive;
+    for (size_t at = 0; at <= spec.partition_list.size();) {
+      const size_t comma = std::min(spec.partition_list.find(',', at), spec.partition_list.size());
+      const std::string name = spec.partition_list.substr(at, comma - at);
+      at = comma + 1;
+      const int32_t part = partition_index(ids.s, name);
+      if (part < 0) continue;  // removed from the config since
+      if (it->second.empty()) it->second = name;
+      c.partition = part;
+      if (sched::place_gang(shape, views, c)) {
+        it->second = name;
+        break;
+      }
+    }
+  }
+  if (!it->second.empty() && it->second != j.spec.partition) j.spec.partition = it->second;
+}
+
 sched::RunningJob running_view(JobId id, const Job& j, SnapshotIds& ids, const sched::Policy& policy) {
   sched::RunningJob r;
   r.id = id;
@@ -124,6 +182,59 @@ sched::RunningJob running_view(JobId id, const Job& j, SnapshotIds& ids, const s
     r.ranks.push_back(sched::RankUse{it->second, t.gpus});
   }
   return r;
+}
+
+// Reservations: a job run inside one (--reservation) may use its nodes
+// only; any other job stays off the nodes of every reservation its window
+// (now to now plus its limit) meets, so it ends before one opens.
+void keep_to_reservations(sched::PendingJob& p, const Job& j, SnapshotIds& ids) {
+  std::vector<uint32_t> inside;
+  const std::vector<uint32_t>* only = nullptr;   // allowed: these
+  const std::vector<uint32_t>* never = nullptr;  // allowed: all but these
+  if (!j.spec.reservation.empty()) {
+    auto it = ids.s.reservations.find(j.spec.reservation);
+    only = it == ids.s.reservations.end() ? &inside : &ids.nodes_of(it->second);
+  } else {
+    const int64_t limit = j.spec.time_limit_s > 0 ? j.spec.time_limit_s : ids.unlimited_as;
+    std::vector<std::string> meets;
+    for (const auto& [name, r] : ids.s.reservations)
+      if (overlaps(r, ids.now, ids.now + limit)) meets.push_back(name);
+    if (meets.empty()) return;
+    auto [it, fresh] = ids.blocked.try_emplace(meets);
+    if (fresh) {
+      for (const std::string& name : meets) {
+        const auto& nodes = ids.nodes_of(ids.s.reservations.at(name));
+        it->second.insert(it->second.end(), nodes.begin(), nodes.end());
+      }
+      std::sort(it->second.begin(), it->second.end());
+      it->second.erase(std::unique(it->second.begin(), it->second.end()), it->second.end());
+    }
+    never = &it->second;
+  }
+  auto allowed = [&](uint32_t n) {
+    return only ? std::binary_search(only->begin(), only->end(), n) : !std::binary_search(never->begin(), never->end(), n);
+  };
+  if (!p.nodes_restricted) {
+    p.nodes_restricted = true;
+    p.nodes_allowed.clear();
+    for (uint32_t n = 0; n < ids.node_at.size(); ++n)
+      if (allowed(n)) p.nodes_allowed.push_back(n);
+  } else {
+    std::erase_if(p.nodes_allowed, [&](uint32_t n) { return !allowed(n); });
+  }
+  for (auto& set : p.node_sets) std::erase_if(set, [&](uint32_t n) { return !allowed(n); });
+}
+
+// Whether a job run inside a reservation may start now; if not, its reason:
+// the reservation is gone, not open yet, or closes before the job could end.
+bool reservation_open(ClusterState& s, Job& j, int64_t now) {
+  auto it = s.reservations.find(j.spec.reservation);
+  const char* why = nullptr;
+  if (it == s.reservations.end()) why = "ReservationDeleted";
+  else if (now < it->second.start || now + j.spec.time_limit_s > it->second.end) why = "Reservation";
+  if (!why) return true;
+  j.reason = why;
+  return false;
 }
 
 sched::PendingJob pending_view(JobId id, const Job& j, SnapshotIds& ids, const std::vector<std::string>& gpu_models) {
@@ -156,6 +267,7 @@ sched::PendingJob pending_view(JobId id, const Job& j, SnapshotIds& ids, const s
     p.nodes_restricted = true;
     p.nodes_allowed = ids.allowed_nodes(j.spec);
   }
+  if (!ids.s.reservations.empty()) keep_to_reservations(p, j, ids);
   if (!j.spec.gpu_type.empty()) {
     for (uint32_t m = 1; m < gpu_models.size(); ++m)
       if (gpu_model_matches(j.spec.gpu_type, gpu_models[m])) p.gpu_models.push_back(m);
@@ -346,7 +458,7 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
       snap.qos.push_back(std::move(v));
     }
   }
-  SnapshotIds ids{s, {}, {}, {}, {}, {}, {}, {}, {}};
+  SnapshotIds ids{s, {}, {}, {}, {}, {}, {}, {}, {}, now, policy.unlimited_as_s, {}, {}};
   ids.node_index.reserve(names->size());
   for (uint32_t i = 0; i < names->size(); ++i) ids.node_index.emplace((*names)[i], i);
   ids.node_at.reserve(names->size());
@@ -366,6 +478,7 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
   // Arrays' jobs wait for the walk to count what each array runs.
   std::vector<Job*> arrays;
   std::map<JobId, uint32_t> array_running;
+  std::map<std::string, std::string> picked;  // pick_partition's, for this pass
   for (auto& [id, j] : s.jobs) {
     if (j.state == JobState::pending) ++pending_count[j.spec.user];
     if (j.state == JobState::running) running_jobs.push_back(&j);
@@ -385,9 +498,13 @@ sched::Snapshot snapshot(ClusterState& s, const sched::Policy& policy, std::vect
         if (!history.empty()) j.reason.append("; ").append(history);
       }
       continue;
+    } else if (!j.spec.reservation.empty() && !reservation_open(s, j, now)) {
+      continue;
     } else if (j.spec.array_job_id != 0) {
+      pick_partition(j, ids, snap.nodes, picked);
       arrays.push_back(&j);
     } else {
+      pick_partition(j, ids, snap.nodes, picked);
       // A requeued gang waits until every rank of its last attempt is gone;
       // a held job waits for its release, with its hold as its reason.
       snap.pending.push_back(pending_view(id, j, ids, snap.gpu_models));
@@ -420,6 +537,8 @@ bool schedule(ClusterState& s, const sched::Policy& policy, int64_t now_unix, Pa
   auto started = std::chrono::steady_clock::now();
   const int64_t cpu_started = thread_cpu_us();
   resolve_dependencies(s, now_unix);
+  expire_deadlines(s, now_unix);
+  expire_reservations(s, now_unix);
   std::vector<std::string> names;
   std::vector<JobId> running_ids;
   std::vector<Job*> pending_jobs;

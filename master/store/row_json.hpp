@@ -170,6 +170,7 @@ inline void read_sched(std::string_view text, Job& j) {
   };
   const bool fast = read_flat_object(text, [&](std::string_view key, const Value& v) {
     if (key == "partition") return as_string(v, &s.partition);
+    if (key == "partitions") return as_string(v, &s.partition_list);
     if (key == "account") return as_string(v, &s.account);
     if (key == "gpu_type") return as_string(v, &s.gpu_type);
     if (key == "script") return as_string(v, &s.script);
@@ -183,6 +184,7 @@ inline void read_sched(std::string_view text, Job& j) {
     if (key == "constraint") return as_string(v, &s.constraint);
     if (key == "mail_user") return as_string(v, &s.mail_user);
     if (key == "qos") return as_string(v, &s.qos);
+    if (key == "reservation") return as_string(v, &s.reservation);
     if (key == "mail_type") return as_u32(v, &s.mail_type);
     if (key == "exclude") return as_string(v, &s.exclude);
     if (key == "truncate") {
@@ -246,9 +248,9 @@ inline void read_sched(std::string_view text, Job& j) {
       (key == "run_s" ? j.run_s : j.run_at) = v.number;
       return true;
     }
-    if (key == "begin") {
+    if (key == "begin" || key == "deadline") {
       if (v.kind != Kind::number || v.number < 0) return false;
-      s.begin_time = v.number;
+      (key == "begin" ? s.begin_time : s.deadline) = v.number;
       return true;
     }
     if (key == "master_port") {
@@ -292,11 +294,14 @@ inline void read_sched(std::string_view text, Job& j) {
   s.exclusive = sched.value("exclusive", false);
   s.signal = sched.value("signal", "");
   s.begin_time = sched.value("begin", int64_t{0});
+  s.deadline = sched.value("deadline", int64_t{0});
   s.constraint = sched.value("constraint", "");
   s.open_truncate = sched.value("truncate", false);
   s.mail_type = sched.value("mail_type", 0u);
   s.mail_user = sched.value("mail_user", "");
   s.qos = sched.value("qos", "");
+  s.reservation = sched.value("reservation", "");
+  s.partition_list = sched.value("partitions", "");
   s.array_job_id = sched.value("array_job", uint64_t{0});
   s.array_task_id = sched.value("array_task", int64_t{-1});
   if (s.array_task_id < -1 || s.array_task_id > kMaxArrayIndex) throw std::runtime_error("array_task out of range");

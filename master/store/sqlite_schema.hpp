@@ -71,6 +71,8 @@ inline constexpr const char* kMigrations[] = {
     // 5: node features (what -C/--constraint matches), comma-separated, so
     // a job is checked against them before the agents register again.
     "ALTER TABLE nodes ADD COLUMN features TEXT NOT NULL DEFAULT '';",
+    // 6: admin reservations, one JSON object each (sqlite_reservations.cpp).
+    "CREATE TABLE reservations (name TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 }  // namespace cadre::sqlite_schema

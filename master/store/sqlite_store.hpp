@@ -18,7 +18,7 @@ namespace cadre {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   // The database holds every job's command, environment and user: a file
   // open() creates is this mode whatever the umask, and SQLite gives the
@@ -46,6 +46,10 @@ class SqliteStore final : public Store {
   Result<JobId> max_job_id() override;
   Status save_usage(const UsageRecord& usage) override;
   Result<UsageRecord> load_usage() override;
+  // In sqlite_reservations.cpp.
+  Status save_reservation(const Reservation& r) override;
+  Status delete_reservation(const std::string& name) override;
+  Result<Reservations> load_reservations() override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}

@@ -15,6 +15,7 @@
 
 #include "common/result.hpp"
 #include "master/model.hpp"
+#include "master/reservations.hpp"
 
 namespace cadre {
 
@@ -58,6 +59,12 @@ class Store {
   // Replaces the stored fair-share usage.
   virtual Status save_usage(const UsageRecord& usage) = 0;
   virtual Result<UsageRecord> load_usage() = 0;
+
+  // Admin reservations (master/reservations.hpp): upserted by name,
+  // deleted by name, all read back at start.
+  virtual Status save_reservation(const Reservation& r) = 0;
+  virtual Status delete_reservation(const std::string& name) = 0;
+  virtual Result<Reservations> load_reservations() = 0;
 };
 
 }  // namespace cadre

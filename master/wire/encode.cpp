@@ -22,6 +22,9 @@ void to_proto(const Job& job, JobInfo::Builder out, const sched::Weights& weight
   }
   // Scripts stay out of listings: `cadre queue` must not carry megabytes.
   to_proto(job.spec, out.initRequest(), false);
+  // squeue shows a pending job's partition list, a started one's partition.
+  if (job.state == JobState::pending && !job.spec.partition_list.empty())
+    out.getRequest().setPartition(job.spec.partition_list);
   out.setState(text(std::string(to_string(job.state))));
   out.setReason(text(job.reason));
   out.setExitCode(job.exit_code);

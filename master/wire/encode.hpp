@@ -37,6 +37,7 @@ size_t approx_wire_bytes(const Job& job);
 std::string encode_cancel_reply(uint64_t request_id, const std::vector<CancelOutcome>& outcomes);
 std::string encode_step_reply(uint64_t request_id, JobId job, uint32_t step_id, const Step& step);
 std::string encode_nodes_reply(uint64_t request_id, const std::vector<const Node*>& nodes);
+std::string encode_reservations_reply(uint64_t request_id, const std::vector<const Reservation*>& reservations);
 std::string encode_partitions_reply(uint64_t request_id, const std::vector<PartitionSummary>& partitions,
                                     const std::vector<QosConfig>& qos = {});
 

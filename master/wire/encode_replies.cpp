@@ -87,6 +87,26 @@ std::string encode_nodes_reply(uint64_t request_id, const std::vector<const Node
   return encode(m);
 }
 
+std::string encode_reservations_reply(uint64_t request_id, const std::vector<const Reservation*>& reservations) {
+  capnp::MallocMessageBuilder m;
+  auto list = start_envelope(m, request_id).initReservationsReply().initReservations(
+      static_cast<unsigned>(reservations.size()));
+  for (unsigned i = 0; i < reservations.size(); ++i) {
+    const Reservation& r = *reservations[i];
+    auto out = list[i];
+    out.setName(r.name);
+    out.setStart(r.start);
+    out.setEnd(r.end);
+    auto nodes = out.initNodes(static_cast<unsigned>(r.nodes.size()));
+    for (unsigned n = 0; n < r.nodes.size(); ++n) nodes.set(n, r.nodes[n]);
+    auto users = out.initUsers(static_cast<unsigned>(r.users.size()));
+    for (unsigned u = 0; u < r.users.size(); ++u) users.set(u, r.users[u]);
+    auto accounts = out.initAccounts(static_cast<unsigned>(r.accounts.size()));
+    for (unsigned a = 0; a < r.accounts.size(); ++a) accounts.set(a, r.accounts[a]);
+  }
+  return encode(m);
+}
+
 std::string encode_partitions_reply(uint64_t request_id, const std::vector<PartitionSummary>& partitions,
                                     const std::vector<QosConfig>& qos) {
   capnp::MallocMessageBuilder m;

@@ -130,6 +130,8 @@ def submit_flag_table():
         ("--partition", ["-p"], dict(text_long, **{"": REFUSE}), ["partition name"], []),
         ("--account", ["-A"], dict(text_long, **{"": REFUSE}), ["account name"], []),
         ("--qos", ["-q"], dict(text_long, **{"": REFUSE}), ["QOS"], []),
+        # No reservation exists in these clusters: every name is refused by the master.
+        ("--reservation", [], dict(text_long, **{"": REFUSE, "maint": REFUSE}), ["reservation"], []),
         ("--switches", [], dict(count_values(zero=REFUSE, above=("100001",)),
                                 **{"1@abc": REFUSE, "1@-5": REFUSE, "@5": REFUSE, "1@": REFUSE, "@": REFUSE,
                                    "1@" + LONG: REFUSE}), [], []),
@@ -145,6 +147,10 @@ def submit_flag_table():
         ("--begin", ["-b"], dict({x: REFUSE for x in ("", " ", "soon", "25:00", "12:60", "2026-02-30", "now+",
                                                      "now+99999999999999999999", "uts99999999999999", LONG, CTRL,
                                                      NEWLINE, BAD_UTF8)}, **{"now+1hour": EITHER}), [], []),
+        # A deadline without a time limit, or one already past, is refused by the master.
+        ("--deadline", [], dict({x: REFUSE for x in ("", " ", "soon", "25:00", "now+", "now+99999999999999999999",
+                                                     LONG, CTRL, NEWLINE, BAD_UTF8)},
+                                **{"now+1hour": EITHER, "now": EITHER}), [], ["--time", "10"]),
         # The ranks' working directory is on their nodes: a missing one may
         # exist there, so only what cannot be a directory is refused here.
         ("--chdir", ["-D"], {"": EITHER, " ": EITHER, CTRL: EITHER, "/no/such/dir": EITHER, LONG: REFUSE,

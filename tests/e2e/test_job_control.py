@@ -4,7 +4,8 @@ shape, dependency and an array's throttle change; a running job takes a
 shorter limit and times out by it; a running job requeued runs again as
 attempt 2, an ended one is read back from the store and runs again, and
 requeue --hold leaves it held; --begin keeps a job waiting (BeginTime)
-until its time, across a master restart, and StartTime= moves it."""
+until its time, across a master restart, and StartTime= moves it;
+--deadline removes a job that can no longer end in time (DEADLINE)."""
 
 import os
 
@@ -151,3 +152,27 @@ class JobControl(ClusterTestCase):
         r = self.c.cli("submit", "--begin", "someday", "--", "true", check=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--begin 'someday': expected HH:MM[:SS]", r.stderr)
+
+    def test_deadline_removes_a_pending_job_that_can_no_longer_end_in_time(self):
+        # A script's --deadline that leaves room: it runs as usual.
+        script = write_script(self.c.path("due.sh"),
+                              "#!/bin/sh\n#SBATCH --deadline=now+1hour\n#SBATCH -t 10\n#SBATCH -o due.out\necho ran\n")
+        due = int(self.c.cli("submit", "--parsable", script).stdout.strip())
+        self.assertGreater(self.c.show(due)["deadline"], 0)
+        self.assertIn("Deadline=", self.c.cli("show", str(due)).stdout)
+        self.c.wait_state(due, "COMPLETED")
+
+        # Held (it could run, but does not): once a 1-minute limit no longer
+        # fits before the deadline, a pass removes it.
+        held = self.c.submit("true", "--hold", "--time", "1", "--deadline", "now+64")
+        gone = self.c.wait_state(held, "DEADLINE")
+        self.assertTrue(gone["reason"].startswith("DeadLine"), gone["reason"])
+        listed = self.c.cli("queue", "--json", "-t", "DL").stdout
+        self.assertIn('"id": %d' % held, listed)
+
+        r = self.c.cli("submit", "--time", "10", "--deadline", "now+60", "--", "true", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot end by its --deadline", r.stderr)
+        r = self.c.cli("submit", "--deadline", "now+1hour", "--", "true", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--deadline needs a time limit", r.stderr)

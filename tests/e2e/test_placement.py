@@ -3,11 +3,12 @@
 file of names), -x/--exclude keeps it off some, and --exclusive gives a job
 nodes that no other job shares while it runs, either way round; sbatch's
 GPU-centred options (-G, --cpus-per-gpu, --mem-per-gpu, --ntasks-per-gpu)
-and --mem=0 allocate what Slurm would."""
+and --mem=0 allocate what Slurm would; -p a,b runs a job in whichever
+listed partition can start it."""
 
 import json
 
-from harness import ClusterTestCase, wait_until, write_script
+from harness import Cluster, ClusterTestCase, wait_until, write_script
 
 
 class Placement(ClusterTestCase):
@@ -150,3 +151,48 @@ class Features(ClusterTestCase):
         wait_until(lambda: self.c.show(stuck)["reason"] not in ("", "Priority") or None, 30, "a wait reason")
         self.assertEqual(self.c.show(stuck)["state"], "PENDING")
         self.c.cancel(stuck)
+
+
+class PartitionLists(ClusterTestCase):
+    """-p a,b over partitions "a" (node1) and "b" (node2)."""
+
+    CONFIG = """[scheduler]
+interval = "1s"
+
+[[partition]]
+name = "a"
+nodes = ["node1"]
+default = true
+
+[[partition]]
+name = "b"
+nodes = ["node2"]
+"""
+
+    def setUp(self):
+        self.c = Cluster(agents=2, cpus=4, gpus=0, config=self.CONFIG, name="partlists")
+        self.addCleanup(self._stop_cluster)
+        self.c.start()
+
+    def test_a_partition_list_runs_where_the_job_fits(self):
+        release = self.c.marker("release")
+        blocker = self.c.submit("while [ ! -e %s ]; do sleep 0.1; done" % release, "-p", "a", "-c", "4")
+        self.c.wait_state(blocker, "RUNNING")
+        job = self.c.submit('echo "$SLURM_JOB_PARTITION"', "-p", "a,b")
+        done = self.c.wait_state(job, "COMPLETED")
+        self.assertEqual(done["partition"], "b", "a was full")
+        self.assertEqual([t["node"] for t in done["tasks"]], ["node2"])
+        with open(self.c.output(job, 0)) as f:
+            self.assertEqual(f.read().strip(), "b")
+
+        # Waiting, it shows the list; update sets another.
+        held = self.c.submit("true", "--hold", "-p", "a,b")
+        self.assertEqual(self.c.show(held)["partition"], "a,b")
+        self.assertIn("a,b", self.c.cli("queue", "-h", "-o", "%P", "-j", str(held)).stdout)
+        self.c.cli("update", str(held), "Partition=b,a")
+        self.assertEqual(self.c.show(held)["partition"], "b,a")
+        r = self.c.cli("submit", "-p", "a,nope", "--", "true", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no partition 'nope'", r.stderr)
+        open(release, "w").close()
+        self.c.wait_state(blocker, "COMPLETED")

@@ -50,6 +50,35 @@ TEST_F(AdmissionTest, ADefaultNameFromALongCommandIsCutToTheBoundOfANameAtAChara
   EXPECT_TRUE(validate_job_request(j.spec));
 }
 
+TEST_F(AdmissionTest, ADeadlineNeedsATimeLimitThatEndsByIt) {
+  add_node("n1", 8, 0);
+  JobSpec none = spec(1);
+  none.deadline = kT0 + 3600;
+  auto r = submit_spec(none);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("--deadline needs a time limit"), std::string::npos) << r.error();
+
+  JobSpec late = spec(1);
+  late.time_limit_s = 7200;
+  late.deadline = kT0 + 3600;
+  r = submit_spec(late);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("cannot end by its --deadline"), std::string::npos) << r.error();
+
+  JobSpec begins_late = spec(1);
+  begins_late.time_limit_s = 600;
+  begins_late.begin_time = kT0 + 3300;
+  begins_late.deadline = kT0 + 3600;
+  r = submit_spec(begins_late);
+  ASSERT_FALSE(r) << "from its --begin it would end after the deadline";
+  EXPECT_NE(r.error().find("from its --begin"), std::string::npos) << r.error();
+
+  JobSpec fits = spec(1);
+  fits.time_limit_s = 600;
+  fits.deadline = kT0 + 3600;
+  EXPECT_EQ(job(submit(fits)).spec.deadline, kT0 + 3600);
+}
+
 TEST_F(AdmissionTest, SubmitRefusesAJobThatCanNeverFitWithAClearMessage) {
   add_node("n1", 8, 8);
   add_node("n2", 8, 8);

@@ -80,8 +80,8 @@ SubmitOptions parse_text(const std::string& text, Args flags = {}) {
 constexpr const char* kSupported =
     "(supported: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --mem, --mem-per-cpu, "
     "--gres=gpu[:TYPE]:N, -G/--gpus, --gpus-per-node, --gpus-per-task, --cpus-per-gpu, --mem-per-gpu, "
-    "--ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, -e/--error, -p/--partition, -A/--account, -q/--qos, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
-    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, -C/--constraint, --open-mode, --mail-type, --mail-user, --switches; recorded as hints: --hint, --gpu-bind, "
+    "--ntasks-per-gpu, -t/--time, -J/--job-name, -o/--output, -e/--error, -p/--partition, -A/--account, -q/--qos, --reservation, -D/--chdir, --export, --export-file, --requeue, --no-requeue, "
+    "-H/--hold, -a/--array, -d/--dependency, --kill-on-invalid-dep, -w/--nodelist, -x/--exclude, --exclusive, --signal, -b/--begin, --deadline, -C/--constraint, --open-mode, --mail-type, --mail-user, --switches; recorded as hints: --hint, --gpu-bind, "
     "--cpu-bind, -m/--distribution, --comment, --acctg-freq, --profile, --cpu-freq, --spread-job, --wckey, --mem-bind, "
     "--gpu-freq, --tres-bind, --threads-per-core, --ntasks-per-core, --ntasks-per-socket, --cores-per-socket, "
     "--sockets-per-node, -B/--extra-node-info, --prefer, --gres-flags, --wait-all-nodes, -Q/--quiet, -v/--verbose, "
@@ -323,8 +323,9 @@ TEST(BatchScript, SbatchDirectivesRefuseWhatCadreCannotHonour) {
   EXPECT_EQ(directive_error("#!/bin/sh\n#SBATCH --priority=5\n"),
             "job.sh line 2: #SBATCH --priority: not an sbatch option cadre maps: use #CADRE --priority N (admins may "
             "raise it above 0)");
-  for (const char* option : {"--deadline=now+1hour",
-                             "--wait", "--reservation=r"}) {
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH --deadline=now+1hour\n"), (Args{"--deadline", "now+1hour"}));
+  EXPECT_EQ(args_of("#!/bin/sh\n#SBATCH --reservation=maint\n"), (Args{"--reservation", "maint"}));
+  for (const char* option : {"--wait", "--licenses=x"}) {
     const std::string e = directive_error(std::string("#!/bin/sh\n#SBATCH ") + option + "\n");
     EXPECT_EQ(e.find("is not supported by cadre"), std::string::npos) << option << ": a specific way out, not the list";
     EXPECT_TRUE(e.starts_with("job.sh line 2: #SBATCH -")) << e;

@@ -124,7 +124,7 @@ TEST(QueueStates, AnUnknownStateListsTheValidOnes) {
     EXPECT_NE(s.error().find("--states: "), std::string::npos) << s.error();
     EXPECT_NE(s.error().find("is not a job state"), std::string::npos) << s.error();
     EXPECT_NE(s.error().find("PENDING (PD), RUNNING (R), COMPLETED (CD)"), std::string::npos) << s.error();
-    EXPECT_NE(s.error().find("OUT_OF_MEMORY (OOM), or all"), std::string::npos) << s.error();
+    EXPECT_NE(s.error().find("OUT_OF_MEMORY (OOM), DEADLINE (DL), or all"), std::string::npos) << s.error();
   }
   JobFilter f;
   EXPECT_EQ(parse_queue_states("--states", "x\x01y", f).error().substr(0, 22), "--states: 'x\\x01y' is ");

@@ -775,6 +775,47 @@ TEST_F(SqliteStoreTest, ADatabaseOfSchemaVersion3MigratesAndKeepsItsJobs) {
   auto again = open_store();
   ASSERT_TRUE(again);
   EXPECT_EQ(ids(*again->load_ended_jobs(10)), (std::vector<JobId>{1, 3}));
+  auto none = again->load_reservations();
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_TRUE(none->empty()) << "migrated to the reservations table too";
+}
+
+TEST_F(SqliteStoreTest, ReservationsAreSavedDeletedAndLoadedBack) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  Reservation r{"maint", {"n1", "n2"}, 1000, 2000, {"ada"}, {"physics"}};
+  Reservation other{"course", {"n3"}, 1500, 5000, {}, {"teaching"}};
+  ASSERT_TRUE(store->begin());
+  ASSERT_TRUE(store->save_reservation(r));
+  ASSERT_TRUE(store->save_reservation(other));
+  ASSERT_TRUE(store->commit());
+  store.reset();
+  auto again = open_store();
+  auto loaded = again->load_reservations();
+  ASSERT_TRUE(loaded) << loaded.error();
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ(loaded->at("maint"), r);
+  EXPECT_EQ(loaded->at("course"), other);
+  ASSERT_TRUE(again->begin());
+  ASSERT_TRUE(again->delete_reservation("maint"));
+  ASSERT_TRUE(again->commit());
+  EXPECT_EQ(again->load_reservations()->count("maint"), 0u);
+}
+
+TEST_F(SqliteStoreTest, ADamagedReservationRowIsAnErrorThatNamesIt) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO reservations VALUES ('bad', '{\"nodes\": 7}')", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = open_store();
+  auto loaded = store->load_reservations();
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().find("reservation bad"), std::string::npos) << loaded.error();
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/ids.hpp"
 #include "common/job_validation.hpp"
 
 namespace cadre::cli {
@@ -188,9 +189,15 @@ TEST(SubmitOptions, UnknownFlagsAreRefused) {
 TEST(SubmitOptions, SlurmOptionsCadreLacksSayWhatToDoInstead) {
   EXPECT_EQ(parse_ok({"--qos", "high", "--", "a"}).qos, "high");
   EXPECT_EQ(parse_ok({"-q", "low", "--", "a"}).qos, "low");
+  const int64_t now = unix_now();
+  const int64_t deadline = parse_ok({"--deadline", "now+1hour", "--", "a"}).deadline;
+  EXPECT_GE(deadline, now + 3600);
+  EXPECT_LE(deadline, now + 3660);
+  EXPECT_EQ(parse_error({"--deadline", "someday", "--", "a"}).rfind("--deadline 'someday': expected", 0), 0u)
+      << parse_error({"--deadline", "someday", "--", "a"});
   EXPECT_EQ(parse_error({"--qos=", "--", "a"}), "--qos: give a QOS name");
-  EXPECT_EQ(parse_error({"--reservation", "maint", "--", "a"}),
-            "--reservation: reservations are not supported yet; leave the option out");
+  EXPECT_EQ(parse_ok({"--reservation", "maint", "--", "a"}).reservation, "maint");
+  EXPECT_EQ(parse_error({"--reservation=", "--", "a"}), "--reservation: give a reservation name");
   EXPECT_EQ(parse_ok({"-C", "[rack1|rack2]", "--", "a"}).constraint, "[rack1|rack2]");
   EXPECT_EQ(parse_ok({"--constraint=", "--", "a"}).constraint, "") << "sbatch's empty value: none";
   EXPECT_EQ(parse_error({"-C", "gpu*2", "--", "a"}).rfind("-C/--constraint 'gpu*2': node counts", 0), 0u);
