@@ -107,7 +107,16 @@ bool matches(const JobFilter& f, const JobFacts& job) {
                 }) &&
          (f.all_states || one_of(f.states, [&](const std::string& s) { return s == job.state; })) &&
          one_of(f.names, [&](const std::string& n) { return text_equal(n, job.name); }) &&
-         one_of(f.partitions, [&](const std::string& p) { return p == job.partition; }) &&
+         // A pending job's partition may be a list ("a,b", -p a,b): any of them matches.
+         one_of(f.partitions, [&](const std::string& p) {
+           if (p == job.partition) return true;
+           for (size_t at = 0; at <= job.partition.size();) {
+             const size_t comma = std::min(job.partition.find(',', at), job.partition.size());
+             if (job.partition.compare(at, comma - at, p) == 0) return true;
+             at = comma + 1;
+           }
+           return false;
+         }) &&
          one_of(f.accounts, [&](const std::string& a) { return text_equal(a, account); });
 }
 

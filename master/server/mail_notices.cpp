@@ -41,9 +41,20 @@ Mail mail(const Job& j, std::string subject) {
 
 }  // namespace
 
+uint32_t MailNotices::shares_passed(const Job& j, int64_t now_unix) {
+  if (j.state != JobState::running || j.spec.time_limit_s <= 0 || j.start_time <= 0) return 0;
+  const int64_t ran = now_unix - j.start_time;
+  uint32_t bits = 0;
+  for (auto [share, bit] : {std::pair{50, kMailTimeLimit50}, std::pair{80, kMailTimeLimit80},
+                            std::pair{90, kMailTimeLimit90}})
+    if (ran * 100 >= j.spec.time_limit_s * share) bits |= bit;
+  return bits;
+}
+
 void MailNotices::baseline(const Job& j) {
   if (j.spec.mail_type == 0 || is_final(j.state)) return;
-  seen_[j.id] = Seen{j.state == JobState::running ? j.attempt : 0, j.state};
+  // Shares passed before a restart were mailed (or missed) then: not again.
+  seen_[j.id] = Seen{j.state == JobState::running ? j.attempt : 0, j.state, shares_passed(j, unix_now())};
   if (j.spec.array_job_id != 0 && j.state == JobState::running) array_began_.insert(j.spec.array_job_id);
 }
 
@@ -55,6 +66,13 @@ std::vector<Mail> MailNotices::changes(const Cluster& c, const std::set<JobId>& 
     const Job* j = c.find_job(id);
     if (!j || j->spec.mail_type == 0) continue;
     auto [it, fresh] = seen_.try_emplace(id);
+    // Ended and already forgotten: its end was mailed when it happened (a
+    // job is seen from its submit, or from the master's start). Its ranks
+    // reporting their exit afterwards change it again; no second mail.
+    if (fresh && is_final(j->state)) {
+      seen_.erase(it);
+      continue;
+    }
     job_mails(c, *j, it->second, arrays_ended, out);
     if (is_final(j->state)) seen_.erase(id);
   }
@@ -72,6 +90,7 @@ void MailNotices::job_mails(const Cluster& c, const Job& j, Seen& seen, std::set
 
   if (j.state == JobState::running && j.attempt > seen.began) {
     seen.began = j.attempt;
+    seen.shares_sent = 0;
     const bool first = !whole_array || array_began_.insert(j.spec.array_job_id).second;
     if ((want & kMailBegin) && first)
       out.push_back(mail(j, head(j, whole_array) + " Began, Queued time " + format_duration_s(j.start_time - j.submit_time)));
@@ -112,6 +131,28 @@ void MailNotices::job_mails(const Cluster& c, const Job& j, Seen& seen, std::set
     out.push_back(mail(j, head(j, false) + " Failed, Run time " + ran + ", " + how));
   else if (want & kMailEnd)
     out.push_back(mail(j, head(j, false) + " Ended, Run time " + ran + ", " + how));
+}
+
+std::vector<Mail> MailNotices::time_limit_mails(const Cluster& c, int64_t now_unix) {
+  std::vector<Mail> out;
+  if (!enabled()) return out;
+  constexpr uint32_t kShares = kMailTimeLimit50 | kMailTimeLimit80 | kMailTimeLimit90;
+  for (auto& [id, seen] : seen_) {
+    if (seen.state != JobState::running) continue;
+    const Job* j = c.find_job(id);
+    if (!j || !(j->spec.mail_type & kShares) || j->attempt != seen.began) continue;
+    const uint32_t fresh = shares_passed(*j, now_unix) & ~seen.shares_sent;
+    seen.shares_sent |= fresh;
+    // Each share asked for once per attempt; a task of an array mails on
+    // its own only with ARRAY_TASKS, as for its time limit.
+    if (j->spec.array_job_id != 0 && !(j->spec.mail_type & kMailArrayTasks)) continue;
+    const std::string ran = format_duration_s(now_unix - j->start_time);
+    for (auto [share, bit] : {std::pair{50, kMailTimeLimit50}, std::pair{80, kMailTimeLimit80},
+                              std::pair{90, kMailTimeLimit90}})
+      if ((fresh & bit) && (j->spec.mail_type & bit))
+        out.push_back(mail(*j, head(*j, false) + " Reached " + std::to_string(share) + "% of time limit, Run time " + ran));
+  }
+  return out;
 }
 
 void MailNotices::send(std::vector<Mail> mails) {

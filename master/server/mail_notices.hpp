@@ -40,6 +40,10 @@ class MailNotices {
   void baseline(const Job& j);
   // The mails the turn's changed jobs call for (and remembers them seen).
   std::vector<Mail> changes(const Cluster& c, const std::set<JobId>& changed);
+  // TIME_LIMIT_50, _80, _90: running jobs that asked for them and passed
+  // that share of their time limit since the last look (once per attempt).
+  // On the tick; looks only at jobs with mail this object follows.
+  std::vector<Mail> time_limit_mails(const Cluster& c, int64_t now_unix);
   // Starts the mail program for each; at most kMaxRunning at once, the
   // rest queued (at most kMaxQueued; beyond that a mail is dropped, logged
   // and counted).
@@ -57,7 +61,10 @@ class MailNotices {
   struct Seen {
     Attempt began = 0;
     JobState state = JobState::pending;
+    uint32_t shares_sent = 0;  // kMailTimeLimit50/80/90 bits mailed for attempt `began`
   };
+  // The TIME_LIMIT_N bits `j` has passed by `now_unix` (none unless running with a limit).
+  static uint32_t shares_passed(const Job& j, int64_t now_unix);
   void start(const Mail& mail);
   // `arrays_ended`: arrays whose end this turn already mailed (two tasks
   // may end in one turn, each seeing the whole array ended).

@@ -239,6 +239,7 @@ void MasterService::arm_tick() {
     if (s_.peers.curve() && steady_now_ms() - last_key_scan_ms_ >= 1000) reload_keys();
     s_.cluster.check_timeouts(steady_now_ms(), unix_now());
     mail_.reap();
+    if (mail_.enabled()) mail_.send(mail_.time_limit_mails(s_.cluster, unix_now()));
     // A pass when something changed (a job hit its limit, a node went
     // down), and every interval regardless: ages and fair share move.
     if (s_.cluster.has_changes() || steady_now_ms() - last_pass_ms_ >= s_.options.interval_ms)

@@ -130,8 +130,8 @@ def submit_flag_table():
         ("--partition", ["-p"], dict(text_long, **{"": REFUSE}), ["partition name"], []),
         ("--account", ["-A"], dict(text_long, **{"": REFUSE}), ["account name"], []),
         ("--qos", ["-q"], dict(text_long, **{"": REFUSE}), ["QOS"], []),
-        # No reservation exists in these clusters: every name is refused by the master.
-        ("--reservation", [], dict(text_long, **{"": REFUSE, "maint": REFUSE}), ["reservation"], []),
+        # A well-formed name is the master's to judge (no master answers here).
+        ("--reservation", [], dict(text_long, **{"": REFUSE, "maint": EITHER}), ["reservation"], []),
         ("--switches", [], dict(count_values(zero=REFUSE, above=("100001",)),
                                 **{"1@abc": REFUSE, "1@-5": REFUSE, "@5": REFUSE, "1@": REFUSE, "@": REFUSE,
                                    "1@" + LONG: REFUSE}), [], []),

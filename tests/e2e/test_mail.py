@@ -95,6 +95,20 @@ class Mail(unittest.TestCase):
         self.assertIn("MailUser=", self.c.cli("show", str(marker)).stdout)
 
 
+    def test_time_limit_shares_are_mailed_as_they_pass(self):
+        # A 10-second limit: 50 % at 5 s, 90 % at 9 s, the limit at 10 s.
+        job = self.c.submit("sleep 60", "--time", "0:10", "-J", "slow",
+                            "--mail-type=TIME_LIMIT_50,TIME_LIMIT_90,TIME_LIMIT")
+        self.c.wait_state(job, "TIMEOUT")
+        subjects = self.subjects(3)
+        self.assertEqual(len(subjects), 3, subjects)
+        prefix = "cadre Job_id=%d Name=slow Reached " % job
+        self.assertTrue(any(s.startswith(prefix + "50% of time limit, Run time") for s in subjects), subjects)
+        self.assertTrue(any(s.startswith(prefix + "90% of time limit, Run time") for s in subjects), subjects)
+        self.assertTrue(any(s.startswith(prefix + "time limit, Run time") for s in subjects), subjects)
+        self.assertFalse([s for s in subjects if "80%" in s], "80 % was not asked for")
+
+
 class NoMailProgram(ClusterTestCase):
     AGENTS = 1
     GPUS = 0

@@ -43,6 +43,15 @@ TEST(JobFilter, KindsMustAllMatch) {
   EXPECT_FALSE(matches(f, job(4, "alice", "PENDING", "train", "cpu")));
 }
 
+TEST(JobFilter, APendingJobsPartitionListMatchesAnyOfItsPartitions) {
+  JobFilter f;
+  f.partitions = {"b"};
+  EXPECT_TRUE(matches(f, job(1, "alice", "PENDING", "x", "a,b")));
+  EXPECT_TRUE(matches(f, job(2, "alice", "PENDING", "x", "b,c")));
+  EXPECT_FALSE(matches(f, job(3, "alice", "PENDING", "x", "a,bb")));
+  EXPECT_FALSE(matches(f, job(4, "alice", "PENDING", "x", "ab")));
+}
+
 TEST(JobFilter, AUserIsANameOrAUidNumber) {
   JobFilter f;
   f.users = {"1000"};
