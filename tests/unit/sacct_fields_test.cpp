@@ -138,7 +138,7 @@ TEST_F(SacctFields, TimesAndDurationsAreSacctsForms) {
   EXPECT_EQ(sacct_elapsed(59), "00:00:59");
 }
 
-TEST_F(SacctFields, WhatThejobAskedForAndGot) {
+TEST_F(SacctFields, WhatTheJobAskedForAndGot) {
   capnp::MallocMessageBuilder m;
   const auto job = failed_job(m);
   EXPECT_EQ(value("JobIDRaw,JobName,User,UID,GID,Account,Partition,QOS", job),
