@@ -1,7 +1,4 @@
 // cadre queue, show and cancel.
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "cli/job_filters.hpp"
+#include "cli/job_listing.hpp"
 #include "cli/names.hpp"
 #include "cli/queue_fields.hpp"
 #include "cli/slurm_format.hpp"
@@ -25,47 +23,6 @@
 
 namespace cadre::cli {
 namespace {
-
-// Jobs as the master lists them. It answers in pages (of at most 10,000
-// jobs); each page's message is kept, since the readers point into it.
-struct JobListing {
-  std::vector<std::unique_ptr<Decoded>> pages;
-  std::vector<JobInfo::Reader> jobs;
-};
-
-// Pending and running jobs; with `all`, ended ones too.
-Status list_jobs(Client& client, bool all, JobListing& out) {
-  uint64_t after = 0;
-  while (true) {
-    auto reply = client.call([all, after](Envelope::Builder e) {
-      auto l = e.initListJobs();
-      l.setAll(all);
-      l.setAfterId(after);
-    });
-    if (!reply) return make_error(reply.error());
-    auto page = (*reply)->envelope().getJobsReply();
-    for (auto j : page.getJobs()) out.jobs.push_back(j);
-    out.pages.push_back(std::move(*reply));
-    if (!page.getMore() || out.jobs.empty() || out.jobs.back().getId() <= after) return {};
-    after = out.jobs.back().getId();
-  }
-}
-
-std::string_view view(capnp::Text::Reader text) { return {text.cStr(), text.size()}; }
-
-JobFacts facts_of(JobInfo::Reader j) {
-  auto r = j.getRequest();
-  return JobFacts{j.getId(),         view(r.getUser()),      r.getUid(),          view(j.getState()),
-                  view(r.getName()), view(r.getPartition()), view(r.getAccount()), r.getArrayJobId()};
-}
-
-// Who runs this command, as --me means it: the login name, else the uid
-// (which --user also takes).
-std::string caller_user() {
-  const uid_t uid = getuid();
-  const passwd* pw = getpwuid(uid);
-  return pw ? std::string(pw->pw_name) : std::to_string(uid);
-}
 
 // --user, or --me (squeue and scancel: the same as --user with your name).
 Status choose_users(const Flags& f, JobFilter& filter) {

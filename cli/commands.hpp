@@ -35,7 +35,10 @@ int cmd_resume(const Global& g, const Args& args);
 int cmd_diag(const Global& g, const Args& args);
 // sinfo's options and layout over nodes and partitions (cli/cmd_sinfo.cpp).
 int cmd_sinfo(const Global& g, const Args& args);
-// Slurm's command names (srun, sbatch, squeue, scancel, scontrol, sinfo)
+// sacct's options, fields and layouts over every job the master lists
+// (cli/cmd_sacct.cpp).
+int cmd_acct(const Global& g, const Args& args);
+// Slurm's command names (srun, sbatch, squeue, scancel, scontrol, sinfo, sacct)
 // over the commands above: see cli/slurm_front.cpp.
 bool is_slurm_front(const std::string& name);
 int slurm_front(const std::string& name, const Global& g, const Args& args);

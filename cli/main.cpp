@@ -23,6 +23,7 @@ commands:
   run      run and wait (srun):        cadre run -n 4 -- hostname   (inside a job: a step)
   queue    list pending and running:   cadre queue [--all] [--json] [--me -t PD -p gpu ...] [-o "%i %T"]
   show     one job in detail:          cadre show 42 [--json]
+  acct     jobs as sacct shows them:   cadre acct -j 42 -X -o JobID,State,ExitCode,Elapsed
   cancel   cancel jobs:                cadre cancel 42 43   or   cadre cancel --me -t PENDING
   hold     keep pending jobs waiting:  cadre hold 42      (release: cadre release 42)
   update   change a queued job:        cadre update 42 TimeLimit=2:00:00 JobName=b
@@ -226,6 +227,48 @@ examples:
   cadre queue -j 42,43
   cadre queue --me -h -o %i
   cadre queue -O JobID,State,Reason
+)"},
+    {"acct", R"(usage: cadre acct [OPTIONS]   (also as sacct, inside jobs and out)
+
+Lists jobs as Slurm's sacct does, ended ones included (those the master still
+keeps: the newest 10,000), one line per job or array task: cadre has no step
+lines (.batch, .0), so -X changes nothing. By default your own jobs eligible
+since midnight; with -j the jobs named, whenever they ran.
+
+  -j, --jobs ID[,ID...]      these jobs; 12 is a job or a whole array, 12_7 one
+                             array task (no .step: steps are not listed)
+  -u, --user USER[,...]      jobs of these users (names or uids); --me yours;
+  -a, --allusers             everyone's (root sees everyone's by default)
+  -s, --state STATE[,...]    in these states, long or short, any case (CD, F,
+                             CA, TO, PD, R, NF, OOM, ...); the window is then
+                             now unless -S or -E says otherwise
+  -S, --starttime TIME       jobs still eligible or running at or after TIME
+  -E, --endtime TIME         ... and eligible at or before TIME (default now).
+                             TIME: YYYY-MM-DD[THH:MM[:SS]], MMDD[YY],
+                             MM/DD[/YY], HH:MM[:SS], midnight, noon, today,
+                             now[-COUNT[seconds|minutes|hours|days|weeks]]
+  -r, --partition P[,...]    jobs in these partitions
+  -A, --accounts A[,...]     jobs charged to these accounts
+      --name NAME[,...]      jobs with these names
+  -o, --format F[,F...]      sacct's field names, any case, each with an
+                             optional width: JobName%30 (right), State%-12
+                             (left); ALL is every field. Fields cadre does not
+                             record (MaxRSS, TotalCPU, ...) print empty
+  -e, --helpformat           list the field names
+  -b, --brief                JobID,State,ExitCode
+  -l, --long                 sacct's long list of fields
+  -n, --noheader             no header lines
+  -p, --parsable             values separated by '|', one at the end too
+  -P, --parsable2            values separated by '|', none at the end
+      --delimiter TEXT       instead of '|' with -p and -P
+  -X, --allocations, --array, -D, -L, --local, --noconvert: accepted
+
+examples:
+  cadre acct
+  cadre acct -j 42 -n -X -o State
+  cadre acct -j 42 -P --format=JobID,JobName,Elapsed,State,ExitCode
+  cadre acct -a -S now-1day -s F,TO,OOM
+  sacct -u $USER --starttime=2026-12-01 -P
 )"},
     {"show", R"(usage: cadre show JOB [--json]
 
@@ -498,6 +541,7 @@ static int run_main(int argc, char** argv) {
   if (command == "submit") return cmd_submit(g, rest);
   if (command == "queue") return cmd_queue(g, rest);
   if (command == "show") return cmd_show(g, rest);
+  if (command == "acct") return cmd_acct(g, rest);
   if (command == "cancel") return cmd_cancel(g, rest);
   if (command == "hold") return cmd_hold(g, rest);
   if (command == "release") return cmd_release(g, rest);

@@ -34,20 +34,6 @@ std::string limit(Job j) {
   auto s = j.getRequest().getTimeLimitSec();
   return s ? span(static_cast<int64_t>(s)) : "UNLIMITED";
 }
-std::string nodelist(Job j) {
-  std::vector<std::string> names;
-  for (auto n : j.getNodes()) names.push_back(text(n));
-  return compress_hostlist(names);
-}
-// Allocated nodes, else the count asked for; squeue's least is one.
-uint32_t node_count(Job j) {
-  if (j.getNodes().size() > 0) return j.getNodes().size();
-  return std::max<uint32_t>(j.getRequest().getNodes(), 1);
-}
-int64_t cpus(Job j) {
-  auto r = j.getRequest();
-  return (static_cast<int64_t>(r.getNtasks()) * r.getPerTask().getMillicores() + 999) / 1000;
-}
 // Per node when the job asks for whole nodes' shapes, else per task.
 uint32_t tasks_per_node(Job j) {
   auto r = j.getRequest();
@@ -73,26 +59,12 @@ std::string reason_list(Job j) {
   if (state == "FAILED" && !j.getReason().size()) return "(NonZeroExitCode)";
   if (state == "TIMEOUT" && !j.getReason().size()) return "(TimeLimit)";
   if (state == "PENDING" || state == "FAILED" || state == "TIMEOUT") return "(" + reason(j) + ")";
-  return nodelist(j);
-}
-std::string group_name(Job j) {
-  const gid_t gid = j.getRequest().getGid();
-  const group* g = getgrgid(gid);
-  return g && g->gr_name[0] ? std::string(g->gr_name) : std::to_string(gid);
+  return job_nodelist(j);
 }
 std::string priority_fraction(Job j) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%16.14f", j.getPriority() / 4294967295.0);
   return buf;
-}
-std::string tres_alloc(Job j) {
-  auto r = j.getRequest();
-  const int64_t tasks = r.getNtasks();
-  std::string out = "cpu=" + std::to_string(cpus(j)) + ",mem=" +
-                    format_size_mb(static_cast<int64_t>(r.getPerTask().getMemoryMb()) * tasks) +
-                    ",node=" + std::to_string(node_count(j)) + ",billing=" + std::to_string(cpus(j));
-  if (int64_t g = static_cast<int64_t>(r.getPerTask().getGpus()) * tasks; g > 0) out += ",gres/gpu=" + std::to_string(g);
-  return out;
 }
 std::string array_task(Job j) {
   auto r = j.getRequest();
@@ -125,14 +97,14 @@ const JobField kFields[] = {
     {'b', "tres-per-node", "TRES_PER_NODE", [](Job j, int64_t) { return gpu_tres(static_cast<int64_t>(j.getRequest().getPerTask().getGpus()) * tasks_per_node(j)); }},
     {'B', "batchhost", "EXEC_HOST", [](Job j, int64_t) { return j.getNodes().size() ? text(j.getNodes()[0]) : std::string("n/a"); }},
     {'c', "mincpus", "MIN_CPUS", [](Job j, int64_t) { return std::to_string((static_cast<int64_t>(j.getRequest().getPerTask().getMillicores()) * tasks_per_node(j) + 999) / 1000); }},
-    {'C', "numcpus", "CPUS", [](Job j, int64_t) { return std::to_string(cpus(j)); }},
+    {'C', "numcpus", "CPUS", [](Job j, int64_t) { return std::to_string(job_cpus(j)); }},
     {'d', "mintmpdisk", "MIN_TMP_DISK", [](Job, int64_t) { return std::string("0"); }},
-    {'D', "numnodes", "NODES", [](Job j, int64_t) { return std::to_string(node_count(j)); }},
+    {'D', "numnodes", "NODES", [](Job j, int64_t) { return std::to_string(job_node_count(j)); }},
     {'e', "endtime", "END_TIME", [](Job j, int64_t) { return end(j); }},
     {'E', "dependency", "DEPENDENCY", [](Job j, int64_t) { return or_null(j.getRequest().getDependency()); }},
     {'f', "feature", "FEATURES", [](Job j, int64_t) { return or_null(j.getRequest().getConstraint()); }},
     {'F', "arrayjobid jobarrayid", "ARRAY_JOB_ID", [](Job j, int64_t) { return array_job(j); }},
-    {'g', "groupname", "GROUP", [](Job j, int64_t) { return group_name(j); }},
+    {'g', "groupname", "GROUP", [](Job j, int64_t) { return job_group_name(j); }},
     {'G', "groupid", "GROUP", [](Job j, int64_t) { return std::to_string(j.getRequest().getGid()); }},
     {'h', "oversubscribe", "OVER_SUBSCRIBE", [](Job j, int64_t) { return std::string(j.getRequest().getExclusive() ? "NO" : "OK"); }},
     {'H', "sockets", "SOCKETS_PER_NODE", [](Job, int64_t) { return std::string("*"); }},
@@ -147,7 +119,7 @@ const JobField kFields[] = {
     {'m', "minmemory", "MIN_MEMORY", [](Job j, int64_t) { return format_size_mb(static_cast<int64_t>(j.getRequest().getPerTask().getMemoryMb()) * tasks_per_node(j)); }},
     {'M', "timeused", "TIME", [](Job j, int64_t now) { return span(used(j, now)); }},
     {'n', "reqnodes", "REQ_NODES", [](Job j, int64_t) { return text(j.getRequest().getNodelist()); }},
-    {'N', "nodelist nodes", "NODELIST", [](Job j, int64_t) { return nodelist(j); }, false},
+    {'N', "nodelist nodes", "NODELIST", [](Job j, int64_t) { return job_nodelist(j); }, false},
     {'o', "command", "COMMAND", [](Job j, int64_t) { return command(j); }},
     {'O', "contiguous", "CONTIGUOUS", [](Job, int64_t) { return std::string("0"); }},
     {'p', "priority", "PRIORITY", [](Job j, int64_t) { return priority_fraction(j); }},
@@ -190,7 +162,7 @@ const JobField kFields[] = {
     {0, "stdout", "STDOUT", [](Job j, int64_t) { return stdout_of(j); }},
     {0, "stderr", "STDERR", [](Job j, int64_t) { return j.getRequest().getErrorPattern().size() ? text(j.getRequest().getErrorPattern()) : stdout_of(j); }},
     {0, "stdin", "STDIN", [](Job, int64_t) { return std::string("/dev/null"); }},
-    {0, "tres-alloc", "TRES_ALLOC", [](Job j, int64_t) { return tres_alloc(j); }},
+    {0, "tres-alloc", "TRES_ALLOC", [](Job j, int64_t) { return job_tres_alloc(j); }},
     {0, "tres-per-task", "TRES_PER_TASK", [](Job j, int64_t) { return gpu_tres(j.getRequest().getPerTask().getGpus()); }},
     {0, "tres-per-job", "TRES_PER_JOB", [](Job, int64_t) { return std::string("N/A"); }},
     {0, "maxcpus", "MAX_CPUS", [](Job, int64_t) { return std::string("0"); }},
@@ -265,6 +237,39 @@ Result<Format> parse_queue_format(std::string_view text, bool named, std::string
     return all;
   }
   return parse_letter_format(text, find_letter, option);
+}
+
+std::string job_nodelist(Job j) {
+  std::vector<std::string> names;
+  for (auto n : j.getNodes()) names.push_back(text(n));
+  return compress_hostlist(names);
+}
+
+// Allocated nodes, else the count asked for; squeue's least is one.
+uint32_t job_node_count(Job j) {
+  if (j.getNodes().size() > 0) return j.getNodes().size();
+  return std::max<uint32_t>(j.getRequest().getNodes(), 1);
+}
+
+int64_t job_cpus(Job j) {
+  auto r = j.getRequest();
+  return (static_cast<int64_t>(r.getNtasks()) * r.getPerTask().getMillicores() + 999) / 1000;
+}
+
+std::string job_group_name(Job j) {
+  const gid_t gid = j.getRequest().getGid();
+  const group* g = getgrgid(gid);
+  return g && g->gr_name[0] ? std::string(g->gr_name) : std::to_string(gid);
+}
+
+std::string job_tres_alloc(Job j) {
+  auto r = j.getRequest();
+  const int64_t tasks = r.getNtasks();
+  std::string out = "cpu=" + std::to_string(job_cpus(j)) + ",mem=" +
+                    format_size_mb(static_cast<int64_t>(r.getPerTask().getMemoryMb()) * tasks) +
+                    ",node=" + std::to_string(job_node_count(j)) + ",billing=" + std::to_string(job_cpus(j));
+  if (int64_t g = static_cast<int64_t>(r.getPerTask().getGpus()) * tasks; g > 0) out += ",gres/gpu=" + std::to_string(g);
+  return out;
 }
 
 std::string queue_listing(const Format& format, const std::vector<JobInfo::Reader>& jobs, int64_t now, bool header) {

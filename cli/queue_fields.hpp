@@ -28,4 +28,17 @@ Result<Format> parse_queue_format(std::string_view text, bool named, std::string
 std::string queue_listing(const Format& format, const std::vector<JobInfo::Reader>& jobs, int64_t now_unix,
                           bool header = true);
 
+// Facts of one job that squeue's fields print and sacct's print too
+// (cli/sacct_fields.cpp).
+// Allocated nodes as a host list ("node[1-3]"); "" before it starts.
+std::string job_nodelist(JobInfo::Reader job);
+// Allocated nodes, else the count asked for; at least one, as squeue counts.
+uint32_t job_node_count(JobInfo::Reader job);
+// Whole cpus over all ranks (millicores rounded up).
+int64_t job_cpus(JobInfo::Reader job);
+// The submitter's group name, else its gid.
+std::string job_group_name(JobInfo::Reader job);
+// Slurm's TRES string: "cpu=4,mem=8G,node=1,billing=4[,gres/gpu=2]".
+std::string job_tres_alloc(JobInfo::Reader job);
+
 }  // namespace cadre::cli

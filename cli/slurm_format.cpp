@@ -8,10 +8,6 @@
 namespace cadre::cli {
 namespace {
 
-// A size past this is a typo or an attack, not a column anyone reads; it
-// would only make every line that long.
-constexpr size_t kMaxFieldWidth = 1000;
-
 std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -40,6 +40,11 @@ struct Format {
   std::vector<FormatItem> items;
 };
 
+// The widest a field may be asked to be (squeue's, sinfo's and sacct's
+// sizes): past this it is a typo or an attack, not a column anyone reads;
+// it would only make every line that long.
+inline constexpr size_t kMaxFieldWidth = 1000;
+
 // Size -O gives a field that names none, as both commands document.
 inline constexpr size_t kNamedFieldWidth = 20;
 

@@ -1,5 +1,5 @@
 // Slurm's command names over the cadre CLI: when this binary runs as srun,
-// sbatch, squeue, scancel, scontrol or sinfo (a link of that name), it
+// sbatch, squeue, scancel, scontrol, sinfo or sacct (a link of that name), it
 // reads Slurm's flags and answers in Slurm's words, so batch scripts that
 // call them run as written on nodes without Slurm. The links live in their
 // own folder (slurm-bin) that the agent puts last on a job's PATH: a real
@@ -230,14 +230,15 @@ int scontrol(const Global& g, const Args& args) {
 
 bool is_slurm_front(const std::string& name) {
   return name == "srun" || name == "sbatch" || name == "squeue" || name == "scancel" || name == "scontrol" ||
-         name == "sinfo";
+         name == "sinfo" || name == "sacct";
 }
 
 int slurm_front(const std::string& name, const Global& base, const Args& args) {
   Global g = base;
   g.slurm_words = true;
   for (const std::string& a : args)
-    if (a == "--help" || a == "--usage") {
+    // sacct's -h is its help (its --noheader is -n).
+    if (a == "--help" || a == "--usage" || (name == "sacct" && a == "-h")) {
       std::cout << name << ": cadre's front end for Slurm's " << name
                 << ". It reads Slurm's options and runs the matching cadre command; see 'cadre --help' and "
                    "docs/user-guide.md (Slurm's commands inside jobs).\n";
@@ -248,6 +249,7 @@ int slurm_front(const std::string& name, const Global& base, const Args& args) {
   if (name == "scancel") return cmd_cancel(g, args);
   if (name == "scontrol") return scontrol(g, args);
   if (name == "sinfo") return cmd_sinfo(g, args);
+  if (name == "sacct") return cmd_acct(g, args);
   // squeue: cadre queue reads its options; -l only widens squeue's own default.
   Args rest;
   for (const std::string& a : args)

@@ -160,11 +160,12 @@ bool read_now(Reader& r, Moment& m, int64_t now_unix) {
   return true;
 }
 
-}  // namespace
-
-Result<int64_t> parse_begin_time(std::string_view text, int64_t now_unix) {
-  auto bad = [&] { return make_error("--begin " + quoted(text, 64) + ": " + kForms); };
-  if (text.empty()) return make_error(std::string("--begin: give a time (") + kForms + ")");
+// Both readings: `past` is sacct's (what is left out is filled in so that
+// the time is not later than now), else sbatch's (not earlier than now).
+Result<int64_t> parse_time(std::string_view text, int64_t now_unix, bool past, std::string_view option) {
+  const std::string flag(option);
+  auto bad = [&] { return make_error(flag + " " + quoted(text, 64) + ": " + kForms); };
+  if (text.empty()) return make_error(flag + ": give a time (" + kForms + ")");
   if (text.size() > 64) return bad();
   Reader uts{text};
   if (uts.take_word("uts")) {
@@ -218,7 +219,9 @@ Result<int64_t> parse_begin_time(std::string_view text, int64_t now_unix) {
 
   // Slurm's rules for what is left out: a date alone is its midnight; a
   // time alone is today, or tomorrow once past; a date without a year is
-  // this year, or next once past.
+  // this year, or next once past. Read as the past (sacct's -S and -E),
+  // the other way round: today, or yesterday when still ahead; this year,
+  // or last year when still ahead.
   auto later_than_now = [&](int mon, int day, int hour, int minute) {
     if (mon != now.tm_mon) return mon > now.tm_mon;
     if (day != now.tm_mday) return day > now.tm_mday;
@@ -227,10 +230,15 @@ Result<int64_t> parse_begin_time(std::string_view text, int64_t now_unix) {
   };
   if (!m.hour) m.hour = 0;
   if (!m.month) {
-    const bool today = *m.hour > now.tm_hour || (*m.hour == now.tm_hour && m.minute > now.tm_min);
-    set_day(m, today ? now : local(now_unix + 86400));
+    const bool ahead = *m.hour > now.tm_hour || (*m.hour == now.tm_hour && m.minute > now.tm_min);
+    if (past) set_day(m, ahead ? local(now_unix - 86400) : now);
+    else set_day(m, ahead ? now : local(now_unix + 86400));
   }
-  if (!m.year) m.year = later_than_now(*m.month, *m.day, *m.hour, m.minute) ? now.tm_year : now.tm_year + 1;
+  if (!m.year) {
+    const bool ahead = later_than_now(*m.month, *m.day, *m.hour, m.minute);
+    if (past) m.year = ahead ? now.tm_year - 1 : now.tm_year;
+    else m.year = ahead ? now.tm_year : now.tm_year + 1;
+  }
 
   std::tm t{};
   t.tm_year = *m.year;
@@ -243,6 +251,16 @@ Result<int64_t> parse_begin_time(std::string_view text, int64_t now_unix) {
   const std::time_t at = std::mktime(&t);
   if (at == static_cast<std::time_t>(-1) || t.tm_mday != *m.day) return bad();  // 02/31 rolls over: refused
   return static_cast<int64_t>(at);
+}
+
+}  // namespace
+
+Result<int64_t> parse_begin_time(std::string_view text, int64_t now_unix) {
+  return parse_time(text, now_unix, false, "--begin");
+}
+
+Result<int64_t> parse_past_time(std::string_view text, int64_t now_unix, std::string_view option) {
+  return parse_time(text, now_unix, true, option);
 }
 
 std::string format_local_time(int64_t unix_s) {

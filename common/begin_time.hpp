@@ -1,6 +1,7 @@
 // sbatch's --begin (and scontrol's StartTime=): when a job may start at the
-// earliest, in the forms Slurm documents, read in the local time zone of
-// whoever parses it (the CLI, so the submitter's). Pure but for the time
+// earliest; and sacct's --starttime and --endtime. In the forms Slurm
+// documents, read in the local time zone of whoever parses them (the CLI,
+// so the submitter's). Pure but for the time
 // zone; thread-safe (localtime_r, mktime).
 #pragma once
 
@@ -24,6 +25,12 @@ namespace cadre {
 // A date without a time is its midnight. Errors quote the text and say
 // which forms are accepted.
 Result<int64_t> parse_begin_time(std::string_view text, int64_t now_unix);
+
+// The same forms read as sacct reads --starttime and --endtime: what is
+// left out makes the time not later than now (a time alone is today, or
+// yesterday when still ahead; a date without a year is this year, or last
+// year when still ahead). `option` names the flag in errors ("--starttime").
+Result<int64_t> parse_past_time(std::string_view text, int64_t now_unix, std::string_view option);
 
 // A unix time as the local "YYYY-MM-DDTHH:MM:SS" that Slurm shows.
 std::string format_local_time(int64_t unix_s);

@@ -19,7 +19,7 @@ tearDownModule = sweep.tearDownModule
 class CliGlobalOptions(HostileCase):
     """--master, --timeout, CADRE_MASTER and CADRE_TIMEOUT, for every command."""
 
-    COMMANDS = (["nodes"], ["queue"], ["show", "1"], ["cancel", "1"], ["hold", "1"], ["release", "1"], ["partitions"],
+    COMMANDS = (["nodes"], ["queue"], ["acct"], ["show", "1"], ["cancel", "1"], ["hold", "1"], ["release", "1"], ["partitions"],
                 ["diag"],
                 ["drain", "n1"], ["resume", "n1"], ["submit", "--", "true"], ["run", "--", "true"])
 
@@ -402,6 +402,39 @@ class CliJobFilters(HostileCase):
             Case("cadre", ["queue", "-h", "--start"], EITHER),
             Case("cadre", ["queue", "--start=1"], REFUSE, names=["--start"]),
             Case("cadre", ["queue", "--noheader=1"], REFUSE, names=["--noheader"]),
+        ]
+        self.run_all(cases)
+
+    def test_acct_options(self):
+        """cadre acct's (sacct's) filters, time window, format and delimiter."""
+        lists = {"a,,b": REFUSE, ",": REFUSE, "a,": REFUSE, "a,b": EITHER}
+        times = {x: REFUSE for x in ("", " ", "soon", "25:00", "now+", "2026-13-01", LONG, CTRL, NEWLINE, BAD_UTF8)}
+        times.update({"now-1day": EITHER, "2026-01-01T10:00": EITHER, "0101": EITHER, "midnight": EITHER})
+        cases = []
+        for flag, aliases, values in (
+            ("--user", ["-u"], dict(self.TEXT, **lists, **{"0": EITHER})),
+            ("--partition", ["-r"], dict(self.TEXT, **lists)),
+            ("--accounts", ["-A"], dict(self.TEXT, **lists)),
+            ("--name", [], dict(self.NAMES, **lists)),
+            ("--state", ["-s"], {x: REFUSE for x in ("", " ", "abc", "CD,", "1", LONG, CTRL, NEWLINE, BAD_UTF8)}
+             | {"cd,F,to": EITHER, "OOM": EITHER}),
+            ("--jobs", ["-j"], dict(CliOtherCommands.JOB_IDS, **{"1,": REFUSE, "1,,2": REFUSE, "1.batch": REFUSE,
+                                                                  "1_x": REFUSE, "1,2": EITHER, "1_7": EITHER,
+                                                                  "1_[1,3],2": EITHER})),
+            ("--starttime", ["-S"], times),
+            ("--endtime", ["-E"], times),
+            ("--format", ["-o"], {x: REFUSE for x in ("", ",", "Bogus", "JobID,,State", "JobID%", "JobID%0",
+                                                      "JobID%99999", "JobID%x", LONG, CTRL, NEWLINE, BAD_UTF8)}
+             | {"JobID,jobname%30,State%-12": EITHER, "ALL": EITHER}),
+            ("--delimiter", [], {"": REFUSE, CTRL: REFUSE, NEWLINE: REFUSE, LONG: REFUSE, ",": EITHER}),
+        ):
+            cases += self.value_cases("acct", flag, aliases, values)
+        cases += [
+            Case("cadre", ["acct", "-S", "now", "-E", "now-1day"], REFUSE, names=["--starttime", "--endtime"]),
+            Case("cadre", ["acct", "--me", "-u", "x"], REFUSE, names=["--me", "--user"]),
+            Case("cadre", ["acct", "42"], REFUSE, value="42"),
+            Case("cadre", ["acct", "-e"], EITHER),
+            Case("cadre", ["acct", "-X", "-n", "-P", "-b", "-l", "-a", "--array", "-D", "-L"], EITHER),
         ]
         self.run_all(cases)
 

@@ -98,5 +98,30 @@ TEST_F(BeginTime, WhatIsNotATimeIsRefusedWithTheForms) {
                            error("soon").substr(error("soon").find("expected")) + ")");
 }
 
+// sacct's --starttime and --endtime read the same forms toward the past.
+TEST_F(BeginTime, PastTimesFillInWhatIsLeftOutBackwards) {
+  auto past = [](const char* text) {
+    auto r = parse_past_time(text, kNow, "--starttime");
+    EXPECT_TRUE(r) << text << ": " << r.error();
+    return r ? *r : -1;
+  };
+  EXPECT_EQ(past("midnight"), kMidnight) << "today's, not tomorrow's";
+  EXPECT_EQ(past("9:15"), kMidnight + 9 * 3600 + 15 * 60) << "already past today: today";
+  EXPECT_EQ(past("16:00"), kMidnight - kDay + 16 * 3600) << "still ahead today: yesterday";
+  EXPECT_EQ(past("now-1day"), kNow - kDay);
+  EXPECT_EQ(past("now-2hours"), kNow - 7200);
+  EXPECT_EQ(past("2026-12-01"), kMidnight - 6 * kDay);
+  EXPECT_EQ(past("2026-12-07T10:00:00"), kMidnight + 10 * 3600);
+  EXPECT_EQ(past("1201"), kMidnight - 6 * kDay);
+  EXPECT_EQ(past("12/25"), past("2025-12-25")) << "a date still ahead this year is last year's";
+  EXPECT_EQ(past("today"), kMidnight);
+}
+
+TEST_F(BeginTime, PastTimeErrorsNameTheOption) {
+  auto r = parse_past_time("yesterday-ish", kNow, "--endtime");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rfind("--endtime 'yesterday-ish': expected HH:MM[:SS]", 0), 0u) << r.error();
+}
+
 }  // namespace
 }  // namespace cadre
