@@ -60,9 +60,8 @@ Queues a job whose every rank runs CMD. All ranks start together or none does.
 
 With a SCRIPT (a file starting with #!, no '--'), queues a batch job, as sbatch
 does: options come from the script's #CADRE lines (cadre's flags) and #SBATCH
-lines (Slurm's: -N -n --ntasks-per-node -c --mem --mem-per-cpu --gres
---gpus-per-node --gpus-per-task -t -J -o -e -p -A -D --export --requeue -H -a, and
-advisory ones kept as hints), read from the top of the file; flags on the
+lines (Slurm's sbatch options, the ones below and advisory ones kept as
+hints; docs/user-guide.md has the table), read from the top of the file; flags on the
 command line win. An sbatch option cadre lacks is refused with what to do instead. The script runs once, on the first node
 of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
 'cadre run' starts steps and mpirun starts ranks through 'cadre rsh'.
@@ -82,8 +81,24 @@ of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
   -t, --time TIME            time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS
                              or UNLIMITED (default: none)
       --priority P           added to the job's priority, weighted (default 0)
-  -p, --partition NAME       partition to run in (default: the cluster's default)
+  -p, --partition NAME[,NAME] partition to run in, or a list: the first that can
+                             start it (default: the cluster's default)
   -A, --account NAME         fair-share account (default: your user name)
+  -q, --qos NAME             quality of service (cadre qos lists them)
+      --reservation NAME     run inside an admin reservation (cadre reservation list)
+  -G, --gpus N               GPUs for the whole job; --cpus-per-gpu, --mem-per-gpu,
+                             --ntasks-per-gpu as sbatch
+  -C, --constraint EXPR      node features: a100, a100&ib, a|b, [rack1|rack2]
+  -w, --nodelist HOSTLIST    exactly these nodes (node[1-4]); -x, --exclude: never these
+      --exclusive            whole nodes no other job shares
+  -d, --dependency LIST      afterok:12, afterany:12:13, afternotok, after, singleton
+      --kill-on-invalid-dep=yes  cancel when the dependency can never hold
+  -H, --hold                 queue it held until cadre release
+  -b, --begin TIME           start no earlier (16:00, now+1hour, 2026-12-25T08:00)
+      --deadline TIME        remove it (DEADLINE) once it cannot end by TIME
+      --signal [B:]SIG[@SECS]  send SIG that long before the time limit
+      --mail-type TYPES      BEGIN, END, FAIL, ALL, TIME_LIMIT_80, ... to --mail-user
+      --open-mode MODE       append (default) or truncate the output files
       --switches N[@TIME]    at most N network switches for the whole gang; with
                              @TIME (or --switches-wait TIME) the limit is relaxed
                              after the job has waited that long
@@ -106,9 +121,9 @@ of the allocation, with CADRE_* and SLURM_* variables describing it; inside,
   -a, --array=INDICES[%N]    a job array: one job per index (0-99, 1,3,7, 0-15:4),
                              at most N running at once; each sees SLURM_ARRAY_TASK_ID
                              (default output cadre-%A_%a.out)
-      --hint, --comment, --mail-type, --mail-user, --gpu-bind, --cpu-bind,
-      -m/--distribution, ...  sbatch's advisory options: recorded and shown by
-                             cadre show, not acted on (no mail is sent)
+      --hint, --comment, --gpu-bind, --cpu-bind, -m/--distribution, ...
+                             sbatch's advisory options: recorded and shown by
+                             cadre show, not acted on
       --parsable             print only the job id
   -W, --wait                 wait for the job to end, print its state changes, and exit
                              with its exit code
