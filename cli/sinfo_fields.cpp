@@ -161,26 +161,8 @@ const SinfoField kFields[] = {
     {0, "port", "PORT", [](const Group&) { return std::string("N/A"); }},
 };
 
-bool names_has(const char* list, std::string_view name) {
-  std::string_view rest = list;
-  while (!rest.empty()) {
-    const size_t space = rest.find(' ');
-    if (rest.substr(0, space) == name) return true;
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-  }
-  return false;
-}
-std::optional<FieldRef> ref(size_t i) { return FieldRef{static_cast<int>(i), kFields[i].cut}; }
-std::optional<FieldRef> find_letter(std::string_view key) {
-  for (size_t i = 0; i < std::size(kFields); ++i)
-    if (kFields[i].letter != 0 && key.size() == 1 && kFields[i].letter == key[0]) return ref(i);
-  return std::nullopt;
-}
-std::optional<FieldRef> find_name(std::string_view key) {
-  for (size_t i = 0; i < std::size(kFields); ++i)
-    if (names_has(kFields[i].names, key)) return ref(i);
-  return std::nullopt;
-}
+std::optional<FieldRef> find_letter(std::string_view key) { return find_field_letter(kFields, key); }
+std::optional<FieldRef> find_name(std::string_view key) { return find_field_name(kFields, key); }
 
 // sinfo -t's words: a node's state matches its long or compact form, and
 // "drain" both draining and drained. Slurm's other states are accepted and
@@ -211,7 +193,7 @@ Result<Format> parse_sinfo_format(std::string_view text, bool named, std::string
   if (text.starts_with("%all")) {
     Format all;
     for (size_t i = 0; i < std::size(kFields); ++i)
-      if (kFields[i].letter) all.items.push_back(FormatItem{*ref(i), 0, false, false, "|"});
+      if (kFields[i].letter) all.items.push_back(FormatItem{FieldRef{static_cast<int>(i), kFields[i].cut}, 0, false, false, "|"});
     return all;
   }
   return parse_letter_format(text, find_letter, option, builtin);

@@ -159,4 +159,14 @@ std::vector<std::string> split_attached(const std::vector<std::string>& args,
   return out;
 }
 
+bool names_has(const char* names, std::string_view name) {
+  std::string_view rest = names;
+  while (!rest.empty()) {
+    const size_t space = rest.find(' ');
+    if (rest.substr(0, space) == name) return true;
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  }
+  return false;
+}
+
 }  // namespace cadre::cli

@@ -26,6 +26,25 @@ struct FieldRef {
 // (lower-cased by the parser); nullopt when the command has no such field.
 using FieldLookup = std::function<std::optional<FieldRef>(std::string_view key)>;
 
+// Whether the space-separated `names` ("nodelist nodes") include `name`.
+bool names_has(const char* names, std::string_view name);
+
+// The lookups squeue's and sinfo's tables share: rows with `letter`
+// ('\0': -O only), space-separated `names` and `cut`.
+template <typename Row, size_t N>
+std::optional<FieldRef> find_field_letter(const Row (&table)[N], std::string_view key) {
+  for (size_t i = 0; i < N; ++i)
+    if (table[i].letter != 0 && key.size() == 1 && table[i].letter == key[0])
+      return FieldRef{static_cast<int>(i), table[i].cut};
+  return std::nullopt;
+}
+template <typename Row, size_t N>
+std::optional<FieldRef> find_field_name(const Row (&table)[N], std::string_view key) {
+  for (size_t i = 0; i < N; ++i)
+    if (names_has(table[i].names, key)) return FieldRef{static_cast<int>(i), table[i].cut};
+  return std::nullopt;
+}
+
 // One column of a listing.
 struct FormatItem {
   FieldRef field;
