@@ -68,6 +68,8 @@ Status check_reservation(const ClusterState& s, JobSpec& spec, int64_t now_unix)
   }
   const Reservation& r = it->second;
   const int64_t window = r.end - std::max(now_unix, r.start);
+  // Ended but not yet dropped (that happens on the next pass).
+  if (window <= 0) return make_error("--reservation " + r.name + " has ended");
   if (spec.time_limit_s == 0) spec.time_limit_s = window;
   if (spec.time_limit_s > window)
     return make_error("--reservation " + r.name + " has " + format_duration_s(window) + " left from its start; the job asks for " +

@@ -112,12 +112,12 @@ class SlurmOptions(ClusterTestCase):
         path = self.script("feat.sh", """
             #!/bin/bash
             #SBATCH --nodes=1
-            #SBATCH --reservation=maint
+            #SBATCH --licenses=matlab:1
             hostname
             """)
         r = self.c.cli("submit", path, check=False, cwd=self.c.tmp)
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("feat.sh line 3: #SBATCH --reservation: reservations are not supported yet", r.stderr)
+        self.assertIn("feat.sh line 3: #SBATCH --licenses: licenses are not supported", r.stderr)
         self.assertEqual(json.loads(self.c.cli("queue", "--json").stdout).get("jobs", []), [])
 
 
