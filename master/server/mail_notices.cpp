@@ -66,16 +66,13 @@ std::vector<Mail> MailNotices::changes(const Cluster& c, const std::set<JobId>& 
     const Job* j = c.find_job(id);
     if (!j || j->spec.mail_type == 0) continue;
     auto [it, fresh] = seen_.try_emplace(id);
-    // Ended and already forgotten: its end was mailed when it happened (a
-    // job is seen from its submit, or from the master's start). Its ranks
-    // reporting their exit afterwards change it again; no second mail.
-    if (fresh && is_final(j->state)) {
-      seen_.erase(it);
-      continue;
-    }
     job_mails(c, *j, it->second, arrays_ended, out);
-    if (is_final(j->state)) seen_.erase(id);
   }
+  // An ended job is remembered while the master keeps it in memory: its
+  // ranks reporting their exit after it ended change it again, and must
+  // not mail its end twice. Forgotten once it has left memory.
+  if (++turns_ % 64 == 0)
+    std::erase_if(seen_, [&](const auto& entry) { return is_final(entry.second.state) && !c.find_job(entry.first); });
   return out;
 }
 

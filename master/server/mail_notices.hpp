@@ -72,6 +72,7 @@ class MailNotices {
 
   std::string program_;
   std::unordered_map<JobId, Seen> seen_;
+  uint64_t turns_ = 0;  // calls of changes(), for the sweep of ended jobs
   std::set<JobId> array_began_, array_failed_, array_incomplete_;
   std::vector<pid_t> running_;
   std::deque<Mail> queued_;

@@ -95,6 +95,26 @@ class Mail(unittest.TestCase):
         self.assertIn("MailUser=", self.c.cli("show", str(marker)).stdout)
 
 
+    def test_an_invalid_dependency_and_a_cancelled_running_job_mail_once(self):
+        failed = self.c.submit("exit 1", "-J", "first")
+        self.c.wait_state(failed, "FAILED")
+        # Cancelled in the very turn it is submitted: still mailed.
+        dep = self.c.submit("true", "-J", "dep", "--dependency", "afterok:%d" % failed,
+                            "--kill-on-invalid-dep=yes", "--mail-type=INVALID_DEPEND")
+        self.c.wait_state(dep, "CANCELLED")
+        # A running job cancelled: one end mail, though its rank reports
+        # its exit after the job already ended.
+        running = self.c.submit("sleep 60", "-J", "stopped", "--mail-type=END")
+        self.c.wait_state(running, "RUNNING")
+        self.c.cancel(running)
+        self.c.wait_state(running, "CANCELLED")
+        subjects = self.subjects(2)
+        self.assertEqual(subjects, sorted(["cadre Job_id=%d Name=dep Dependency never satisfied" % dep,
+                                           [s for s in subjects if "Name=stopped" in s][0]]), subjects)
+        self.assertTrue([s for s in subjects if "Name=stopped Ended" in s], subjects)
+        self.c.wait_all_free()
+        self.assertEqual(len(self.mails()), 2, [a[1] for a, _ in self.mails()])
+
     def test_time_limit_shares_are_mailed_as_they_pass(self):
         # A 10-second limit: 50 % at 5 s, 90 % at 9 s, the limit at 10 s.
         job = self.c.submit("sleep 60", "--time", "0:10", "-J", "slow",
