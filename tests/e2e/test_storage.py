@@ -40,15 +40,22 @@ def unmount(path):
 
 
 def fill(folder):
-    """Writes a file until the file system is full; returns its path."""
+    """Writes a file until the file system is full; returns its path.
+    Unbuffered: a buffered file would try again to write what did not fit
+    when it is closed, and raise ENOSPC there (depending on how the free
+    space falls against the chunk size)."""
     path = os.path.join(folder, "filler")
-    with open(path, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        chunk = 65536
+        while chunk >= 512:
+            try:
+                if os.write(fd, b"\0" * chunk) < chunk:
+                    chunk //= 2
+            except OSError:
+                chunk //= 2
+    finally:
+        os.close(fd)
     return path
 
 
