@@ -103,11 +103,15 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
   fill(start_envelope(message, rid));
   std::string bytes = encode(message);
   try {
-    if (!socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait))
-      return make_error("cannot send to the master at " + endpoint_);
+    // A send that finds no connection ready (a handshake still failing,
+    // a loaded machine) is tried again below until the deadline, so the
+    // error says why (an unenrolled key, nobody there) rather than only
+    // that it could not be sent.
+    bool sent = socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
     const int64_t started = steady_now_ms(), deadline = started + timeout_ms_ + std::max<int64_t>(extra_ms, 0);
     bool key_retried = false;
     while (true) {
+      if (!sent) sent = socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
       int64_t left = deadline - steady_now_ms();
       zmq::pollitem_t items[2] = {{socket_->handle(), 0, ZMQ_POLLIN, 0}, {watch_->handle(), 0, ZMQ_POLLIN, 0}};
       if (left > 0) zmq::poll(items, 2, std::chrono::milliseconds(std::min<int64_t>(left, 250)));
@@ -122,8 +126,7 @@ Result<std::unique_ptr<Decoded>> Client::call(const std::function<void(Envelope:
             steady_now_ms() - started >= kKeyRetryMs) {
           key_retried = true;
           reconnect();
-          if (!socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait))
-            return make_error("cannot send to the master at " + endpoint_);
+          sent = socket_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
           continue;
         }
         if (std::string problem = describe(seen, started); !problem.empty()) {
