@@ -20,7 +20,10 @@ class Dependencies(ClusterTestCase):
                           "job %d to wait with reason %s" % (job, reason))
 
     def test_a_chain_with_afterok_afternotok_afterany_and_after(self):
-        first = self.c.submit("sleep 2; exit 0")
+        # It ends when the test says so: the waiting reasons are read first,
+        # however slow the machine.
+        release = self.c.marker("first-may-end")
+        first = self.c.submit("while [ ! -e %s ]; do sleep 0.1; done; exit 0" % release)
         ok = self.dep("true", "afterok:%d" % first)
         notok = self.dep("true", "afternotok:%d" % first)
         killed = self.dep("true", "afternotok:%d" % first, "--kill-on-invalid-dep=yes")
@@ -29,6 +32,7 @@ class Dependencies(ClusterTestCase):
         self.assertEqual(self.c.show(ok)["dependency"], "afterok:%d" % first)
         self.wait_reason(ok, "Dependency")
         self.assertIn("Dependency=afterok:%d" % first, self.c.cli("show", str(ok)).stdout)
+        open(release, "w").close()
 
         a = self.c.wait_state(first, "COMPLETED")
         for job in (ok, anyway):
